@@ -38,6 +38,11 @@ pub use bindings::*;
 mod inline;
 pub use inline::*;
 
+/// The software backend: Rust definitions of the library's exported C symbols, compiled when
+/// the build links no vendor library (see the crate docs and the README).
+#[cfg(soft_backend)]
+mod soft;
+
 /// The SDK release whose headers the checked-in bindings were generated from
 /// (`vendor-headers/SDK_VERSION`).
 #[cfg(not(generated_bindings))]
@@ -46,13 +51,17 @@ pub const BINDINGS_SDK_VERSION: &str = "ef_vi 10.0.0 (Xilinx-CNS/onload ef17681d
 #[cfg(generated_bindings)]
 pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
 
-/// What the build script linked: the library and its directory, or "none".
+/// What the build script linked: the vendor library and its directory, the software backend,
+/// or nothing (docs.rs builds).
 pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
+
+/// True when this build uses the crate's software backend instead of the vendor library.
+pub const SOFTWARE_BACKEND: bool = cfg!(soft_backend);
 
 /// The version string of the linked ef_vi library (`ef_vi_version_str()`), or `None` when this
 /// build links no ef_vi library.
 pub fn linked_version() -> Option<&'static std::ffi::CStr> {
-    #[cfg(sdk_linked)]
+    #[cfg(any(sdk_linked, soft_backend))]
     {
         // SAFETY: ef_vi_version_str takes no arguments and returns a pointer to a static,
         // NUL-terminated string owned by the library.
@@ -63,7 +72,7 @@ pub fn linked_version() -> Option<&'static std::ffi::CStr> {
         // SAFETY: non-null, NUL-terminated and static, as above.
         Some(unsafe { std::ffi::CStr::from_ptr(p) })
     }
-    #[cfg(not(sdk_linked))]
+    #[cfg(not(any(sdk_linked, soft_backend)))]
     {
         None
     }

@@ -30,6 +30,11 @@ pub use bindings::*;
 mod inline;
 pub use inline::*;
 
+/// The software backend: Rust definitions of the library's exported C symbols, compiled when
+/// the build links no vendor library (see the crate docs and the README).
+#[cfg(soft_backend)]
+mod soft;
+
 /// The SDK release whose headers the checked-in bindings were generated from
 /// (`vendor-headers/SDK_VERSION`).
 #[cfg(not(generated_bindings))]
@@ -38,8 +43,12 @@ pub const BINDINGS_SDK_VERSION: &str = "onload_ext 10.0.0 (Xilinx-CNS/onload ef1
 #[cfg(generated_bindings)]
 pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
 
-/// What the build script linked: the library and its directory, or "none".
+/// What the build script linked: the vendor library and its directory, the software backend,
+/// or nothing (docs.rs builds).
 pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
+
+/// True when this build uses the crate's software backend instead of the vendor library.
+pub const SOFTWARE_BACKEND: bool = cfg!(soft_backend);
 
 /// Whether the linked `libonload_ext` reports that this process runs under Onload
 /// (`onload_is_present()`), or `None` when this build links no extensions library.
@@ -48,12 +57,12 @@ pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
 /// same in every release, and under Onload the accelerated library's version is that of
 /// Onload itself (see `onload_fd_check_feature` for feature probing).
 pub fn linked_onload_present() -> Option<bool> {
-    #[cfg(sdk_linked)]
+    #[cfg(any(sdk_linked, soft_backend))]
     {
         // SAFETY: onload_is_present takes no arguments and has no preconditions.
         Some(unsafe { onload_is_present() } != 0)
     }
-    #[cfg(not(sdk_linked))]
+    #[cfg(not(any(sdk_linked, soft_backend)))]
     {
         None
     }

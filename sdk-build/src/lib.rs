@@ -154,10 +154,10 @@ impl Sdk {
         vars
     }
 
-    /// Parses `<PREFIX>_BACKEND`.
-    pub fn backend_request(&self) -> Result<BackendRequest, String> {
+    /// Parses the value of `<PREFIX>_BACKEND`.
+    pub fn parse_backend(&self, value: Option<&str>) -> Result<BackendRequest, String> {
         let var = self.var_name("BACKEND");
-        match self.env(&var).as_deref() {
+        match value {
             None | Some("auto") => Ok(BackendRequest::Auto),
             Some("sdk") => Ok(BackendRequest::Sdk),
             Some("soft") => Ok(BackendRequest::Soft),
@@ -167,16 +167,21 @@ impl Sdk {
         }
     }
 
-    /// Library directories to search, in order, each with where it came from.
-    fn candidate_dirs(&self) -> Vec<(PathBuf, String)> {
+    /// Library directories to search, in order, each with where it came from: `lib_dir` (the
+    /// value of `<PREFIX>_LIB_DIR`), then `onload_prefix` (`ONLOAD_PREFIX`), then the standard
+    /// directories.
+    pub fn candidate_dirs(
+        &self,
+        lib_dir: Option<&str>,
+        onload_prefix: Option<&str>,
+    ) -> Vec<(PathBuf, String)> {
         let mut dirs = Vec::new();
-        let lib_var = self.var_name("LIB_DIR");
-        if let Some(dir) = self.env(&lib_var) {
-            dirs.push((PathBuf::from(dir), lib_var));
+        if let Some(dir) = lib_dir {
+            dirs.push((PathBuf::from(dir), self.var_name("LIB_DIR")));
         }
-        if let Some(prefix) = self.env("ONLOAD_PREFIX") {
+        if let Some(prefix) = onload_prefix {
             for sub in ["lib64", "lib/x86_64-linux-gnu", "lib"] {
-                dirs.push((Path::new(&prefix).join(sub), "ONLOAD_PREFIX".into()));
+                dirs.push((Path::new(prefix).join(sub), "ONLOAD_PREFIX".into()));
             }
         }
         for dir in STANDARD_LIB_DIRS {
@@ -185,26 +190,36 @@ impl Sdk {
         dirs
     }
 
-    /// Looks for the library; returns the directory and whether it is the static archive.
-    pub fn find_library(&self, want_static: bool) -> Result<(PathBuf, bool), String> {
-        let file = if want_static {
+    /// The file name of the library: `libciul.so`, or `libciul1.a` when `static_link`.
+    pub fn library_file(&self, static_link: bool) -> String {
+        if static_link {
             format!("lib{}.a", self.static_lib)
         } else {
             format!("lib{}.so", self.dylib)
-        };
+        }
+    }
+
+    /// Looks for the library in `dirs`; returns its directory, or the list of paths searched
+    /// (one per line, with where each directory came from).
+    pub fn find_library(
+        &self,
+        dirs: &[(PathBuf, String)],
+        static_link: bool,
+    ) -> Result<PathBuf, String> {
+        let file = self.library_file(static_link);
         let mut searched = String::new();
-        for (dir, origin) in self.candidate_dirs() {
+        for (dir, origin) in dirs {
             let path = dir.join(&file);
             if path.is_file() {
-                return Ok((dir, want_static));
+                return Ok(dir.clone());
             }
             let _ = writeln!(searched, "    {} ({origin})", path.display());
         }
         Err(searched)
     }
 
-    /// The full "not found" message, openssl-sys style.
-    fn not_found_message(&self, searched: &str) -> String {
+    /// The full "not found" message, openssl-sys style: what was searched, what to set.
+    pub fn not_found_message(&self, searched: &str) -> String {
         let p = self.env_prefix;
         format!(
             "\n\nCould not find the {name} library.\n\n\
@@ -232,6 +247,7 @@ impl Sdk {
         }
         println!("cargo::rustc-check-cfg=cfg(sdk_linked)");
         println!("cargo::rustc-check-cfg=cfg(generated_bindings)");
+        println!("cargo::rustc-check-cfg=cfg(soft_backend)");
 
         if let Err(msg) = self.maybe_generate_bindings() {
             fail(&msg);
@@ -242,13 +258,18 @@ impl Sdk {
             return;
         }
 
-        let request = self.backend_request().unwrap_or_else(|m| fail(&m));
+        let request = self
+            .parse_backend(self.env(&self.var_name("BACKEND")).as_deref())
+            .unwrap_or_else(|m| fail(&m));
         let linked = match request {
             BackendRequest::Soft => Linked::Nothing,
             BackendRequest::Auto | BackendRequest::Sdk => {
-                let want_static = self.flag(&self.var_name("STATIC"));
-                match self.find_library(want_static) {
-                    Ok((dir, static_link)) => Linked::Sdk { dir, static_link },
+                let static_link = self.flag(&self.var_name("STATIC"));
+                let lib_dir = self.env(&self.var_name("LIB_DIR"));
+                let prefix = self.env("ONLOAD_PREFIX");
+                let dirs = self.candidate_dirs(lib_dir.as_deref(), prefix.as_deref());
+                match self.find_library(&dirs, static_link) {
+                    Ok(dir) => Linked::Sdk { dir, static_link },
                     Err(searched) if request == BackendRequest::Sdk => {
                         fail(&self.not_found_message(&searched))
                     }
@@ -280,14 +301,18 @@ impl Sdk {
                 if request != BackendRequest::Soft {
                     println!(
                         "cargo:warning={} library not found ({p}_LIB_DIR, ONLOAD_PREFIX, {}): \
-                         linking nothing. Programs that call its exported functions will fail to \
-                         link; set {p}_LIB_DIR or ONLOAD_PREFIX to use the SDK, or {p}_BACKEND=soft \
-                         to silence this.",
+                         using the software backend built into this crate. Set {p}_LIB_DIR or \
+                         ONLOAD_PREFIX to use the SDK, {p}_BACKEND=sdk to require it, or \
+                         {p}_BACKEND=soft to silence this.",
                         self.name,
                         STANDARD_LIB_DIRS.join(", ")
                     );
                 }
-                println!("cargo:rustc-env=SDK_BACKEND_DESCRIPTION=none (no {} library linked)", self.name);
+                println!("cargo:rustc-cfg=soft_backend");
+                println!(
+                    "cargo:rustc-env=SDK_BACKEND_DESCRIPTION=software backend (no {} library linked)",
+                    self.name
+                );
             }
         }
     }
@@ -296,16 +321,20 @@ impl Sdk {
     /// generates bindings into `OUT_DIR` from `<PREFIX>_INCLUDE_DIR`, `ONLOAD_PREFIX/include`
     /// or the system include paths.
     fn maybe_generate_bindings(&self) -> Result<(), String> {
-        let wanted = env::var_os("CARGO_FEATURE_BINDGEN").is_some()
-            || self.flag(&self.var_name("BINDGEN"));
+        let wanted =
+            env::var_os("CARGO_FEATURE_BINDGEN").is_some() || self.flag(&self.var_name("BINDGEN"));
         if !wanted || env::var_os("DOCS_RS").is_some() {
             return Ok(());
         }
         let include = self
             .env(&self.var_name("INCLUDE_DIR"))
             .map(PathBuf::from)
-            .or_else(|| self.env("ONLOAD_PREFIX").map(|p| Path::new(&p).join("include")));
-        let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("bindings.rs");
+            .or_else(|| {
+                self.env("ONLOAD_PREFIX")
+                    .map(|p| Path::new(&p).join("include"))
+            });
+        let out =
+            PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("bindings.rs");
         self.generate(include.as_deref(), &out)?;
         println!("cargo:rustc-cfg=generated_bindings");
         let from = include
@@ -342,17 +371,21 @@ impl Sdk {
             builder = builder.clang_arg(format!("-I{}", dir.display()));
         }
         let bindings = builder.generate().map_err(|e| {
+            let hint = match e {
+                bindgen::BindgenError::ClangDiagnostic(_) => "",
+                _ => "\n(is libclang installed? Debian/Ubuntu: apt-get install libclang-dev)",
+            };
             format!(
-                "bindgen could not generate the {} bindings from {}: {e}\n\
-                 (is libclang installed? Debian/Ubuntu: apt-get install libclang-dev)",
+                "bindgen could not generate the {} bindings from {}: {e}{hint}",
                 self.name,
-                include_dir.map(|d| d.display().to_string()).unwrap_or_else(|| "the system include paths".into())
+                include_dir
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| "the system include paths".into())
             )
         })?;
         let text = format!(
             "// Generated by bindgen from the {} headers; do not edit. Regenerate with ci/regen-bindings.\n\n{}",
-            self.name,
-            bindings
+            self.name, bindings
         );
         std::fs::write(out, text).map_err(|e| format!("writing {}: {e}", out.display()))
     }
@@ -362,4 +395,98 @@ impl Sdk {
 pub fn fail(msg: &str) -> ! {
     eprintln!("{msg}");
     std::process::exit(101);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let d = env::temp_dir().join(format!("sdk-build-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn backend_values() {
+        assert_eq!(EF_VI.parse_backend(None), Ok(BackendRequest::Auto));
+        assert_eq!(EF_VI.parse_backend(Some("auto")), Ok(BackendRequest::Auto));
+        assert_eq!(EF_VI.parse_backend(Some("sdk")), Ok(BackendRequest::Sdk));
+        assert_eq!(
+            TCPDIRECT.parse_backend(Some("soft")),
+            Ok(BackendRequest::Soft)
+        );
+        let err = EF_VI.parse_backend(Some("hardware")).unwrap_err();
+        assert!(
+            err.contains("EF_VI_BACKEND") && err.contains("hardware"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lib_dir_comes_first_then_prefix_then_standard() {
+        let dirs = EF_VI.candidate_dirs(Some("/x/lib"), Some("/opt/onload"));
+        let paths: Vec<_> = dirs.iter().map(|(p, _)| p.display().to_string()).collect();
+        assert_eq!(paths[0], "/x/lib");
+        assert_eq!(paths[1], "/opt/onload/lib64");
+        assert_eq!(paths[3], "/opt/onload/lib");
+        assert_eq!(&paths[4..], STANDARD_LIB_DIRS);
+        assert_eq!(dirs[0].1, "EF_VI_LIB_DIR");
+    }
+
+    #[test]
+    fn finds_shared_or_static_library() {
+        let d = temp_dir("find");
+        std::fs::write(d.join("libonload_zf.so"), b"").unwrap();
+        let dirs = vec![
+            (PathBuf::from("/nonexistent"), "x".to_string()),
+            (d.clone(), "ZF_LIB_DIR".into()),
+        ];
+        assert_eq!(TCPDIRECT.find_library(&dirs, false), Ok(d.clone()));
+        // The static archive is not there: the error lists every path tried.
+        let searched = TCPDIRECT.find_library(&dirs, true).unwrap_err();
+        assert!(
+            searched.contains("/nonexistent/libonload_zf_static.a"),
+            "{searched}"
+        );
+        assert!(
+            searched.contains("libonload_zf_static.a (ZF_LIB_DIR)"),
+            "{searched}"
+        );
+        std::fs::write(d.join("libonload_zf_static.a"), b"").unwrap();
+        assert_eq!(TCPDIRECT.find_library(&dirs, true), Ok(d.clone()));
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn not_found_message_says_what_to_set() {
+        let msg = ONLOAD_EXT.not_found_message("    /a/libonload_ext.so (standard prefix)\n");
+        for needle in [
+            "Could not find the Onload Extensions API library",
+            "/a/libonload_ext.so",
+            "ONLOAD_EXT_LIB_DIR=",
+            "ONLOAD_PREFIX=",
+            "ONLOAD_EXT_STATIC=1",
+            "ONLOAD_EXT_BACKEND=soft",
+        ] {
+            assert!(msg.contains(needle), "missing {needle:?} in {msg}");
+        }
+    }
+
+    #[test]
+    fn every_variable_is_listed() {
+        let vars = EF_VI.env_vars();
+        for v in [
+            "EF_VI_LIB_DIR",
+            "EF_VI_STATIC",
+            "EF_VI_BACKEND",
+            "EF_VI_INCLUDE_DIR",
+            "EF_VI_BINDGEN",
+            "ONLOAD_PREFIX",
+            "DOCS_RS",
+        ] {
+            assert!(vars.iter().any(|x| x == v), "{v}");
+        }
+    }
 }
