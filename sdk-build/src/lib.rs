@@ -253,6 +253,11 @@ impl Sdk {
             fail(&msg);
         }
 
+        if let Some(dir) = self.include_dir() {
+            // Lets dependents' build scripts find the headers as DEP_<LINKS>_INCLUDE.
+            println!("cargo:include={}", dir.display());
+        }
+
         if env::var_os("DOCS_RS").is_some() {
             println!("cargo:rustc-env=SDK_BACKEND_DESCRIPTION=none (docs.rs build)");
             return;
@@ -315,6 +320,22 @@ impl Sdk {
                 );
             }
         }
+    }
+
+    /// The headers' directory for dependents: `<PREFIX>_INCLUDE_DIR`, else
+    /// `ONLOAD_PREFIX/include`, else the workspace's `vendor-headers/` when it exists.
+    fn include_dir(&self) -> Option<PathBuf> {
+        self.env(&self.var_name("INCLUDE_DIR"))
+            .map(PathBuf::from)
+            .or_else(|| {
+                self.env("ONLOAD_PREFIX")
+                    .map(|p| Path::new(&p).join("include"))
+            })
+            .or_else(|| {
+                let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR")?);
+                let vendor = manifest.parent()?.join("vendor-headers");
+                vendor.is_dir().then_some(vendor)
+            })
     }
 
     /// With feature `bindgen` (seen as `CARGO_FEATURE_BINDGEN`) or `<PREFIX>_BINDGEN=1`,

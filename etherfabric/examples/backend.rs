@@ -1,0 +1,8 @@
+//! Prints which ef_vi implementation this program is linked with.
+//!
+//! Run: `cargo run -p etherfabric --example backend`
+//! (set `EF_VI_LIB_DIR` or `ONLOAD_PREFIX` to link a vendor library instead).
+
+fn main() {
+    println!("ef_vi backend: {}", etherfabric::backend());
+}
