@@ -3894,7 +3894,7 @@ pub struct ef_eventq_state {
     pub sync_timestamp_synchronised: u32,
     pub unsol_credit_seq: u32,
     pub sync_flags: u32,
-    pub n_evq_rx_pkts: i32,
+    pub min_unused_evq_slots: i32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -3916,8 +3916,8 @@ const _: () = {
         [::std::mem::offset_of!(ef_eventq_state, unsol_credit_seq) - 24usize];
     ["Offset of field: ef_eventq_state::sync_flags"]
         [::std::mem::offset_of!(ef_eventq_state, sync_flags) - 28usize];
-    ["Offset of field: ef_eventq_state::n_evq_rx_pkts"]
-        [::std::mem::offset_of!(ef_eventq_state, n_evq_rx_pkts) - 32usize];
+    ["Offset of field: ef_eventq_state::min_unused_evq_slots"]
+        [::std::mem::offset_of!(ef_eventq_state, min_unused_evq_slots) - 32usize];
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

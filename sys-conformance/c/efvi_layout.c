@@ -171,7 +171,7 @@ const struct layout_fact efvi_layout_facts[] = {
     {"offset ef_eventq_state.sync_timestamp_synchronised", offsetof(ef_eventq_state, sync_timestamp_synchronised)},
     {"offset ef_eventq_state.unsol_credit_seq", offsetof(ef_eventq_state, unsol_credit_seq)},
     {"offset ef_eventq_state.sync_flags", offsetof(ef_eventq_state, sync_flags)},
-    {"offset ef_eventq_state.n_evq_rx_pkts", offsetof(ef_eventq_state, n_evq_rx_pkts)},
+    {"offset ef_eventq_state.min_unused_evq_slots", offsetof(ef_eventq_state, min_unused_evq_slots)},
     {"offset ef_vi_txq.mask", offsetof(ef_vi_txq, mask)},
     {"offset ef_vi_txq.ct_fifo_bytes", offsetof(ef_vi_txq, ct_fifo_bytes)},
     {"offset ef_vi_txq.efct_fixed_header", offsetof(ef_vi_txq, efct_fixed_header)},

@@ -9,7 +9,8 @@
  *    on the ring state can be compared too. The doubles are exported so the Rust side uses the
  *    very same functions;
  *  - a test double for the library function __ef_vi_reinit_txq_post_error(), which
- *    ef_vi_reinit_txq_post_error() expands to: no ef_vi library is linked into the tests;
+ *    ef_vi_reinit_txq_post_error() expands to: no ef_vi library is linked into the tests
+ *    (a weak definition, so a real one wins if some backend provides it);
  *  - efvi_ops_c_*() wrappers, each applying one header macro or inline function to its
  *    arguments, for the Rust test to compare with the Rust equivalent.
  *
@@ -436,14 +437,25 @@ int efvi_ops_dbl_set_client_buf_count(ef_vi* vi, size_t n)
 }
 
 /* Test double of the libciul function that ef_vi_reinit_txq_post_error() expands to: the tests
- * link no ef_vi library. Like the real one, it leaves the TXQ empty. */
-int __ef_vi_reinit_txq_post_error(ef_vi* vi)
+ * link no ef_vi library. Like the real one, it leaves the TXQ empty. It is bound to the library's
+ * name by a weak alias, so that a real definition (the SDK's, or the software backend's in
+ * etherfabric-sys) takes precedence instead of clashing; efvi_ops_reinit_double_linked() tells
+ * the test which one it got. */
+int efvi_ops_dbl_reinit_txq_post_error(ef_vi* vi)
 {
   ef_vi_txq_state* qs = &vi->ep_state->txq;
   log_call(EFVI_OP_REINIT_TXQ_POST_ERROR, vi);
   qs->removed = qs->added;
   qs->previous = qs->added;
   return (int) efvi_ops_ret;
+}
+
+int __ef_vi_reinit_txq_post_error(ef_vi* vi)
+  __attribute__((weak, alias("efvi_ops_dbl_reinit_txq_post_error")));
+
+int efvi_ops_reinit_double_linked(void)
+{
+  return &__ef_vi_reinit_txq_post_error == &efvi_ops_dbl_reinit_txq_post_error;
 }
 
 /* Points every ops slot used by the macros under test at the doubles above (the efct_rxqs ops

@@ -7,6 +7,8 @@
 use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
 use etherfabric_sys::*;
+// Links the C side (built by sys-conformance's build script).
+use sys_conformance as _;
 
 #[repr(C)]
 struct LayoutFact {
@@ -175,7 +177,7 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset ef_eventq_state.sync_timestamp_synchronised", offset_of!(ef_eventq_state, sync_timestamp_synchronised)),
         ("offset ef_eventq_state.unsol_credit_seq", offset_of!(ef_eventq_state, unsol_credit_seq)),
         ("offset ef_eventq_state.sync_flags", offset_of!(ef_eventq_state, sync_flags)),
-        ("offset ef_eventq_state.n_evq_rx_pkts", offset_of!(ef_eventq_state, n_evq_rx_pkts)),
+        ("offset ef_eventq_state.min_unused_evq_slots", offset_of!(ef_eventq_state, min_unused_evq_slots)),
         ("offset ef_vi_txq.mask", offset_of!(ef_vi_txq, mask)),
         ("offset ef_vi_txq.ct_fifo_bytes", offset_of!(ef_vi_txq, ct_fifo_bytes)),
         ("offset ef_vi_txq.efct_fixed_header", offset_of!(ef_vi_txq, efct_fixed_header)),

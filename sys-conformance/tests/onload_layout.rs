@@ -7,6 +7,8 @@
 use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
 use onload_sys::*;
+// Links the C side (built by sys-conformance's build script).
+use sys_conformance as _;
 
 #[repr(C)]
 struct LayoutFact {
@@ -22,6 +24,10 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
     vec![
         ("size timespec", size_of::<timespec>()),
         ("align timespec", align_of::<timespec>()),
+        ("size iovec", size_of::<iovec>()),
+        ("align iovec", align_of::<iovec>()),
+        ("size msghdr", size_of::<msghdr>()),
+        ("align msghdr", align_of::<msghdr>()),
         ("size onload_timestamp", size_of::<onload_timestamp>()),
         ("align onload_timestamp", align_of::<onload_timestamp>()),
         ("size scm_timestamping_ooext", size_of::<scm_timestamping_ooext>()),
@@ -32,10 +38,6 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align onload_stat", align_of::<onload_stat>()),
         ("size onload_ordered_epoll_event", size_of::<onload_ordered_epoll_event>()),
         ("align onload_ordered_epoll_event", align_of::<onload_ordered_epoll_event>()),
-        ("size iovec", size_of::<iovec>()),
-        ("align iovec", align_of::<iovec>()),
-        ("size msghdr", size_of::<msghdr>()),
-        ("align msghdr", align_of::<msghdr>()),
         ("size onload_delegated_send", size_of::<onload_delegated_send>()),
         ("align onload_delegated_send", align_of::<onload_delegated_send>()),
         ("size onload_tcp_info", size_of::<onload_tcp_info>()),
@@ -52,6 +54,15 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align onload_template_msg_update_iovec", align_of::<onload_template_msg_update_iovec>()),
         ("offset timespec.tv_sec", offset_of!(timespec, tv_sec)),
         ("offset timespec.tv_nsec", offset_of!(timespec, tv_nsec)),
+        ("offset iovec.iov_base", offset_of!(iovec, iov_base)),
+        ("offset iovec.iov_len", offset_of!(iovec, iov_len)),
+        ("offset msghdr.msg_name", offset_of!(msghdr, msg_name)),
+        ("offset msghdr.msg_namelen", offset_of!(msghdr, msg_namelen)),
+        ("offset msghdr.msg_iov", offset_of!(msghdr, msg_iov)),
+        ("offset msghdr.msg_iovlen", offset_of!(msghdr, msg_iovlen)),
+        ("offset msghdr.msg_control", offset_of!(msghdr, msg_control)),
+        ("offset msghdr.msg_controllen", offset_of!(msghdr, msg_controllen)),
+        ("offset msghdr.msg_flags", offset_of!(msghdr, msg_flags)),
         ("offset onload_timestamp.sec", offset_of!(onload_timestamp, sec)),
         ("offset onload_timestamp.nsec", offset_of!(onload_timestamp, nsec)),
         ("offset scm_timestamping_ooext.type_", offset_of!(scm_timestamping_ooext, type_)),
@@ -66,15 +77,6 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset onload_stat.endpoint_state", offset_of!(onload_stat, endpoint_state)),
         ("offset onload_ordered_epoll_event.ts", offset_of!(onload_ordered_epoll_event, ts)),
         ("offset onload_ordered_epoll_event.bytes", offset_of!(onload_ordered_epoll_event, bytes)),
-        ("offset iovec.iov_base", offset_of!(iovec, iov_base)),
-        ("offset iovec.iov_len", offset_of!(iovec, iov_len)),
-        ("offset msghdr.msg_name", offset_of!(msghdr, msg_name)),
-        ("offset msghdr.msg_namelen", offset_of!(msghdr, msg_namelen)),
-        ("offset msghdr.msg_iov", offset_of!(msghdr, msg_iov)),
-        ("offset msghdr.msg_iovlen", offset_of!(msghdr, msg_iovlen)),
-        ("offset msghdr.msg_control", offset_of!(msghdr, msg_control)),
-        ("offset msghdr.msg_controllen", offset_of!(msghdr, msg_controllen)),
-        ("offset msghdr.msg_flags", offset_of!(msghdr, msg_flags)),
         ("offset onload_delegated_send.headers", offset_of!(onload_delegated_send, headers)),
         ("offset onload_delegated_send.headers_len", offset_of!(onload_delegated_send, headers_len)),
         ("offset onload_delegated_send.mss", offset_of!(onload_delegated_send, mss)),

@@ -7,6 +7,8 @@
 use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
 use zf_sys::*;
+// Links the C side (built by sys-conformance's build script).
+use sys_conformance as _;
 
 #[repr(C)]
 struct LayoutFact {

@@ -561,7 +561,7 @@ typedef struct {
   uint32_t      sync_timestamp_synchronised;
   uint32_t      unsol_credit_seq;
   uint32_t      sync_flags;              /* EF_VI_SYNC_FLAG_* */
-  int32_t       n_evq_rx_pkts;           /* RX packet slots left in EVQ */
+  int32_t       min_unused_evq_slots;    /* EVQ slots not yet promised to any queue */
 } ef_eventq_state;
 
 /* TX descriptor ring. */
@@ -1053,11 +1053,11 @@ ef_vi_inline int ef_vi_transmit_fill_level(const ef_vi* vi)
 
 /* Payload bytes the next packet may use in the cut-through FIFO (may be
  * negative when the FIFO is over-full; large when there is no FIFO).  Zero
- * when the TX ring has no free slot. */
+ * when the event queue has no unused slot left for another completion. */
 ef_vi_inline int ef_vi_transmit_space_bytes(const ef_vi* vi)
 {
   ef_vi_txq_state* ts = &vi->ep_state->txq;
-  if( ef_vi_transmit_space(vi) == 0 )
+  if( vi->evq_vi->ep_state->evq.min_unused_evq_slots <= 0 )
     return 0;
   return vi->vi_txq.ct_fifo_bytes - (ts->ct_added - ts->ct_removed);
 }

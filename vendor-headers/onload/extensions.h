@@ -14,8 +14,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <onload/extensions_timestamping.h>
 
 #ifdef __cplusplus
@@ -235,10 +238,6 @@ int onload_ordered_epoll_wait(int epfd, struct epoll_event *events,
  * onload_delegated_send_cancel().  The caller serialises these calls, and
  * must not send on the socket by other means in between.
  * ------------------------------------------------------------------- */
-
-#include <arpa/inet.h>
-#include <string.h>
-#include <sys/socket.h>
 
 /* State of a delegated send. */
 struct onload_delegated_send {

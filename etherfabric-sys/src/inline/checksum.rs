@@ -31,7 +31,10 @@ pub unsafe fn ef_udp_checksum_ipx_buf(
     payload: *const c_void,
     paylen: c_int,
 ) -> u32 {
-    let iov = iovec { iov_base: payload.cast_mut(), iov_len: paylen as usize };
+    let iov = iovec {
+        iov_base: payload.cast_mut(),
+        iov_len: paylen as usize,
+    };
     // SAFETY: the caller guarantees the headers and the payload; `iov` lives across the call.
     unsafe { ef_udp_checksum_ipx(af, ipx, udp, &iov, 1) }
 }
@@ -56,7 +59,10 @@ pub unsafe fn ef_tcp_checksum_ipx_buf(
     payload: *const c_void,
     paylen: c_int,
 ) -> u32 {
-    let iov = iovec { iov_base: payload.cast_mut(), iov_len: paylen as usize };
+    let iov = iovec {
+        iov_base: payload.cast_mut(),
+        iov_len: paylen as usize,
+    };
     // SAFETY: the caller guarantees the headers and the payload; `iov` lives across the call.
     unsafe { ef_tcp_checksum_ipx(af, ipx, tcp, &iov, 1) }
 }
@@ -78,7 +84,10 @@ pub unsafe fn ef_udp_checksum_ipx_is_correct(
     payload: *const c_void,
     paylen: c_int,
 ) -> c_int {
-    let iov = iovec { iov_base: payload.cast_mut(), iov_len: paylen as usize };
+    let iov = iovec {
+        iov_base: payload.cast_mut(),
+        iov_len: paylen as usize,
+    };
     if af == libc::AF_INET6 {
         // SAFETY: the caller guarantees an IPv6 header, the UDP header and the payload.
         unsafe { ef_udp_checksum_ip6_is_correct(ipx.cast(), udp, &iov, 1) }
@@ -105,7 +114,10 @@ pub unsafe fn ef_tcp_checksum_ipx_is_correct(
     payload: *const c_void,
     paylen: c_int,
 ) -> c_int {
-    let iov = iovec { iov_base: payload.cast_mut(), iov_len: paylen as usize };
+    let iov = iovec {
+        iov_base: payload.cast_mut(),
+        iov_len: paylen as usize,
+    };
     if af == libc::AF_INET6 {
         // SAFETY: the caller guarantees an IPv6 header, the TCP header and the payload.
         unsafe { ef_tcp_checksum_ip6_is_correct(ipx.cast(), tcp, &iov, 1) }

@@ -61,5 +61,8 @@ pub unsafe fn ef_packed_stream_packet_next(
 pub unsafe fn ef_packed_stream_packet_payload(ps_pkt: *mut ef_packed_stream_packet) -> *mut c_void {
     // SAFETY: the caller guarantees that the header is readable.
     let start = unsafe { core::ptr::addr_of!((*ps_pkt).ps_pkt_start_offset).read_unaligned() };
-    ps_pkt.cast::<u8>().wrapping_add(usize::from(start)).cast::<c_void>()
+    ps_pkt
+        .cast::<u8>()
+        .wrapping_add(usize::from(start))
+        .cast::<c_void>()
 }

@@ -23,9 +23,8 @@ use core::ffi::{c_int, c_uint, c_void};
 use core::ops::ControlFlow;
 
 use crate::bindings::{
-    __ef_vi_reinit_txq_post_error, EF_REQUEST_ID_MASK, ef_addr, ef_event, ef_iovec,
-    ef_precisetime, ef_request_id, ef_vi, ef_vi_transmit_alt_overhead, ef_vi_tx_warm_state,
-    iovec,
+    __ef_vi_reinit_txq_post_error, EF_REQUEST_ID_MASK, ef_addr, ef_event, ef_iovec, ef_precisetime,
+    ef_request_id, ef_vi, ef_vi_transmit_alt_overhead, ef_vi_tx_warm_state, iovec,
 };
 
 /// Called when an `ops` slot that a macro dispatches through is NULL. C would jump to address 0.
@@ -151,7 +150,10 @@ pub unsafe fn ef_vi_receive_space(vi: *const ef_vi) -> c_int {
     // SAFETY: the caller guarantees `vi` and `vi->ep_state` are readable.
     unsafe {
         let qs = &(*(*vi).ep_state).rxq;
-        (*vi).vi_rxq.mask.wrapping_sub(qs.added.wrapping_sub(qs.removed)) as c_int
+        (*vi)
+            .vi_rxq
+            .mask
+            .wrapping_sub(qs.added.wrapping_sub(qs.removed)) as c_int
     }
 }
 
@@ -199,7 +201,10 @@ pub unsafe fn ef_vi_transmit_space(vi: *const ef_vi) -> c_int {
     // SAFETY: the caller guarantees `vi` and `vi->ep_state` are readable.
     unsafe {
         let qs = &(*(*vi).ep_state).txq;
-        (*vi).vi_txq.mask.wrapping_sub(qs.added.wrapping_sub(qs.removed)) as c_int
+        (*vi)
+            .vi_txq
+            .mask
+            .wrapping_sub(qs.added.wrapping_sub(qs.removed)) as c_int
     }
 }
 
@@ -222,8 +227,9 @@ pub unsafe fn ef_vi_transmit_fill_level(vi: *const ef_vi) -> c_int {
 
 /// Returns the free space, in bytes, of the TX cut-through FIFO:
 /// `vi_txq.ct_fifo_bytes - (txq.ct_added - txq.ct_removed)` (modulo 2³², converted to `int`, so
-/// negative when the FIFO is over-full), or 0 when the VI's event queue has no unused slots
-/// (`vi->evq_vi->ep_state->evq.min_unused_evq_slots <= 0`).
+/// negative when the FIFO is over-full), or 0 when the VI's event queue has no unused slots left
+/// (the lower bound on unused slots kept in `vi->evq_vi->ep_state->evq` is not positive), so that
+/// a CTPIO send cannot overflow the event queue.
 ///
 /// Mirrors the static inline function `ef_vi_transmit_space_bytes()` of `etherfabric/ef_vi.h`.
 ///
@@ -237,9 +243,12 @@ pub unsafe fn ef_vi_transmit_space_bytes(vi: *const ef_vi) -> c_int {
     // `vi->evq_vi->ep_state` are readable.
     unsafe {
         let qs = &(*(*vi).ep_state).txq;
+        // `min_unused_evq_slots`: a lower bound on the unused slots of the event queue.
         if (*(*(*vi).evq_vi).ep_state).evq.min_unused_evq_slots > 0 {
-            (*vi).vi_txq.ct_fifo_bytes.wrapping_sub(qs.ct_added.wrapping_sub(qs.ct_removed))
-                as c_int
+            (*vi)
+                .vi_txq
+                .ct_fifo_bytes
+                .wrapping_sub(qs.ct_added.wrapping_sub(qs.ct_removed)) as c_int
         } else {
             0
         }
@@ -729,7 +738,10 @@ pub unsafe fn ef_vi_transmit_ctpio(
     frame_len: usize,
     ct_threshold: c_uint,
 ) {
-    let iov = iovec { iov_base: frame_buf.cast_mut(), iov_len: frame_len };
+    let iov = iovec {
+        iov_base: frame_buf.cast_mut(),
+        iov_len: frame_len,
+    };
     // SAFETY: the caller guarantees `vi` and `frame_buf`; `iov` is a valid one-element array that
     // lives until the call returns.
     unsafe { ef_vi_transmitv_ctpio(vi, frame_len, &iov, 1, ct_threshold) }
@@ -973,8 +985,8 @@ impl<B> FailedTransmitStep for ControlFlow<B> {
 /// # Safety
 ///
 /// `vi` must point to an `ef_vi` used by no other thread, whose `ep_state` is writable and whose
-/// `vi_txq.ids` holds `vi_txq.mask + 1` readable entries (`mask` is one less than a power of two,
-/// as the library sets it). The body may change the ring only in ways that keep this true.
+/// `vi_txq.ids` holds `vi_txq.mask + 1` readable entries. The body may change the ring only in
+/// ways that keep this true.
 #[inline]
 pub unsafe fn ef_vi_for_each_tx_error_failed_transmit<S, F>(
     vi: *mut ef_vi,
@@ -996,10 +1008,13 @@ where
             *(*vi).vi_txq.ids.add(slot as usize) as ef_request_id
         };
         // The macro compares an `int` with the `unsigned` constant: the comparison is unsigned.
-        if dma_id as u32 != EF_REQUEST_ID_MASK {
-            if let ControlFlow::Break(b) = body(dma_id).into_control_flow() {
-                return Some(b);
-            }
+        let flow = if dma_id as u32 != EF_REQUEST_ID_MASK {
+            body(dma_id).into_control_flow()
+        } else {
+            ControlFlow::Continue(())
+        };
+        if let ControlFlow::Break(b) = flow {
+            return Some(b);
         }
         // SAFETY: as above; the state is looked up again, as the C increment expression does.
         unsafe {
