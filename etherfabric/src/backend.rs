@@ -33,7 +33,7 @@ impl fmt::Display for Backend {
         if let Some(v) = &self.version {
             write!(f, ", version {v}")?;
         }
-        write!(f, "; bindings for {}", self.bindings)
+        write!(f, "; bindings: {}", self.bindings)
     }
 }
 
