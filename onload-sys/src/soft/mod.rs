@@ -28,7 +28,10 @@ const UNRESOLVED: *mut c_void = usize::MAX as *mut c_void;
 
 impl NextSymbol {
     const fn new(name: &'static str) -> Self {
-        Self { name, addr: AtomicPtr::new(UNRESOLVED) }
+        Self {
+            name,
+            addr: AtomicPtr::new(UNRESOLVED),
+        }
     }
 
     /// The address of the next definition of this symbol, if any object loaded after this
