@@ -78,7 +78,7 @@ pub const TCPDIRECT: Sdk = Sdk {
     static_lib: "onload_zf_static",
     static_deps: &["m", "dl", "pthread", "rt"],
     headers: &["zf/zf.h"],
-    allowlist_file: r".*/zf/[a-z_]+\.h",
+    allowlist_file: r".*/zf/([a-z_]+/)?[a-z0-9_]+\.h",
     crate_dir: "zf-sys",
     install_hint: "Install TCPDirect (libonload_zf.so, libonload_zf_static.a) from the AMD Solarflare support site or build it from the Xilinx-CNS/tcpdirect sources",
 };

@@ -36,6 +36,7 @@ unsigned long long conf_zf_macro(int which)
   case 9:  return ZF_PKT_REPORT_TCP_SYN;
   case 10: return ZF_PKT_REPORT_TCP_FIN;
   case 11: return ZF_DELEGATED_SEND_RC_FATAL;
+  case 12: return ZF_CACHE_LINE_SIZE;
   default: return ~0ull;
   }
 }

@@ -8,8 +8,6 @@
 //!
 //! Not covered: inputs for which the C functions overflow `int` (undefined behaviour in C,
 //! so there is nothing to compare against); the random cases keep every sum in range.
-//! `ZF_CACHE_LINE_SIZE` is not in the macro table because the generated bindings do not
-//! carry it yet (bindgen's allowlist skips `zf/sysdep/`); `ci/abi-check` reports it.
 
 use core::ffi::{c_int, c_void};
 
@@ -406,7 +404,7 @@ fn random_operation_sequences() {
 
 #[test]
 fn macros_match_c() {
-    let macros: [(&str, u64); 12] = [
+    let macros: [(&str, u64); 13] = [
         ("EPOLLSTACKHUP", u64::from(zf_sys::EPOLLSTACKHUP)),
         (
             "ZF_EPOLLIN_OVERLAPPED",
@@ -452,6 +450,7 @@ fn macros_match_c() {
             "ZF_DELEGATED_SEND_RC_FATAL",
             u64::from(zf_sys::ZF_DELEGATED_SEND_RC_FATAL),
         ),
+        ("ZF_CACHE_LINE_SIZE", u64::from(zf_sys::ZF_CACHE_LINE_SIZE)),
     ];
     for (i, (name, rust)) in macros.iter().enumerate() {
         // SAFETY: conf_zf_macro takes any int and only returns a value.

@@ -168,6 +168,7 @@ impl<T> ::std::fmt::Debug for __IncompleteArrayField<T> {
         fmt.write_str("__IncompleteArrayField")
     }
 }
+pub const ZF_CACHE_LINE_SIZE: u32 = 64;
 pub const ZF_FLEXIBLE_ARRAY_COUNT: u32 = 0;
 pub const ZF_EPOLLIN_OVERLAPPED: u32 = 65536;
 pub const ZFUT_FLAG_DONT_FRAGMENT: u32 = 16384;
