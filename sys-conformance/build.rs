@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let vendor = manifest.join("..").join("vendor-headers");
     let c_dir = manifest.join("c");
     println!("cargo:rerun-if-changed={}", c_dir.display());
@@ -52,7 +53,9 @@ fn c_sources(dir: &Path, prefix: &str) -> Vec<PathBuf> {
                 .map(|e| e.path())
                 .filter(|p| {
                     p.extension().is_some_and(|e| e == "c")
-                        && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(prefix))
                 })
                 .collect()
         })

@@ -23,14 +23,28 @@
 //! regenerate the bindings for the installed SDK with the `bindgen` feature.
 
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
-#![allow(clippy::missing_safety_doc, clippy::useless_transmute, clippy::too_many_arguments)]
+#![allow(
+    clippy::missing_safety_doc,
+    clippy::useless_transmute,
+    clippy::too_many_arguments
+)]
 
 #[cfg(not(generated_bindings))]
-#[allow(missing_docs, missing_debug_implementations, improper_ctypes, unsafe_op_in_unsafe_fn)]
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    improper_ctypes,
+    unsafe_op_in_unsafe_fn
+)]
 #[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
 mod bindings;
 #[cfg(generated_bindings)]
-#[allow(missing_docs, missing_debug_implementations, improper_ctypes, unsafe_op_in_unsafe_fn)]
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    improper_ctypes,
+    unsafe_op_in_unsafe_fn
+)]
 #[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
 mod bindings {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));

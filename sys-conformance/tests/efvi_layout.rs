@@ -4,9 +4,9 @@
 
 #![allow(clippy::all)]
 
+use etherfabric_sys::*;
 use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
-use etherfabric_sys::*;
 // Links the C side (built by sys-conformance's build script).
 use sys_conformance as _;
 
@@ -40,8 +40,14 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align ef_vi_txq_state", align_of::<ef_vi_txq_state>()),
         ("size ef_vi_efct_rxq_ptr", size_of::<ef_vi_efct_rxq_ptr>()),
         ("align ef_vi_efct_rxq_ptr", align_of::<ef_vi_efct_rxq_ptr>()),
-        ("size ef_vi_efct_rxq_state", size_of::<ef_vi_efct_rxq_state>()),
-        ("align ef_vi_efct_rxq_state", align_of::<ef_vi_efct_rxq_state>()),
+        (
+            "size ef_vi_efct_rxq_state",
+            size_of::<ef_vi_efct_rxq_state>(),
+        ),
+        (
+            "align ef_vi_efct_rxq_state",
+            align_of::<ef_vi_efct_rxq_state>(),
+        ),
         ("size ef_vi_rxq_state", size_of::<ef_vi_rxq_state>()),
         ("align ef_vi_rxq_state", align_of::<ef_vi_rxq_state>()),
         ("size ef_eventq_state", size_of::<ef_eventq_state>()),
@@ -62,12 +68,21 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align ef_vi_stats", align_of::<ef_vi_stats>()),
         ("size ef_vi_nic_type", size_of::<ef_vi_nic_type>()),
         ("align ef_vi_nic_type", align_of::<ef_vi_nic_type>()),
-        ("size ef_vi_transmit_alt_overhead", size_of::<ef_vi_transmit_alt_overhead>()),
-        ("align ef_vi_transmit_alt_overhead", align_of::<ef_vi_transmit_alt_overhead>()),
+        (
+            "size ef_vi_transmit_alt_overhead",
+            size_of::<ef_vi_transmit_alt_overhead>(),
+        ),
+        (
+            "align ef_vi_transmit_alt_overhead",
+            align_of::<ef_vi_transmit_alt_overhead>(),
+        ),
         ("size ef_vi_tx_extra", size_of::<ef_vi_tx_extra>()),
         ("align ef_vi_tx_extra", align_of::<ef_vi_tx_extra>()),
         ("size ef_vi_tx_warm_state", size_of::<ef_vi_tx_warm_state>()),
-        ("align ef_vi_tx_warm_state", align_of::<ef_vi_tx_warm_state>()),
+        (
+            "align ef_vi_tx_warm_state",
+            align_of::<ef_vi_tx_warm_state>(),
+        ),
         ("size ef_vi", size_of::<ef_vi>()),
         ("align ef_vi", align_of::<ef_vi>()),
         ("size ef_vi_compat_data", size_of::<ef_vi_compat_data>()),
@@ -86,8 +101,14 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align ef_filter_cookie", align_of::<ef_filter_cookie>()),
         ("size ef_filter_info", size_of::<ef_filter_info>()),
         ("align ef_filter_info", align_of::<ef_filter_info>()),
-        ("size ef_vi_stats_field_layout", size_of::<ef_vi_stats_field_layout>()),
-        ("align ef_vi_stats_field_layout", align_of::<ef_vi_stats_field_layout>()),
+        (
+            "size ef_vi_stats_field_layout",
+            size_of::<ef_vi_stats_field_layout>(),
+        ),
+        (
+            "align ef_vi_stats_field_layout",
+            align_of::<ef_vi_stats_field_layout>(),
+        ),
         ("size ef_vi_stats_layout", size_of::<ef_vi_stats_layout>()),
         ("align ef_vi_stats_layout", align_of::<ef_vi_stats_layout>()),
         ("size ef_pio", size_of::<ef_pio>()),
@@ -100,10 +121,22 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align tcphdr", align_of::<tcphdr>()),
         ("size udphdr", size_of::<udphdr>()),
         ("align udphdr", align_of::<udphdr>()),
-        ("size ef_packed_stream_packet", size_of::<ef_packed_stream_packet>()),
-        ("align ef_packed_stream_packet", align_of::<ef_packed_stream_packet>()),
-        ("size ef_packed_stream_params", size_of::<ef_packed_stream_params>()),
-        ("align ef_packed_stream_params", align_of::<ef_packed_stream_params>()),
+        (
+            "size ef_packed_stream_packet",
+            size_of::<ef_packed_stream_packet>(),
+        ),
+        (
+            "align ef_packed_stream_packet",
+            align_of::<ef_packed_stream_packet>(),
+        ),
+        (
+            "size ef_packed_stream_params",
+            size_of::<ef_packed_stream_params>(),
+        ),
+        (
+            "align ef_packed_stream_params",
+            align_of::<ef_packed_stream_params>(),
+        ),
         ("offset timespec.tv_sec", offset_of!(timespec, tv_sec)),
         ("offset timespec.tv_nsec", offset_of!(timespec, tv_nsec)),
         ("offset timeval.tv_sec", offset_of!(timeval, tv_sec)),
@@ -112,164 +145,557 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset iovec.iov_len", offset_of!(iovec, iov_len)),
         ("offset ef_event.generic", offset_of!(ef_event, generic)),
         ("offset ef_event.rx", offset_of!(ef_event, rx)),
-        ("offset ef_event.rx_discard", offset_of!(ef_event, rx_discard)),
+        (
+            "offset ef_event.rx_discard",
+            offset_of!(ef_event, rx_discard),
+        ),
         ("offset ef_event.tx", offset_of!(ef_event, tx)),
         ("offset ef_event.tx_error", offset_of!(ef_event, tx_error)),
-        ("offset ef_event.tx_timestamp", offset_of!(ef_event, tx_timestamp)),
+        (
+            "offset ef_event.tx_timestamp",
+            offset_of!(ef_event, tx_timestamp),
+        ),
         ("offset ef_event.tx_alt", offset_of!(ef_event, tx_alt)),
-        ("offset ef_event.rx_no_desc_trunc", offset_of!(ef_event, rx_no_desc_trunc)),
-        ("offset ef_event.rx_packed_stream", offset_of!(ef_event, rx_packed_stream)),
+        (
+            "offset ef_event.rx_no_desc_trunc",
+            offset_of!(ef_event, rx_no_desc_trunc),
+        ),
+        (
+            "offset ef_event.rx_packed_stream",
+            offset_of!(ef_event, rx_packed_stream),
+        ),
         ("offset ef_event.sw", offset_of!(ef_event, sw)),
         ("offset ef_event.rx_multi", offset_of!(ef_event, rx_multi)),
-        ("offset ef_event.rx_multi_discard", offset_of!(ef_event, rx_multi_discard)),
-        ("offset ef_event.rx_multi_pkts", offset_of!(ef_event, rx_multi_pkts)),
+        (
+            "offset ef_event.rx_multi_discard",
+            offset_of!(ef_event, rx_multi_discard),
+        ),
+        (
+            "offset ef_event.rx_multi_pkts",
+            offset_of!(ef_event, rx_multi_pkts),
+        ),
         ("offset ef_event.rx_ref", offset_of!(ef_event, rx_ref)),
-        ("offset ef_event.rx_ref_discard", offset_of!(ef_event, rx_ref_discard)),
+        (
+            "offset ef_event.rx_ref_discard",
+            offset_of!(ef_event, rx_ref_discard),
+        ),
         ("offset ef_iovec.iov_base", offset_of!(ef_iovec, iov_base)),
         ("offset ef_iovec.iov_len", offset_of!(ef_iovec, iov_len)),
-        ("offset ef_remote_iovec.iov_base", offset_of!(ef_remote_iovec, iov_base)),
-        ("offset ef_remote_iovec.iov_len", offset_of!(ef_remote_iovec, iov_len)),
-        ("offset ef_remote_iovec.flags", offset_of!(ef_remote_iovec, flags)),
-        ("offset ef_remote_iovec.addrspace", offset_of!(ef_remote_iovec, addrspace)),
-        ("offset ef_precisetime.tv_sec", offset_of!(ef_precisetime, tv_sec)),
-        ("offset ef_precisetime.tv_nsec", offset_of!(ef_precisetime, tv_nsec)),
-        ("offset ef_precisetime.tv_nsec_frac", offset_of!(ef_precisetime, tv_nsec_frac)),
-        ("offset ef_precisetime.tv_flags", offset_of!(ef_precisetime, tv_flags)),
-        ("offset ef_vi_txq_state.previous", offset_of!(ef_vi_txq_state, previous)),
-        ("offset ef_vi_txq_state.added", offset_of!(ef_vi_txq_state, added)),
-        ("offset ef_vi_txq_state.removed", offset_of!(ef_vi_txq_state, removed)),
-        ("offset ef_vi_txq_state.ct_added", offset_of!(ef_vi_txq_state, ct_added)),
-        ("offset ef_vi_txq_state.ct_removed", offset_of!(ef_vi_txq_state, ct_removed)),
-        ("offset ef_vi_txq_state.ts_nsec", offset_of!(ef_vi_txq_state, ts_nsec)),
-        ("offset ef_vi_txq_state.ts_nsec_frac", offset_of!(ef_vi_txq_state, ts_nsec_frac)),
-        ("offset ef_vi_txq_state.ts_flags", offset_of!(ef_vi_txq_state, ts_flags)),
-        ("offset ef_vi_efct_rxq_ptr.data_pkt", offset_of!(ef_vi_efct_rxq_ptr, data_pkt)),
-        ("offset ef_vi_efct_rxq_ptr.superbuf_pkts", offset_of!(ef_vi_efct_rxq_ptr, superbuf_pkts)),
-        ("offset ef_vi_efct_rxq_ptr.meta_offset", offset_of!(ef_vi_efct_rxq_ptr, meta_offset)),
-        ("offset ef_vi_efct_rxq_ptr.reserved", offset_of!(ef_vi_efct_rxq_ptr, reserved)),
-        ("offset ef_vi_efct_rxq_ptr.meta_pkt", offset_of!(ef_vi_efct_rxq_ptr, meta_pkt)),
-        ("offset ef_vi_efct_rxq_state.free_head", offset_of!(ef_vi_efct_rxq_state, free_head)),
-        ("offset ef_vi_efct_rxq_state.fifo_head", offset_of!(ef_vi_efct_rxq_state, fifo_head)),
-        ("offset ef_vi_efct_rxq_state.fifo_tail_hw", offset_of!(ef_vi_efct_rxq_state, fifo_tail_hw)),
-        ("offset ef_vi_efct_rxq_state.fifo_tail_sw", offset_of!(ef_vi_efct_rxq_state, fifo_tail_sw)),
-        ("offset ef_vi_efct_rxq_state.fifo_count_hw", offset_of!(ef_vi_efct_rxq_state, fifo_count_hw)),
-        ("offset ef_vi_efct_rxq_state.fifo_count_sw", offset_of!(ef_vi_efct_rxq_state, fifo_count_sw)),
-        ("offset ef_vi_efct_rxq_state.sbseq", offset_of!(ef_vi_efct_rxq_state, sbseq)),
-        ("offset ef_vi_efct_rxq_state.superbuf_pkts", offset_of!(ef_vi_efct_rxq_state, superbuf_pkts)),
-        ("offset ef_vi_efct_rxq_state.config_generation", offset_of!(ef_vi_efct_rxq_state, config_generation)),
-        ("offset ef_vi_efct_rxq_state.qid", offset_of!(ef_vi_efct_rxq_state, qid)),
-        ("offset ef_vi_efct_rxq_state.generates_events", offset_of!(ef_vi_efct_rxq_state, generates_events)),
-        ("offset ef_vi_rxq_state.posted", offset_of!(ef_vi_rxq_state, posted)),
-        ("offset ef_vi_rxq_state.added", offset_of!(ef_vi_rxq_state, added)),
-        ("offset ef_vi_rxq_state.removed", offset_of!(ef_vi_rxq_state, removed)),
-        ("offset ef_vi_rxq_state.in_jumbo", offset_of!(ef_vi_rxq_state, in_jumbo)),
-        ("offset ef_vi_rxq_state.bytes_acc", offset_of!(ef_vi_rxq_state, bytes_acc)),
-        ("offset ef_vi_rxq_state.last_desc_i", offset_of!(ef_vi_rxq_state, last_desc_i)),
-        ("offset ef_vi_rxq_state.rx_ps_credit_avail", offset_of!(ef_vi_rxq_state, rx_ps_credit_avail)),
-        ("offset ef_vi_rxq_state.efct_active_qs", offset_of!(ef_vi_rxq_state, efct_active_qs)),
-        ("offset ef_vi_rxq_state.rxq_ptr", offset_of!(ef_vi_rxq_state, rxq_ptr)),
-        ("offset ef_vi_rxq_state.efct_state", offset_of!(ef_vi_rxq_state, efct_state)),
-        ("offset ef_eventq_state.evq_ptr", offset_of!(ef_eventq_state, evq_ptr)),
-        ("offset ef_eventq_state.evq_clear_stride", offset_of!(ef_eventq_state, evq_clear_stride)),
-        ("offset ef_eventq_state.sync_timestamp_major", offset_of!(ef_eventq_state, sync_timestamp_major)),
-        ("offset ef_eventq_state.sync_timestamp_minor", offset_of!(ef_eventq_state, sync_timestamp_minor)),
-        ("offset ef_eventq_state.sync_timestamp_minimum", offset_of!(ef_eventq_state, sync_timestamp_minimum)),
-        ("offset ef_eventq_state.sync_timestamp_synchronised", offset_of!(ef_eventq_state, sync_timestamp_synchronised)),
-        ("offset ef_eventq_state.unsol_credit_seq", offset_of!(ef_eventq_state, unsol_credit_seq)),
-        ("offset ef_eventq_state.sync_flags", offset_of!(ef_eventq_state, sync_flags)),
-        ("offset ef_eventq_state.min_unused_evq_slots", offset_of!(ef_eventq_state, min_unused_evq_slots)),
+        (
+            "offset ef_remote_iovec.iov_base",
+            offset_of!(ef_remote_iovec, iov_base),
+        ),
+        (
+            "offset ef_remote_iovec.iov_len",
+            offset_of!(ef_remote_iovec, iov_len),
+        ),
+        (
+            "offset ef_remote_iovec.flags",
+            offset_of!(ef_remote_iovec, flags),
+        ),
+        (
+            "offset ef_remote_iovec.addrspace",
+            offset_of!(ef_remote_iovec, addrspace),
+        ),
+        (
+            "offset ef_precisetime.tv_sec",
+            offset_of!(ef_precisetime, tv_sec),
+        ),
+        (
+            "offset ef_precisetime.tv_nsec",
+            offset_of!(ef_precisetime, tv_nsec),
+        ),
+        (
+            "offset ef_precisetime.tv_nsec_frac",
+            offset_of!(ef_precisetime, tv_nsec_frac),
+        ),
+        (
+            "offset ef_precisetime.tv_flags",
+            offset_of!(ef_precisetime, tv_flags),
+        ),
+        (
+            "offset ef_vi_txq_state.previous",
+            offset_of!(ef_vi_txq_state, previous),
+        ),
+        (
+            "offset ef_vi_txq_state.added",
+            offset_of!(ef_vi_txq_state, added),
+        ),
+        (
+            "offset ef_vi_txq_state.removed",
+            offset_of!(ef_vi_txq_state, removed),
+        ),
+        (
+            "offset ef_vi_txq_state.ct_added",
+            offset_of!(ef_vi_txq_state, ct_added),
+        ),
+        (
+            "offset ef_vi_txq_state.ct_removed",
+            offset_of!(ef_vi_txq_state, ct_removed),
+        ),
+        (
+            "offset ef_vi_txq_state.ts_nsec",
+            offset_of!(ef_vi_txq_state, ts_nsec),
+        ),
+        (
+            "offset ef_vi_txq_state.ts_nsec_frac",
+            offset_of!(ef_vi_txq_state, ts_nsec_frac),
+        ),
+        (
+            "offset ef_vi_txq_state.ts_flags",
+            offset_of!(ef_vi_txq_state, ts_flags),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ptr.data_pkt",
+            offset_of!(ef_vi_efct_rxq_ptr, data_pkt),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ptr.superbuf_pkts",
+            offset_of!(ef_vi_efct_rxq_ptr, superbuf_pkts),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ptr.meta_offset",
+            offset_of!(ef_vi_efct_rxq_ptr, meta_offset),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ptr.reserved",
+            offset_of!(ef_vi_efct_rxq_ptr, reserved),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ptr.meta_pkt",
+            offset_of!(ef_vi_efct_rxq_ptr, meta_pkt),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.free_head",
+            offset_of!(ef_vi_efct_rxq_state, free_head),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.fifo_head",
+            offset_of!(ef_vi_efct_rxq_state, fifo_head),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.fifo_tail_hw",
+            offset_of!(ef_vi_efct_rxq_state, fifo_tail_hw),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.fifo_tail_sw",
+            offset_of!(ef_vi_efct_rxq_state, fifo_tail_sw),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.fifo_count_hw",
+            offset_of!(ef_vi_efct_rxq_state, fifo_count_hw),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.fifo_count_sw",
+            offset_of!(ef_vi_efct_rxq_state, fifo_count_sw),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.sbseq",
+            offset_of!(ef_vi_efct_rxq_state, sbseq),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.superbuf_pkts",
+            offset_of!(ef_vi_efct_rxq_state, superbuf_pkts),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.config_generation",
+            offset_of!(ef_vi_efct_rxq_state, config_generation),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.qid",
+            offset_of!(ef_vi_efct_rxq_state, qid),
+        ),
+        (
+            "offset ef_vi_efct_rxq_state.generates_events",
+            offset_of!(ef_vi_efct_rxq_state, generates_events),
+        ),
+        (
+            "offset ef_vi_rxq_state.posted",
+            offset_of!(ef_vi_rxq_state, posted),
+        ),
+        (
+            "offset ef_vi_rxq_state.added",
+            offset_of!(ef_vi_rxq_state, added),
+        ),
+        (
+            "offset ef_vi_rxq_state.removed",
+            offset_of!(ef_vi_rxq_state, removed),
+        ),
+        (
+            "offset ef_vi_rxq_state.in_jumbo",
+            offset_of!(ef_vi_rxq_state, in_jumbo),
+        ),
+        (
+            "offset ef_vi_rxq_state.bytes_acc",
+            offset_of!(ef_vi_rxq_state, bytes_acc),
+        ),
+        (
+            "offset ef_vi_rxq_state.last_desc_i",
+            offset_of!(ef_vi_rxq_state, last_desc_i),
+        ),
+        (
+            "offset ef_vi_rxq_state.rx_ps_credit_avail",
+            offset_of!(ef_vi_rxq_state, rx_ps_credit_avail),
+        ),
+        (
+            "offset ef_vi_rxq_state.efct_active_qs",
+            offset_of!(ef_vi_rxq_state, efct_active_qs),
+        ),
+        (
+            "offset ef_vi_rxq_state.rxq_ptr",
+            offset_of!(ef_vi_rxq_state, rxq_ptr),
+        ),
+        (
+            "offset ef_vi_rxq_state.efct_state",
+            offset_of!(ef_vi_rxq_state, efct_state),
+        ),
+        (
+            "offset ef_eventq_state.evq_ptr",
+            offset_of!(ef_eventq_state, evq_ptr),
+        ),
+        (
+            "offset ef_eventq_state.evq_clear_stride",
+            offset_of!(ef_eventq_state, evq_clear_stride),
+        ),
+        (
+            "offset ef_eventq_state.sync_timestamp_major",
+            offset_of!(ef_eventq_state, sync_timestamp_major),
+        ),
+        (
+            "offset ef_eventq_state.sync_timestamp_minor",
+            offset_of!(ef_eventq_state, sync_timestamp_minor),
+        ),
+        (
+            "offset ef_eventq_state.sync_timestamp_minimum",
+            offset_of!(ef_eventq_state, sync_timestamp_minimum),
+        ),
+        (
+            "offset ef_eventq_state.sync_timestamp_synchronised",
+            offset_of!(ef_eventq_state, sync_timestamp_synchronised),
+        ),
+        (
+            "offset ef_eventq_state.unsol_credit_seq",
+            offset_of!(ef_eventq_state, unsol_credit_seq),
+        ),
+        (
+            "offset ef_eventq_state.sync_flags",
+            offset_of!(ef_eventq_state, sync_flags),
+        ),
+        (
+            "offset ef_eventq_state.min_unused_evq_slots",
+            offset_of!(ef_eventq_state, min_unused_evq_slots),
+        ),
         ("offset ef_vi_txq.mask", offset_of!(ef_vi_txq, mask)),
-        ("offset ef_vi_txq.ct_fifo_bytes", offset_of!(ef_vi_txq, ct_fifo_bytes)),
-        ("offset ef_vi_txq.efct_fixed_header", offset_of!(ef_vi_txq, efct_fixed_header)),
-        ("offset ef_vi_txq.efct_aperture_mask", offset_of!(ef_vi_txq, efct_aperture_mask)),
-        ("offset ef_vi_txq.ct_thresh_min", offset_of!(ef_vi_txq, ct_thresh_min)),
+        (
+            "offset ef_vi_txq.ct_fifo_bytes",
+            offset_of!(ef_vi_txq, ct_fifo_bytes),
+        ),
+        (
+            "offset ef_vi_txq.efct_fixed_header",
+            offset_of!(ef_vi_txq, efct_fixed_header),
+        ),
+        (
+            "offset ef_vi_txq.efct_aperture_mask",
+            offset_of!(ef_vi_txq, efct_aperture_mask),
+        ),
+        (
+            "offset ef_vi_txq.ct_thresh_min",
+            offset_of!(ef_vi_txq, ct_thresh_min),
+        ),
         ("offset ef_vi_txq.reserved", offset_of!(ef_vi_txq, reserved)),
-        ("offset ef_vi_txq.descriptors", offset_of!(ef_vi_txq, descriptors)),
+        (
+            "offset ef_vi_txq.descriptors",
+            offset_of!(ef_vi_txq, descriptors),
+        ),
         ("offset ef_vi_txq.ids", offset_of!(ef_vi_txq, ids)),
         ("offset ef_vi_rxq.mask", offset_of!(ef_vi_rxq, mask)),
-        ("offset ef_vi_rxq.descriptors", offset_of!(ef_vi_rxq, descriptors)),
+        (
+            "offset ef_vi_rxq.descriptors",
+            offset_of!(ef_vi_rxq, descriptors),
+        ),
         ("offset ef_vi_rxq.ids", offset_of!(ef_vi_rxq, ids)),
-        ("offset ef_vi_efct_rxq.live", offset_of!(ef_vi_efct_rxq, live)),
-        ("offset ef_vi_efct_rxq.config_generation", offset_of!(ef_vi_efct_rxq, config_generation)),
-        ("offset ef_vi_efct_rxq.superbuf", offset_of!(ef_vi_efct_rxq, superbuf)),
-        ("offset ef_vi_efct_rxq.mappings", offset_of!(ef_vi_efct_rxq, mappings)),
-        ("offset ef_vi_efct_rxq_ops.available", offset_of!(ef_vi_efct_rxq_ops, available)),
-        ("offset ef_vi_efct_rxq_ops.next", offset_of!(ef_vi_efct_rxq_ops, next)),
-        ("offset ef_vi_efct_rxq_ops.free", offset_of!(ef_vi_efct_rxq_ops, free)),
-        ("offset ef_vi_efct_rxq_ops.post", offset_of!(ef_vi_efct_rxq_ops, post)),
-        ("offset ef_vi_efct_rxq_ops.pre_attach", offset_of!(ef_vi_efct_rxq_ops, pre_attach)),
-        ("offset ef_vi_efct_rxq_ops.attach", offset_of!(ef_vi_efct_rxq_ops, attach)),
-        ("offset ef_vi_efct_rxq_ops.detach", offset_of!(ef_vi_efct_rxq_ops, detach)),
-        ("offset ef_vi_efct_rxq_ops.refresh", offset_of!(ef_vi_efct_rxq_ops, refresh)),
-        ("offset ef_vi_efct_rxq_ops.refresh_mappings", offset_of!(ef_vi_efct_rxq_ops, refresh_mappings)),
-        ("offset ef_vi_efct_rxq_ops.prime", offset_of!(ef_vi_efct_rxq_ops, prime)),
-        ("offset ef_vi_efct_rxq_ops.cleanup", offset_of!(ef_vi_efct_rxq_ops, cleanup)),
-        ("offset ef_vi_efct_rxq_ops.dump_stats", offset_of!(ef_vi_efct_rxq_ops, dump_stats)),
-        ("offset ef_vi_efct_rxq_ops.set_client_buf_count", offset_of!(ef_vi_efct_rxq_ops, set_client_buf_count)),
-        ("offset ef_vi_efct_rxq_ops.__reserved_op0", offset_of!(ef_vi_efct_rxq_ops, __reserved_op0)),
-        ("offset ef_vi_efct_rxq_ops.__reserved_op1", offset_of!(ef_vi_efct_rxq_ops, __reserved_op1)),
-        ("offset ef_vi_efct_rxq_ops.user_data", offset_of!(ef_vi_efct_rxq_ops, user_data)),
-        ("offset ef_vi_efct_rxqs.active_qs", offset_of!(ef_vi_efct_rxqs, active_qs)),
-        ("offset ef_vi_efct_rxqs.max_qs", offset_of!(ef_vi_efct_rxqs, max_qs)),
+        (
+            "offset ef_vi_efct_rxq.live",
+            offset_of!(ef_vi_efct_rxq, live),
+        ),
+        (
+            "offset ef_vi_efct_rxq.config_generation",
+            offset_of!(ef_vi_efct_rxq, config_generation),
+        ),
+        (
+            "offset ef_vi_efct_rxq.superbuf",
+            offset_of!(ef_vi_efct_rxq, superbuf),
+        ),
+        (
+            "offset ef_vi_efct_rxq.mappings",
+            offset_of!(ef_vi_efct_rxq, mappings),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.available",
+            offset_of!(ef_vi_efct_rxq_ops, available),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.next",
+            offset_of!(ef_vi_efct_rxq_ops, next),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.free",
+            offset_of!(ef_vi_efct_rxq_ops, free),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.post",
+            offset_of!(ef_vi_efct_rxq_ops, post),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.pre_attach",
+            offset_of!(ef_vi_efct_rxq_ops, pre_attach),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.attach",
+            offset_of!(ef_vi_efct_rxq_ops, attach),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.detach",
+            offset_of!(ef_vi_efct_rxq_ops, detach),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.refresh",
+            offset_of!(ef_vi_efct_rxq_ops, refresh),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.refresh_mappings",
+            offset_of!(ef_vi_efct_rxq_ops, refresh_mappings),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.prime",
+            offset_of!(ef_vi_efct_rxq_ops, prime),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.cleanup",
+            offset_of!(ef_vi_efct_rxq_ops, cleanup),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.dump_stats",
+            offset_of!(ef_vi_efct_rxq_ops, dump_stats),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.set_client_buf_count",
+            offset_of!(ef_vi_efct_rxq_ops, set_client_buf_count),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.__reserved_op0",
+            offset_of!(ef_vi_efct_rxq_ops, __reserved_op0),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.__reserved_op1",
+            offset_of!(ef_vi_efct_rxq_ops, __reserved_op1),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.user_data",
+            offset_of!(ef_vi_efct_rxq_ops, user_data),
+        ),
+        (
+            "offset ef_vi_efct_rxqs.active_qs",
+            offset_of!(ef_vi_efct_rxqs, active_qs),
+        ),
+        (
+            "offset ef_vi_efct_rxqs.max_qs",
+            offset_of!(ef_vi_efct_rxqs, max_qs),
+        ),
         ("offset ef_vi_efct_rxqs.q", offset_of!(ef_vi_efct_rxqs, q)),
-        ("offset ef_vi_efct_rxqs.ops", offset_of!(ef_vi_efct_rxqs, ops)),
-        ("offset ef_vi_efct_rxqs.meta_offset", offset_of!(ef_vi_efct_rxqs, meta_offset)),
-        ("offset ef_vi_efct_rxqs.rx_stride", offset_of!(ef_vi_efct_rxqs, rx_stride)),
-        ("offset ef_vi_efct_rxqs.shm", offset_of!(ef_vi_efct_rxqs, shm)),
+        (
+            "offset ef_vi_efct_rxqs.ops",
+            offset_of!(ef_vi_efct_rxqs, ops),
+        ),
+        (
+            "offset ef_vi_efct_rxqs.meta_offset",
+            offset_of!(ef_vi_efct_rxqs, meta_offset),
+        ),
+        (
+            "offset ef_vi_efct_rxqs.rx_stride",
+            offset_of!(ef_vi_efct_rxqs, rx_stride),
+        ),
+        (
+            "offset ef_vi_efct_rxqs.shm",
+            offset_of!(ef_vi_efct_rxqs, shm),
+        ),
         ("offset ef_vi_state.evq", offset_of!(ef_vi_state, evq)),
         ("offset ef_vi_state.txq", offset_of!(ef_vi_state, txq)),
         ("offset ef_vi_state.rxq", offset_of!(ef_vi_state, rxq)),
-        ("offset ef_vi_stats.rx_ev_lost", offset_of!(ef_vi_stats, rx_ev_lost)),
-        ("offset ef_vi_stats.rx_ev_bad_desc_i", offset_of!(ef_vi_stats, rx_ev_bad_desc_i)),
-        ("offset ef_vi_stats.rx_ev_bad_q_label", offset_of!(ef_vi_stats, rx_ev_bad_q_label)),
-        ("offset ef_vi_stats.evq_gap", offset_of!(ef_vi_stats, evq_gap)),
-        ("offset ef_vi_stats.efct_rxq_stats", offset_of!(ef_vi_stats, efct_rxq_stats)),
-        ("offset ef_vi_nic_type.arch", offset_of!(ef_vi_nic_type, arch)),
-        ("offset ef_vi_nic_type.variant", offset_of!(ef_vi_nic_type, variant)),
-        ("offset ef_vi_nic_type.revision", offset_of!(ef_vi_nic_type, revision)),
-        ("offset ef_vi_nic_type.nic_flags", offset_of!(ef_vi_nic_type, nic_flags)),
-        ("offset ef_vi_transmit_alt_overhead.pre_round", offset_of!(ef_vi_transmit_alt_overhead, pre_round)),
-        ("offset ef_vi_transmit_alt_overhead.mask", offset_of!(ef_vi_transmit_alt_overhead, mask)),
-        ("offset ef_vi_transmit_alt_overhead.post_round", offset_of!(ef_vi_transmit_alt_overhead, post_round)),
-        ("offset ef_vi_tx_extra.flags", offset_of!(ef_vi_tx_extra, flags)),
-        ("offset ef_vi_tx_extra.mark", offset_of!(ef_vi_tx_extra, mark)),
-        ("offset ef_vi_tx_extra.ingress_mport", offset_of!(ef_vi_tx_extra, ingress_mport)),
-        ("offset ef_vi_tx_extra.egress_mport", offset_of!(ef_vi_tx_extra, egress_mport)),
-        ("offset ef_vi_tx_warm_state.removed", offset_of!(ef_vi_tx_warm_state, removed)),
-        ("offset ef_vi_tx_warm_state.vi_ctpio_mmap_ptr", offset_of!(ef_vi_tx_warm_state, vi_ctpio_mmap_ptr)),
+        (
+            "offset ef_vi_stats.rx_ev_lost",
+            offset_of!(ef_vi_stats, rx_ev_lost),
+        ),
+        (
+            "offset ef_vi_stats.rx_ev_bad_desc_i",
+            offset_of!(ef_vi_stats, rx_ev_bad_desc_i),
+        ),
+        (
+            "offset ef_vi_stats.rx_ev_bad_q_label",
+            offset_of!(ef_vi_stats, rx_ev_bad_q_label),
+        ),
+        (
+            "offset ef_vi_stats.evq_gap",
+            offset_of!(ef_vi_stats, evq_gap),
+        ),
+        (
+            "offset ef_vi_stats.efct_rxq_stats",
+            offset_of!(ef_vi_stats, efct_rxq_stats),
+        ),
+        (
+            "offset ef_vi_nic_type.arch",
+            offset_of!(ef_vi_nic_type, arch),
+        ),
+        (
+            "offset ef_vi_nic_type.variant",
+            offset_of!(ef_vi_nic_type, variant),
+        ),
+        (
+            "offset ef_vi_nic_type.revision",
+            offset_of!(ef_vi_nic_type, revision),
+        ),
+        (
+            "offset ef_vi_nic_type.nic_flags",
+            offset_of!(ef_vi_nic_type, nic_flags),
+        ),
+        (
+            "offset ef_vi_transmit_alt_overhead.pre_round",
+            offset_of!(ef_vi_transmit_alt_overhead, pre_round),
+        ),
+        (
+            "offset ef_vi_transmit_alt_overhead.mask",
+            offset_of!(ef_vi_transmit_alt_overhead, mask),
+        ),
+        (
+            "offset ef_vi_transmit_alt_overhead.post_round",
+            offset_of!(ef_vi_transmit_alt_overhead, post_round),
+        ),
+        (
+            "offset ef_vi_tx_extra.flags",
+            offset_of!(ef_vi_tx_extra, flags),
+        ),
+        (
+            "offset ef_vi_tx_extra.mark",
+            offset_of!(ef_vi_tx_extra, mark),
+        ),
+        (
+            "offset ef_vi_tx_extra.ingress_mport",
+            offset_of!(ef_vi_tx_extra, ingress_mport),
+        ),
+        (
+            "offset ef_vi_tx_extra.egress_mport",
+            offset_of!(ef_vi_tx_extra, egress_mport),
+        ),
+        (
+            "offset ef_vi_tx_warm_state.removed",
+            offset_of!(ef_vi_tx_warm_state, removed),
+        ),
+        (
+            "offset ef_vi_tx_warm_state.vi_ctpio_mmap_ptr",
+            offset_of!(ef_vi_tx_warm_state, vi_ctpio_mmap_ptr),
+        ),
         ("offset ef_vi.inited", offset_of!(ef_vi, inited)),
-        ("offset ef_vi.vi_resource_id", offset_of!(ef_vi, vi_resource_id)),
+        (
+            "offset ef_vi.vi_resource_id",
+            offset_of!(ef_vi, vi_resource_id),
+        ),
         ("offset ef_vi.vi_i", offset_of!(ef_vi, vi_i)),
         ("offset ef_vi.dh", offset_of!(ef_vi, dh)),
-        ("offset ef_vi.rx_buffer_len", offset_of!(ef_vi, rx_buffer_len)),
-        ("offset ef_vi.rx_prefix_len", offset_of!(ef_vi, rx_prefix_len)),
-        ("offset ef_vi.last_ctpio_failed", offset_of!(ef_vi, last_ctpio_failed)),
-        ("offset ef_vi.rx_discard_mask", offset_of!(ef_vi, rx_discard_mask)),
-        ("offset ef_vi.rx_ts_correction", offset_of!(ef_vi, rx_ts_correction)),
-        ("offset ef_vi.rx_pkt_len_offset", offset_of!(ef_vi, rx_pkt_len_offset)),
-        ("offset ef_vi.rx_pkt_len_mask", offset_of!(ef_vi, rx_pkt_len_mask)),
-        ("offset ef_vi.tx_ts_correction_ns", offset_of!(ef_vi, tx_ts_correction_ns)),
+        (
+            "offset ef_vi.rx_buffer_len",
+            offset_of!(ef_vi, rx_buffer_len),
+        ),
+        (
+            "offset ef_vi.rx_prefix_len",
+            offset_of!(ef_vi, rx_prefix_len),
+        ),
+        (
+            "offset ef_vi.last_ctpio_failed",
+            offset_of!(ef_vi, last_ctpio_failed),
+        ),
+        (
+            "offset ef_vi.rx_discard_mask",
+            offset_of!(ef_vi, rx_discard_mask),
+        ),
+        (
+            "offset ef_vi.rx_ts_correction",
+            offset_of!(ef_vi, rx_ts_correction),
+        ),
+        (
+            "offset ef_vi.rx_pkt_len_offset",
+            offset_of!(ef_vi, rx_pkt_len_offset),
+        ),
+        (
+            "offset ef_vi.rx_pkt_len_mask",
+            offset_of!(ef_vi, rx_pkt_len_mask),
+        ),
+        (
+            "offset ef_vi.tx_ts_correction_ns",
+            offset_of!(ef_vi, tx_ts_correction_ns),
+        ),
         ("offset ef_vi.ts_format", offset_of!(ef_vi, ts_format)),
-        ("offset ef_vi.ts_subnano_bits", offset_of!(ef_vi, ts_subnano_bits)),
-        ("offset ef_vi.vi_mem_mmap_ptr", offset_of!(ef_vi, vi_mem_mmap_ptr)),
-        ("offset ef_vi.vi_mem_mmap_bytes", offset_of!(ef_vi, vi_mem_mmap_bytes)),
-        ("offset ef_vi.vi_io_mmap_ptr", offset_of!(ef_vi, vi_io_mmap_ptr)),
-        ("offset ef_vi.vi_io_mmap_bytes", offset_of!(ef_vi, vi_io_mmap_bytes)),
-        ("offset ef_vi.vi_ctpio_mmap_ptr", offset_of!(ef_vi, vi_ctpio_mmap_ptr)),
-        ("offset ef_vi.vi_ctpio_wb_ticks", offset_of!(ef_vi, vi_ctpio_wb_ticks)),
-        ("offset ef_vi.ep_state_bytes", offset_of!(ef_vi, ep_state_bytes)),
+        (
+            "offset ef_vi.ts_subnano_bits",
+            offset_of!(ef_vi, ts_subnano_bits),
+        ),
+        (
+            "offset ef_vi.vi_mem_mmap_ptr",
+            offset_of!(ef_vi, vi_mem_mmap_ptr),
+        ),
+        (
+            "offset ef_vi.vi_mem_mmap_bytes",
+            offset_of!(ef_vi, vi_mem_mmap_bytes),
+        ),
+        (
+            "offset ef_vi.vi_io_mmap_ptr",
+            offset_of!(ef_vi, vi_io_mmap_ptr),
+        ),
+        (
+            "offset ef_vi.vi_io_mmap_bytes",
+            offset_of!(ef_vi, vi_io_mmap_bytes),
+        ),
+        (
+            "offset ef_vi.vi_ctpio_mmap_ptr",
+            offset_of!(ef_vi, vi_ctpio_mmap_ptr),
+        ),
+        (
+            "offset ef_vi.vi_ctpio_wb_ticks",
+            offset_of!(ef_vi, vi_ctpio_wb_ticks),
+        ),
+        (
+            "offset ef_vi.ep_state_bytes",
+            offset_of!(ef_vi, ep_state_bytes),
+        ),
         ("offset ef_vi.vi_clustered", offset_of!(ef_vi, vi_clustered)),
-        ("offset ef_vi.vi_is_packed_stream", offset_of!(ef_vi, vi_is_packed_stream)),
+        (
+            "offset ef_vi.vi_is_packed_stream",
+            offset_of!(ef_vi, vi_is_packed_stream),
+        ),
         ("offset ef_vi.vi_is_normal", offset_of!(ef_vi, vi_is_normal)),
-        ("offset ef_vi.vi_ps_buf_size", offset_of!(ef_vi, vi_ps_buf_size)),
+        (
+            "offset ef_vi.vi_ps_buf_size",
+            offset_of!(ef_vi, vi_ps_buf_size),
+        ),
         ("offset ef_vi.io", offset_of!(ef_vi, io)),
         ("offset ef_vi.linked_pio", offset_of!(ef_vi, linked_pio)),
         ("offset ef_vi.evq_base", offset_of!(ef_vi, evq_base)),
         ("offset ef_vi.evq_mask", offset_of!(ef_vi, evq_mask)),
-        ("offset ef_vi.evq_phase_bits", offset_of!(ef_vi, evq_phase_bits)),
-        ("offset ef_vi.timer_quantum_ns", offset_of!(ef_vi, timer_quantum_ns)),
-        ("offset ef_vi.tx_push_thresh", offset_of!(ef_vi, tx_push_thresh)),
-        ("offset ef_vi.__reserved_vi", offset_of!(ef_vi, __reserved_vi)),
+        (
+            "offset ef_vi.evq_phase_bits",
+            offset_of!(ef_vi, evq_phase_bits),
+        ),
+        (
+            "offset ef_vi.timer_quantum_ns",
+            offset_of!(ef_vi, timer_quantum_ns),
+        ),
+        (
+            "offset ef_vi.tx_push_thresh",
+            offset_of!(ef_vi, tx_push_thresh),
+        ),
+        (
+            "offset ef_vi.__reserved_vi",
+            offset_of!(ef_vi, __reserved_vi),
+        ),
         ("offset ef_vi.vi_txq", offset_of!(ef_vi, vi_txq)),
         ("offset ef_vi.vi_rxq", offset_of!(ef_vi, vi_rxq)),
         ("offset ef_vi.ep_state", offset_of!(ef_vi, ep_state)),
@@ -286,47 +712,146 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset ef_vi.tx_alt_hw2id", offset_of!(ef_vi, tx_alt_hw2id)),
         ("offset ef_vi.nic_type", offset_of!(ef_vi, nic_type)),
         ("offset ef_vi.xdp_kick", offset_of!(ef_vi, xdp_kick)),
-        ("offset ef_vi.xdp_kick_context", offset_of!(ef_vi, xdp_kick_context)),
-        ("offset ef_vi.unsol_credit_seq_mask", offset_of!(ef_vi, unsol_credit_seq_mask)),
+        (
+            "offset ef_vi.xdp_kick_context",
+            offset_of!(ef_vi, xdp_kick_context),
+        ),
+        (
+            "offset ef_vi.unsol_credit_seq_mask",
+            offset_of!(ef_vi, unsol_credit_seq_mask),
+        ),
         ("offset ef_vi.compat_data", offset_of!(ef_vi, compat_data)),
         ("offset ef_vi.ops", offset_of!(ef_vi, ops)),
         ("offset ef_vi.internal_ops", offset_of!(ef_vi, internal_ops)),
-        ("offset ef_vi_compat_data.underlying_arch", offset_of!(ef_vi_compat_data, underlying_arch)),
-        ("offset ef_vi_compat_data.underlying_ops", offset_of!(ef_vi_compat_data, underlying_ops)),
-        ("offset ef_vi_compat_data.arch", offset_of!(ef_vi_compat_data, arch)),
-        ("offset ef_vi_layout_entry.evle_type", offset_of!(ef_vi_layout_entry, evle_type)),
-        ("offset ef_vi_layout_entry.evle_offset", offset_of!(ef_vi_layout_entry, evle_offset)),
-        ("offset ef_vi_layout_entry.evle_description", offset_of!(ef_vi_layout_entry, evle_description)),
+        (
+            "offset ef_vi_compat_data.underlying_arch",
+            offset_of!(ef_vi_compat_data, underlying_arch),
+        ),
+        (
+            "offset ef_vi_compat_data.underlying_ops",
+            offset_of!(ef_vi_compat_data, underlying_ops),
+        ),
+        (
+            "offset ef_vi_compat_data.arch",
+            offset_of!(ef_vi_compat_data, arch),
+        ),
+        (
+            "offset ef_vi_layout_entry.evle_type",
+            offset_of!(ef_vi_layout_entry, evle_type),
+        ),
+        (
+            "offset ef_vi_layout_entry.evle_offset",
+            offset_of!(ef_vi_layout_entry, evle_offset),
+        ),
+        (
+            "offset ef_vi_layout_entry.evle_description",
+            offset_of!(ef_vi_layout_entry, evle_description),
+        ),
         ("offset ef_pd.pd_flags", offset_of!(ef_pd, pd_flags)),
-        ("offset ef_pd.pd_resource_id", offset_of!(ef_pd, pd_resource_id)),
+        (
+            "offset ef_pd.pd_resource_id",
+            offset_of!(ef_pd, pd_resource_id),
+        ),
         ("offset ef_pd.pd_intf_name", offset_of!(ef_pd, pd_intf_name)),
-        ("offset ef_pd.pd_cluster_name", offset_of!(ef_pd, pd_cluster_name)),
-        ("offset ef_pd.pd_cluster_sock", offset_of!(ef_pd, pd_cluster_sock)),
-        ("offset ef_pd.pd_cluster_dh", offset_of!(ef_pd, pd_cluster_dh)),
-        ("offset ef_pd.pd_cluster_viset_resource_id", offset_of!(ef_pd, pd_cluster_viset_resource_id)),
-        ("offset ef_pd.pd_cluster_viset_index", offset_of!(ef_pd, pd_cluster_viset_index)),
-        ("offset ef_memreg.mr_dma_addrs", offset_of!(ef_memreg, mr_dma_addrs)),
-        ("offset ef_memreg.mr_dma_addrs_base", offset_of!(ef_memreg, mr_dma_addrs_base)),
-        ("offset ef_vi_set.vis_res_id", offset_of!(ef_vi_set, vis_res_id)),
+        (
+            "offset ef_pd.pd_cluster_name",
+            offset_of!(ef_pd, pd_cluster_name),
+        ),
+        (
+            "offset ef_pd.pd_cluster_sock",
+            offset_of!(ef_pd, pd_cluster_sock),
+        ),
+        (
+            "offset ef_pd.pd_cluster_dh",
+            offset_of!(ef_pd, pd_cluster_dh),
+        ),
+        (
+            "offset ef_pd.pd_cluster_viset_resource_id",
+            offset_of!(ef_pd, pd_cluster_viset_resource_id),
+        ),
+        (
+            "offset ef_pd.pd_cluster_viset_index",
+            offset_of!(ef_pd, pd_cluster_viset_index),
+        ),
+        (
+            "offset ef_memreg.mr_dma_addrs",
+            offset_of!(ef_memreg, mr_dma_addrs),
+        ),
+        (
+            "offset ef_memreg.mr_dma_addrs_base",
+            offset_of!(ef_memreg, mr_dma_addrs_base),
+        ),
+        (
+            "offset ef_vi_set.vis_res_id",
+            offset_of!(ef_vi_set, vis_res_id),
+        ),
         ("offset ef_vi_set.vis_pd", offset_of!(ef_vi_set, vis_pd)),
-        ("offset ef_filter_spec.type_", offset_of!(ef_filter_spec, type_)),
-        ("offset ef_filter_spec.flags", offset_of!(ef_filter_spec, flags)),
-        ("offset ef_filter_spec.data", offset_of!(ef_filter_spec, data)),
-        ("offset ef_filter_cookie.filter_id", offset_of!(ef_filter_cookie, filter_id)),
-        ("offset ef_filter_cookie.filter_type", offset_of!(ef_filter_cookie, filter_type)),
-        ("offset ef_filter_info.fields", offset_of!(ef_filter_info, fields)),
-        ("offset ef_filter_info.filter_id", offset_of!(ef_filter_info, filter_id)),
-        ("offset ef_filter_info.q_id", offset_of!(ef_filter_info, q_id)),
-        ("offset ef_filter_info.flags", offset_of!(ef_filter_info, flags)),
-        ("offset ef_vi_stats_field_layout.evsfl_name", offset_of!(ef_vi_stats_field_layout, evsfl_name)),
-        ("offset ef_vi_stats_field_layout.evsfl_offset", offset_of!(ef_vi_stats_field_layout, evsfl_offset)),
-        ("offset ef_vi_stats_field_layout.evsfl_size", offset_of!(ef_vi_stats_field_layout, evsfl_size)),
-        ("offset ef_vi_stats_layout.evsl_data_size", offset_of!(ef_vi_stats_layout, evsl_data_size)),
-        ("offset ef_vi_stats_layout.evsl_fields_num", offset_of!(ef_vi_stats_layout, evsl_fields_num)),
-        ("offset ef_vi_stats_layout.evsl_fields", offset_of!(ef_vi_stats_layout, evsl_fields)),
+        (
+            "offset ef_filter_spec.type_",
+            offset_of!(ef_filter_spec, type_),
+        ),
+        (
+            "offset ef_filter_spec.flags",
+            offset_of!(ef_filter_spec, flags),
+        ),
+        (
+            "offset ef_filter_spec.data",
+            offset_of!(ef_filter_spec, data),
+        ),
+        (
+            "offset ef_filter_cookie.filter_id",
+            offset_of!(ef_filter_cookie, filter_id),
+        ),
+        (
+            "offset ef_filter_cookie.filter_type",
+            offset_of!(ef_filter_cookie, filter_type),
+        ),
+        (
+            "offset ef_filter_info.fields",
+            offset_of!(ef_filter_info, fields),
+        ),
+        (
+            "offset ef_filter_info.filter_id",
+            offset_of!(ef_filter_info, filter_id),
+        ),
+        (
+            "offset ef_filter_info.q_id",
+            offset_of!(ef_filter_info, q_id),
+        ),
+        (
+            "offset ef_filter_info.flags",
+            offset_of!(ef_filter_info, flags),
+        ),
+        (
+            "offset ef_vi_stats_field_layout.evsfl_name",
+            offset_of!(ef_vi_stats_field_layout, evsfl_name),
+        ),
+        (
+            "offset ef_vi_stats_field_layout.evsfl_offset",
+            offset_of!(ef_vi_stats_field_layout, evsfl_offset),
+        ),
+        (
+            "offset ef_vi_stats_field_layout.evsfl_size",
+            offset_of!(ef_vi_stats_field_layout, evsfl_size),
+        ),
+        (
+            "offset ef_vi_stats_layout.evsl_data_size",
+            offset_of!(ef_vi_stats_layout, evsl_data_size),
+        ),
+        (
+            "offset ef_vi_stats_layout.evsl_fields_num",
+            offset_of!(ef_vi_stats_layout, evsl_fields_num),
+        ),
+        (
+            "offset ef_vi_stats_layout.evsl_fields",
+            offset_of!(ef_vi_stats_layout, evsl_fields),
+        ),
         ("offset ef_pio.pio_buffer", offset_of!(ef_pio, pio_buffer)),
         ("offset ef_pio.pio_io", offset_of!(ef_pio, pio_io)),
-        ("offset ef_pio.pio_resource_id", offset_of!(ef_pio, pio_resource_id)),
+        (
+            "offset ef_pio.pio_resource_id",
+            offset_of!(ef_pio, pio_resource_id),
+        ),
         ("offset ef_pio.pio_len", offset_of!(ef_pio, pio_len)),
         ("offset in6_addr.__in6_u", offset_of!(in6_addr, __in6_u)),
         ("offset iphdr.tos", offset_of!(iphdr, tos)),
@@ -338,17 +863,50 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset iphdr.check", offset_of!(iphdr, check)),
         ("offset iphdr.saddr", offset_of!(iphdr, saddr)),
         ("offset iphdr.daddr", offset_of!(iphdr, daddr)),
-        ("offset ef_packed_stream_packet.ps_next_offset", offset_of!(ef_packed_stream_packet, ps_next_offset)),
-        ("offset ef_packed_stream_packet.ps_pkt_start_offset", offset_of!(ef_packed_stream_packet, ps_pkt_start_offset)),
-        ("offset ef_packed_stream_packet.ps_flags", offset_of!(ef_packed_stream_packet, ps_flags)),
-        ("offset ef_packed_stream_packet.ps_cap_len", offset_of!(ef_packed_stream_packet, ps_cap_len)),
-        ("offset ef_packed_stream_packet.ps_orig_len", offset_of!(ef_packed_stream_packet, ps_orig_len)),
-        ("offset ef_packed_stream_packet.ps_ts_sec", offset_of!(ef_packed_stream_packet, ps_ts_sec)),
-        ("offset ef_packed_stream_packet.ps_ts_nsec", offset_of!(ef_packed_stream_packet, ps_ts_nsec)),
-        ("offset ef_packed_stream_params.psp_buffer_size", offset_of!(ef_packed_stream_params, psp_buffer_size)),
-        ("offset ef_packed_stream_params.psp_buffer_align", offset_of!(ef_packed_stream_params, psp_buffer_align)),
-        ("offset ef_packed_stream_params.psp_start_offset", offset_of!(ef_packed_stream_params, psp_start_offset)),
-        ("offset ef_packed_stream_params.psp_max_usable_buffers", offset_of!(ef_packed_stream_params, psp_max_usable_buffers)),
+        (
+            "offset ef_packed_stream_packet.ps_next_offset",
+            offset_of!(ef_packed_stream_packet, ps_next_offset),
+        ),
+        (
+            "offset ef_packed_stream_packet.ps_pkt_start_offset",
+            offset_of!(ef_packed_stream_packet, ps_pkt_start_offset),
+        ),
+        (
+            "offset ef_packed_stream_packet.ps_flags",
+            offset_of!(ef_packed_stream_packet, ps_flags),
+        ),
+        (
+            "offset ef_packed_stream_packet.ps_cap_len",
+            offset_of!(ef_packed_stream_packet, ps_cap_len),
+        ),
+        (
+            "offset ef_packed_stream_packet.ps_orig_len",
+            offset_of!(ef_packed_stream_packet, ps_orig_len),
+        ),
+        (
+            "offset ef_packed_stream_packet.ps_ts_sec",
+            offset_of!(ef_packed_stream_packet, ps_ts_sec),
+        ),
+        (
+            "offset ef_packed_stream_packet.ps_ts_nsec",
+            offset_of!(ef_packed_stream_packet, ps_ts_nsec),
+        ),
+        (
+            "offset ef_packed_stream_params.psp_buffer_size",
+            offset_of!(ef_packed_stream_params, psp_buffer_size),
+        ),
+        (
+            "offset ef_packed_stream_params.psp_buffer_align",
+            offset_of!(ef_packed_stream_params, psp_buffer_align),
+        ),
+        (
+            "offset ef_packed_stream_params.psp_start_offset",
+            offset_of!(ef_packed_stream_params, psp_start_offset),
+        ),
+        (
+            "offset ef_packed_stream_params.psp_max_usable_buffers",
+            offset_of!(ef_packed_stream_params, psp_max_usable_buffers),
+        ),
     ]
 }
 
@@ -369,7 +927,11 @@ fn c_and_rust_layouts_agree() {
         checked += 1;
     }
     assert!(table[rust.len()].name.is_null());
-    assert!(mismatches.is_empty(), "layout mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "layout mismatches:\n{}",
+        mismatches.join("\n")
+    );
     println!("efvi: {checked} layout facts agree between C and Rust");
     assert!(checked > 0);
 }

@@ -4,9 +4,9 @@
 
 #![allow(clippy::all)]
 
+use onload_sys::*;
 use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
-use onload_sys::*;
 // Links the C side (built by sys-conformance's build script).
 use sys_conformance as _;
 
@@ -30,16 +30,40 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align msghdr", align_of::<msghdr>()),
         ("size onload_timestamp", size_of::<onload_timestamp>()),
         ("align onload_timestamp", align_of::<onload_timestamp>()),
-        ("size scm_timestamping_ooext", size_of::<scm_timestamping_ooext>()),
-        ("align scm_timestamping_ooext", align_of::<scm_timestamping_ooext>()),
-        ("size onload_scm_timestamping_stream", size_of::<onload_scm_timestamping_stream>()),
-        ("align onload_scm_timestamping_stream", align_of::<onload_scm_timestamping_stream>()),
+        (
+            "size scm_timestamping_ooext",
+            size_of::<scm_timestamping_ooext>(),
+        ),
+        (
+            "align scm_timestamping_ooext",
+            align_of::<scm_timestamping_ooext>(),
+        ),
+        (
+            "size onload_scm_timestamping_stream",
+            size_of::<onload_scm_timestamping_stream>(),
+        ),
+        (
+            "align onload_scm_timestamping_stream",
+            align_of::<onload_scm_timestamping_stream>(),
+        ),
         ("size onload_stat", size_of::<onload_stat>()),
         ("align onload_stat", align_of::<onload_stat>()),
-        ("size onload_ordered_epoll_event", size_of::<onload_ordered_epoll_event>()),
-        ("align onload_ordered_epoll_event", align_of::<onload_ordered_epoll_event>()),
-        ("size onload_delegated_send", size_of::<onload_delegated_send>()),
-        ("align onload_delegated_send", align_of::<onload_delegated_send>()),
+        (
+            "size onload_ordered_epoll_event",
+            size_of::<onload_ordered_epoll_event>(),
+        ),
+        (
+            "align onload_ordered_epoll_event",
+            align_of::<onload_ordered_epoll_event>(),
+        ),
+        (
+            "size onload_delegated_send",
+            size_of::<onload_delegated_send>(),
+        ),
+        (
+            "align onload_delegated_send",
+            align_of::<onload_delegated_send>(),
+        ),
         ("size onload_tcp_info", size_of::<onload_tcp_info>()),
         ("align onload_tcp_info", align_of::<onload_tcp_info>()),
         ("size onload_zc_iovec", size_of::<onload_zc_iovec>()),
@@ -49,9 +73,18 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("size onload_zc_mmsg", size_of::<onload_zc_mmsg>()),
         ("align onload_zc_mmsg", align_of::<onload_zc_mmsg>()),
         ("size onload_zc_recv_args", size_of::<onload_zc_recv_args>()),
-        ("align onload_zc_recv_args", align_of::<onload_zc_recv_args>()),
-        ("size onload_template_msg_update_iovec", size_of::<onload_template_msg_update_iovec>()),
-        ("align onload_template_msg_update_iovec", align_of::<onload_template_msg_update_iovec>()),
+        (
+            "align onload_zc_recv_args",
+            align_of::<onload_zc_recv_args>(),
+        ),
+        (
+            "size onload_template_msg_update_iovec",
+            size_of::<onload_template_msg_update_iovec>(),
+        ),
+        (
+            "align onload_template_msg_update_iovec",
+            align_of::<onload_template_msg_update_iovec>(),
+        ),
         ("offset timespec.tv_sec", offset_of!(timespec, tv_sec)),
         ("offset timespec.tv_nsec", offset_of!(timespec, tv_nsec)),
         ("offset iovec.iov_base", offset_of!(iovec, iov_base)),
@@ -61,55 +94,187 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset msghdr.msg_iov", offset_of!(msghdr, msg_iov)),
         ("offset msghdr.msg_iovlen", offset_of!(msghdr, msg_iovlen)),
         ("offset msghdr.msg_control", offset_of!(msghdr, msg_control)),
-        ("offset msghdr.msg_controllen", offset_of!(msghdr, msg_controllen)),
+        (
+            "offset msghdr.msg_controllen",
+            offset_of!(msghdr, msg_controllen),
+        ),
         ("offset msghdr.msg_flags", offset_of!(msghdr, msg_flags)),
-        ("offset onload_timestamp.sec", offset_of!(onload_timestamp, sec)),
-        ("offset onload_timestamp.nsec", offset_of!(onload_timestamp, nsec)),
-        ("offset scm_timestamping_ooext.type_", offset_of!(scm_timestamping_ooext, type_)),
-        ("offset scm_timestamping_ooext.padding", offset_of!(scm_timestamping_ooext, padding)),
-        ("offset scm_timestamping_ooext.timestamp", offset_of!(scm_timestamping_ooext, timestamp)),
-        ("offset onload_scm_timestamping_stream.first_sent", offset_of!(onload_scm_timestamping_stream, first_sent)),
-        ("offset onload_scm_timestamping_stream.last_sent", offset_of!(onload_scm_timestamping_stream, last_sent)),
-        ("offset onload_scm_timestamping_stream.len", offset_of!(onload_scm_timestamping_stream, len)),
-        ("offset onload_stat.stack_id", offset_of!(onload_stat, stack_id)),
-        ("offset onload_stat.stack_name", offset_of!(onload_stat, stack_name)),
-        ("offset onload_stat.endpoint_id", offset_of!(onload_stat, endpoint_id)),
-        ("offset onload_stat.endpoint_state", offset_of!(onload_stat, endpoint_state)),
-        ("offset onload_ordered_epoll_event.ts", offset_of!(onload_ordered_epoll_event, ts)),
-        ("offset onload_ordered_epoll_event.bytes", offset_of!(onload_ordered_epoll_event, bytes)),
-        ("offset onload_delegated_send.headers", offset_of!(onload_delegated_send, headers)),
-        ("offset onload_delegated_send.headers_len", offset_of!(onload_delegated_send, headers_len)),
-        ("offset onload_delegated_send.mss", offset_of!(onload_delegated_send, mss)),
-        ("offset onload_delegated_send.send_wnd", offset_of!(onload_delegated_send, send_wnd)),
-        ("offset onload_delegated_send.cong_wnd", offset_of!(onload_delegated_send, cong_wnd)),
-        ("offset onload_delegated_send.user_size", offset_of!(onload_delegated_send, user_size)),
-        ("offset onload_delegated_send.tcp_seq_offset", offset_of!(onload_delegated_send, tcp_seq_offset)),
-        ("offset onload_delegated_send.ip_len_offset", offset_of!(onload_delegated_send, ip_len_offset)),
-        ("offset onload_delegated_send.ip_tcp_hdr_len", offset_of!(onload_delegated_send, ip_tcp_hdr_len)),
-        ("offset onload_delegated_send.reserved", offset_of!(onload_delegated_send, reserved)),
-        ("offset onload_tcp_info.so_recvbuf", offset_of!(onload_tcp_info, so_recvbuf)),
-        ("offset onload_tcp_info.rcvbuf_used", offset_of!(onload_tcp_info, rcvbuf_used)),
-        ("offset onload_tcp_info.rcv_window", offset_of!(onload_tcp_info, rcv_window)),
-        ("offset onload_tcp_info.so_sndbuf", offset_of!(onload_tcp_info, so_sndbuf)),
-        ("offset onload_tcp_info.so_sndbuf_pkts", offset_of!(onload_tcp_info, so_sndbuf_pkts)),
-        ("offset onload_tcp_info.sndbuf_pkts_avail", offset_of!(onload_tcp_info, sndbuf_pkts_avail)),
-        ("offset onload_tcp_info.snd_mss", offset_of!(onload_tcp_info, snd_mss)),
-        ("offset onload_tcp_info.snd_window", offset_of!(onload_tcp_info, snd_window)),
-        ("offset onload_tcp_info.cong_window", offset_of!(onload_tcp_info, cong_window)),
-        ("offset onload_zc_iovec.buf", offset_of!(onload_zc_iovec, buf)),
+        (
+            "offset onload_timestamp.sec",
+            offset_of!(onload_timestamp, sec),
+        ),
+        (
+            "offset onload_timestamp.nsec",
+            offset_of!(onload_timestamp, nsec),
+        ),
+        (
+            "offset scm_timestamping_ooext.type_",
+            offset_of!(scm_timestamping_ooext, type_),
+        ),
+        (
+            "offset scm_timestamping_ooext.padding",
+            offset_of!(scm_timestamping_ooext, padding),
+        ),
+        (
+            "offset scm_timestamping_ooext.timestamp",
+            offset_of!(scm_timestamping_ooext, timestamp),
+        ),
+        (
+            "offset onload_scm_timestamping_stream.first_sent",
+            offset_of!(onload_scm_timestamping_stream, first_sent),
+        ),
+        (
+            "offset onload_scm_timestamping_stream.last_sent",
+            offset_of!(onload_scm_timestamping_stream, last_sent),
+        ),
+        (
+            "offset onload_scm_timestamping_stream.len",
+            offset_of!(onload_scm_timestamping_stream, len),
+        ),
+        (
+            "offset onload_stat.stack_id",
+            offset_of!(onload_stat, stack_id),
+        ),
+        (
+            "offset onload_stat.stack_name",
+            offset_of!(onload_stat, stack_name),
+        ),
+        (
+            "offset onload_stat.endpoint_id",
+            offset_of!(onload_stat, endpoint_id),
+        ),
+        (
+            "offset onload_stat.endpoint_state",
+            offset_of!(onload_stat, endpoint_state),
+        ),
+        (
+            "offset onload_ordered_epoll_event.ts",
+            offset_of!(onload_ordered_epoll_event, ts),
+        ),
+        (
+            "offset onload_ordered_epoll_event.bytes",
+            offset_of!(onload_ordered_epoll_event, bytes),
+        ),
+        (
+            "offset onload_delegated_send.headers",
+            offset_of!(onload_delegated_send, headers),
+        ),
+        (
+            "offset onload_delegated_send.headers_len",
+            offset_of!(onload_delegated_send, headers_len),
+        ),
+        (
+            "offset onload_delegated_send.mss",
+            offset_of!(onload_delegated_send, mss),
+        ),
+        (
+            "offset onload_delegated_send.send_wnd",
+            offset_of!(onload_delegated_send, send_wnd),
+        ),
+        (
+            "offset onload_delegated_send.cong_wnd",
+            offset_of!(onload_delegated_send, cong_wnd),
+        ),
+        (
+            "offset onload_delegated_send.user_size",
+            offset_of!(onload_delegated_send, user_size),
+        ),
+        (
+            "offset onload_delegated_send.tcp_seq_offset",
+            offset_of!(onload_delegated_send, tcp_seq_offset),
+        ),
+        (
+            "offset onload_delegated_send.ip_len_offset",
+            offset_of!(onload_delegated_send, ip_len_offset),
+        ),
+        (
+            "offset onload_delegated_send.ip_tcp_hdr_len",
+            offset_of!(onload_delegated_send, ip_tcp_hdr_len),
+        ),
+        (
+            "offset onload_delegated_send.reserved",
+            offset_of!(onload_delegated_send, reserved),
+        ),
+        (
+            "offset onload_tcp_info.so_recvbuf",
+            offset_of!(onload_tcp_info, so_recvbuf),
+        ),
+        (
+            "offset onload_tcp_info.rcvbuf_used",
+            offset_of!(onload_tcp_info, rcvbuf_used),
+        ),
+        (
+            "offset onload_tcp_info.rcv_window",
+            offset_of!(onload_tcp_info, rcv_window),
+        ),
+        (
+            "offset onload_tcp_info.so_sndbuf",
+            offset_of!(onload_tcp_info, so_sndbuf),
+        ),
+        (
+            "offset onload_tcp_info.so_sndbuf_pkts",
+            offset_of!(onload_tcp_info, so_sndbuf_pkts),
+        ),
+        (
+            "offset onload_tcp_info.sndbuf_pkts_avail",
+            offset_of!(onload_tcp_info, sndbuf_pkts_avail),
+        ),
+        (
+            "offset onload_tcp_info.snd_mss",
+            offset_of!(onload_tcp_info, snd_mss),
+        ),
+        (
+            "offset onload_tcp_info.snd_window",
+            offset_of!(onload_tcp_info, snd_window),
+        ),
+        (
+            "offset onload_tcp_info.cong_window",
+            offset_of!(onload_tcp_info, cong_window),
+        ),
+        (
+            "offset onload_zc_iovec.buf",
+            offset_of!(onload_zc_iovec, buf),
+        ),
         ("offset onload_zc_msg.iov", offset_of!(onload_zc_msg, iov)),
-        ("offset onload_zc_msg.msghdr", offset_of!(onload_zc_msg, msghdr)),
+        (
+            "offset onload_zc_msg.msghdr",
+            offset_of!(onload_zc_msg, msghdr),
+        ),
         ("offset onload_zc_mmsg.msg", offset_of!(onload_zc_mmsg, msg)),
         ("offset onload_zc_mmsg.rc", offset_of!(onload_zc_mmsg, rc)),
         ("offset onload_zc_mmsg.fd", offset_of!(onload_zc_mmsg, fd)),
-        ("offset onload_zc_recv_args.msg", offset_of!(onload_zc_recv_args, msg)),
-        ("offset onload_zc_recv_args.cb", offset_of!(onload_zc_recv_args, cb)),
-        ("offset onload_zc_recv_args.user_ptr", offset_of!(onload_zc_recv_args, user_ptr)),
-        ("offset onload_zc_recv_args.flags", offset_of!(onload_zc_recv_args, flags)),
-        ("offset onload_template_msg_update_iovec.otmu_base", offset_of!(onload_template_msg_update_iovec, otmu_base)),
-        ("offset onload_template_msg_update_iovec.otmu_len", offset_of!(onload_template_msg_update_iovec, otmu_len)),
-        ("offset onload_template_msg_update_iovec.otmu_offset", offset_of!(onload_template_msg_update_iovec, otmu_offset)),
-        ("offset onload_template_msg_update_iovec.otmu_flags", offset_of!(onload_template_msg_update_iovec, otmu_flags)),
+        (
+            "offset onload_zc_recv_args.msg",
+            offset_of!(onload_zc_recv_args, msg),
+        ),
+        (
+            "offset onload_zc_recv_args.cb",
+            offset_of!(onload_zc_recv_args, cb),
+        ),
+        (
+            "offset onload_zc_recv_args.user_ptr",
+            offset_of!(onload_zc_recv_args, user_ptr),
+        ),
+        (
+            "offset onload_zc_recv_args.flags",
+            offset_of!(onload_zc_recv_args, flags),
+        ),
+        (
+            "offset onload_template_msg_update_iovec.otmu_base",
+            offset_of!(onload_template_msg_update_iovec, otmu_base),
+        ),
+        (
+            "offset onload_template_msg_update_iovec.otmu_len",
+            offset_of!(onload_template_msg_update_iovec, otmu_len),
+        ),
+        (
+            "offset onload_template_msg_update_iovec.otmu_offset",
+            offset_of!(onload_template_msg_update_iovec, otmu_offset),
+        ),
+        (
+            "offset onload_template_msg_update_iovec.otmu_flags",
+            offset_of!(onload_template_msg_update_iovec, otmu_flags),
+        ),
     ]
 }
 
@@ -130,7 +295,11 @@ fn c_and_rust_layouts_agree() {
         checked += 1;
     }
     assert!(table[rust.len()].name.is_null());
-    assert!(mismatches.is_empty(), "layout mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "layout mismatches:\n{}",
+        mismatches.join("\n")
+    );
     println!("onload: {checked} layout facts agree between C and Rust");
     assert!(checked > 0);
 }

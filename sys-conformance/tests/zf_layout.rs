@@ -74,7 +74,10 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset iphdr.saddr", offset_of!(iphdr, saddr)),
         ("offset iphdr.daddr", offset_of!(iphdr, daddr)),
         ("offset zfur_msg.reserved", offset_of!(zfur_msg, reserved)),
-        ("offset zfur_msg.dgrams_left", offset_of!(zfur_msg, dgrams_left)),
+        (
+            "offset zfur_msg.dgrams_left",
+            offset_of!(zfur_msg, dgrams_left),
+        ),
         ("offset zfur_msg.flags", offset_of!(zfur_msg, flags)),
         ("offset zfur_msg.iovcnt", offset_of!(zfur_msg, iovcnt)),
         ("offset zfur_msg.iov", offset_of!(zfur_msg, iov)),
@@ -83,20 +86,44 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset zft_msg.flags", offset_of!(zft_msg, flags)),
         ("offset zft_msg.iovcnt", offset_of!(zft_msg, iovcnt)),
         ("offset zft_msg.iov", offset_of!(zft_msg, iov)),
-        ("offset zf_pkt_report.timestamp", offset_of!(zf_pkt_report, timestamp)),
-        ("offset zf_pkt_report.start", offset_of!(zf_pkt_report, start)),
-        ("offset zf_pkt_report.bytes", offset_of!(zf_pkt_report, bytes)),
-        ("offset zf_pkt_report.flags", offset_of!(zf_pkt_report, flags)),
+        (
+            "offset zf_pkt_report.timestamp",
+            offset_of!(zf_pkt_report, timestamp),
+        ),
+        (
+            "offset zf_pkt_report.start",
+            offset_of!(zf_pkt_report, start),
+        ),
+        (
+            "offset zf_pkt_report.bytes",
+            offset_of!(zf_pkt_report, bytes),
+        ),
+        (
+            "offset zf_pkt_report.flags",
+            offset_of!(zf_pkt_report, flags),
+        ),
         ("offset zf_ds.headers", offset_of!(zf_ds, headers)),
         ("offset zf_ds.headers_size", offset_of!(zf_ds, headers_size)),
         ("offset zf_ds.headers_len", offset_of!(zf_ds, headers_len)),
         ("offset zf_ds.mss", offset_of!(zf_ds, mss)),
         ("offset zf_ds.send_wnd", offset_of!(zf_ds, send_wnd)),
         ("offset zf_ds.cong_wnd", offset_of!(zf_ds, cong_wnd)),
-        ("offset zf_ds.delegated_wnd", offset_of!(zf_ds, delegated_wnd)),
-        ("offset zf_ds.tcp_seq_offset", offset_of!(zf_ds, tcp_seq_offset)),
-        ("offset zf_ds.ip_len_offset", offset_of!(zf_ds, ip_len_offset)),
-        ("offset zf_ds.ip_tcp_hdr_len", offset_of!(zf_ds, ip_tcp_hdr_len)),
+        (
+            "offset zf_ds.delegated_wnd",
+            offset_of!(zf_ds, delegated_wnd),
+        ),
+        (
+            "offset zf_ds.tcp_seq_offset",
+            offset_of!(zf_ds, tcp_seq_offset),
+        ),
+        (
+            "offset zf_ds.ip_len_offset",
+            offset_of!(zf_ds, ip_len_offset),
+        ),
+        (
+            "offset zf_ds.ip_tcp_hdr_len",
+            offset_of!(zf_ds, ip_tcp_hdr_len),
+        ),
         ("offset zf_ds.reserved", offset_of!(zf_ds, reserved)),
     ]
 }
@@ -118,7 +145,11 @@ fn c_and_rust_layouts_agree() {
         checked += 1;
     }
     assert!(table[rust.len()].name.is_null());
-    assert!(mismatches.is_empty(), "layout mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "layout mismatches:\n{}",
+        mismatches.join("\n")
+    );
     println!("zf: {checked} layout facts agree between C and Rust");
     assert!(checked > 0);
 }
