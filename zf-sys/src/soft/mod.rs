@@ -1,1 +1,44 @@
-//! Software backend (being written).
+//! Software backend: the TCPDirect C API implemented in Rust over non-blocking kernel sockets.
+//!
+//! Each exported function has the C name and the signature of the bindings, so the bindings'
+//! `extern "C"` declarations resolve to it (all 90 functions of the pinned ABI, plus
+//! `onload_version_short`, which the headers also declare). The behaviour follows TCPDirect's
+//! documentation:
+//!
+//! * nothing blocks except `zf_muxer_wait`; network progress (connection setup, moving received
+//!   data from the kernel into the zockets, closing handshakes, timers) happens only inside
+//!   `zf_reactor_perform` and `zf_muxer_wait`;
+//! * `zft_connect` returns a zocket in `SYN_SENT`; failures show up later through
+//!   `zft_error`, the receive calls and the muxer (`EPOLLERR|EPOLLHUP|EPOLLIN`);
+//! * zero-copy receive buffers stay valid until `zft_zc_recv_done(_some)` /
+//!   `zfur_zc_recv_done`; end of stream is a zero-length iovec that stays queued;
+//! * sends may be partial; `zft_send_space` is a promise (a send of at most that much is
+//!   accepted whole); the muxer is edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`;
+//! * attributes have TCPDirect's names, types, defaults, `ZF_ATTR` parsing and errors;
+//! * errors are negative errno values; null or malformed arguments give errors, not crashes.
+//!
+//! Differences from a NIC-backed stack, by necessity:
+//!
+//! * the kernel builds the packets: the MTU is the smaller of the interface MTU and the hidden
+//!   attribute `emu_mtu` (default 1500), TCP receive buffers hold up to 16 KiB rather than one
+//!   segment, and timestamps are software time (kernel `SO_TIMESTAMPNS` for UDP receive, the
+//!   reactor's read time for TCP receive, the send call's time for transmit reports);
+//! * PIO/CTPIO and overlapped receive do not exist (`zf_stack_query_feature` says 0 and
+//!   `ZF_EPOLLIN_OVERLAPPED` is never reported); the reactor does not spin
+//!   (`reactor_spin_count` is accepted but unused) and `zf_muxer_wait` busy-polls for 50 µs
+//!   before blocking in the kernel;
+//! * TCP sequence numbers in delegated-send headers are the backend's own (the kernel's cannot
+//!   be read without CAP_NET_ADMIN), and `zf_delegated_send_complete` sends the reported bytes
+//!   through the kernel socket; alternatives are sent through the kernel socket too;
+//! * UDP sockets are per local address and port, shared by the stack's zfur bindings and zfut
+//!   zockets on that address (receive filtering by remote address is done in software); a
+//!   UDP-only stack with at most two ports polls them directly instead of through epoll.
+
+mod alts;
+mod attr;
+mod ds;
+mod muxer;
+mod stack;
+mod tcp;
+mod udp;
+mod util;

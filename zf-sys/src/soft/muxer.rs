@@ -1,0 +1,331 @@
+//! The multiplexer (`zf_muxer_*`), waitables and the stack's waitable file descriptor.
+
+use std::os::raw::c_int;
+
+use super::stack::{EPOLLSTACKHUP, Kind, Stack, Waitable, process, stack_mut};
+use super::tcp::{Listen, Tcp};
+use super::udp::{UdpRx, UdpTx};
+use super::util;
+
+/// The object behind `struct zf_muxer_set*`.
+#[derive(Debug)]
+pub(crate) struct Muxer {
+    stack: *mut Stack,
+    members: Vec<*mut Waitable>,
+    /// zf_muxer_free was called; memory goes once the last member leaves.
+    freed: bool,
+}
+
+/// Current readiness of a waitable's object.
+fn readiness(st: &Stack, w: &Waitable) -> u32 {
+    // SAFETY: `owner` points to the live object of the waitable's kind (set at creation); the
+    // objects are separate allocations from the waitable.
+    unsafe {
+        match w.kind {
+            Kind::Stack => {
+                if st.quiescent() {
+                    EPOLLSTACKHUP
+                } else {
+                    0
+                }
+            }
+            Kind::Tcp => (*w.owner.cast::<Tcp>()).readiness(),
+            Kind::Listen => {
+                if (*w.owner.cast::<Listen>()).acceptq.is_empty() {
+                    0
+                } else {
+                    libc::EPOLLIN as u32
+                }
+            }
+            Kind::UdpRx => (*w.owner.cast::<UdpRx>()).readiness(),
+            Kind::UdpTx => (*w.owner.cast::<UdpTx>()).readiness(),
+        }
+    }
+}
+
+/// Removes `w` from its muxer (if any); frees the muxer when it was freed and is now empty.
+pub(crate) fn detach(st: &mut Stack, w: &mut Waitable) {
+    let mp = w.muxer;
+    if mp.is_null() {
+        return;
+    }
+    w.muxer = std::ptr::null_mut();
+    let wp: *mut Waitable = w;
+    // SAFETY: a waitable's muxer is live while the waitable is a member.
+    let m = unsafe { &mut *mp };
+    m.members.retain(|&x| x != wp);
+    if m.freed && m.members.is_empty() {
+        st.muxers.retain(|&x| x != mp);
+        // SAFETY: unlisted and memberless: freed exactly once.
+        drop(unsafe { Box::from_raw(mp) });
+    }
+}
+
+fn muxer_mut<'a>(p: *mut crate::zf_muxer_set) -> Option<&'a mut Muxer> {
+    // SAFETY: the API contract: null or a live muxer of this backend.
+    unsafe { p.cast::<Muxer>().as_mut() }
+}
+
+fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitable> {
+    // SAFETY: the API contract: null or a live waitable of this backend.
+    unsafe { p.cast::<Waitable>().as_mut() }
+}
+
+/// Allocates a multiplexer set for `stack`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_muxer_alloc(
+    stack: *mut crate::zf_stack,
+    muxer_out: *mut *mut crate::zf_muxer_set,
+) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    let Some(st) = (unsafe { stack_mut(stack) }) else {
+        return -libc::EINVAL;
+    };
+    if muxer_out.is_null() {
+        return -libc::EFAULT;
+    }
+    let m = Box::into_raw(Box::new(Muxer {
+        stack: st,
+        members: Vec::new(),
+        freed: false,
+    }));
+    st.muxers.push(m);
+    // SAFETY: non-null out pointer.
+    unsafe { *muxer_out = m.cast() };
+    0
+}
+
+/// Frees a multiplexer set (its memory lasts until its members are removed).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
+    let mp = muxer.cast::<Muxer>();
+    let Some(m) = muxer_mut(muxer) else { return };
+    m.freed = true;
+    if m.members.is_empty() {
+        // SAFETY: a muxer's stack outlives it.
+        let st = unsafe { &mut *m.stack };
+        st.muxers.retain(|&x| x != mp);
+        // SAFETY: unlisted and memberless: freed exactly once.
+        drop(unsafe { Box::from_raw(mp) });
+    }
+}
+
+fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
+    if ev.is_null() {
+        return None;
+    }
+    // SAFETY: non-null; the struct is packed, so read it unaligned.
+    let e = unsafe { std::ptr::read_unaligned(ev) };
+    // SAFETY: every member of the data union is plain old data; u64_ covers all 8 bytes.
+    Some((e.events, unsafe { e.data.u64_ }))
+}
+
+/// Adds a waitable (`-EXDEV` other stack, `-EALREADY` already here, `-EBUSY` in another set).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_muxer_add(
+    muxer: *mut crate::zf_muxer_set,
+    w: *mut crate::zf_waitable,
+    event: *const crate::epoll_event,
+) -> c_int {
+    let mp = muxer.cast::<Muxer>();
+    let (Some(m), Some(wt)) = (muxer_mut(muxer), waitable_mut(w)) else {
+        return -libc::EINVAL;
+    };
+    let Some((events, data)) = event_of(event) else {
+        return -libc::EFAULT;
+    };
+    if wt.stack != m.stack {
+        return -libc::EXDEV;
+    }
+    if wt.muxer == mp {
+        return -libc::EALREADY;
+    }
+    if !wt.muxer.is_null() {
+        return -libc::EBUSY;
+    }
+    wt.muxer = mp;
+    wt.events = events;
+    wt.data = data;
+    // Report the current readiness once (edges since "not in the set").
+    wt.last = 0;
+    wt.pending = !0;
+    m.members.push(wt);
+    0
+}
+
+/// Changes a member's events and data; also re-arms it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_muxer_mod(
+    w: *mut crate::zf_waitable,
+    event: *const crate::epoll_event,
+) -> c_int {
+    let Some(wt) = waitable_mut(w) else {
+        return -libc::EINVAL;
+    };
+    if wt.muxer.is_null() {
+        return -libc::EINVAL;
+    }
+    let Some((events, data)) = event_of(event) else {
+        return -libc::EFAULT;
+    };
+    wt.events = events;
+    wt.data = data;
+    wt.last = 0;
+    wt.pending = !0;
+    0
+}
+
+/// Removes a waitable from its set (`-EINVAL` if in none).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
+    let Some(wt) = waitable_mut(w) else {
+        return -libc::EINVAL;
+    };
+    if wt.muxer.is_null() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: a waitable's stack outlives it; separate allocation.
+    let st = unsafe { &mut *wt.stack };
+    detach(st, wt);
+    0
+}
+
+/// Collects ready members into `out`; returns the count.
+fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
+    let mut n = 0;
+    for &wp in &m.members {
+        if n >= max {
+            break;
+        }
+        // SAFETY: members are live waitables.
+        let w = unsafe { &mut *wp };
+        let cur = readiness(st, w);
+        w.pending |= cur & !w.last;
+        w.last = cur;
+        let ev = w.pending & cur & w.events;
+        // Bits that are no longer true are no longer news.
+        w.pending &= cur;
+        if ev != 0 {
+            w.pending &= !ev;
+            let e = crate::epoll_event {
+                events: ev,
+                data: crate::epoll_data { u64_: w.data },
+            };
+            // SAFETY: n < max entries of the caller's array; packed struct written unaligned.
+            unsafe { std::ptr::write_unaligned(out.add(n), e) };
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Waits up to `timeout_ns` (0: poll; negative: forever) for members to become ready, running
+/// the reactor meanwhile. Edge-triggered. Returns the number of events written.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_muxer_wait(
+    muxer: *mut crate::zf_muxer_set,
+    events: *mut crate::epoll_event,
+    maxevents: c_int,
+    timeout_ns: i64,
+) -> c_int {
+    let Some(m) = muxer_mut(muxer) else { return 0 };
+    if events.is_null() || maxevents <= 0 {
+        return 0;
+    }
+    // SAFETY: a muxer's stack outlives it; separate allocation.
+    let st = unsafe { &mut *m.stack };
+    let start = util::mono_ns();
+    let deadline = if timeout_ns < 0 {
+        u64::MAX
+    } else {
+        start.saturating_add(timeout_ns as u64)
+    };
+    // Busy-poll for a short while (like TCPDirect), then block in the kernel.
+    const SPIN_NS: u64 = 50_000;
+    let mut first = true;
+    loop {
+        let now = util::mono_ns();
+        let wait_ms = if first || now < start + SPIN_NS || now >= deadline {
+            0
+        } else {
+            let left = deadline - now;
+            let cap: u64 = if st.timer_work { 1 } else { 100 };
+            left.div_ceil(1_000_000).min(cap) as c_int
+        };
+        first = false;
+        process(st, wait_ms);
+        let n = collect(st, m, events, maxevents as usize);
+        if n > 0 {
+            return n as c_int;
+        }
+        if util::mono_ns() >= deadline {
+            return 0;
+        }
+    }
+}
+
+/// The events and data a member was added with.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_waitable_event(
+    w: *mut crate::zf_waitable,
+) -> *const crate::epoll_event {
+    let Some(wt) = waitable_mut(w) else {
+        return std::ptr::null();
+    };
+    if wt.muxer.is_null() {
+        return std::ptr::null();
+    }
+    wt.ev = crate::epoll_event {
+        events: wt.events,
+        data: crate::epoll_data { u64_: wt.data },
+    };
+    &wt.ev
+}
+
+/// A file descriptor (owned by the stack) that becomes readable when the stack has work.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mut c_int) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    let Some(st) = (unsafe { stack_mut(stack) }) else {
+        return -libc::EINVAL;
+    };
+    if fd.is_null() {
+        return -libc::EFAULT;
+    }
+    // SAFETY: non-null out pointer.
+    unsafe { *fd = st.epfd };
+    0
+}
+
+/// Prepares the fd for a blocking wait: it is made readable at once when the stack already has
+/// something for the application (queued data, unreported events, timers).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    let Some(st) = (unsafe { stack_mut(stack) }) else {
+        return -libc::EINVAL;
+    };
+    let mut busy = st.timer_work;
+    for &mp in &st.muxers {
+        // SAFETY: listed muxers are live.
+        let m = unsafe { &*mp };
+        for &wp in &m.members {
+            // SAFETY: members are live waitables.
+            let w = unsafe { &*wp };
+            let cur = readiness(st, w);
+            if (w.pending | (cur & !w.last)) & cur & w.events != 0 {
+                busy = true;
+            }
+        }
+    }
+    if busy {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes to the stack's eventfd.
+        unsafe { libc::write(st.evfd, (&one as *const u64).cast(), 8) };
+    } else {
+        let mut v: u64 = 0;
+        // SAFETY: reading 8 bytes from the stack's eventfd (non-blocking).
+        unsafe { libc::read(st.evfd, (&mut v as *mut u64).cast(), 8) };
+    }
+    0
+}

@@ -1,0 +1,571 @@
+//! The stack (`zf_stack_*`), the reactor (`zf_reactor_*`), waitables and library
+//! initialisation.
+
+use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::alts::AltSlot;
+use super::attr::{Attr, attr_ref};
+use super::muxer::Muxer;
+use super::tcp::{self, Listen, Tcp};
+use super::udp::{self, UdpPort, UdpRx, UdpTx};
+use super::util;
+
+/// `EPOLLSTACKHUP` (= `EPOLLRDHUP`): the stack waitable's "quiescent" event.
+pub(crate) const EPOLLSTACKHUP: u32 = libc::EPOLLRDHUP as u32;
+
+/// Tags in the low bits of the epoll data of the stack's internal epoll set.
+pub(crate) const TAG_EVFD: u64 = 0;
+pub(crate) const TAG_TCP: u64 = 1;
+pub(crate) const TAG_LISTEN: u64 = 2;
+pub(crate) const TAG_UDP: u64 = 3;
+const TAG_MASK: u64 = 7;
+
+/// What a waitable stands for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Stack,
+    Tcp,
+    Listen,
+    UdpRx,
+    UdpTx,
+}
+
+/// The object behind `struct zf_waitable*`: one per stack and per zocket, in its own heap
+/// allocation so the muxer can hold it while the owner is being used.
+pub(crate) struct Waitable {
+    pub stack: *mut Stack,
+    pub kind: Kind,
+    pub owner: *mut c_void,
+    pub muxer: *mut Muxer,
+    pub events: u32,
+    pub data: u64,
+    /// Edges (new events) seen since the last report.
+    pub pending: u32,
+    /// Readiness when the muxer last looked, to turn level changes into edges.
+    pub last: u32,
+    /// What zf_waitable_event() returns (kept here so the pointer stays valid).
+    pub ev: crate::epoll_event,
+}
+
+impl std::fmt::Debug for Waitable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waitable")
+            .field("kind", &self.kind)
+            .field("events", &self.events)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Waitable {
+    pub(crate) fn new(stack: *mut Stack, kind: Kind) -> Box<Waitable> {
+        Box::new(Waitable {
+            stack,
+            kind,
+            owner: std::ptr::null_mut(),
+            muxer: std::ptr::null_mut(),
+            events: 0,
+            data: 0,
+            pending: 0,
+            last: 0,
+            ev: crate::epoll_event {
+                events: 0,
+                data: crate::epoll_data { u64_: 0 },
+            },
+        })
+    }
+}
+
+/// State other threads may read (`zf_stack_has_pending_work` may run concurrently).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub epfd: c_int,
+    /// Non-zero while timers (closing connections) need the reactor.
+    pub timers: AtomicU32,
+}
+
+/// Buffer sizes of the stack's pools.
+pub(crate) const TCP_BUF: usize = 16384;
+pub(crate) const UDP_BUF: usize = 2048;
+const POOL_MAX: usize = 1024;
+/// Kernel events gathered per reactor pass.
+const EVENTS: usize = 64;
+/// Most sockets a stack polls directly rather than through epoll.
+const DIRECT_POLL_FDS: usize = 2;
+
+/// The object behind `struct zf_stack*`.
+#[derive(Debug)]
+pub(crate) struct Stack {
+    pub w: Box<Waitable>,
+    pub attr: Attr,
+    /// Owned; freed by zf_stack_free.
+    pub shared: *mut Shared,
+    pub epfd: c_int,
+    pub evfd: c_int,
+    pub ifindex: u32,
+    pub mtu: i32,
+    pub mac: [u8; 6],
+    pub tcps: Vec<*mut Tcp>,
+    pub listeners: Vec<*mut Listen>,
+    pub urs: Vec<*mut UdpRx>,
+    pub uts: Vec<*mut UdpTx>,
+    pub ports: Vec<*mut UdpPort>,
+    pub muxers: Vec<*mut Muxer>,
+    pub alts: Vec<AltSlot>,
+    pub tcp_pool: Vec<Box<[u8]>>,
+    pub udp_pool: Vec<Box<[u8]>>,
+    pub scratch: Box<[u8]>,
+    pub evbuf: Vec<libc::epoll_event>,
+    /// Some TCP zocket needs timer processing (closing handshakes, TIME_WAIT, lingering).
+    pub timer_work: bool,
+    pub wait_time_wait: bool,
+    pub timewait_ns: u64,
+    pub finwait_ns: u64,
+    pub rx_ts: bool,
+    pub tx_ts: bool,
+    pub max_tcp: usize,
+    pub max_listen: usize,
+    pub max_urx: usize,
+    pub max_utx: usize,
+    pub backlog: c_int,
+    pub rx_disabled: bool,
+    pub tx_disabled: bool,
+}
+
+impl Stack {
+    /// A TCP receive buffer from the pool.
+    pub(crate) fn tcp_buf(&mut self) -> Box<[u8]> {
+        self.tcp_pool
+            .pop()
+            .unwrap_or_else(|| vec![0u8; TCP_BUF].into_boxed_slice())
+    }
+    /// A UDP receive buffer from the pool.
+    pub(crate) fn udp_buf(&mut self) -> Box<[u8]> {
+        self.udp_pool
+            .pop()
+            .unwrap_or_else(|| vec![0u8; UDP_BUF].into_boxed_slice())
+    }
+    /// Returns a buffer to the matching pool (other sizes are dropped).
+    pub(crate) fn put_buf(&mut self, b: Box<[u8]>) {
+        match b.len() {
+            TCP_BUF if self.tcp_pool.len() < POOL_MAX => self.tcp_pool.push(b),
+            UDP_BUF if self.udp_pool.len() < POOL_MAX => self.udp_pool.push(b),
+            _ => {}
+        }
+    }
+
+    /// Whether the stack is quiescent (see `zf_stack_is_quiescent`).
+    pub(crate) fn quiescent(&self) -> bool {
+        self.tcps.iter().all(|&t| {
+            // SAFETY: every pointer in `tcps` is a live Tcp owned by this stack.
+            let t = unsafe { &*t };
+            tcp::is_quiet(self, t)
+        })
+    }
+
+    fn set_timer_hint(&self) {
+        // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
+        unsafe { &*self.shared }
+            .timers
+            .store(u32::from(self.timer_work), Ordering::Relaxed);
+    }
+}
+
+/// The stack behind a `zf_stack` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live stack from `zf_stack_alloc`, with no other live reference.
+pub(crate) unsafe fn stack_mut<'a>(p: *mut crate::zf_stack) -> Option<&'a mut Stack> {
+    // SAFETY: per the caller.
+    unsafe { p.cast::<Stack>().as_mut() }
+}
+
+/// Whether [`process`] may read the stack's sockets directly instead of asking epoll.
+fn direct_poll_ok(st: &Stack) -> bool {
+    if !st.listeners.is_empty() {
+        return false;
+    }
+    let mut n = 0;
+    for &pp in &st.ports {
+        // SAFETY: listed ports are live.
+        n += usize::from(unsafe { &*pp }.registered);
+    }
+    for &tp in &st.tcps {
+        // SAFETY: listed zockets are live.
+        let t = unsafe { &*tp };
+        if t.ep_reg {
+            if !t.plain_reader() {
+                return false;
+            }
+            n += 1;
+        }
+    }
+    n <= DIRECT_POLL_FDS
+}
+
+/// Runs one pass of the reactor: gathers kernel socket events (waiting up to `timeout_ms`, 0
+/// to poll) and timers. Returns how many things happened that the application may see.
+pub(crate) fn process(st: &mut Stack, timeout_ms: c_int) -> c_int {
+    let mut progress = 0;
+    // Stacks with few sockets, all in plain receiving states, poll them directly: one system
+    // call per socket instead of epoll_wait followed by a read. (The sockets stay in the epoll
+    // set, which zf_waitable_fd_get and blocking waits use; sockets waiting for connection
+    // completion or send space, or not reading, need epoll and switch this off.)
+    if timeout_ms == 0 && direct_poll_ok(st) {
+        for i in 0..st.ports.len() {
+            let pp = st.ports[i];
+            // SAFETY: listed ports are live; reading does not change the list.
+            let p = unsafe { &mut *pp };
+            if p.registered {
+                progress += udp::on_port_event(st, p);
+            }
+        }
+        for i in 0..st.tcps.len() {
+            let tp = st.tcps[i];
+            // SAFETY: listed zockets are live; reading does not change the list.
+            let t = unsafe { &mut *tp };
+            if t.ep_reg {
+                progress += tcp::poll_read(st, t);
+            }
+        }
+        if st.timer_work {
+            progress += tcp::run_timers(st);
+        }
+        st.set_timer_hint();
+        return progress;
+    }
+    let cap = st.evbuf.capacity().min(EVENTS) as c_int;
+    // SAFETY: evbuf has room for `cap` events; epfd is the stack's epoll fd.
+    let n = unsafe { libc::epoll_wait(st.epfd, st.evbuf.as_mut_ptr(), cap, timeout_ms) };
+    if n > 0 {
+        // SAFETY: the kernel initialised the first n entries.
+        unsafe { st.evbuf.set_len(n as usize) };
+        let mut evs = [(0u32, 0u64); EVENTS];
+        for (d, e) in evs.iter_mut().zip(st.evbuf.iter()) {
+            *d = (e.events, e.u64);
+        }
+        st.evbuf.clear();
+        for &(events, data) in &evs[..n as usize] {
+            let ptr = (data & !TAG_MASK) as *mut c_void;
+            match data & TAG_MASK {
+                TAG_EVFD => {
+                    let mut v: u64 = 0;
+                    // SAFETY: reading 8 bytes from the stack's eventfd into `v`.
+                    unsafe { libc::read(st.evfd, (&mut v as *mut u64).cast(), 8) };
+                }
+                TAG_TCP => {
+                    // SAFETY: the tag says `ptr` is a live Tcp registered by this stack; it is
+                    // removed from the epoll set before it is freed.
+                    let t = unsafe { &mut *ptr.cast::<Tcp>() };
+                    progress += tcp::on_event(st, t, events);
+                }
+                TAG_LISTEN => {
+                    // SAFETY: as above, for a listening zocket.
+                    let l = unsafe { &mut *ptr.cast::<Listen>() };
+                    progress += tcp::on_listen_event(st, l);
+                }
+                TAG_UDP => {
+                    // SAFETY: as above, for a UDP port.
+                    let p = unsafe { &mut *ptr.cast::<UdpPort>() };
+                    progress += udp::on_port_event(st, p);
+                }
+                _ => {}
+            }
+        }
+    }
+    if st.timer_work {
+        progress += tcp::run_timers(st);
+    }
+    st.set_timer_hint();
+    progress
+}
+
+/// Library initialisation: nothing to do in the software backend.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_init() -> c_int {
+    0
+}
+
+/// Library teardown: nothing to do in the software backend.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_deinit() -> c_int {
+    0
+}
+
+static VERSION: &std::ffi::CStr = c"TCPDirect Library version: 9.2.1 (zf-sys software backend)";
+static VERSION_SHORT: &std::ffi::CStr = c"9.2.1";
+
+/// Name and version of the library.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+/// TCPDirect version.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_version_short() -> *const c_char {
+    VERSION_SHORT.as_ptr()
+}
+
+/// Onload version the library was built against (none: the software backend).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn onload_version_short() -> *const c_char {
+    c"none (software backend)".as_ptr()
+}
+
+/// Prints the version to stderr and exits the process, as the real library does.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_print_version() {
+    eprintln!("{}", VERSION.to_string_lossy());
+    std::process::exit(0);
+}
+
+/// Creates a stack on the interface named by the `interface` attribute.
+///
+/// Errors: `-EINVAL` (null attr, no interface, bad endpoint counts), `-ENODEV` (no such
+/// interface), or the negative errno of a failing system call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_alloc(
+    attr: *mut crate::zf_attr,
+    stack_out: *mut *mut crate::zf_stack,
+) -> c_int {
+    if stack_out.is_null() {
+        return -libc::EFAULT;
+    }
+    // SAFETY: a valid attribute object per the API contract.
+    let Some(a) = (unsafe { attr_ref(attr) }) else {
+        return -libc::EINVAL;
+    };
+    let Some(ifname) = a.str("interface").map(|s| s.to_owned()) else {
+        return -libc::EINVAL;
+    };
+    let (ifindex, ifmtu, mac) = match util::interface_info(&ifname) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let count = |n: &str| -> Option<usize> {
+        let v = a.int(n);
+        (0..=64).contains(&v).then_some(v as usize)
+    };
+    let (Some(max_tcp), Some(max_listen), Some(max_urx), Some(max_utx)) = (
+        count("max_tcp_endpoints"),
+        count("max_tcp_listen_endpoints"),
+        count("max_udp_rx_endpoints"),
+        count("max_udp_tx_endpoints"),
+    ) else {
+        return -libc::EINVAL;
+    };
+    let emu_mtu = a.int("emu_mtu").clamp(576, 65535) as i32;
+    // SAFETY: plain system calls.
+    let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if epfd < 0 {
+        return -util::errno();
+    }
+    // SAFETY: plain system call.
+    let evfd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if evfd < 0 {
+        let e = -util::errno();
+        util::close(epfd);
+        return e;
+    }
+    let rc = util::epoll_ctl(
+        epfd,
+        libc::EPOLL_CTL_ADD,
+        evfd,
+        libc::EPOLLIN as u32,
+        TAG_EVFD,
+    );
+    if rc < 0 {
+        util::close(epfd);
+        util::close(evfd);
+        return rc;
+    }
+    let ms = |n: &str| a.int(n).max(0) as u64 * 1_000_000;
+    let st = Box::new(Stack {
+        w: Waitable::new(std::ptr::null_mut(), Kind::Stack),
+        attr: a.clone(),
+        shared: Box::into_raw(Box::new(Shared {
+            epfd,
+            timers: AtomicU32::new(0),
+        })),
+        epfd,
+        evfd,
+        ifindex,
+        mtu: ifmtu.min(emu_mtu),
+        mac,
+        tcps: Vec::new(),
+        listeners: Vec::new(),
+        urs: Vec::new(),
+        uts: Vec::new(),
+        ports: Vec::new(),
+        muxers: Vec::new(),
+        alts: (0..a.int("alt_count").clamp(0, 64))
+            .map(|_| AltSlot::default())
+            .collect(),
+        tcp_pool: Vec::new(),
+        udp_pool: Vec::new(),
+        scratch: vec![0u8; udp::BATCH * udp::OVERFLOW].into_boxed_slice(),
+        evbuf: Vec::with_capacity(EVENTS),
+        timer_work: false,
+        wait_time_wait: a.int("tcp_wait_for_time_wait") != 0,
+        timewait_ns: ms("tcp_timewait_ms"),
+        finwait_ns: ms("tcp_finwait_ms"),
+        rx_ts: a.int("rx_timestamping") != 0,
+        tx_ts: a.int("tx_timestamping") != 0,
+        max_tcp,
+        max_listen,
+        max_urx,
+        max_utx,
+        backlog: a.int("max_tcp_syn_backlog").clamp(1, 65535) as c_int,
+        rx_disabled: a.int("rx_ring_max") == 0,
+        tx_disabled: a.int("tx_ring_max") == 0,
+    });
+    let p = Box::into_raw(st);
+    // SAFETY: `p` was just created and is uniquely owned here.
+    unsafe {
+        (*p).w.stack = p;
+        (*p).w.owner = p.cast();
+        *stack_out = p.cast();
+    }
+    0
+}
+
+/// Frees a stack and every zocket, muxer and alternative still in it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
+    if stack.is_null() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: `stack` came from zf_stack_alloc (Box::into_raw) and is freed once, here.
+    let mut st = unsafe { Box::from_raw(stack.cast::<Stack>()) };
+    for m in std::mem::take(&mut st.muxers) {
+        // SAFETY: muxers in the list are live and owned by this stack.
+        drop(unsafe { Box::from_raw(m) });
+    }
+    for t in std::mem::take(&mut st.tcps) {
+        // SAFETY: live Tcp objects owned by this stack.
+        let t = unsafe { Box::from_raw(t) };
+        util::close(t.fd);
+    }
+    for l in std::mem::take(&mut st.listeners) {
+        // SAFETY: live listeners owned by this stack.
+        let l = unsafe { Box::from_raw(l) };
+        util::close(l.fd);
+    }
+    for u in std::mem::take(&mut st.urs) {
+        // SAFETY: live UDP RX zockets owned by this stack.
+        drop(unsafe { Box::from_raw(u) });
+    }
+    for u in std::mem::take(&mut st.uts) {
+        // SAFETY: live UDP TX zockets owned by this stack.
+        drop(unsafe { Box::from_raw(u) });
+    }
+    for p in std::mem::take(&mut st.ports) {
+        // SAFETY: live UDP ports owned by this stack.
+        let p = unsafe { Box::from_raw(p) };
+        util::close(p.fd);
+    }
+    util::close(st.epfd);
+    util::close(st.evfd);
+    // SAFETY: allocated with Box::into_raw in zf_stack_alloc, freed once here.
+    drop(unsafe { Box::from_raw(st.shared) });
+    0
+}
+
+/// The stack's waitable: ready for `EPOLLSTACKHUP` when the stack is quiescent.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_to_waitable(
+    stack: *mut crate::zf_stack,
+) -> *mut crate::zf_waitable {
+    // SAFETY: a live stack per the API contract.
+    match unsafe { stack_mut(stack) } {
+        Some(st) => (&mut *st.w as *mut Waitable).cast(),
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// 1 when no TCP connection is open (nor in TIME_WAIT, with `tcp_wait_for_time_wait`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_is_quiescent(stack: *mut crate::zf_stack) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    match unsafe { stack_mut(stack) } {
+        Some(st) => c_int::from(st.quiescent()),
+        None => 0,
+    }
+}
+
+/// Neither PIO nor CTPIO exists in the software backend: 0 for both, `-ENOENT` otherwise.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_query_feature(
+    stack: *mut crate::zf_stack,
+    feature: crate::zf_stack_feature,
+) -> c_int {
+    if stack.is_null() {
+        return -libc::EINVAL;
+    }
+    match feature {
+        crate::zf_stack_feature_CTPIO | crate::zf_stack_feature_PIO => 0,
+        _ => -libc::ENOENT,
+    }
+}
+
+/// Processes pending network events and timers. Returns > 0 when something the application
+/// may care about happened.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    match unsafe { stack_mut(stack) } {
+        Some(st) => process(st, 0),
+        None => 0,
+    }
+}
+
+/// As `zf_reactor_perform`; the spin count of `attr` has no effect (the software backend
+/// never spins inside the reactor).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_reactor_perform_attr(
+    stack: *mut crate::zf_stack,
+    _attr: *const crate::zf_attr,
+) -> c_int {
+    // SAFETY: forwarded unchanged.
+    unsafe { zf_reactor_perform(stack) }
+}
+
+/// Whether the kernel sockets of the stack have events, without processing them.
+fn epoll_readable(epfd: c_int) -> bool {
+    let mut p = libc::pollfd {
+        fd: epfd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n > 0 && (p.revents & libc::POLLIN) != 0
+}
+
+/// Non-zero when `zf_reactor_perform` has work (events or timers). Safe to call from any thread
+/// concurrently with other calls on the stack: it reads only the epoll fd and an atomic.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack) -> c_int {
+    if stack.is_null() {
+        return 0;
+    }
+    // SAFETY: `shared` is written once at allocation and only read afterwards; the field is
+    // read through a raw pointer, creating no reference to the (possibly borrowed) stack, and
+    // the Shared it points to lives until zf_stack_free.
+    let sh = unsafe { &*std::ptr::addr_of!((*stack.cast::<Stack>()).shared).read() };
+    c_int::from(sh.timers.load(Ordering::Relaxed) != 0 || epoll_readable(sh.epfd))
+}
+
+/// Non-zero when network events are waiting (timers are not considered).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zf_stack_has_pending_events(stack: *const crate::zf_stack) -> c_int {
+    if stack.is_null() {
+        return 0;
+    }
+    // SAFETY: as in zf_stack_has_pending_work.
+    let sh = unsafe { &*std::ptr::addr_of!((*stack.cast::<Stack>()).shared).read() };
+    c_int::from(epoll_readable(sh.epfd))
+}

@@ -1,0 +1,1025 @@
+//! UDP zockets (`zfur_*` receive, `zfut_*` transmit) over non-blocking kernel UDP sockets.
+//!
+//! Kernel sockets are per local address and port ("ports"), shared by the stack's receive
+//! bindings and transmit zockets on that address, so a zfur and a zfut can use the same local
+//! port (as the ping-pong samples do). Receive filtering by remote address is done in software.
+
+use std::collections::VecDeque;
+use std::mem::{size_of, zeroed};
+use std::os::raw::{c_int, c_uint, c_void};
+
+use super::stack::{Kind, Stack, TAG_UDP, UDP_BUF, Waitable};
+use super::tcp::drain_reports;
+use super::util::{self, SockIn};
+
+/// IPv4 + UDP header bytes kept in front of each datagram's payload.
+const HDR: usize = 28;
+/// Datagrams a zfur may queue; more are dropped (like a full receive ring).
+const RXQ_MAX: usize = 512;
+/// Largest UDP payload.
+const MAX_DGRAM: usize = 65507;
+const MAX_REPORTS: usize = 1024;
+
+/// A remote address filter: host-order (IP, port); port 0 matches any port.
+type Remote = Option<(u32, u16)>;
+
+/// One receive binding of a zfur on a port: the remote address filter (None: any sender;
+/// port 0: any port).
+#[derive(Debug, Clone, Copy)]
+struct Bind {
+    ur: *mut UdpRx,
+    raddr: Option<(u32, u16)>,
+}
+
+/// A kernel UDP socket bound to one local address and port.
+#[derive(Debug)]
+pub(crate) struct UdpPort {
+    pub fd: c_int,
+    ip: u32,
+    port: u16,
+    binds: Vec<Bind>,
+    tx_users: usize,
+    pub registered: bool,
+    mcast: Vec<(u32, Option<u32>)>,
+}
+
+/// A received datagram: headers at 0..28, payload from 28.
+#[derive(Debug)]
+struct Dgram {
+    buf: Box<[u8]>,
+    len: usize,
+    ts: Option<libc::timespec>,
+}
+
+/// The object behind `struct zfur*`.
+#[derive(Debug)]
+pub(crate) struct UdpRx {
+    pub w: Box<Waitable>,
+    stack: *mut Stack,
+    /// (port, remote filter, local address as bound) per zfur_addr_bind.
+    binds: Vec<(*mut UdpPort, Remote, SockIn)>,
+    q: VecDeque<Dgram>,
+    locked: bool,
+}
+
+/// The object behind `struct zfut*`.
+#[derive(Debug)]
+pub(crate) struct UdpTx {
+    pub w: Box<Waitable>,
+    stack: *mut Stack,
+    port: *mut UdpPort,
+    raddr: SockIn,
+    ttl: c_int,
+    sent: u32,
+    reports: VecDeque<crate::zf_pkt_report>,
+    dropped: bool,
+}
+
+impl UdpRx {
+    pub(crate) fn readiness(&self) -> u32 {
+        if self.q.is_empty() {
+            0
+        } else {
+            libc::EPOLLIN as u32
+        }
+    }
+}
+
+impl UdpTx {
+    pub(crate) fn readiness(&self) -> u32 {
+        libc::EPOLLOUT as u32
+    }
+}
+
+fn find_port(st: &Stack, ip: u32, port: u16) -> Option<*mut UdpPort> {
+    st.ports.iter().copied().find(|&p| {
+        // SAFETY: ports in the list are live.
+        let p = unsafe { &*p };
+        p.ip == ip && p.port == port
+    })
+}
+
+/// Finds or creates the kernel socket for a local address (port 0: a new ephemeral port).
+fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
+    let (ip, port) = (util::sin_ip(la), util::sin_port(la));
+    if port != 0 {
+        if let Some(p) = find_port(st, ip, port) {
+            return Ok(p);
+        }
+    }
+    let fd = util::socket(libc::SOCK_DGRAM)?;
+    if util::ip_is_multicast(ip) {
+        let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+    }
+    let rc = util::bind(fd, la);
+    if rc < 0 {
+        util::close(fd);
+        return Err(rc);
+    }
+    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1);
+    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
+    let _ = util::setsockopt_int(
+        fd,
+        libc::IPPROTO_IP,
+        libc::IP_MTU_DISCOVER,
+        libc::IP_PMTUDISC_DONT,
+    );
+    if st.rx_ts {
+        let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
+    }
+    let bound = util::sockname(fd, false).unwrap_or(*la);
+    let p = Box::into_raw(Box::new(UdpPort {
+        fd,
+        ip,
+        port: util::sin_port(&bound),
+        binds: Vec::new(),
+        tx_users: 0,
+        registered: false,
+        mcast: Vec::new(),
+    }));
+    st.ports.push(p);
+    Ok(p)
+}
+
+/// Closes a port nobody uses any more.
+fn release_port(st: &mut Stack, pp: *mut UdpPort) {
+    // SAFETY: `pp` is a live port of this stack.
+    let p = unsafe { &mut *pp };
+    if p.binds.is_empty() && p.registered {
+        util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, p.fd, 0, 0);
+        p.registered = false;
+    }
+    if p.binds.is_empty() && p.tx_users == 0 {
+        st.ports.retain(|&x| x != pp);
+        // SAFETY: unlisted; freed exactly once.
+        let p = unsafe { Box::from_raw(pp) };
+        util::close(p.fd);
+    }
+}
+
+/// Datagrams read per `recvmmsg` call.
+pub(crate) const BATCH: usize = 8;
+/// Overflow space per batch slot for datagrams larger than a pool buffer.
+pub(crate) const OVERFLOW: usize = 65536;
+
+/// Reads datagrams from a port (in batches, one system call each) and delivers them to the
+/// matching zfur queues.
+pub(crate) fn on_port_event(st: &mut Stack, p: &mut UdpPort) -> c_int {
+    // Most polls find nothing or one datagram: try one first, batch only when busy.
+    let (n, mut progress) = recv_batch::<1>(st, p);
+    if n == 1 {
+        for _ in 0..8 {
+            let (n, pr) = recv_batch::<BATCH>(st, p);
+            progress += pr;
+            if n < BATCH {
+                break;
+            }
+        }
+    }
+    progress
+}
+
+/// One `recvmmsg` of up to `N` datagrams; returns (datagrams read, datagrams delivered).
+fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort) -> (usize, c_int) {
+    let mut bufs: [Option<Box<[u8]>>; N] = std::array::from_fn(|_| None);
+    // SAFETY: these are plain old data; zero is a valid initial value.
+    let mut srcs: [SockIn; N] = unsafe { zeroed() };
+    let mut cbufs = [[0u64; 16]; N];
+    // SAFETY: as above.
+    let mut iovs: [[libc::iovec; 2]; N] = unsafe { zeroed() };
+    // SAFETY: as above.
+    let mut hdrs: [libc::mmsghdr; N] = unsafe { zeroed() };
+    let over = st.scratch.as_mut_ptr();
+    for i in 0..N {
+        let b = bufs[i].insert(st.udp_buf());
+        iovs[i][0] = libc::iovec {
+            iov_base: b[HDR..].as_mut_ptr().cast(),
+            iov_len: UDP_BUF - HDR,
+        };
+        // SAFETY: the scratch area holds BATCH * OVERFLOW bytes and N <= BATCH.
+        let slot = unsafe { over.add(i * OVERFLOW) };
+        iovs[i][1] = libc::iovec {
+            iov_base: slot.cast(),
+            iov_len: OVERFLOW,
+        };
+        let mh = &mut hdrs[i].msg_hdr;
+        mh.msg_name = (&mut srcs[i] as *mut SockIn).cast();
+        mh.msg_namelen = size_of::<SockIn>() as libc::socklen_t;
+        mh.msg_iov = iovs[i].as_mut_ptr();
+        mh.msg_iovlen = 2;
+        mh.msg_control = cbufs[i].as_mut_ptr().cast();
+        mh.msg_controllen = size_of::<[u64; 16]>();
+    }
+    // SAFETY: every pointer in `hdrs` refers to a live buffer of the length given.
+    let n = unsafe {
+        libc::recvmmsg(
+            p.fd,
+            hdrs.as_mut_ptr(),
+            N as c_uint,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    let n = if n < 0 { 0 } else { n as usize };
+    let mut progress = 0;
+    for i in 0..N {
+        let Some(buf) = bufs[i].take() else { continue };
+        if i >= n {
+            st.put_buf(buf);
+            continue;
+        }
+        let len = hdrs[i].msg_len as usize;
+        progress += deliver(st, p, buf, len, &hdrs[i].msg_hdr, &srcs[i], i);
+    }
+    (n, progress)
+}
+
+/// Puts one received datagram on the queue of the zfur whose binding matches its sender.
+fn deliver(
+    st: &mut Stack,
+    p: &mut UdpPort,
+    mut buf: Box<[u8]>,
+    len: usize,
+    mh: &libc::msghdr,
+    src: &SockIn,
+    slot: usize,
+) -> c_int {
+    // Control messages: destination address, TTL, TOS, timestamp.
+    let mut dst = p.ip;
+    let mut ttl = 64u8;
+    let mut tos = 0u8;
+    let mut ts = None;
+    // SAFETY: walking the control buffer the kernel filled, with the libc macros.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(mh);
+        while !c.is_null() {
+            let d = libc::CMSG_DATA(c);
+            match ((*c).cmsg_level, (*c).cmsg_type) {
+                (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                    let pi: libc::in_pktinfo = std::ptr::read_unaligned(d.cast());
+                    dst = u32::from_be(pi.ipi_addr.s_addr);
+                }
+                (libc::IPPROTO_IP, libc::IP_TTL) => {
+                    ttl = std::ptr::read_unaligned(d.cast::<c_int>()) as u8
+                }
+                (libc::IPPROTO_IP, libc::IP_TOS) => tos = *d,
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    ts = Some(std::ptr::read_unaligned(d.cast::<libc::timespec>()))
+                }
+                _ => {}
+            }
+            c = libc::CMSG_NXTHDR(mh, c);
+        }
+    }
+    let (sip, sport) = (util::sin_ip(src), util::sin_port(src));
+    // Exact remote match first, then wildcard-port, then any sender.
+    let target = p
+        .binds
+        .iter()
+        .find(|b| b.raddr == Some((sip, sport)))
+        .or_else(|| p.binds.iter().find(|b| b.raddr == Some((sip, 0))))
+        .or_else(|| p.binds.iter().find(|b| b.raddr.is_none()))
+        .map(|b| b.ur);
+    let Some(ur) = target else {
+        st.put_buf(buf);
+        return 0;
+    };
+    // SAFETY: bound zfurs are live while bound.
+    let ur = unsafe { &mut *ur };
+    if ur.q.len() >= RXQ_MAX {
+        st.put_buf(buf);
+        return 0;
+    }
+    if len > UDP_BUF - HDR {
+        let len = len.min(UDP_BUF - HDR + OVERFLOW);
+        let mut big = vec![0u8; HDR + len].into_boxed_slice();
+        big[HDR..UDP_BUF].copy_from_slice(&buf[HDR..]);
+        let extra = len - (UDP_BUF - HDR);
+        big[UDP_BUF..].copy_from_slice(&st.scratch[slot * OVERFLOW..slot * OVERFLOW + extra]);
+        st.put_buf(buf);
+        buf = big;
+    }
+    let df = len <= (st.mtu as usize).saturating_sub(HDR);
+    util::write_ip_header(
+        &mut buf[..20],
+        (HDR + len).min(0xffff) as u16,
+        0,
+        df,
+        ttl,
+        tos,
+        libc::IPPROTO_UDP as u8,
+        sip,
+        dst,
+    );
+    buf[20..22].copy_from_slice(&sport.to_be_bytes());
+    buf[22..24].copy_from_slice(&p.port.to_be_bytes());
+    buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
+    buf[26..28].copy_from_slice(&[0, 0]);
+    ur.q.push_back(Dgram { buf, len, ts });
+    ur.w.pending |= libc::EPOLLIN as u32;
+    1
+}
+
+fn ur_mut<'a>(p: *mut crate::zfur) -> Option<&'a mut UdpRx> {
+    // SAFETY: the API contract: null or a live zfur of this backend.
+    unsafe { p.cast::<UdpRx>().as_mut() }
+}
+
+fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
+    // SAFETY: the API contract: null or a live zfut of this backend.
+    unsafe { p.cast::<UdpTx>().as_mut() }
+}
+
+/// Allocates a UDP receive zocket.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_alloc(
+    us_out: *mut *mut crate::zfur,
+    st: *mut crate::zf_stack,
+    _attr: *const crate::zf_attr,
+) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    let Some(s) = (unsafe { super::stack::stack_mut(st) }) else {
+        return -libc::EINVAL;
+    };
+    if us_out.is_null() {
+        return -libc::EFAULT;
+    }
+    if s.rx_disabled {
+        return -libc::EINVAL;
+    }
+    if s.urs.len() >= s.max_urx {
+        return -libc::ENOBUFS;
+    }
+    let sp: *mut Stack = s;
+    let mut u = Box::new(UdpRx {
+        w: Waitable::new(sp, Kind::UdpRx),
+        stack: sp,
+        binds: Vec::new(),
+        q: VecDeque::new(),
+        locked: false,
+    });
+    let up: *mut UdpRx = &mut *u;
+    u.w.owner = up.cast();
+    let up = Box::into_raw(u);
+    s.urs.push(up);
+    // SAFETY: non-null out pointer.
+    unsafe { *us_out = up.cast() };
+    0
+}
+
+/// Removes one binding of `ur` (index `i`), leaving multicast groups and closing the port when
+/// unused.
+fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
+    let (pp, raddr, la) = ur.binds.remove(i);
+    let urp: *mut UdpRx = ur;
+    // SAFETY: bound ports are live.
+    let p = unsafe { &mut *pp };
+    p.binds.retain(|b| !(b.ur == urp && b.raddr == raddr));
+    let gip = util::sin_ip(&la);
+    if util::ip_is_multicast(gip) {
+        let src = raddr.map(|r| r.0).filter(|&s| s != 0);
+        if let Some(k) = p.mcast.iter().position(|&m| m == (gip, src)) {
+            p.mcast.remove(k);
+            let _ = mcast_membership(st, p.fd, gip, src, false);
+        }
+    }
+    release_port(st, pp);
+}
+
+/// Frees a UDP receive zocket.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
+    let Some(ur) = ur_mut(us) else {
+        return -libc::EINVAL;
+    };
+    // SAFETY: a live zocket's stack is live.
+    let st = unsafe { &mut *ur.stack };
+    while !ur.binds.is_empty() {
+        unbind_at(st, ur, 0);
+    }
+    super::muxer::detach(st, &mut ur.w);
+    let up = us.cast::<UdpRx>();
+    st.urs.retain(|&x| x != up);
+    // SAFETY: unlisted; freed exactly once.
+    let ur = unsafe { Box::from_raw(up) };
+    for d in ur.q {
+        st.put_buf(d.buf);
+    }
+    0
+}
+
+fn mcast_membership(st: &Stack, fd: c_int, group: u32, src: Option<u32>, join: bool) -> c_int {
+    match src {
+        None => {
+            let m = libc::ip_mreqn {
+                imr_multiaddr: libc::in_addr {
+                    s_addr: group.to_be(),
+                },
+                imr_address: libc::in_addr { s_addr: 0 },
+                imr_ifindex: st.ifindex as c_int,
+            };
+            let op = if join {
+                libc::IP_ADD_MEMBERSHIP
+            } else {
+                libc::IP_DROP_MEMBERSHIP
+            };
+            util::setsockopt_val(fd, libc::IPPROTO_IP, op, &m)
+        }
+        Some(s) => {
+            let m = libc::ip_mreq_source {
+                imr_multiaddr: libc::in_addr {
+                    s_addr: group.to_be(),
+                },
+                imr_interface: libc::in_addr { s_addr: 0 },
+                imr_sourceaddr: libc::in_addr { s_addr: s.to_be() },
+            };
+            let op = if join {
+                libc::IP_ADD_SOURCE_MEMBERSHIP
+            } else {
+                libc::IP_DROP_SOURCE_MEMBERSHIP
+            };
+            util::setsockopt_val(fd, libc::IPPROTO_IP, op, &m)
+        }
+    }
+}
+
+/// Receives datagrams sent to `laddr` (not INADDR_ANY; port 0 allocates one and writes it
+/// back), from `raddr` only when given. A multicast `laddr` joins the group.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_addr_bind(
+    us: *mut crate::zfur,
+    laddr: *mut crate::sockaddr,
+    laddrlen: crate::socklen_t,
+    raddr: *const crate::sockaddr,
+    raddrlen: crate::socklen_t,
+    flags: c_int,
+) -> c_int {
+    let Some(ur) = ur_mut(us) else {
+        return -libc::EINVAL;
+    };
+    if flags != 0 {
+        return -libc::EINVAL;
+    }
+    // SAFETY: the application's address buffer.
+    let la = match unsafe { util::read_sin(laddr, laddrlen) } {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    if la.sin_addr.s_addr == 0 {
+        return -libc::EINVAL;
+    }
+    let ra = if raddr.is_null() {
+        None
+    } else {
+        // SAFETY: the application's address buffer.
+        match unsafe { util::read_sin(raddr, raddrlen) } {
+            Ok(a) => Some(a),
+            Err(e) => return e,
+        }
+    };
+    let gip = util::sin_ip(&la);
+    let mcast = util::ip_is_multicast(gip);
+    let rfilter = match ra {
+        None => None,
+        Some(r) if r.sin_addr.s_addr == 0 && mcast => None,
+        Some(r) => {
+            if r.sin_port == 0 && !mcast {
+                return -libc::EINVAL;
+            }
+            Some((util::sin_ip(&r), util::sin_port(&r)))
+        }
+    };
+    // SAFETY: a live zocket's stack is live.
+    let st = unsafe { &mut *ur.stack };
+    let pp = match get_port(st, &la) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    // SAFETY: live port.
+    let p = unsafe { &mut *pp };
+    if p.binds.iter().any(|b| b.raddr == rfilter) {
+        release_port(st, pp);
+        return -libc::EADDRINUSE;
+    }
+    if mcast {
+        let src = rfilter.map(|r| r.0).filter(|&s| s != 0);
+        if !p.mcast.contains(&(gip, src)) {
+            let rc = mcast_membership(st, p.fd, gip, src, true);
+            if rc < 0 {
+                release_port(st, pp);
+                return rc;
+            }
+            p.mcast.push((gip, src));
+        }
+    }
+    if !p.registered {
+        let rc = util::epoll_ctl(
+            st.epfd,
+            libc::EPOLL_CTL_ADD,
+            p.fd,
+            libc::EPOLLIN as u32,
+            pp as u64 | TAG_UDP,
+        );
+        if rc < 0 {
+            release_port(st, pp);
+            return rc;
+        }
+        p.registered = true;
+    }
+    let urp: *mut UdpRx = ur;
+    p.binds.push(Bind {
+        ur: urp,
+        raddr: rfilter,
+    });
+    let mut bound = la;
+    bound.sin_port = p.port.to_be();
+    ur.binds.push((pp, rfilter, bound));
+    if la.sin_port == 0 {
+        // SAFETY: `laddr` is writable for sizeof(sockaddr_in) per the API (checked length).
+        unsafe { (*laddr.cast::<SockIn>()).sin_port = p.port.to_be() };
+    }
+    0
+}
+
+/// Removes bindings matching `laddr`/`raddr` (null matches any); `-EINVAL` if none matched.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_addr_unbind(
+    us: *mut crate::zfur,
+    laddr: *const crate::sockaddr,
+    laddrlen: crate::socklen_t,
+    raddr: *const crate::sockaddr,
+    raddrlen: crate::socklen_t,
+    flags: c_int,
+) -> c_int {
+    let Some(ur) = ur_mut(us) else {
+        return -libc::EINVAL;
+    };
+    if flags != 0 {
+        return -libc::EINVAL;
+    }
+    let la = if laddr.is_null() {
+        None
+    } else {
+        // SAFETY: the application's address buffer.
+        match unsafe { util::read_sin(laddr, laddrlen) } {
+            Ok(a) => Some((util::sin_ip(&a), util::sin_port(&a))),
+            Err(e) => return e,
+        }
+    };
+    let ra = if raddr.is_null() {
+        None
+    } else {
+        // SAFETY: the application's address buffer.
+        match unsafe { util::read_sin(raddr, raddrlen) } {
+            Ok(a) => Some((util::sin_ip(&a), util::sin_port(&a))),
+            Err(e) => return e,
+        }
+    };
+    // SAFETY: a live zocket's stack is live.
+    let st = unsafe { &mut *ur.stack };
+    let mut removed = false;
+    let mut i = 0;
+    while i < ur.binds.len() {
+        let (_, rf, bl) = ur.binds[i];
+        let lok = la.is_none_or(|(ip, port)| {
+            ip == util::sin_ip(&bl) && (port == 0 || port == util::sin_port(&bl))
+        });
+        let rok = ra.is_none_or(|r| rf == Some(r) || (rf.is_none() && r.0 == 0));
+        if lok && rok {
+            unbind_at(st, ur, i);
+            removed = true;
+        } else {
+            i += 1;
+        }
+    }
+    if removed { 0 } else { -libc::EINVAL }
+}
+
+fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
+    // SAFETY: computing a field address of a valid pointer (checked non-null by callers).
+    unsafe { std::ptr::addr_of_mut!((*msg).iov).cast::<crate::iovec>() }
+}
+
+/// Zero-copy receive of one datagram; it stays valid until `zfur_zc_recv_done`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_zc_recv(
+    us: *mut crate::zfur,
+    msg: *mut crate::zfur_msg,
+    flags: c_int,
+) {
+    if msg.is_null() {
+        return;
+    }
+    let Some(ur) = ur_mut(us) else {
+        // SAFETY: valid msg.
+        unsafe { (*msg).iovcnt = 0 };
+        return;
+    };
+    // SAFETY: valid msg per the API contract.
+    let cap = unsafe { (*msg).iovcnt };
+    let overlapped = flags & crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int != 0;
+    if cap < 1 || overlapped || ur.q.is_empty() {
+        ur.locked = false;
+        // SAFETY: valid msg.
+        unsafe {
+            (*msg).iovcnt = 0;
+            (*msg).dgrams_left = ur.q.len() as c_int;
+        }
+        return;
+    }
+    let left = ur.q.len() - 1;
+    let Some(d) = ur.q.front_mut() else { return };
+    // SAFETY: the caller provides at least one iovec after msg; the payload is in our buffer.
+    unsafe {
+        *msg_iov(msg) = crate::iovec {
+            iov_base: d.buf.as_mut_ptr().add(HDR).cast::<c_void>(),
+            iov_len: d.len,
+        };
+        (*msg).iovcnt = 1;
+        (*msg).dgrams_left = left as c_int;
+    }
+    ur.locked = true;
+}
+
+/// Releases the datagram of the last `zfur_zc_recv`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crate::zfur_msg) {
+    let Some(ur) = ur_mut(us) else { return };
+    if !ur.locked {
+        return;
+    }
+    ur.locked = false;
+    if let Some(d) = ur.q.pop_front() {
+        // SAFETY: a live zocket's stack is live.
+        let st = unsafe { &mut *ur.stack };
+        st.put_buf(d.buf);
+    }
+}
+
+/// The IP and UDP headers of the datagram of the last `zfur_zc_recv` (`pktind` 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_pkt_get_header(
+    us: *mut crate::zfur,
+    msg: *const crate::zfur_msg,
+    iphdr: *mut *const crate::iphdr,
+    udphdr: *mut *const crate::udphdr,
+    pktind: c_int,
+) -> c_int {
+    let Some(ur) = ur_mut(us) else {
+        return -libc::EINVAL;
+    };
+    if msg.is_null() || iphdr.is_null() || udphdr.is_null() || pktind != 0 || !ur.locked {
+        return -libc::EINVAL;
+    }
+    let Some(d) = ur.q.front() else {
+        return -libc::EINVAL;
+    };
+    // SAFETY: non-null out pointers; the headers live in the locked buffer.
+    unsafe {
+        *iphdr = d.buf.as_ptr().cast();
+        *udphdr = d.buf.as_ptr().add(20).cast();
+    }
+    0
+}
+
+/// Receive timestamp of the datagram of the last `zfur_zc_recv` (needs `rx_timestamping`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_pkt_get_timestamp(
+    us: *mut crate::zfur,
+    msg: *const crate::zfur_msg,
+    ts_out: *mut crate::timespec,
+    pktind: c_int,
+    flags: *mut c_uint,
+) -> c_int {
+    let Some(ur) = ur_mut(us) else {
+        return -libc::EINVAL;
+    };
+    if msg.is_null() || ts_out.is_null() || pktind != 0 || !ur.locked {
+        return -libc::EINVAL;
+    }
+    let Some(d) = ur.q.front() else {
+        return -libc::EINVAL;
+    };
+    let Some(ts) = d.ts else {
+        return -libc::ENODATA;
+    };
+    // SAFETY: non-null out pointers.
+    unsafe {
+        *ts_out = crate::timespec {
+            tv_sec: ts.tv_sec,
+            tv_nsec: ts.tv_nsec,
+        };
+        if !flags.is_null() {
+            *flags = crate::ZF_PKT_REPORT_CLOCK_SET | crate::ZF_PKT_REPORT_IN_SYNC;
+        }
+    }
+    0
+}
+
+/// The zfur's waitable (EPOLLIN when a datagram is queued).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::zf_waitable {
+    match ur_mut(us) {
+        Some(u) => (&mut *u.w as *mut Waitable).cast(),
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// Allocates a UDP transmit zocket from `laddr` (INADDR_ANY: chosen by route; port must then
+/// be non-zero) to `raddr`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_alloc(
+    us_out: *mut *mut crate::zfut,
+    st: *mut crate::zf_stack,
+    laddr: *const crate::sockaddr,
+    laddrlen: crate::socklen_t,
+    raddr: *const crate::sockaddr,
+    raddrlen: crate::socklen_t,
+    flags: c_int,
+    attr: *const crate::zf_attr,
+) -> c_int {
+    // SAFETY: a live stack per the API contract.
+    let Some(s) = (unsafe { super::stack::stack_mut(st) }) else {
+        return -libc::EINVAL;
+    };
+    if us_out.is_null() {
+        return -libc::EFAULT;
+    }
+    if flags != 0 || s.tx_disabled {
+        return -libc::EINVAL;
+    }
+    // SAFETY: the application's address buffers.
+    let (mut la, ra) = match unsafe {
+        (
+            util::read_sin(laddr, laddrlen),
+            util::read_sin(raddr, raddrlen),
+        )
+    } {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) => {
+            return if e == -libc::EAFNOSUPPORT {
+                -libc::EINVAL
+            } else {
+                e
+            };
+        }
+    };
+    if ra.sin_addr.s_addr == 0 || ra.sin_port == 0 {
+        return -libc::EINVAL;
+    }
+    if s.uts.len() >= s.max_utx {
+        return -libc::ENOBUFS;
+    }
+    if la.sin_addr.s_addr == 0 {
+        if la.sin_port == 0 {
+            return -libc::EINVAL;
+        }
+        match util::route_source(&ra) {
+            Ok(ip) => la.sin_addr.s_addr = ip.to_be(),
+            Err(_) => return -libc::EHOSTUNREACH,
+        }
+    }
+    // SAFETY: null or a live attribute object.
+    let zattr = unsafe { super::attr::attr_ref(attr) };
+    let ttl = zattr
+        .map_or_else(|| s.attr.int("udp_ttl"), |a| a.int("udp_ttl"))
+        .clamp(1, 255) as c_int;
+    let pp = match get_port(s, &la) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    // SAFETY: live port.
+    let p = unsafe { &mut *pp };
+    p.tx_users += 1;
+    if util::ip_is_multicast(util::sin_ip(&ra)) {
+        let _ = util::setsockopt_int(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, ttl);
+        let m = libc::ip_mreqn {
+            imr_multiaddr: libc::in_addr { s_addr: 0 },
+            imr_address: libc::in_addr { s_addr: 0 },
+            imr_ifindex: s.ifindex as c_int,
+        };
+        let _ = util::setsockopt_val(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &m);
+    }
+    let sp: *mut Stack = s;
+    let mut u = Box::new(UdpTx {
+        w: Waitable::new(sp, Kind::UdpTx),
+        stack: sp,
+        port: pp,
+        raddr: ra,
+        ttl,
+        sent: 0,
+        reports: VecDeque::new(),
+        dropped: false,
+    });
+    let up: *mut UdpTx = &mut *u;
+    u.w.owner = up.cast();
+    let up = Box::into_raw(u);
+    s.uts.push(up);
+    // SAFETY: non-null out pointer.
+    unsafe { *us_out = up.cast() };
+    0
+}
+
+/// Frees a UDP transmit zocket.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
+    let Some(ut) = ut_mut(us) else {
+        return -libc::EINVAL;
+    };
+    // SAFETY: a live zocket's stack is live.
+    let st = unsafe { &mut *ut.stack };
+    super::muxer::detach(st, &mut ut.w);
+    let pp = ut.port;
+    let up = us.cast::<UdpTx>();
+    st.uts.retain(|&x| x != up);
+    // SAFETY: unlisted; freed exactly once.
+    drop(unsafe { Box::from_raw(up) });
+    // SAFETY: the zocket's port is live.
+    unsafe { (*pp).tx_users -= 1 };
+    release_port(st, pp);
+    0
+}
+
+/// Largest payload `zfut_send_single` takes (interface MTU minus IP and UDP headers).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
+    let Some(ut) = ut_mut(us) else {
+        return -libc::EINVAL;
+    };
+    // SAFETY: a live zocket's stack is live.
+    let st = unsafe { &*ut.stack };
+    st.mtu - HDR as c_int
+}
+
+fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
+    // SAFETY: a live zocket's port is live.
+    let fd = unsafe { (*ut.port).fd };
+    // SAFETY: msghdr is plain old data.
+    let mut mh: libc::msghdr = unsafe { zeroed() };
+    let mut dst = ut.raddr;
+    mh.msg_name = (&mut dst as *mut SockIn).cast();
+    mh.msg_namelen = size_of::<SockIn>() as libc::socklen_t;
+    mh.msg_iov = iov.as_ptr().cast_mut();
+    mh.msg_iovlen = iov.len();
+    let mut cbuf = [0u64; 4];
+    if ut.ttl != 64 && !util::ip_is_multicast(util::sin_ip(&ut.raddr)) {
+        mh.msg_control = cbuf.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE is a pure computation.
+        mh.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<c_int>() as u32) } as usize;
+        // SAFETY: the control buffer is large enough for one int cmsg.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&mh);
+            (*c).cmsg_level = libc::IPPROTO_IP;
+            (*c).cmsg_type = libc::IP_TTL;
+            (*c).cmsg_len = libc::CMSG_LEN(size_of::<c_int>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<c_int>(), ut.ttl);
+        }
+    }
+    // SAFETY: all pointers in `mh` are valid for the lengths given.
+    let n = unsafe { libc::sendmsg(fd, &mh, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        let e = util::errno();
+        return match e {
+            libc::EAGAIN => -libc::EAGAIN,
+            libc::ENOBUFS | libc::ENOMEM => -libc::ENOBUFS,
+            libc::EMSGSIZE => -libc::EMSGSIZE,
+            e => -e,
+        };
+    }
+    // SAFETY: a live zocket's stack is live.
+    let tx_ts = unsafe { (*ut.stack).tx_ts };
+    if tx_ts {
+        if ut.reports.len() >= MAX_REPORTS {
+            ut.dropped = true;
+        } else {
+            let ts = util::realtime();
+            let mut fl = (crate::ZF_PKT_REPORT_CLOCK_SET | crate::ZF_PKT_REPORT_IN_SYNC) as u16;
+            if ut.dropped {
+                fl |= crate::ZF_PKT_REPORT_DROPPED as u16;
+                ut.dropped = false;
+            }
+            ut.reports.push_back(crate::zf_pkt_report {
+                timestamp: crate::timespec {
+                    tv_sec: ts.tv_sec,
+                    tv_nsec: ts.tv_nsec,
+                },
+                start: ut.sent,
+                bytes: total.min(0xffff) as u16,
+                flags: fl,
+            });
+        }
+    }
+    ut.sent = ut.sent.wrapping_add(1);
+    total as c_int
+}
+
+/// Sends one datagram of at most `zfut_get_mss` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_send_single(
+    us: *mut crate::zfut,
+    buf: *const c_void,
+    buflen: usize,
+) -> c_int {
+    let Some(ut) = ut_mut(us) else {
+        return -libc::EINVAL;
+    };
+    if buf.is_null() && buflen > 0 {
+        return -libc::EINVAL;
+    }
+    // SAFETY: a live zocket's stack is live.
+    let mss = unsafe { (*ut.stack).mtu } as usize - HDR;
+    if buflen > mss {
+        return -libc::EMSGSIZE;
+    }
+    let v = [libc::iovec {
+        iov_base: buf.cast_mut(),
+        iov_len: buflen,
+    }];
+    do_send(ut, &v, buflen)
+}
+
+/// Checks that `zfut_send_single(buflen)` could run now, without sending.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_send_single_warm(
+    us: *mut crate::zfut,
+    _buf: *const c_void,
+    buflen: usize,
+) -> c_int {
+    let Some(ut) = ut_mut(us) else {
+        return -libc::EINVAL;
+    };
+    // SAFETY: a live zocket's stack is live.
+    let mss = unsafe { (*ut.stack).mtu } as usize - HDR;
+    if buflen > mss {
+        return -libc::EMSGSIZE;
+    }
+    buflen as c_int
+}
+
+/// Sends one datagram gathered from `iov`; with `ZFUT_FLAG_DONT_FRAGMENT` it must fit the MSS,
+/// otherwise it may be fragmented (up to 65507 bytes).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_send(
+    us: *mut crate::zfut,
+    iov: *const crate::iovec,
+    iov_cnt: c_int,
+    flags: c_int,
+) -> c_int {
+    let Some(ut) = ut_mut(us) else {
+        return -libc::EINVAL;
+    };
+    if iov_cnt < 0 || (iov.is_null() && iov_cnt > 0) || iov_cnt > 1024 {
+        return -libc::EINVAL;
+    }
+    if flags & !(crate::ZFUT_FLAG_DONT_FRAGMENT as c_int) != 0 {
+        return -libc::EINVAL;
+    }
+    let v: &[libc::iovec] = if iov_cnt == 0 {
+        &[]
+    } else {
+        // SAFETY: `iov_cnt` entries per the API contract; the iovec layouts are identical.
+        unsafe { std::slice::from_raw_parts(iov.cast::<libc::iovec>(), iov_cnt as usize) }
+    };
+    let total: usize = v.iter().map(|x| x.iov_len).sum();
+    // SAFETY: a live zocket's stack is live.
+    let mss = unsafe { (*ut.stack).mtu } as usize - HDR;
+    let limit = if flags & crate::ZFUT_FLAG_DONT_FRAGMENT as c_int != 0 {
+        mss
+    } else {
+        MAX_DGRAM
+    };
+    if total > limit {
+        return -libc::EMSGSIZE;
+    }
+    do_send(ut, v, total)
+}
+
+/// Transmit timestamp reports (needs `tx_timestamping`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_get_tx_timestamps(
+    us: *mut crate::zfut,
+    reports: *mut crate::zf_pkt_report,
+    count_in_out: *mut c_int,
+) -> c_int {
+    let Some(ut) = ut_mut(us) else {
+        return -libc::EINVAL;
+    };
+    // SAFETY: the caller's array of *count_in_out entries.
+    unsafe { drain_reports(&mut ut.reports, reports, count_in_out) }
+}
+
+/// The zfut's waitable (always ready for EPOLLOUT).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
+    match ut_mut(us) {
+        Some(u) => (&mut *u.w as *mut Waitable).cast(),
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// Ethernet + IPv4 + UDP header bytes of each datagram.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zfut_get_header_size(_us: *mut crate::zfut) -> c_uint {
+    14 + HDR as c_uint
+}
