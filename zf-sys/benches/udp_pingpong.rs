@@ -1,24 +1,37 @@
-//! UDP ping-pong latency on `lo`: a client written on zf-sys (whatever backend this build links;
-//! the software backend here) against the same client written with a non-blocking
-//! `std::net::UdpSocket` that busy-polls, in one run, against the same echo peer.
+//! UDP ping-pong latency on `lo`: the same ping-pong written twice, once on zf-sys (whatever
+//! backend this build links; the software backend on a machine without TCPDirect) and once on
+//! non-blocking `std::net::UdpSocket`s that busy-poll, measured in one run.
 //!
 //! Run: `cargo bench -p zf-sys --bench udp_pingpong [-- ROUND_TRIPS]`
 //!
-//! Prints the median and 99th percentile round-trip time of each and their ratio. The echo peer
-//! is a thread with a blocking kernel UDP socket; every address is 127.0.0.1.
+//! Both ends of each ping-pong use the implementation under test, each end in its own thread
+//! (zf: one stack per end, as TCPDirect requires). The run alternates between the two in
+//! chunks, so that load from elsewhere on the machine falls on both alike. Prints the median and 99th percentile
+//! round-trip time of each and their ratio. Every address is 127.0.0.1.
 
 use std::ffi::CString;
 use std::hint::black_box;
 use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use zf_sys::*;
 
 const PAYLOAD: usize = 32;
-const WARMUP: usize = 2_000;
-/// A round trip that takes longer than this is reported as lost.
+const WARMUP: usize = 1_000;
+/// The run alternates between the two implementations this many times.
+const CHUNKS: usize = 10;
+/// A round trip that takes longer than this counts as lost and ends the run.
 const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One end of a ping-pong.
+trait End {
+    fn send(&mut self, msg: &[u8]);
+    /// Polls once; returns the length of a received datagram, if one arrived.
+    fn poll(&mut self) -> Option<usize>;
+}
 
 fn main() {
     let rounds: usize = std::env::args()
@@ -27,13 +40,19 @@ fn main() {
         .unwrap_or(50_000);
     println!("TCPDirect backend: {}", zf_sys::LINKED_BACKEND);
     println!(
-        "UDP ping-pong on lo, {PAYLOAD}-byte payload, {rounds} round trips each, {WARMUP} warm-up"
+        "UDP ping-pong on lo, {PAYLOAD}-byte payload, {rounds} round trips each, in {CHUNKS} \
+         alternating chunks after {WARMUP} warm-up round trips"
     );
 
-    let (echo_addr, stop) = spawn_echo();
-    let std_hist = run_std(echo_addr, rounds);
-    let zf_hist = run_zf(echo_addr, rounds);
-    stop();
+    // Interleave the two in chunks so that both see the same machine load over the run.
+    let mut std_hist = new_hist();
+    let mut zf_hist = new_hist();
+    for _ in 0..CHUNKS {
+        std_hist
+            .add(ping_pong(rounds / CHUNKS, StdEnd::new))
+            .unwrap();
+        zf_hist.add(ping_pong(rounds / CHUNKS, ZfEnd::new)).unwrap();
+    }
 
     report("std::net UdpSocket (busy-poll)", &std_hist);
     report("zf-sys zfut/zfur", &zf_hist);
@@ -56,62 +75,101 @@ fn report(name: &str, h: &Histogram<u64>) {
     );
 }
 
-/// An echo peer: returns its address and a function that stops it.
-fn spawn_echo() -> (SocketAddrV4, impl FnOnce()) {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind echo socket");
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let addr = match sock.local_addr().unwrap() {
-        SocketAddr::V4(a) => a,
-        SocketAddr::V6(_) => unreachable!("bound to 127.0.0.1"),
-    };
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stop2 = stop.clone();
-    let handle = std::thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
-            if let Ok((n, from)) = sock.recv_from(&mut buf) {
-                let _ = sock.send_to(&buf[..n], from);
-            }
-        }
-    });
-    (addr, move || {
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        handle.join().unwrap();
-    })
-}
-
 fn new_hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 10_000_000_000, 3).unwrap()
 }
 
-fn run_std(echo: SocketAddrV4, rounds: usize) -> Histogram<u64> {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.connect(echo).unwrap();
-    sock.set_nonblocking(true).unwrap();
+fn free_port() -> SocketAddrV4 {
+    match UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+    {
+        SocketAddr::V4(a) => a,
+        SocketAddr::V6(_) => unreachable!("bound to 127.0.0.1"),
+    }
+}
+
+/// Runs `rounds` round trips between two ends made by `make(local, remote)`, the pong end in
+/// its own thread; returns the round-trip times of the ping end.
+fn ping_pong<E: End + 'static>(
+    rounds: usize,
+    make: fn(SocketAddrV4, SocketAddrV4) -> E,
+) -> Histogram<u64> {
+    let (a, b) = (free_port(), free_port());
+    let stop = Arc::new(AtomicBool::new(false));
+    let ready = Arc::new(AtomicBool::new(false));
+    let pong = {
+        let (stop, ready) = (stop.clone(), ready.clone());
+        std::thread::spawn(move || {
+            let mut end = make(b, a);
+            ready.store(true, Ordering::Release);
+            let msg = [0xa5u8; PAYLOAD];
+            while !stop.load(Ordering::Relaxed) {
+                if end.poll().is_some() {
+                    end.send(&msg);
+                }
+            }
+        })
+    };
+    while !ready.load(Ordering::Acquire) {
+        std::thread::yield_now();
+    }
+    let mut end = make(a, b);
     let msg = [0x5au8; PAYLOAD];
-    let mut buf = [0u8; 2048];
     let mut hist = new_hist();
     for i in 0..WARMUP + rounds {
         let t0 = Instant::now();
-        sock.send(&msg).unwrap();
+        end.send(&msg);
         loop {
-            match sock.recv(&mut buf) {
-                Ok(n) => {
-                    assert_eq!(n, PAYLOAD);
-                    break;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    assert!(t0.elapsed() < TIMEOUT, "std round trip {i} lost");
-                }
-                Err(e) => panic!("recv: {e}"),
+            if let Some(n) = end.poll() {
+                assert_eq!(n, PAYLOAD);
+                break;
+            }
+            if t0.elapsed() > TIMEOUT {
+                stop.store(true, Ordering::Relaxed);
+                panic!("round trip {i} lost");
             }
         }
         if i >= WARMUP {
             hist.record(t0.elapsed().as_nanos() as u64).unwrap();
         }
     }
+    stop.store(true, Ordering::Relaxed);
+    pong.join().unwrap();
     hist
+}
+
+/// A non-blocking, connected kernel UDP socket.
+struct StdEnd {
+    sock: UdpSocket,
+    buf: [u8; 2048],
+}
+
+impl StdEnd {
+    fn new(local: SocketAddrV4, remote: SocketAddrV4) -> Self {
+        let sock = UdpSocket::bind(local).unwrap();
+        sock.connect(remote).unwrap();
+        sock.set_nonblocking(true).unwrap();
+        Self {
+            sock,
+            buf: [0; 2048],
+        }
+    }
+}
+
+impl End for StdEnd {
+    fn send(&mut self, msg: &[u8]) {
+        self.sock.send(msg).unwrap();
+    }
+
+    fn poll(&mut self) -> Option<usize> {
+        match self.sock.recv(&mut self.buf) {
+            Ok(n) => Some(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
 }
 
 /// A `zfur_msg` with room for one iovec, as TCPDirect callers declare it.
@@ -119,6 +177,15 @@ fn run_std(echo: SocketAddrV4, rounds: usize) -> Histogram<u64> {
 struct OneMsg {
     msg: zfur_msg,
     iov: [iovec; 1],
+}
+
+/// A TCPDirect stack on `lo` with a zfur and a zfut between `local` and `remote`.
+struct ZfEnd {
+    attr: *mut zf_attr,
+    stack: *mut zf_stack,
+    ur: *mut zfur,
+    ut: *mut zfut,
+    msg: OneMsg,
 }
 
 fn sockaddr_of(a: SocketAddrV4) -> libc::sockaddr_in {
@@ -140,94 +207,82 @@ fn check(rc: i32, what: &str) {
     );
 }
 
-fn run_zf(echo: SocketAddrV4, rounds: usize) -> Histogram<u64> {
-    // A free local port for the zocket pair.
-    let local = match UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-    {
-        SocketAddr::V4(a) => a,
-        SocketAddr::V6(_) => unreachable!(),
-    };
-    let laddr = sockaddr_of(local);
-    let raddr = sockaddr_of(echo);
-    let salen = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    let msg = [0x5au8; PAYLOAD];
-    let mut hist = new_hist();
-    // SAFETY: the TCPDirect calls below follow the API's rules: attr/stack/zockets are
-    // allocated before use and freed once, in reverse order; the message has room for the one
-    // iovec it announces, and each received message is released before the next receive.
-    unsafe {
-        check(zf_init(), "zf_init");
-        let mut attr: *mut zf_attr = std::ptr::null_mut();
-        check(zf_attr_alloc(&mut attr), "zf_attr_alloc");
+impl ZfEnd {
+    fn new(local: SocketAddrV4, remote: SocketAddrV4) -> Self {
+        let mut laddr = sockaddr_of(local);
+        let raddr = sockaddr_of(remote);
+        let salen = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
         let (name, val) = (
             CString::new("interface").unwrap(),
             CString::new("lo").unwrap(),
         );
-        check(
-            zf_attr_set_str(attr, name.as_ptr(), val.as_ptr()),
-            "zf_attr_set_str(interface)",
-        );
-        let mut stack: *mut zf_stack = std::ptr::null_mut();
-        check(zf_stack_alloc(attr, &mut stack), "zf_stack_alloc");
-        let mut ur: *mut zfur = std::ptr::null_mut();
-        check(zfur_alloc(&mut ur, stack, attr), "zfur_alloc");
-        let mut l = laddr;
-        check(
-            zfur_addr_bind(
-                ur,
-                (&mut l as *mut libc::sockaddr_in).cast(),
-                salen,
-                (&raddr as *const libc::sockaddr_in).cast(),
-                salen,
-                0,
-            ),
-            "zfur_addr_bind",
-        );
-        let mut ut: *mut zfut = std::ptr::null_mut();
-        check(
-            zfut_alloc(
-                &mut ut,
-                stack,
-                (&laddr as *const libc::sockaddr_in).cast(),
-                salen,
-                (&raddr as *const libc::sockaddr_in).cast(),
-                salen,
-                0,
-                attr,
-            ),
-            "zfut_alloc",
-        );
-        let mut m: OneMsg = std::mem::zeroed();
-        for i in 0..WARMUP + rounds {
-            let t0 = Instant::now();
+        // SAFETY: each object is allocated before it is used and the out-pointers are valid.
+        unsafe {
+            check(zf_init(), "zf_init");
+            let mut attr = std::ptr::null_mut();
+            check(zf_attr_alloc(&mut attr), "zf_attr_alloc");
             check(
-                zfut_send_single(ut, msg.as_ptr().cast(), msg.len()),
-                "zfut_send_single",
+                zf_attr_set_str(attr, name.as_ptr(), val.as_ptr()),
+                "zf_attr_set_str",
             );
-            loop {
-                zf_reactor_perform(stack);
-                m.msg.iovcnt = 1;
-                zfur_zc_recv(ur, &mut m.msg, 0);
-                if m.msg.iovcnt > 0 {
-                    assert_eq!(m.iov[0].iov_len, PAYLOAD);
-                    black_box(m.iov[0].iov_base);
-                    zfur_zc_recv_done(ur, &mut m.msg);
-                    break;
-                }
-                assert!(t0.elapsed() < TIMEOUT, "zf round trip {i} lost");
-            }
-            if i >= WARMUP {
-                hist.record(t0.elapsed().as_nanos() as u64).unwrap();
+            let mut stack = std::ptr::null_mut();
+            check(zf_stack_alloc(attr, &mut stack), "zf_stack_alloc");
+            let mut ur = std::ptr::null_mut();
+            check(zfur_alloc(&mut ur, stack, attr), "zfur_alloc");
+            let l = (&mut laddr as *mut libc::sockaddr_in).cast();
+            let r = (&raddr as *const libc::sockaddr_in).cast();
+            check(zfur_addr_bind(ur, l, salen, r, salen, 0), "zfur_addr_bind");
+            let mut ut = std::ptr::null_mut();
+            check(
+                zfut_alloc(&mut ut, stack, l, salen, r, salen, 0, attr),
+                "zfut_alloc",
+            );
+            Self {
+                attr,
+                stack,
+                ur,
+                ut,
+                msg: std::mem::zeroed(),
             }
         }
-        check(zfut_free(ut), "zfut_free");
-        check(zfur_free(ur), "zfur_free");
-        check(zf_stack_free(stack), "zf_stack_free");
-        zf_attr_free(attr);
-        check(zf_deinit(), "zf_deinit");
     }
-    hist
+}
+
+impl End for ZfEnd {
+    fn send(&mut self, msg: &[u8]) {
+        // SAFETY: `ut` is live; the buffer is valid for its length.
+        check(
+            unsafe { zfut_send_single(self.ut, msg.as_ptr().cast(), msg.len()) },
+            "zfut_send_single",
+        );
+    }
+
+    fn poll(&mut self) -> Option<usize> {
+        // SAFETY: stack and zocket are live; the message has room for the one iovec it
+        // announces and is released before the next receive.
+        unsafe {
+            zf_reactor_perform(self.stack);
+            self.msg.msg.iovcnt = 1;
+            zfur_zc_recv(self.ur, &mut self.msg.msg, 0);
+            if self.msg.msg.iovcnt == 0 {
+                return None;
+            }
+            let n = self.msg.iov[0].iov_len;
+            black_box(self.msg.iov[0].iov_base);
+            zfur_zc_recv_done(self.ur, &mut self.msg.msg);
+            Some(n)
+        }
+    }
+}
+
+impl Drop for ZfEnd {
+    fn drop(&mut self) {
+        // SAFETY: freed once, zockets before their stack.
+        unsafe {
+            check(zfut_free(self.ut), "zfut_free");
+            check(zfur_free(self.ur), "zfur_free");
+            check(zf_stack_free(self.stack), "zf_stack_free");
+            zf_attr_free(self.attr);
+        }
+    }
 }

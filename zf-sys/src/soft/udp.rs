@@ -38,8 +38,13 @@ pub(crate) struct UdpPort {
     ip: u32,
     port: u16,
     binds: Vec<Bind>,
-    tx_users: usize,
+    /// The remote address of each zfut sending from this port.
+    tx_remotes: Vec<(u32, u16)>,
+    /// The remote the kernel socket is connected to, if any (see [`refresh_connection`]).
+    connected: Option<(u32, u16)>,
     pub registered: bool,
+    /// The last read of this port returned a datagram: read a batch next time.
+    busy: bool,
     mcast: Vec<(u32, Option<u32>)>,
 }
 
@@ -116,7 +121,10 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         util::close(fd);
         return Err(rc);
     }
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+    // The destination address is only unknown for a wildcard bind.
+    if ip == 0 {
+        let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+    }
     let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1);
     let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
     let _ = util::setsockopt_int(
@@ -134,12 +142,45 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         ip,
         port: util::sin_port(&bound),
         binds: Vec::new(),
-        tx_users: 0,
+        tx_remotes: Vec::new(),
+        connected: None,
         registered: false,
+        busy: false,
         mcast: Vec::new(),
     }));
     st.ports.push(p);
     Ok(p)
+}
+
+/// Connects the kernel socket when every zfur binding and every zfut of the port names the same
+/// single unicast remote, and disconnects it otherwise. A connected socket receives exactly
+/// what the software filter would deliver, and sends without a route lookup per datagram: on
+/// `lo` this is the difference between the software backend and a plain connected socket.
+fn refresh_connection(p: &mut UdpPort) {
+    let mut remotes = p
+        .binds
+        .iter()
+        .map(|b| b.raddr)
+        .chain(p.tx_remotes.iter().map(|&r| Some(r)));
+    let first = remotes.next().flatten();
+    let want = first.filter(|&(ip, port)| {
+        ip != 0 && port != 0 && !util::ip_is_multicast(ip) && !util::ip_is_multicast(p.ip)
+    });
+    let want = want.filter(|&r| remotes.all(|x| x == Some(r)));
+    if want == p.connected {
+        return;
+    }
+    let rc = match want {
+        Some((ip, port)) => {
+            let mut sa = util::sin_any();
+            sa.sin_addr.s_addr = ip.to_be();
+            sa.sin_port = port.to_be();
+            util::connect(p.fd, &sa)
+        }
+        None => util::disconnect(p.fd),
+    };
+    // On failure the socket stays unconnected and sends name their destination.
+    p.connected = if rc == 0 { want } else { None };
 }
 
 /// Closes a port nobody uses any more.
@@ -150,7 +191,7 @@ fn release_port(st: &mut Stack, pp: *mut UdpPort) {
         util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, p.fd, 0, 0);
         p.registered = false;
     }
-    if p.binds.is_empty() && p.tx_users == 0 {
+    if p.binds.is_empty() && p.tx_remotes.is_empty() {
         st.ports.retain(|&x| x != pp);
         // SAFETY: unlisted; freed exactly once.
         let p = unsafe { Box::from_raw(pp) };
@@ -166,17 +207,17 @@ pub(crate) const OVERFLOW: usize = 65536;
 /// Reads datagrams from a port (in batches, one system call each) and delivers them to the
 /// matching zfur queues.
 pub(crate) fn on_port_event(st: &mut Stack, p: &mut UdpPort) -> c_int {
-    // Most polls find nothing or one datagram: try one first, batch only when busy.
-    let (n, mut progress) = recv_batch::<1>(st, p);
-    if n == 1 {
-        for _ in 0..8 {
-            let (n, pr) = recv_batch::<BATCH>(st, p);
-            progress += pr;
-            if n < BATCH {
-                break;
-            }
-        }
+    // Most polls find nothing or one datagram: read one. Only when the stack is processing a
+    // burst (the previous read of this port was full) is a batch worth the system call that
+    // would otherwise come back empty and add to the latency of the datagram just read.
+    if p.busy {
+        let (n, progress) = recv_batch::<BATCH>(st, p);
+        p.busy = n == BATCH;
+        return progress;
     }
+    let (n, progress) = recv_batch::<1>(st, p);
+    // A datagram was waiting: the next poll tries a batch, in case a burst is arriving.
+    p.busy = n == 1;
     progress
 }
 
@@ -211,15 +252,25 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort) -> (usize, c_int)
         mh.msg_control = cbufs[i].as_mut_ptr().cast();
         mh.msg_controllen = size_of::<[u64; 16]>();
     }
-    // SAFETY: every pointer in `hdrs` refers to a live buffer of the length given.
-    let n = unsafe {
-        libc::recvmmsg(
-            p.fd,
-            hdrs.as_mut_ptr(),
-            N as c_uint,
-            libc::MSG_DONTWAIT,
-            std::ptr::null_mut(),
-        )
+    let n = if N == 1 {
+        // One datagram: recvmsg costs less than recvmmsg.
+        // SAFETY: every pointer in the header refers to a live buffer of the length given.
+        let len = unsafe { libc::recvmsg(p.fd, &mut hdrs[0].msg_hdr, libc::MSG_DONTWAIT) };
+        if len >= 0 {
+            hdrs[0].msg_len = len as c_uint;
+        }
+        isize::from(len >= 0)
+    } else {
+        // SAFETY: every pointer in `hdrs` refers to a live buffer of the length given.
+        (unsafe {
+            libc::recvmmsg(
+                p.fd,
+                hdrs.as_mut_ptr(),
+                N as c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        }) as isize
     };
     let n = if n < 0 { 0 } else { n as usize };
     let mut progress = 0;
@@ -376,6 +427,7 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
     // SAFETY: bound ports are live.
     let p = unsafe { &mut *pp };
     p.binds.retain(|b| !(b.ur == urp && b.raddr == raddr));
+    refresh_connection(p);
     let gip = util::sin_ip(&la);
     if util::ip_is_multicast(gip) {
         let src = raddr.map(|r| r.0).filter(|&s| s != 0);
@@ -532,6 +584,7 @@ pub unsafe extern "C" fn zfur_addr_bind(
         ur: urp,
         raddr: rfilter,
     });
+    refresh_connection(p);
     let mut bound = la;
     bound.sin_port = p.port.to_be();
     ur.binds.push((pp, rfilter, bound));
@@ -791,7 +844,8 @@ pub unsafe extern "C" fn zfut_alloc(
     };
     // SAFETY: live port.
     let p = unsafe { &mut *pp };
-    p.tx_users += 1;
+    p.tx_remotes.push((util::sin_ip(&ra), util::sin_port(&ra)));
+    refresh_connection(p);
     if util::ip_is_multicast(util::sin_ip(&ra)) {
         let _ = util::setsockopt_int(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, ttl);
         let m = libc::ip_mreqn {
@@ -831,12 +885,17 @@ pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
     let st = unsafe { &mut *ut.stack };
     super::muxer::detach(st, &mut ut.w);
     let pp = ut.port;
+    let remote = (util::sin_ip(&ut.raddr), util::sin_port(&ut.raddr));
     let up = us.cast::<UdpTx>();
     st.uts.retain(|&x| x != up);
     // SAFETY: unlisted; freed exactly once.
     drop(unsafe { Box::from_raw(up) });
     // SAFETY: the zocket's port is live.
-    unsafe { (*pp).tx_users -= 1 };
+    let p = unsafe { &mut *pp };
+    if let Some(i) = p.tx_remotes.iter().position(|&r| r == remote) {
+        p.tx_remotes.swap_remove(i);
+    }
+    refresh_connection(p);
     release_port(st, pp);
     0
 }
@@ -858,8 +917,12 @@ fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
     // SAFETY: msghdr is plain old data.
     let mut mh: libc::msghdr = unsafe { zeroed() };
     let mut dst = ut.raddr;
-    mh.msg_name = (&mut dst as *mut SockIn).cast();
-    mh.msg_namelen = size_of::<SockIn>() as libc::socklen_t;
+    // SAFETY: a live zocket's port is live.
+    let connected = unsafe { (*ut.port).connected }.is_some();
+    if !connected {
+        mh.msg_name = (&mut dst as *mut SockIn).cast();
+        mh.msg_namelen = size_of::<SockIn>() as libc::socklen_t;
+    }
     mh.msg_iov = iov.as_ptr().cast_mut();
     mh.msg_iovlen = iov.len();
     let mut cbuf = [0u64; 4];
@@ -877,7 +940,13 @@ fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
         }
     }
     // SAFETY: all pointers in `mh` are valid for the lengths given.
-    let n = unsafe { libc::sendmsg(fd, &mh, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    let mut n = unsafe { libc::sendmsg(fd, &mh, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    if n < 0 && connected && util::errno() == libc::ECONNREFUSED {
+        // A connected UDP socket reports an earlier ICMP port-unreachable on the next call;
+        // TCPDirect has no such error. Reporting it consumed it: send again.
+        // SAFETY: as above.
+        n = unsafe { libc::sendmsg(fd, &mh, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    }
     if n < 0 {
         let e = util::errno();
         return match e {
