@@ -420,3 +420,195 @@ fn remote_filter_and_errors() {
     assert_eq!(unsafe { zfur_free(ur) }, 0);
     free_stack(st, a);
 }
+
+/// Polls `st` until `ur` holds a datagram; returns its payload (and releases it).
+fn recv_one(st: *mut zf_stack, ur: *mut zfur) -> Vec<u8> {
+    let mut msg = UdpMsg::<1>::new();
+    let t0 = Instant::now();
+    loop {
+        assert!(t0.elapsed() < LIMIT, "no datagram");
+        // SAFETY: live stack and zocket; the message has room for one iovec.
+        unsafe {
+            zf_reactor_perform(st);
+            zfur_zc_recv(ur, msg.ptr(), 0);
+        }
+        if msg.m.iovcnt > 0 {
+            break;
+        }
+    }
+    // SAFETY: the iovec is valid until zfur_zc_recv_done.
+    let data =
+        unsafe { std::slice::from_raw_parts(msg.iov[0].iov_base as *const u8, msg.iov[0].iov_len) }
+            .to_vec();
+    // SAFETY: msg as filled by zfur_zc_recv.
+    unsafe { zfur_zc_recv_done(ur, &mut msg.m) };
+    data
+}
+
+/// Nothing arrives on `ur` within 50 ms of polling.
+fn assert_quiet(st: *mut zf_stack, ur: *mut zfur) {
+    let mut msg = UdpMsg::<1>::new();
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_millis(50) {
+        // SAFETY: live stack and zocket.
+        unsafe {
+            zf_reactor_perform(st);
+            zfur_zc_recv(ur, msg.ptr(), 0);
+        }
+        assert_eq!(msg.m.iovcnt, 0, "unexpected datagram");
+    }
+}
+
+/// The software backend connects a port's kernel socket while every zfur binding and zfut on
+/// it names one remote (so sends skip a route lookup): what is delivered and sent must be the
+/// same as with an unconnected socket, whatever the order of binds, unbinds and frees.
+#[test]
+fn port_with_one_remote_behaves_as_unconnected() {
+    skip_unless_soft!();
+    // A port the application names, and one the kernel picks.
+    let named = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    one_remote_then_many(named);
+    one_remote_then_many(0);
+}
+
+fn one_remote_then_many(local_port: u16) {
+    let (st, a) = stack_with(&[]);
+    let good = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+    good.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let g = sin(lo(good.local_addr().unwrap().port()));
+    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
+
+    // zfur bound to (127.0.0.1:ephemeral, good) and a zfut on the same pair.
+    let mut ur1 = std::ptr::null_mut();
+    let mut la = sin(lo(local_port));
+    // SAFETY: live stack; valid addresses and out pointers.
+    unsafe {
+        assert_eq!(zfur_alloc(&mut ur1, st, a), 0);
+        let (pr, lr) = sa(&g);
+        assert_eq!(
+            zfur_addr_bind(
+                ur1,
+                (&mut la as *mut libc::sockaddr_in).cast(),
+                len,
+                pr,
+                lr,
+                0
+            ),
+            0
+        );
+    }
+    let port = from_sin(&la).port();
+    assert!(local_port == 0 || port == local_port);
+    let mut ut = std::ptr::null_mut();
+    // SAFETY: as above.
+    unsafe {
+        let (pl, ll) = sa(&la);
+        let (pr, lr) = sa(&g);
+        assert_eq!(zfut_alloc(&mut ut, st, pl, ll, pr, lr, 0, a), 0);
+    }
+    let send = |ut: *mut zfut, b: &[u8]| {
+        // SAFETY: live zocket; valid buffer.
+        let rc = unsafe { zfut_send_single(ut, b.as_ptr().cast(), b.len()) };
+        assert_eq!(rc, b.len() as i32, "zfut_send_single");
+    };
+    send(ut, b"to good");
+    let mut buf = [0u8; 64];
+    let (n, from) = good.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], from.port()), (&b"to good"[..], port));
+    other.send_to(b"from other", la_addr(port)).unwrap();
+    good.send_to(b"from good", la_addr(port)).unwrap();
+    assert_eq!(recv_one(st, ur1), b"from good");
+    assert_quiet(st, ur1);
+
+    // A second zfur on the same port for any remote: datagrams from others now arrive there,
+    // and the exact binding still wins for `good`.
+    let mut ur2 = std::ptr::null_mut();
+    let mut la2 = sin(lo(port));
+    // SAFETY: live stack; valid address and out pointer.
+    unsafe {
+        assert_eq!(zfur_alloc(&mut ur2, st, a), 0);
+        assert_eq!(
+            zfur_addr_bind(
+                ur2,
+                (&mut la2 as *mut libc::sockaddr_in).cast(),
+                len,
+                std::ptr::null(),
+                0,
+                0
+            ),
+            0
+        );
+    }
+    other.send_to(b"other again", la_addr(port)).unwrap();
+    assert_eq!(recv_one(st, ur2), b"other again");
+    good.send_to(b"good again", la_addr(port)).unwrap();
+    assert_eq!(recv_one(st, ur1), b"good again");
+    send(ut, b"still sending");
+    let (n, _) = good.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"still sending");
+
+    // Free the wildcard zfur: back to one remote; others are filtered again.
+    // SAFETY: live zocket, freed once.
+    assert_eq!(unsafe { zfur_free(ur2) }, 0);
+    other.send_to(b"dropped", la_addr(port)).unwrap();
+    good.send_to(b"kept", la_addr(port)).unwrap();
+    assert_eq!(recv_one(st, ur1), b"kept");
+    assert_quiet(st, ur1);
+    send(ut, b"after free");
+    let (n, _) = good.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"after free");
+
+    // Sending to a closed port: the kernel's ICMP error never surfaces as a send error.
+    let closed = sin(lo(UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()));
+    let mut ut2 = std::ptr::null_mut();
+    let mut ur3 = std::ptr::null_mut();
+    // A named local port, so that the port's kernel socket is connected to the closed port.
+    let named3 = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut la3 = sin(lo(named3));
+    // SAFETY: live stack; valid addresses and out pointers.
+    unsafe {
+        assert_eq!(zfur_alloc(&mut ur3, st, a), 0);
+        let (pr, lr) = sa(&closed);
+        assert_eq!(
+            zfur_addr_bind(
+                ur3,
+                (&mut la3 as *mut libc::sockaddr_in).cast(),
+                len,
+                pr,
+                lr,
+                0
+            ),
+            0
+        );
+        let (pl, ll) = sa(&la3);
+        assert_eq!(zfut_alloc(&mut ut2, st, pl, ll, pr, lr, 0, a), 0);
+    }
+    // Without polling in between, so that the kernel's pending error meets the next send.
+    for _ in 0..5 {
+        send(ut2, b"into the void");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_quiet(st, ur3);
+
+    // SAFETY: live zockets, each freed once, before the stack.
+    unsafe {
+        assert_eq!(zfut_free(ut2), 0);
+        assert_eq!(zfur_free(ur3), 0);
+        assert_eq!(zfut_free(ut), 0);
+        assert_eq!(zfur_free(ur1), 0);
+    }
+    free_stack(st, a);
+}

@@ -42,6 +42,8 @@ pub(crate) struct UdpPort {
     tx_remotes: Vec<(u32, u16)>,
     /// The remote the kernel socket is connected to, if any (see [`refresh_connection`]).
     connected: Option<(u32, u16)>,
+    /// The local port was named by the application rather than picked by the kernel.
+    explicit_port: bool,
     pub registered: bool,
     /// The last read of this port returned a datagram: read a batch next time.
     busy: bool,
@@ -144,6 +146,7 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         binds: Vec::new(),
         tx_remotes: Vec::new(),
         connected: None,
+        explicit_port: port != 0,
         registered: false,
         busy: false,
         mcast: Vec::new(),
@@ -156,7 +159,13 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
 /// single unicast remote, and disconnects it otherwise. A connected socket receives exactly
 /// what the software filter would deliver, and sends without a route lookup per datagram: on
 /// `lo` this is the difference between the software backend and a plain connected socket.
+///
+/// Only ports bound to a port number the application chose take part: dissolving the
+/// association of a socket whose port the kernel picked also releases that port.
 fn refresh_connection(p: &mut UdpPort) {
+    if !p.explicit_port {
+        return;
+    }
     let mut remotes = p
         .binds
         .iter()

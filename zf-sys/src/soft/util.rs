@@ -241,7 +241,8 @@ pub(crate) fn connect(fd: c_int, s: &SockIn) -> c_int {
     if rc < 0 { -errno() } else { 0 }
 }
 
-/// Dissolves a connection/listen state with `connect(AF_UNSPEC)`, keeping the bound port.
+/// Dissolves a connection/listen state with `connect(AF_UNSPEC)`. The bound port survives
+/// only if it was bound explicitly (a kernel-chosen UDP port is released).
 pub(crate) fn disconnect(fd: c_int) -> c_int {
     // SAFETY: sockaddr is plain old data.
     let mut s: libc::sockaddr = unsafe { zeroed() };
