@@ -1,1 +1,127 @@
-//! Software backend (being written).
+//! The software backend: Rust definitions of every exported `libciul` function, compiled when
+//! the build links no vendor library.
+//!
+//! A virtual interface exchanges real frames with the named Linux interface through an
+//! `AF_PACKET` socket, so it works on `lo` or on a veth in a network namespace, with the kernel
+//! stack and other processes as peers. Everything an application sees through the ABI behaves
+//! as on an adapter of the EF10 architecture:
+//!
+//! * the `ef_vi` structure is filled in as the library fills it (descriptor rings with their
+//!   masks and id arrays in `ep_state`, `evq_vi`/`vi_qs` for shared event queues, the `ops`
+//!   table), so the header macros and inline functions work unchanged;
+//! * registered memory gets one DMA address per 4 KiB page; the address is the virtual
+//!   address, and every descriptor is checked against the regions registered with the VI's
+//!   protection domain (an invalid address gives `EF_EVENT_TYPE_TX_ERROR`/`_BUS` on transmit,
+//!   `EF_EVENT_RX_DISCARD_RIGHTS` on receive) before the backend copies data;
+//! * frames are steered by filters matched in software (see [`filter`]); a received frame is
+//!   copied into the posted RX buffers (spanning several with SOP/CONT when it is longer than
+//!   `ef_vi_receive_buffer_len()`), checksums are checked (bad ones give
+//!   `EF_EVENT_RX_DISCARD_CSUM_BAD` unless masked with `ef_vi_receive_set_discards()`);
+//! * transmits are sent with `send()` when pushed, with IPv4 and TCP/UDP checksum offload
+//!   unless disabled by VI flags, and complete with `EF_EVENT_TYPE_TX` events for
+//!   `ef_vi_transmit_unbundle()` (or `EF_EVENT_TYPE_TX_WITH_TIMESTAMP` with
+//!   `EF_VI_TX_TIMESTAMPS`); PIO and CTPIO sends copy the frame;
+//! * timestamps are software (system clock, `CLOCK_REALTIME`) time: the kernel's receive time
+//!   of the frame, the time of the `send()` call;
+//! * the driver handle is an epoll descriptor: `ef_vi_prime()` adds the VI's sockets to it, so
+//!   `poll()` on the handle wakes up when frames arrive, as on hardware.
+//!
+//! Frames copied back by `lo` (`PACKET_OUTGOING`) are ignored except by TX sniff filters.
+//! Opening the packet sockets needs `CAP_NET_RAW`; without it `ef_driver_open()` fails with
+//! `-EPERM` and prints one line naming the capability on stderr.
+//!
+//! Differences from an adapter that follow from working above the kernel:
+//!
+//! * the kernel stack keeps receiving its copy of every frame (a filter cannot steal), so
+//!   block-kernel filters are refused with `-EOPNOTSUPP`;
+//! * filters are matched among the VIs of this process (per network namespace and interface):
+//!   "mismatch" means "no filter of this process matched";
+//! * a frame a VI sends on `lo` reaches the kernel stack like one arriving from outside: with a
+//!   local source address the kernel drops it unless `net.ipv4.conf.lo.accept_local=1` (and,
+//!   for 127.0.0.0/8, `route_localnet=1`); VI-to-VI traffic on `lo` needs neither;
+//! * frames reach the software when the application polls (`ef_eventq_poll()`,
+//!   `ef_eventq_has_event()`, `ef_eventq_wait()`): between polls the socket buffer (8 MiB when
+//!   the process may raise it) holds them, where an adapter would write them into the ring at
+//!   once; a frame that arrives when no RX buffer is posted is dropped and counted;
+//! * the VI must be allocated from a thread in the network namespace of its interface;
+//! * not supported: packed stream, TX alternatives, virtual ports, physical addressing, EFCT
+//!   (X3) receive, pacing. Each gives `-EOPNOTSUPP` (or the SDK's error for a VI without the
+//!   feature) and `ef_vi_capabilities_get()` reports it as absent.
+
+use core::ffi::c_int;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
+
+mod checksum;
+mod driver;
+mod filter;
+mod frame;
+mod vi;
+
+use driver::{PdShared, SetShared};
+use filter::IfaceTable;
+use vi::ViShared;
+
+/// Locks a mutex, ignoring poisoning (no invariant of the backend spans a panic).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The calling thread's `errno`.
+pub(crate) fn errno() -> c_int {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Prints `msg` on stderr once per `key` for the life of the process.
+pub(crate) fn log_once(key: &'static str, msg: &str) {
+    static SEEN: LazyLock<Mutex<Vec<&'static str>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+    let mut seen = lock(&SEEN);
+    if !seen.contains(&key) {
+        seen.push(key);
+        eprintln!("ef_vi (software backend): {msg}");
+    }
+}
+
+/// Reports a missing CAP_NET_RAW (once) and returns `-EPERM`.
+pub(crate) fn no_cap_net_raw(what: &str) -> c_int {
+    static TOLD: AtomicBool = AtomicBool::new(false);
+    if !TOLD.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "ef_vi (software backend): {what}: opening an AF_PACKET socket needs the CAP_NET_RAW \
+             capability; run as root or grant it (e.g. setcap cap_net_raw+ep <program>)"
+        );
+    }
+    -libc::EPERM
+}
+
+/// Every resource the backend has handed out, by resource id.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    next_id: u32,
+    pub pds: HashMap<u32, Arc<PdShared>>,
+    pub vis: HashMap<u32, Arc<ViShared>>,
+    pub sets: HashMap<u32, Arc<SetShared>>,
+    /// Filter tables by (network namespace inode, ifindex).
+    pub tables: HashMap<(u64, c_int), Weak<IfaceTable>>,
+    /// Registered memory by the address of its DMA address array.
+    pub memregs: HashMap<usize, driver::MemregRec>,
+    /// PIO regions by the address of their buffer: (length, linked VI id).
+    pub pios: HashMap<usize, (usize, Option<u32>)>,
+}
+
+impl Registry {
+    /// A fresh resource id (never 0).
+    pub fn new_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+}
+
+/// The process-wide registry.
+pub(crate) fn registry() -> MutexGuard<'static, Registry> {
+    static REG: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
+    lock(&REG)
+}

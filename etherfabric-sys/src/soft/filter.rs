@@ -1,0 +1,1117 @@
+//! Filters: the `ef_filter_spec_*` builders, the per-interface filter table, and the software
+//! equivalent of the adapter's filter lookup.
+//!
+//! A spec records what to match in `type` (a bit set of the kinds below) and `data[]`, the way
+//! the library does, so that the cookie's `filter_type` carries the same information. Adding a
+//! spec to a VI or VI set turns it into a [`Matcher`] stored in the table of the interface (per
+//! network namespace and ifindex). Every VI on the interface has its own packet socket and sees
+//! every frame; it delivers a frame only when the table says the frame is steered to it:
+//!
+//! * among all filters that match, the most specific kind wins (full 5-tuple, then local
+//!   3-tuple, then MAC with protocol/EtherType, MAC, IP protocol/EtherType, unicast/multicast
+//!   all, mismatch); every owner of a winning filter gets the frame (multicast replication);
+//! * a VI set owner gets it on the member chosen by the flow hash (RSS);
+//! * a promiscuous port-sniff filter copies every received frame, a TX port-sniff filter every
+//!   frame sent on the interface;
+//! * a filter with `EF_FILTER_FLAG_MCAST_LOOP_RECEIVE` also matches multicast frames sent from
+//!   this host on the interface.
+//!
+//! The table is per process: VIs of other processes (and the kernel stack, which an `AF_PACKET`
+//! socket cannot take frames away from) keep receiving their copies.
+
+use core::ffi::{c_int, c_uint, c_void};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::frame::{FrameInfo, IPPROTO_TCP, IPPROTO_UDP};
+use super::lock;
+use crate::bindings::{ef_filter_cookie, ef_filter_flags, ef_filter_spec, in6_addr};
+
+// Kinds recorded in `ef_filter_spec::type` (a bit set).
+pub(crate) const T_MAC: c_uint = 0x1;
+pub(crate) const T_IP4: c_uint = 0x2;
+pub(crate) const T_ALL_UNICAST: c_uint = 0x4;
+pub(crate) const T_ALL_MULTICAST: c_uint = 0x8;
+pub(crate) const T_VLAN: c_uint = 0x10;
+pub(crate) const T_MISMATCH_UNICAST: c_uint = 0x20;
+pub(crate) const T_MISMATCH_MULTICAST: c_uint = 0x40;
+pub(crate) const T_PORT_SNIFF: c_uint = 0x80;
+pub(crate) const T_BLOCK_KERNEL: c_uint = 0x100;
+pub(crate) const T_BLOCK_KERNEL_UNICAST: c_uint = 0x200;
+pub(crate) const T_BLOCK_KERNEL_MULTICAST: c_uint = 0x400;
+pub(crate) const T_TX_PORT_SNIFF: c_uint = 0x800;
+pub(crate) const T_IP_PROTO: c_uint = 0x1000;
+pub(crate) const T_ETHER_TYPE: c_uint = 0x2000;
+pub(crate) const T_IP6: c_uint = 0x4000;
+
+const T_MAC_IP_PROTO: c_uint = T_MAC | T_IP_PROTO;
+const T_MAC_ETHER_TYPE: c_uint = T_MAC | T_ETHER_TYPE;
+
+/// Index in `data[]` of the IP protocol / EtherType of `T_IP_PROTO` / `T_ETHER_TYPE`.
+const D_PROTO_OR_ETHERTYPE: usize = 3;
+/// Index in `data[]` of the VLAN id of `T_VLAN`.
+const D_VLAN: usize = 5;
+
+/// Borrows the spec behind a pointer.
+///
+/// # Safety
+///
+/// `fs` must point to a writable `ef_filter_spec`.
+unsafe fn spec<'a>(fs: *mut ef_filter_spec) -> &'a mut ef_filter_spec {
+    // SAFETY: guaranteed by the caller.
+    unsafe { &mut *fs }
+}
+
+/// Initialises a filter spec: no kind yet, the given flags.
+///
+/// # Safety
+///
+/// `fs` must point to writable memory for an `ef_filter_spec`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_init(fs: *mut ef_filter_spec, flags: ef_filter_flags) {
+    // SAFETY: the caller guarantees `fs` is writable.
+    unsafe {
+        fs.write(ef_filter_spec {
+            type_: 0,
+            flags: flags as c_uint,
+            data: [0; 12],
+        });
+    }
+}
+
+/// Adds kind `kind` when the spec's current kinds are one of `allowed` (0 = empty spec).
+fn add_kind(fs: &mut ef_filter_spec, allowed: &[c_uint], kind: c_uint) -> Result<(), c_int> {
+    if allowed.contains(&fs.type_) {
+        fs.type_ |= kind;
+        Ok(())
+    } else {
+        Err(-libc::EPROTONOSUPPORT)
+    }
+}
+
+fn rc(r: Result<(), c_int>) -> c_int {
+    r.err().unwrap_or(0)
+}
+
+/// Matches frames of `protocol` to the local address and port (both network order).
+///
+/// # Safety
+///
+/// `fs` must point to a spec initialised with [`ef_filter_spec_init`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_ip4_local(
+    fs: *mut ef_filter_spec,
+    protocol: c_int,
+    host_be32: c_uint,
+    port_be16: c_int,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec.
+    let fs = unsafe { spec(fs) };
+    rc(add_kind(fs, &[0, T_VLAN], T_IP4).map(|()| {
+        fs.data[0] = protocol as c_uint;
+        fs.data[1] = host_be32;
+        fs.data[2] = port_be16 as c_uint;
+        fs.data[3] = 0;
+        fs.data[4] = 0;
+    }))
+}
+
+/// Matches frames of `protocol` to the local address/port from the remote address/port.
+///
+/// # Safety
+///
+/// `fs` must point to a spec initialised with [`ef_filter_spec_init`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_ip4_full(
+    fs: *mut ef_filter_spec,
+    protocol: c_int,
+    host_be32: c_uint,
+    port_be16: c_int,
+    rhost_be32: c_uint,
+    rport_be16: c_int,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec.
+    let fs = unsafe { spec(fs) };
+    rc(add_kind(fs, &[0, T_VLAN], T_IP4).map(|()| {
+        fs.data[0] = protocol as c_uint;
+        fs.data[1] = host_be32;
+        fs.data[2] = port_be16 as c_uint;
+        fs.data[3] = rhost_be32;
+        fs.data[4] = rport_be16 as c_uint;
+    }))
+}
+
+/// Copies an IPv6 address into four `data[]` words.
+fn put6(data: &mut [c_uint], a: [u8; 16]) {
+    for (i, w) in data.iter_mut().take(4).enumerate() {
+        *w = c_uint::from_ne_bytes([a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]]);
+    }
+}
+
+fn get6(data: &[c_uint]) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    for (i, w) in data.iter().take(4).enumerate() {
+        a[4 * i..4 * i + 4].copy_from_slice(&w.to_ne_bytes());
+    }
+    a
+}
+
+/// Reads an `in6_addr` as 16 bytes.
+///
+/// # Safety
+///
+/// `a` must be null or point to a readable `in6_addr`.
+unsafe fn read6(a: *const in6_addr) -> Option<[u8; 16]> {
+    if a.is_null() {
+        return None;
+    }
+    // SAFETY: the caller guarantees `a` is readable; in6_addr is 16 bytes.
+    Some(unsafe { a.cast::<[u8; 16]>().read_unaligned() })
+}
+
+/// Matches IPv6 frames of `protocol` to the local address and port.
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec and `host` to an `in6_addr`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_ip6_local(
+    fs: *mut ef_filter_spec,
+    protocol: c_int,
+    host: *const in6_addr,
+    port_be16: c_int,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec and address.
+    let (fs, host) = unsafe { (spec(fs), read6(host)) };
+    let Some(host) = host else {
+        return -libc::EINVAL;
+    };
+    rc(add_kind(fs, &[0, T_VLAN], T_IP6).map(|()| {
+        fs.data[0] = protocol as c_uint;
+        put6(&mut fs.data[1..5], host);
+        fs.data[6] = port_be16 as c_uint;
+        put6(&mut fs.data[7..11], [0; 16]);
+        fs.data[11] = 0;
+    }))
+}
+
+/// Matches IPv6 frames of `protocol` to the local address/port from the remote address/port.
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec, `host` and `rhost` to `in6_addr`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_ip6_full(
+    fs: *mut ef_filter_spec,
+    protocol: c_int,
+    host: *const in6_addr,
+    port_be16: c_int,
+    rhost: *const in6_addr,
+    rport_be16: c_int,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec and addresses.
+    let (fs, host, rhost) = unsafe { (spec(fs), read6(host), read6(rhost)) };
+    let (Some(host), Some(rhost)) = (host, rhost) else {
+        return -libc::EINVAL;
+    };
+    rc(add_kind(fs, &[0, T_VLAN], T_IP6).map(|()| {
+        fs.data[0] = protocol as c_uint;
+        put6(&mut fs.data[1..5], host);
+        fs.data[6] = port_be16 as c_uint;
+        put6(&mut fs.data[7..11], rhost);
+        fs.data[11] = rport_be16 as c_uint;
+    }))
+}
+
+/// Restricts the spec to frames of one VLAN.
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_vlan(fs: *mut ef_filter_spec, vlan_id: c_int) -> c_int {
+    // SAFETY: the caller guarantees a valid spec.
+    let fs = unsafe { spec(fs) };
+    let allowed = [
+        0,
+        T_IP4,
+        T_IP6,
+        T_MISMATCH_MULTICAST,
+        T_MISMATCH_UNICAST,
+        T_IP_PROTO,
+        T_ETHER_TYPE,
+    ];
+    rc(add_kind(fs, &allowed, T_VLAN).map(|()| fs.data[D_VLAN] = vlan_id as c_uint))
+}
+
+/// Matches frames to a destination MAC address (and VLAN, or any with
+/// `EF_FILTER_VLAN_ID_ANY`).
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec and `mac` to 6 readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_eth_local(
+    fs: *mut ef_filter_spec,
+    vlan_id: c_int,
+    mac: *const c_void,
+) -> c_int {
+    if mac.is_null() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: the caller guarantees a valid spec and 6 readable bytes at `mac`.
+    let (fs, mac) = unsafe { (spec(fs), mac.cast::<[u8; 6]>().read_unaligned()) };
+    rc(
+        add_kind(fs, &[0, T_IP_PROTO, T_ETHER_TYPE], T_MAC).map(|()| {
+            fs.data[0] = vlan_id as c_uint;
+            fs.data[1] = c_uint::from_ne_bytes([mac[0], mac[1], mac[2], mac[3]]);
+            let keep = fs.data[2].to_ne_bytes();
+            fs.data[2] = c_uint::from_ne_bytes([mac[4], mac[5], keep[2], keep[3]]);
+        }),
+    )
+}
+
+macro_rules! simple_setter {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr, $kind:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// `fs` must point to a spec initialised with [`ef_filter_spec_init`].
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(fs: *mut ef_filter_spec) -> c_int {
+            // SAFETY: the caller guarantees a valid spec.
+            let fs = unsafe { spec(fs) };
+            rc(add_kind(fs, $allowed, $kind))
+        }
+    };
+}
+
+simple_setter!(
+    /// Matches every unicast frame (ARP replies included).
+    ef_filter_spec_set_unicast_all, &[0], T_ALL_UNICAST
+);
+simple_setter!(
+    /// Matches every multicast frame (IGMP included).
+    ef_filter_spec_set_multicast_all, &[0], T_ALL_MULTICAST
+);
+simple_setter!(
+    /// Matches unicast frames that no other filter matches.
+    ef_filter_spec_set_unicast_mismatch, &[0, T_VLAN], T_MISMATCH_UNICAST
+);
+simple_setter!(
+    /// Matches multicast frames that no other filter matches.
+    ef_filter_spec_set_multicast_mismatch, &[0, T_VLAN], T_MISMATCH_MULTICAST
+);
+simple_setter!(
+    /// Copies every frame sent on the interface to the VI.
+    ef_filter_spec_set_tx_port_sniff, &[0], T_TX_PORT_SNIFF
+);
+simple_setter!(
+    /// Keeps every frame away from the kernel stack. The software backend cannot do this (an
+    /// `AF_PACKET` socket only gets copies), so adding such a filter fails with `-EOPNOTSUPP`.
+    ef_filter_spec_set_block_kernel, &[0], T_BLOCK_KERNEL
+);
+simple_setter!(
+    /// Keeps multicast frames away from the kernel stack (`-EOPNOTSUPP` when added here).
+    ef_filter_spec_set_block_kernel_multicast, &[0], T_BLOCK_KERNEL_MULTICAST
+);
+simple_setter!(
+    /// Keeps unicast frames away from the kernel stack (`-EOPNOTSUPP` when added here).
+    ef_filter_spec_set_block_kernel_unicast, &[0], T_BLOCK_KERNEL_UNICAST
+);
+
+/// Sniff mode: filters copy instead of steal; `promiscuous` copies every received frame.
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_port_sniff(
+    fs: *mut ef_filter_spec,
+    promiscuous: c_int,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec.
+    let fs = unsafe { spec(fs) };
+    rc(add_kind(fs, &[0], T_PORT_SNIFF).map(|()| fs.data[0] = promiscuous as c_uint))
+}
+
+/// Matches frames of one IP protocol (alone, with a VLAN or with a MAC address).
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_ip_proto(
+    fs: *mut ef_filter_spec,
+    ip_proto: u8,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec.
+    let fs = unsafe { spec(fs) };
+    rc(add_kind(fs, &[0, T_VLAN, T_MAC], T_IP_PROTO)
+        .map(|()| fs.data[D_PROTO_OR_ETHERTYPE] = c_uint::from(ip_proto)))
+}
+
+/// Matches frames of one EtherType (network order; alone, with a VLAN or with a MAC).
+///
+/// # Safety
+///
+/// `fs` must point to an initialised spec.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_eth_type(
+    fs: *mut ef_filter_spec,
+    ether_type_be16: u16,
+) -> c_int {
+    // SAFETY: the caller guarantees a valid spec.
+    let fs = unsafe { spec(fs) };
+    rc(add_kind(fs, &[0, T_VLAN, T_MAC], T_ETHER_TYPE)
+        .map(|()| fs.data[D_PROTO_OR_ETHERTYPE] = c_uint::from(ether_type_be16)))
+}
+
+/// User marks need SN1000-class adapters: not supported (`-EOPNOTSUPP`).
+///
+/// # Safety
+///
+/// None beyond the pointer being unused.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_user_mark(
+    _fs: *mut ef_filter_spec,
+    _user_mark: u32,
+    _flags: c_int,
+) -> c_int {
+    -libc::EOPNOTSUPP
+}
+
+/// User flags need SN1000-class adapters: not supported (`-EOPNOTSUPP`).
+///
+/// # Safety
+///
+/// None beyond the pointer being unused.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_user_flag(
+    _fs: *mut ef_filter_spec,
+    _user_flag: u8,
+    _flags: c_int,
+) -> c_int {
+    -libc::EOPNOTSUPP
+}
+
+/// Choosing the hardware RX queue of a filter is an X3 feature: not supported
+/// (`-EOPNOTSUPP`, and `EF_VI_CAP_RX_FILTER_SET_DEST` reads 0).
+///
+/// # Safety
+///
+/// None beyond the pointer being unused.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_filter_spec_set_dest(
+    _fs: *mut ef_filter_spec,
+    _dest: c_int,
+    _flags: c_uint,
+) -> c_int {
+    -libc::EOPNOTSUPP
+}
+
+/// What a filter matches, decoded from a spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Matcher {
+    Ip4 {
+        proto: u8,
+        laddr: u32,
+        lport: u16,
+        remote: Option<(u32, u16)>,
+        vlan: Option<u16>,
+    },
+    Ip6 {
+        proto: u8,
+        laddr: [u8; 16],
+        lport: u16,
+        remote: Option<([u8; 16], u16)>,
+        vlan: Option<u16>,
+    },
+    Mac {
+        vlan: Option<u16>,
+        mac: [u8; 6],
+        ip_proto: Option<u8>,
+        ether_type: Option<u16>,
+    },
+    IpProto {
+        proto: u8,
+        vlan: Option<u16>,
+    },
+    EtherType {
+        ether_type: u16,
+        vlan: Option<u16>,
+    },
+    UnicastAll,
+    MulticastAll,
+    UnicastMismatch {
+        vlan: Option<u16>,
+    },
+    MulticastMismatch {
+        vlan: Option<u16>,
+    },
+    PortSniff {
+        promisc: bool,
+    },
+    TxPortSniff,
+}
+
+fn vlan_of(v: c_uint) -> Option<u16> {
+    let v = v as c_int;
+    (v >= 0).then_some((v & 0xfff) as u16)
+}
+
+impl Matcher {
+    /// Decodes a spec, with the errors `ef_vi_filter_add()` gives for it.
+    pub(crate) fn from_spec(fs: &ef_filter_spec) -> Result<Matcher, c_int> {
+        let d = &fs.data;
+        let vlan = (fs.type_ & T_VLAN != 0)
+            .then(|| vlan_of(d[D_VLAN]))
+            .flatten();
+        let proto_ok = |p: c_uint| -> Result<u8, c_int> {
+            let p = p as u8;
+            if p == IPPROTO_TCP || p == IPPROTO_UDP {
+                Ok(p)
+            } else {
+                Err(-libc::EPROTONOSUPPORT)
+            }
+        };
+        let m = match fs.type_ & !T_VLAN {
+            T_IP4 => Matcher::Ip4 {
+                proto: proto_ok(d[0])?,
+                laddr: d[1],
+                lport: d[2] as u16,
+                remote: (d[3] != 0 || d[4] != 0).then_some((d[3], d[4] as u16)),
+                vlan,
+            },
+            T_IP6 => {
+                let r = get6(&d[7..11]);
+                Matcher::Ip6 {
+                    proto: proto_ok(d[0])?,
+                    laddr: get6(&d[1..5]),
+                    lport: d[6] as u16,
+                    remote: (r != [0; 16] || d[11] != 0).then_some((r, d[11] as u16)),
+                    vlan,
+                }
+            }
+            T_MAC | T_MAC_IP_PROTO | T_MAC_ETHER_TYPE => {
+                let a = d[1].to_ne_bytes();
+                let b = d[2].to_ne_bytes();
+                let x = d[D_PROTO_OR_ETHERTYPE];
+                Matcher::Mac {
+                    vlan: vlan_of(d[0]),
+                    mac: [a[0], a[1], a[2], a[3], b[0], b[1]],
+                    ip_proto: (fs.type_ & T_IP_PROTO != 0).then_some(x as u8),
+                    ether_type: (fs.type_ & T_ETHER_TYPE != 0).then_some(u16::from_be(x as u16)),
+                }
+            }
+            T_IP_PROTO => Matcher::IpProto {
+                proto: d[D_PROTO_OR_ETHERTYPE] as u8,
+                vlan,
+            },
+            T_ETHER_TYPE => Matcher::EtherType {
+                ether_type: u16::from_be(d[D_PROTO_OR_ETHERTYPE] as u16),
+                vlan,
+            },
+            T_ALL_UNICAST => Matcher::UnicastAll,
+            T_ALL_MULTICAST => Matcher::MulticastAll,
+            T_MISMATCH_UNICAST => Matcher::UnicastMismatch { vlan },
+            T_MISMATCH_MULTICAST => Matcher::MulticastMismatch { vlan },
+            T_PORT_SNIFF => Matcher::PortSniff { promisc: d[0] != 0 },
+            T_TX_PORT_SNIFF => Matcher::TxPortSniff,
+            T_BLOCK_KERNEL | T_BLOCK_KERNEL_UNICAST | T_BLOCK_KERNEL_MULTICAST => {
+                super::log_once(
+                    "block_kernel",
+                    "block-kernel filters are not supported by the software backend: an \
+                     AF_PACKET socket cannot keep frames away from the kernel stack",
+                );
+                return Err(-libc::EOPNOTSUPP);
+            }
+            _ => return Err(-libc::EINVAL),
+        };
+        Ok(m)
+    }
+
+    /// Lookup priority: lower wins. Sniff filters have no rank (they copy).
+    pub(crate) fn rank(&self) -> Option<u8> {
+        Some(match self {
+            Matcher::Ip4 {
+                remote: Some(_), ..
+            }
+            | Matcher::Ip6 {
+                remote: Some(_), ..
+            } => 0,
+            Matcher::Ip4 { .. } | Matcher::Ip6 { .. } => 1,
+            Matcher::Mac {
+                ip_proto: Some(_), ..
+            }
+            | Matcher::Mac {
+                ether_type: Some(_),
+                ..
+            } => 2,
+            Matcher::Mac { .. } => 3,
+            Matcher::IpProto { .. } | Matcher::EtherType { .. } => 4,
+            Matcher::UnicastAll | Matcher::MulticastAll => 5,
+            Matcher::UnicastMismatch { .. } | Matcher::MulticastMismatch { .. } => 6,
+            Matcher::PortSniff { .. } | Matcher::TxPortSniff => return None,
+        })
+    }
+
+    /// True for filters whose frames go to a group address (replicated to every owner).
+    pub(crate) fn is_multicast(&self) -> bool {
+        match self {
+            Matcher::Ip4 { laddr, .. } => u32::from_be(*laddr) >> 28 == 0xe,
+            Matcher::Ip6 { laddr, .. } => laddr[0] == 0xff,
+            Matcher::Mac { mac, .. } => mac[0] & 1 != 0,
+            Matcher::MulticastAll | Matcher::MulticastMismatch { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The multicast MAC the interface must accept for this filter's frames to arrive.
+    pub(crate) fn multicast_mac(&self) -> Option<[u8; 6]> {
+        match self {
+            Matcher::Ip4 { laddr, .. } if self.is_multicast() => {
+                let a = laddr.to_ne_bytes();
+                Some([0x01, 0x00, 0x5e, a[1] & 0x7f, a[2], a[3]])
+            }
+            Matcher::Ip6 { laddr, .. } if self.is_multicast() => {
+                Some([0x33, 0x33, laddr[12], laddr[13], laddr[14], laddr[15]])
+            }
+            Matcher::Mac { mac, .. } if mac[0] & 1 != 0 => Some(*mac),
+            _ => None,
+        }
+    }
+
+    /// Whether the frame matches (sniff filters never match here).
+    pub(crate) fn matches(&self, fi: &FrameInfo) -> bool {
+        let vlan_ok = |v: &Option<u16>| v.is_none() || *v == fi.vlan;
+        match self {
+            Matcher::Ip4 {
+                proto,
+                laddr,
+                lport,
+                remote,
+                vlan,
+            } => {
+                fi.ip_ver == 4
+                    && fi.ip_proto == *proto
+                    && fi.has_ports()
+                    && fi.daddr4 == *laddr
+                    && fi.dport == *lport
+                    && remote.is_none_or(|(a, p)| fi.saddr4 == a && fi.sport == p)
+                    && vlan_ok(vlan)
+            }
+            Matcher::Ip6 {
+                proto,
+                laddr,
+                lport,
+                remote,
+                vlan,
+            } => {
+                fi.ip_ver == 6
+                    && fi.ip_proto == *proto
+                    && fi.has_ports()
+                    && fi.daddr6 == *laddr
+                    && fi.dport == *lport
+                    && remote
+                        .as_ref()
+                        .is_none_or(|(a, p)| fi.saddr6 == *a && fi.sport == *p)
+                    && vlan_ok(vlan)
+            }
+            Matcher::Mac {
+                vlan,
+                mac,
+                ip_proto,
+                ether_type,
+            } => {
+                fi.dst_mac == *mac
+                    && vlan_ok(vlan)
+                    && ip_proto.is_none_or(|p| fi.ip_ver != 0 && fi.ip_proto == p)
+                    && ether_type.is_none_or(|e| fi.ether_type == e)
+            }
+            Matcher::IpProto { proto, vlan } => {
+                fi.ip_ver != 0 && fi.ip_proto == *proto && vlan_ok(vlan)
+            }
+            Matcher::EtherType { ether_type, vlan } => {
+                fi.ether_type == *ether_type && vlan_ok(vlan)
+            }
+            Matcher::UnicastAll => !fi.is_multicast(),
+            Matcher::MulticastAll => fi.is_multicast(),
+            Matcher::UnicastMismatch { vlan } => !fi.is_multicast() && vlan_ok(vlan),
+            Matcher::MulticastMismatch { vlan } => fi.is_multicast() && vlan_ok(vlan),
+            Matcher::PortSniff { .. } | Matcher::TxPortSniff => false,
+        }
+    }
+}
+
+/// Who receives the frames of a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// A VI, by resource id.
+    Vi(u32),
+    /// A VI set, by resource id.
+    Set(u32),
+}
+
+/// One installed filter.
+#[derive(Debug)]
+pub(crate) struct FilterEntry {
+    pub id: c_int,
+    pub owner: Owner,
+    pub matcher: Matcher,
+    pub rank: Option<u8>,
+    pub flags: c_uint,
+    pub spec_type: c_uint,
+}
+
+/// The filters installed on one interface (one network namespace's ifindex).
+#[derive(Debug, Default)]
+pub(crate) struct IfaceTable {
+    entries: Mutex<Vec<Arc<FilterEntry>>>,
+    snapshot: Mutex<Arc<Vec<Arc<FilterEntry>>>>,
+    generation: AtomicU64,
+    next_id: Mutex<c_int>,
+}
+
+/// A VI's cached view of its interface's table.
+#[derive(Debug, Default)]
+pub(crate) struct TableView {
+    generation: u64,
+    entries: Arc<Vec<Arc<FilterEntry>>>,
+}
+
+/// How a VI is placed in a VI set, for RSS.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SetPlace {
+    pub set: u32,
+    pub index: u32,
+    pub n: u32,
+}
+
+impl IfaceTable {
+    fn publish(&self, entries: &[Arc<FilterEntry>]) {
+        *lock(&self.snapshot) = Arc::new(entries.to_vec());
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Installs a filter; returns its id. Fails with `-EEXIST` when the same filter is
+    /// already installed for this owner, or (unicast, non-sniff) for another owner.
+    pub(crate) fn insert(
+        &self,
+        owner: Owner,
+        matcher: Matcher,
+        flags: c_uint,
+        spec_type: c_uint,
+    ) -> Result<Arc<FilterEntry>, c_int> {
+        let mut entries = lock(&self.entries);
+        for e in entries.iter() {
+            if e.matcher == matcher
+                && (e.owner == owner || (!matcher.is_multicast() && matcher.rank().is_some()))
+            {
+                return Err(-libc::EEXIST);
+            }
+        }
+        let id = {
+            let mut n = lock(&self.next_id);
+            let id = *n;
+            *n = n.wrapping_add(1) & 0x3fff_ffff;
+            id
+        };
+        let rank = matcher.rank();
+        let id = if rank.is_none() { -1 } else { id };
+        let e = Arc::new(FilterEntry {
+            id,
+            owner,
+            matcher,
+            rank,
+            flags,
+            spec_type,
+        });
+        entries.push(e.clone());
+        self.publish(&entries);
+        Ok(e)
+    }
+
+    /// Removes the filter of `owner` with the cookie's id and type.
+    pub(crate) fn remove(
+        &self,
+        owner: Owner,
+        id: c_int,
+        spec_type: c_uint,
+    ) -> Result<Arc<FilterEntry>, c_int> {
+        let mut entries = lock(&self.entries);
+        let pos = entries
+            .iter()
+            .position(|e| e.owner == owner && e.id == id && e.spec_type == spec_type)
+            .ok_or(-libc::ENOENT)?;
+        let e = entries.remove(pos);
+        self.publish(&entries);
+        Ok(e)
+    }
+
+    /// Finds a filter of `owner`.
+    pub(crate) fn find(
+        &self,
+        owner: Owner,
+        id: c_int,
+        spec_type: c_uint,
+    ) -> Option<Arc<FilterEntry>> {
+        lock(&self.entries)
+            .iter()
+            .find(|e| e.owner == owner && e.id == id && e.spec_type == spec_type)
+            .cloned()
+    }
+
+    /// Removes every filter of `owner`, returning them.
+    pub(crate) fn remove_owner(&self, owner: Owner) -> Vec<Arc<FilterEntry>> {
+        let mut entries = lock(&self.entries);
+        let (gone, kept): (Vec<_>, Vec<_>) = entries.drain(..).partition(|e| e.owner == owner);
+        *entries = kept;
+        self.publish(&entries);
+        gone
+    }
+
+    /// The filters of `owner`.
+    pub(crate) fn owned(&self, owner: Owner) -> Vec<Arc<FilterEntry>> {
+        lock(&self.entries)
+            .iter()
+            .filter(|e| e.owner == owner)
+            .cloned()
+            .collect()
+    }
+
+    /// Refreshes a VI's cached view when the table changed.
+    pub(crate) fn refresh(&self, view: &mut TableView) {
+        let g = self.generation.load(Ordering::Acquire);
+        if g != view.generation {
+            view.entries = lock(&self.snapshot).clone();
+            view.generation = g;
+        }
+    }
+}
+
+/// The verdict for one frame seen by one VI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Not for this VI.
+    Drop,
+    /// Deliver; the id of the filter that matched (or -1 for sniffing).
+    Deliver(c_int),
+}
+
+/// Decides whether the VI `me` (optionally in a set) receives a frame.
+pub(crate) fn decide(
+    view: &TableView,
+    fi: &FrameInfo,
+    outgoing: bool,
+    loopback_iface: bool,
+    me: u32,
+    place: Option<SetPlace>,
+    hash: impl Fn() -> u32,
+) -> Verdict {
+    let entries = &view.entries[..];
+    let mine = |e: &FilterEntry| match e.owner {
+        Owner::Vi(v) => v == me,
+        Owner::Set(s) => place.is_some_and(|p| p.set == s && hash() % p.n.max(1) == p.index),
+    };
+    if outgoing {
+        for e in entries {
+            if matches!(e.matcher, Matcher::TxPortSniff) && mine(e) {
+                return Verdict::Deliver(e.id);
+            }
+        }
+        // Frames sent from this host loop back to MCAST_LOOP_RECEIVE filters. On a loopback
+        // interface the frame also arrives as an incoming copy, which is used instead.
+        if loopback_iface || !fi.is_multicast() {
+            return Verdict::Drop;
+        }
+        let loop_flag =
+            crate::bindings::ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE as c_uint;
+        return best(entries, fi, |e| e.flags & loop_flag != 0, mine);
+    }
+    match best(entries, fi, |_| true, mine) {
+        Verdict::Drop => {
+            for e in entries {
+                if matches!(e.matcher, Matcher::PortSniff { promisc: true }) && mine(e) {
+                    return Verdict::Deliver(e.id);
+                }
+            }
+            Verdict::Drop
+        }
+        v => v,
+    }
+}
+
+/// The best-ranked matching filters (among those `eligible`); delivers if one is `mine`.
+fn best(
+    entries: &[Arc<FilterEntry>],
+    fi: &FrameInfo,
+    eligible: impl Fn(&FilterEntry) -> bool,
+    mine: impl Fn(&FilterEntry) -> bool,
+) -> Verdict {
+    let mut best_rank = u8::MAX;
+    for e in entries {
+        if let Some(r) = e.rank {
+            if r < best_rank && eligible(e) && e.matcher.matches(fi) {
+                best_rank = r;
+            }
+        }
+    }
+    if best_rank == u8::MAX {
+        return Verdict::Drop;
+    }
+    for e in entries {
+        if e.rank == Some(best_rank) && eligible(e) && mine(e) && e.matcher.matches(fi) {
+            return Verdict::Deliver(e.id);
+        }
+    }
+    Verdict::Drop
+}
+
+/// Fills a cookie.
+pub(crate) fn fill_cookie(cookie: *mut ef_filter_cookie, e: &FilterEntry) {
+    if !cookie.is_null() {
+        // SAFETY: the caller of the exported function guarantees a writable cookie when it is
+        // not null.
+        unsafe {
+            cookie.write(ef_filter_cookie {
+                filter_id: e.id,
+                filter_type: e.spec_type as c_int,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::{
+        EF_FILTER_VLAN_ID_ANY, ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE,
+    };
+    use crate::soft::frame;
+
+    fn udp4(
+        dst_mac: [u8; 6],
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        vlan: Option<u16>,
+    ) -> FrameInfo {
+        let mut f = Vec::new();
+        f.extend_from_slice(&dst_mac);
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 9]);
+        if let Some(v) = vlan {
+            f.extend_from_slice(&[0x81, 0x00]);
+            f.extend_from_slice(&v.to_be_bytes());
+        }
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 30, 0, 0, 0x40, 0, 64, 17, 0, 0]);
+        f.extend_from_slice(&src.0);
+        f.extend_from_slice(&dst.0);
+        f.extend_from_slice(&src.1.to_be_bytes());
+        f.extend_from_slice(&dst.1.to_be_bytes());
+        f.extend_from_slice(&[0, 10, 0, 0, 1, 2]);
+        frame::parse(&f)
+    }
+
+    fn spec_with(set: impl FnOnce(*mut ef_filter_spec) -> c_int) -> ef_filter_spec {
+        let mut fs = ef_filter_spec::default();
+        // SAFETY: `fs` is a writable spec.
+        unsafe { ef_filter_spec_init(&mut fs, 0) };
+        assert_eq!(set(&mut fs), 0);
+        fs
+    }
+
+    fn install(
+        t: &IfaceTable,
+        owner: Owner,
+        fs: &ef_filter_spec,
+    ) -> Result<Arc<FilterEntry>, c_int> {
+        t.insert(owner, Matcher::from_spec(fs)?, fs.flags, fs.type_)
+    }
+
+    fn verdict(t: &IfaceTable, fi: &FrameInfo, me: u32) -> Verdict {
+        let mut view = TableView::default();
+        t.refresh(&mut view);
+        decide(&view, fi, false, false, me, None, || 0)
+    }
+
+    const HOST: [u8; 4] = [10, 0, 0, 1];
+    const PEER: [u8; 4] = [10, 0, 0, 2];
+    const MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
+
+    fn be32(a: [u8; 4]) -> c_uint {
+        c_uint::from_ne_bytes(a)
+    }
+
+    #[test]
+    fn most_specific_filter_wins_and_mismatch_takes_the_rest() {
+        let t = IfaceTable::default();
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let full = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_full(
+                fs,
+                17,
+                be32(HOST),
+                1000u16.to_be().into(),
+                be32(PEER),
+                2000u16.to_be().into(),
+            )
+        });
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let local = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_local(fs, 17, be32(HOST), 1000u16.to_be().into())
+        });
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let mac = spec_with(|fs| unsafe {
+            ef_filter_spec_set_eth_local(fs, EF_FILTER_VLAN_ID_ANY, MAC.as_ptr().cast())
+        });
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let mis = spec_with(|fs| unsafe { ef_filter_spec_set_unicast_mismatch(fs) });
+        install(&t, Owner::Vi(1), &full).unwrap();
+        install(&t, Owner::Vi(2), &local).unwrap();
+        install(&t, Owner::Vi(3), &mac).unwrap();
+        install(&t, Owner::Vi(4), &mis).unwrap();
+        let from_peer = udp4(MAC, (PEER, 2000), (HOST, 1000), None);
+        let from_other = udp4(MAC, (PEER, 2001), (HOST, 1000), None);
+        let other_port = udp4(MAC, (PEER, 2000), (HOST, 1001), None);
+        let other_mac = udp4([2, 0, 0, 0, 0, 7], (PEER, 2000), (HOST, 1001), None);
+        let who = |fi: &FrameInfo| -> Vec<u32> {
+            (1..=4)
+                .filter(|&v| matches!(verdict(&t, fi, v), Verdict::Deliver(_)))
+                .collect()
+        };
+        assert_eq!(who(&from_peer), vec![1]);
+        assert_eq!(who(&from_other), vec![2]);
+        assert_eq!(who(&other_port), vec![3]);
+        assert_eq!(who(&other_mac), vec![4]);
+        // The same unicast filter cannot be added twice.
+        assert_eq!(install(&t, Owner::Vi(5), &local).err(), Some(-libc::EEXIST));
+        assert_eq!(install(&t, Owner::Vi(2), &local).err(), Some(-libc::EEXIST));
+    }
+
+    #[test]
+    fn multicast_is_replicated_and_sniffers_copy() {
+        let t = IfaceTable::default();
+        let group = [239, 1, 2, 3];
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let g = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_local(fs, 17, be32(group), 5000u16.to_be().into())
+        });
+        install(&t, Owner::Vi(1), &g).unwrap();
+        install(&t, Owner::Vi(2), &g).unwrap();
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let sniff = spec_with(|fs| unsafe { ef_filter_spec_set_port_sniff(fs, 1) });
+        install(&t, Owner::Vi(3), &sniff).unwrap();
+        install(&t, Owner::Vi(4), &sniff).unwrap();
+        let fi = udp4([0x01, 0x00, 0x5e, 1, 2, 3], (PEER, 1), (group, 5000), None);
+        for v in 1..=4 {
+            assert!(matches!(verdict(&t, &fi, v), Verdict::Deliver(_)), "VI {v}");
+        }
+        assert_eq!(
+            Matcher::from_spec(&g).unwrap().multicast_mac(),
+            Some([0x01, 0x00, 0x5e, 1, 2, 3])
+        );
+    }
+
+    #[test]
+    fn vlan_restricts_and_sets_spread_by_hash() {
+        let t = IfaceTable::default();
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let v5 = spec_with(|fs| unsafe {
+            let rc = ef_filter_spec_set_ip4_local(fs, 17, be32(HOST), 7u16.to_be().into());
+            if rc != 0 {
+                rc
+            } else {
+                ef_filter_spec_set_vlan(fs, 5)
+            }
+        });
+        install(&t, Owner::Set(9), &v5).unwrap();
+        let tagged = udp4(MAC, (PEER, 1), (HOST, 7), Some(5));
+        let other_vlan = udp4(MAC, (PEER, 1), (HOST, 7), Some(6));
+        let mut view = TableView::default();
+        t.refresh(&mut view);
+        let place = |index| {
+            Some(SetPlace {
+                set: 9,
+                index,
+                n: 2,
+            })
+        };
+        let h = frame::flow_hash(&tagged);
+        let pick = h % 2;
+        assert!(matches!(
+            decide(&view, &tagged, false, false, 1, place(pick), || h),
+            Verdict::Deliver(_)
+        ));
+        assert_eq!(
+            decide(&view, &tagged, false, false, 2, place(1 - pick), || h),
+            Verdict::Drop
+        );
+        assert_eq!(
+            decide(&view, &other_vlan, false, false, 1, place(pick), || h),
+            Verdict::Drop
+        );
+    }
+
+    #[test]
+    fn outgoing_frames_reach_tx_sniff_and_mcast_loop_filters_only() {
+        let t = IfaceTable::default();
+        let group = [239, 9, 9, 9];
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let tx = spec_with(|fs| unsafe { ef_filter_spec_set_tx_port_sniff(fs) });
+        install(&t, Owner::Vi(1), &tx).unwrap();
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let plain = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_local(fs, 17, be32(group), 1u16.to_be().into())
+        });
+        install(&t, Owner::Vi(2), &plain).unwrap();
+        let mut looped = ef_filter_spec::default();
+        // SAFETY: as above.
+        unsafe {
+            ef_filter_spec_init(
+                &mut looped,
+                ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE,
+            );
+            assert_eq!(
+                ef_filter_spec_set_ip4_local(&mut looped, 17, be32(group), 1u16.to_be().into()),
+                0
+            );
+        }
+        // A filter differing only in its flags is the same filter; use another VI's copy.
+        install(&t, Owner::Vi(3), &looped).unwrap();
+        let fi = udp4([0x01, 0x00, 0x5e, 9, 9, 9], (HOST, 1), (group, 1), None);
+        let mut view = TableView::default();
+        t.refresh(&mut view);
+        let out = |me, lo| decide(&view, &fi, true, lo, me, None, || 0);
+        assert!(matches!(out(1, false), Verdict::Deliver(-1)));
+        assert_eq!(out(2, false), Verdict::Drop);
+        assert!(matches!(out(3, false), Verdict::Deliver(_)));
+        // On a loopback interface the incoming copy is used instead.
+        assert_eq!(out(3, true), Verdict::Drop);
+    }
+
+    #[test]
+    fn unsupported_kinds_give_the_sdk_errors() {
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let bk = spec_with(|fs| unsafe { ef_filter_spec_set_block_kernel_unicast(fs) });
+        assert_eq!(Matcher::from_spec(&bk).err(), Some(-libc::EOPNOTSUPP));
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let icmp = spec_with(|fs| unsafe { ef_filter_spec_set_ip4_local(fs, 1, 0, 0) });
+        assert_eq!(
+            Matcher::from_spec(&icmp).err(),
+            Some(-libc::EPROTONOSUPPORT)
+        );
+        let empty = spec_with(|_| 0);
+        assert_eq!(Matcher::from_spec(&empty).err(), Some(-libc::EINVAL));
+        let mut fs = ef_filter_spec::default();
+        // SAFETY: as above.
+        unsafe {
+            ef_filter_spec_init(&mut fs, 0);
+            assert_eq!(ef_filter_spec_set_dest(&mut fs, 1, 0), -libc::EOPNOTSUPP);
+            assert_eq!(
+                ef_filter_spec_set_user_mark(&mut fs, 1, 0),
+                -libc::EOPNOTSUPP
+            );
+        }
+    }
+}

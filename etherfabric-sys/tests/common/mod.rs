@@ -1,0 +1,462 @@
+// Shared helpers of the software-backend integration tests: a VI with registered packet
+// buffers, frame building, bounded event polling and network namespaces.
+#![allow(dead_code)]
+
+use std::ffi::CString;
+use std::net::Ipv4Addr;
+use std::os::raw::{c_int, c_uint};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use etherfabric_sys::*;
+
+/// Size of one packet buffer.
+pub const BUF: usize = 2048;
+/// Number of packet buffers per test VI.
+pub const NBUF: usize = 64;
+
+/// Returns false (after printing why) when the tests cannot open packet sockets.
+pub fn can_run(test: &str) -> bool {
+    let mut dh: ef_driver_handle = -1;
+    // SAFETY: `dh` is writable.
+    let rc = unsafe { ef_driver_open(&mut dh) };
+    if rc == -libc::EPERM {
+        println!("{test}: skipped: needs CAP_NET_RAW (run the tests as root)");
+        return false;
+    }
+    assert_eq!(rc, 0, "ef_driver_open");
+    // SAFETY: closing the handle opened above.
+    unsafe { ef_driver_close(dh) };
+    true
+}
+
+/// True when running as root (needed for network namespaces).
+pub fn is_root() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A driver handle, protection domain, VI and registered buffers, freed in order on drop.
+pub struct TestVi {
+    pub dh: ef_driver_handle,
+    pub pd: Box<ef_pd>,
+    pub vi: Box<ef_vi>,
+    pub mem: *mut u8,
+    pub memreg: Box<ef_memreg>,
+    pub q_id: c_int,
+}
+
+impl TestVi {
+    /// Opens a VI on `ifname` with the given queue sizes and flags.
+    pub fn open(ifname: &str, rxq: c_int, txq: c_int, flags: ef_vi_flags) -> Result<TestVi, c_int> {
+        let mut dh: ef_driver_handle = -1;
+        // SAFETY: `dh` is writable.
+        let rc = unsafe { ef_driver_open(&mut dh) };
+        if rc < 0 {
+            return Err(rc);
+        }
+        // SAFETY: ef_pd and ef_vi are plain C data; zeroes are a valid initial value.
+        let mut pd: Box<ef_pd> = Box::new(unsafe { std::mem::zeroed() });
+        let name = CString::new(ifname).unwrap();
+        let rc =
+            // SAFETY: `pd` is writable, `name` a C string.
+            unsafe { ef_pd_alloc_by_name(&mut *pd, dh, name.as_ptr(), ef_pd_flags_EF_PD_DEFAULT) };
+        if rc < 0 {
+            // SAFETY: closing the handle opened above.
+            unsafe { ef_driver_close(dh) };
+            return Err(rc);
+        }
+        // SAFETY: as above.
+        let mut vi: Box<ef_vi> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `vi` is boxed (never moves), `pd` allocated.
+        let q_id = unsafe {
+            ef_vi_alloc_from_pd(
+                &mut *vi,
+                dh,
+                &mut *pd,
+                dh,
+                -1,
+                rxq,
+                txq,
+                std::ptr::null_mut(),
+                -1,
+                flags,
+            )
+        };
+        if q_id < 0 {
+            // SAFETY: freeing what was allocated above.
+            unsafe {
+                ef_pd_free(&mut *pd, dh);
+                ef_driver_close(dh);
+            }
+            return Err(q_id);
+        }
+        let len = BUF * NBUF;
+        // SAFETY: anonymous mapping (page aligned).
+        let mem = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(mem, libc::MAP_FAILED);
+        // SAFETY: plain C data.
+        let mut memreg: Box<ef_memreg> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: `mem` is a page-aligned mapping of `len` bytes that outlives the memreg.
+        let rc = unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, mem, len) };
+        assert_eq!(rc, 0, "ef_memreg_alloc");
+        Ok(TestVi {
+            dh,
+            pd,
+            vi,
+            mem: mem.cast(),
+            memreg,
+            q_id,
+        })
+    }
+
+    pub fn vi(&mut self) -> *mut ef_vi {
+        &mut *self.vi
+    }
+
+    /// DMA address of buffer `i`.
+    pub fn addr(&self, i: usize) -> ef_addr {
+        // SAFETY: the memreg covers NBUF buffers.
+        unsafe { ef_memreg_dma_addr(&*self.memreg, i * BUF) }
+    }
+
+    /// Bytes of buffer `i`.
+    pub fn buf(&self, i: usize) -> &[u8] {
+        assert!(i < NBUF);
+        // SAFETY: buffer i lies inside the mapping.
+        unsafe { std::slice::from_raw_parts(self.mem.add(i * BUF), BUF) }
+    }
+
+    /// Bytes of buffer `i`, to fill in.
+    pub fn buf_mut(&mut self, i: usize) -> &mut [u8] {
+        assert!(i < NBUF);
+        // SAFETY: buffer i lies inside the mapping; `self` is borrowed mutably.
+        unsafe { std::slice::from_raw_parts_mut(self.mem.add(i * BUF), BUF) }
+    }
+
+    /// Posts buffers `ids` to the RX ring.
+    pub fn post(&mut self, ids: std::ops::Range<usize>) {
+        for i in ids {
+            let a = self.addr(i);
+            // SAFETY: the VI is live and the buffer registered.
+            let rc = unsafe { ef_vi_receive_init(self.vi(), a, i as ef_request_id) };
+            assert_eq!(rc, 0, "ef_vi_receive_init");
+        }
+        // SAFETY: the VI is live.
+        unsafe { ef_vi_receive_push(self.vi()) };
+    }
+
+    /// Adds a filter.
+    pub fn add_filter(&mut self, fs: &ef_filter_spec) -> Result<ef_filter_cookie, c_int> {
+        let mut c = ef_filter_cookie::default();
+        let dh = self.dh;
+        // SAFETY: the VI is live, `fs` initialised.
+        let rc = unsafe { ef_vi_filter_add(self.vi(), dh, fs, &mut c) };
+        if rc < 0 { Err(rc) } else { Ok(c) }
+    }
+
+    /// Polls until `pred` is satisfied by the collected events or `timeout` passes.
+    pub fn poll_until(
+        &mut self,
+        timeout: Duration,
+        mut pred: impl FnMut(&[ef_event]) -> bool,
+    ) -> Vec<ef_event> {
+        let deadline = Instant::now() + timeout;
+        let mut all = Vec::new();
+        while Instant::now() < deadline {
+            let mut evs = [ef_event::default(); 16];
+            // SAFETY: the VI is live; `evs` has room for 16 events.
+            let n = unsafe { ef_eventq_poll(self.vi(), evs.as_mut_ptr(), 16) };
+            assert!(n >= 0);
+            all.extend_from_slice(&evs[..n as usize]);
+            if pred(&all) {
+                break;
+            }
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        all
+    }
+
+    /// Sends the frame in buffer `i` (`len` bytes) and waits for its completion.
+    pub fn send_and_complete(&mut self, i: usize, len: usize) {
+        let a = self.addr(i);
+        // SAFETY: the VI is live and the buffer registered.
+        let rc = unsafe { ef_vi_transmit(self.vi(), a, len as c_int, i as ef_request_id) };
+        assert_eq!(rc, 0, "ef_vi_transmit");
+        let evs = self.poll_until(Duration::from_secs(5), |e| {
+            e.iter().any(|e| ev_type(e) == EF_EVENT_TYPE_TX)
+        });
+        let tx = evs
+            .iter()
+            .find(|e| ev_type(e) == EF_EVENT_TYPE_TX)
+            .expect("TX completion");
+        let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
+        // SAFETY: the event belongs to this VI; `ids` has room for a batch.
+        let n = unsafe { ef_vi_transmit_unbundle(self.vi(), tx, ids.as_mut_ptr()) };
+        assert_eq!(&ids[..n as usize], &[i as ef_request_id]);
+    }
+}
+
+impl Drop for TestVi {
+    fn drop(&mut self) {
+        let dh = self.dh;
+        // SAFETY: freeing in the documented order: VI, memory, PD, handle.
+        unsafe {
+            assert_eq!(ef_vi_free(&mut *self.vi, dh), 0);
+            assert_eq!(ef_memreg_free(&mut *self.memreg, dh), 0);
+            libc::munmap(self.mem.cast(), BUF * NBUF);
+            assert_eq!(ef_pd_free(&mut *self.pd, dh), 0);
+            ef_driver_close(dh);
+        }
+    }
+}
+
+/// The type of an event.
+pub fn ev_type(e: &ef_event) -> c_uint {
+    // SAFETY: events come from ef_eventq_poll into initialised arrays.
+    unsafe { EF_EVENT_TYPE(e) }
+}
+
+/// A fresh spec.
+pub fn spec() -> ef_filter_spec {
+    let mut fs = ef_filter_spec::default();
+    // SAFETY: `fs` is writable.
+    unsafe { ef_filter_spec_init(&mut fs, ef_filter_flags_EF_FILTER_FLAG_NONE) };
+    fs
+}
+
+/// A UDP-over-IPv4 local filter spec.
+pub fn udp_local(ip: Ipv4Addr, port: u16) -> ef_filter_spec {
+    let mut fs = spec();
+    // SAFETY: `fs` is initialised.
+    let rc = unsafe {
+        ef_filter_spec_set_ip4_local(
+            &mut fs,
+            libc::IPPROTO_UDP,
+            u32::from(ip).to_be(),
+            c_int::from(port.to_be()),
+        )
+    };
+    assert_eq!(rc, 0);
+    fs
+}
+
+/// Builds an Ethernet/IPv4/UDP frame; checksums left zero (the VI's offload fills them).
+pub fn udp_frame(
+    dst_mac: [u8; 6],
+    src_mac: [u8; 6],
+    src: (Ipv4Addr, u16),
+    dst: (Ipv4Addr, u16),
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut f = Vec::with_capacity(42 + payload.len());
+    f.extend_from_slice(&dst_mac);
+    f.extend_from_slice(&src_mac);
+    f.extend_from_slice(&0x0800u16.to_be_bytes());
+    let tot = (20 + 8 + payload.len()) as u16;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&tot.to_be_bytes());
+    f.extend_from_slice(&[0, 1, 0x40, 0, 64, 17, 0, 0]);
+    f.extend_from_slice(&src.0.octets());
+    f.extend_from_slice(&dst.0.octets());
+    f.extend_from_slice(&src.1.to_be_bytes());
+    f.extend_from_slice(&dst.1.to_be_bytes());
+    f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Writes correct IPv4 and UDP checksums into a frame built by [`udp_frame`], using the
+/// library's checksum functions.
+pub fn fix_checksums(f: &mut [u8]) {
+    let ip = f[14..].as_ptr();
+    // SAFETY: the frame holds a 20-byte IPv4 header at 14.
+    let c = unsafe { ef_ip_checksum(ip.cast()) };
+    f[24..26].copy_from_slice(&(c as u16).to_ne_bytes());
+    let iov = libc::iovec {
+        iov_base: f[42..].as_ptr() as *mut _,
+        iov_len: f.len() - 42,
+    };
+    // SAFETY: headers and payload are inside the frame.
+    let c = unsafe {
+        ef_udp_checksum(
+            f[14..].as_ptr().cast(),
+            f[34..].as_ptr().cast(),
+            (&iov as *const libc::iovec).cast(),
+            1,
+        )
+    };
+    f[40..42].copy_from_slice(&(c as u16).to_ne_bytes());
+}
+
+/// A UDP port nothing listens on right now.
+pub fn free_udp_port(ip: Ipv4Addr) -> u16 {
+    let s = std::net::UdpSocket::bind((ip, 0)).unwrap();
+    s.local_addr().unwrap().port()
+}
+
+/// Runs a command, panicking with its output on failure.
+pub fn sh(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .expect("run command");
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Two network namespaces joined by a veth pair (`a` in `ns_a`, `b` in `ns_b`), with
+/// addresses 10.<x>.<y>.1/24 and .2/24; deleted on drop.
+pub struct NetnsPair {
+    pub ns_a: String,
+    pub ns_b: String,
+    pub if_a: String,
+    pub if_b: String,
+    pub ip_a: Ipv4Addr,
+    pub ip_b: Ipv4Addr,
+}
+
+impl NetnsPair {
+    /// Creates the pair; `None` (after printing why) when not possible here.
+    pub fn create(test: &str, tag: u8) -> Option<NetnsPair> {
+        if !is_root() {
+            println!("{test}: skipped: creating network namespaces needs root");
+            return None;
+        }
+        if Command::new("ip").arg("-V").output().is_err() {
+            println!("{test}: skipped: the `ip` command (iproute2) is not installed");
+            return None;
+        }
+        let pid = std::process::id();
+        let n = NetnsPair {
+            ns_a: format!("efsoft{pid}{tag}a"),
+            ns_b: format!("efsoft{pid}{tag}b"),
+            if_a: format!("efa{}{tag}", pid % 100000),
+            if_b: format!("efb{}{tag}", pid % 100000),
+            ip_a: Ipv4Addr::new(10, 213, tag, 1),
+            ip_b: Ipv4Addr::new(10, 213, tag, 2),
+        };
+        sh(&["ip", "netns", "add", &n.ns_a]);
+        sh(&["ip", "netns", "add", &n.ns_b]);
+        sh(&[
+            "ip", "link", "add", &n.if_a, "netns", &n.ns_a, "type", "veth", "peer", "name",
+            &n.if_b, "netns", &n.ns_b,
+        ]);
+        for (ns, ifn, ip) in [(&n.ns_a, &n.if_a, n.ip_a), (&n.ns_b, &n.if_b, n.ip_b)] {
+            sh(&[
+                "ip",
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{ip}/24"),
+                "dev",
+                ifn,
+            ]);
+            sh(&["ip", "-n", ns, "link", "set", ifn, "up"]);
+            sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            sh(&["ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", ifn]);
+        }
+        Some(n)
+    }
+}
+
+/// Runs `f` on a thread inside network namespace `ns`.
+pub fn run_in<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).expect("open netns");
+        use std::os::fd::AsRawFd;
+        // SAFETY: entering a network namespace on this thread only.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns");
+        f()
+    })
+}
+
+/// A network namespace of its own with `lo` up; deleted on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates the namespace; `None` (after printing why) when not possible here.
+    pub fn create(test: &str, tag: u8) -> Option<Netns> {
+        if !is_root() {
+            println!("{test}: skipped: creating network namespaces needs root");
+            return None;
+        }
+        if Command::new("ip").arg("-V").output().is_err() {
+            println!("{test}: skipped: the `ip` command (iproute2) is not installed");
+            return None;
+        }
+        let n = Netns {
+            name: format!("efsoft{}{tag}l", std::process::id()),
+        };
+        sh(&["ip", "netns", "add", &n.name]);
+        sh(&["ip", "-n", &n.name, "link", "set", "lo", "up"]);
+        Some(n)
+    }
+
+    /// Sets a sysctl inside the namespace.
+    pub fn sysctl(&self, key: &str, value: &str) {
+        sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &self.name,
+            "sysctl",
+            "-qw",
+            &format!("{key}={value}"),
+        ]);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// The RX-type events (RX and RX_DISCARD) among `evs`.
+pub fn rx_events(evs: &[ef_event]) -> Vec<ef_event> {
+    evs.iter()
+        .copied()
+        .filter(|e| {
+            let t = ev_type(e);
+            t == EF_EVENT_TYPE_RX || t == EF_EVENT_TYPE_RX_DISCARD
+        })
+        .collect()
+}
+
+impl Drop for NetnsPair {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns_a])
+            .output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns_b])
+            .output();
+    }
+}
