@@ -1407,13 +1407,37 @@ fn vi_from_q_id() {
 
 #[test]
 fn reinit_txq_after_error() {
-    // The C file defines `__ef_vi_reinit_txq_post_error` weakly, as a logging double. If a real
-    // definition is linked instead (a backend of etherfabric-sys providing the library symbol),
-    // calling it on this fake VI would exercise that backend, not the macro: say so and stop.
+    // The C file defines `__ef_vi_reinit_txq_post_error` weakly, as a logging double. When a
+    // real definition is linked instead (etherfabric-sys's software backend, or libciul), the
+    // double cannot see the call; then both the C macro and the Rust equivalent must reach
+    // that same function, which rejects this VI (not one it allocated) the same way.
+    // SAFETY: a plain query of the C side.
     if unsafe { efvi_ops_reinit_double_linked() } == 0 {
-        eprintln!(
-            "reinit_txq_after_error: not run: a real __ef_vi_reinit_txq_post_error is linked, \
-             so the conformance double cannot observe the call"
+        let mut fx = Fixture::new(7, 7);
+        let vi = fx.vi();
+        fx.txq().added = 9;
+        fx.txq().removed = 3;
+        // SAFETY: `vi` is the fixture's VI; the linked function only reads it to look it up.
+        let (c, rust, direct) = unsafe {
+            (
+                efvi_ops_c_reinit_txq_post_error(vi),
+                ef_vi_reinit_txq_post_error(vi),
+                etherfabric_sys::__ef_vi_reinit_txq_post_error(vi),
+            )
+        };
+        assert_eq!(c, direct, "the C macro calls the linked function");
+        assert_eq!(
+            rust, direct,
+            "the Rust equivalent calls the linked function"
+        );
+        assert!(
+            direct < 0,
+            "a VI the library did not allocate is refused, got {direct}"
+        );
+        assert_eq!(
+            (fx.txq().added, fx.txq().removed),
+            (9, 3),
+            "state untouched on refusal"
         );
         return;
     }
