@@ -45,8 +45,8 @@ pub(crate) struct UdpPort {
     /// The local port was named by the application rather than picked by the kernel.
     explicit_port: bool,
     pub registered: bool,
-    /// The last read of this port returned a datagram: read a batch next time.
-    busy: bool,
+    /// How many reads in a row found a datagram (a burst is read in batches).
+    streak: u8,
     mcast: Vec<(u32, Option<u32>)>,
 }
 
@@ -148,7 +148,7 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         connected: None,
         explicit_port: port != 0,
         registered: false,
-        busy: false,
+        streak: 0,
         mcast: Vec::new(),
     }));
     st.ports.push(p);
@@ -216,17 +216,18 @@ pub(crate) const OVERFLOW: usize = 65536;
 /// Reads datagrams from a port (in batches, one system call each) and delivers them to the
 /// matching zfur queues.
 pub(crate) fn on_port_event(st: &mut Stack, p: &mut UdpPort) -> c_int {
-    // Most polls find nothing or one datagram: read one. Only when the stack is processing a
-    // burst (the previous read of this port was full) is a batch worth the system call that
-    // would otherwise come back empty and add to the latency of the datagram just read.
-    if p.busy {
+    // Most polls find nothing or one datagram: read one. Only a burst (two reads in a row that
+    // each found a datagram) is worth a batch: preparing one costs more than a single read,
+    // and in request/response traffic it would be spent just when the answer is due.
+    if p.streak >= 2 {
         let (n, progress) = recv_batch::<BATCH>(st, p);
-        p.busy = n == BATCH;
+        if n < BATCH {
+            p.streak = 0;
+        }
         return progress;
     }
     let (n, progress) = recv_batch::<1>(st, p);
-    // A datagram was waiting: the next poll tries a batch, in case a burst is arriving.
-    p.busy = n == 1;
+    p.streak = if n == 1 { p.streak + 1 } else { 0 };
     progress
 }
 
