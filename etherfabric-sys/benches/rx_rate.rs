@@ -231,7 +231,7 @@ fn receive_af_packet(port: u16, done: &dyn Fn() -> bool) -> Trial {
                 &mut len,
             )
         };
-        if n < 0 || from.sll_pkttype == libc::PACKET_OUTGOING as u8 {
+        if n < 0 || from.sll_pkttype == libc::PACKET_OUTGOING {
             continue;
         }
         // Ethernet (14) + IPv4 (IHL) + UDP destination port.
