@@ -255,8 +255,15 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort) -> (usize, c_int)
             iov_len: OVERFLOW,
         };
         let mh = &mut hdrs[i].msg_hdr;
-        mh.msg_name = (&mut srcs[i] as *mut SockIn).cast();
-        mh.msg_namelen = size_of::<SockIn>() as libc::socklen_t;
+        if let Some((ip, port)) = p.connected {
+            // A connected socket only receives from its remote: no need to ask for the name.
+            srcs[i].sin_family = libc::AF_INET as libc::sa_family_t;
+            srcs[i].sin_addr.s_addr = ip.to_be();
+            srcs[i].sin_port = port.to_be();
+        } else {
+            mh.msg_name = (&mut srcs[i] as *mut SockIn).cast();
+            mh.msg_namelen = size_of::<SockIn>() as libc::socklen_t;
+        }
         mh.msg_iov = iovs[i].as_mut_ptr();
         mh.msg_iovlen = 2;
         mh.msg_control = cbufs[i].as_mut_ptr().cast();
