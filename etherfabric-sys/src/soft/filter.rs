@@ -733,6 +733,32 @@ impl IfaceTable {
         Ok(e)
     }
 
+    /// The narrowest `AF_PACKET` protocol (network byte order) that still brings a VI every
+    /// frame its own filters can match: `ETH_P_IP` (or `ETH_P_IPV6`) when every filter of
+    /// `owner` is an IPv4 (IPv6) address filter without VLAN or multicast loop-back, else
+    /// `ETH_P_ALL`. Only `ETH_P_ALL` sockets also see the interface's outgoing frames, which
+    /// such filters ignore: on `lo` that halves the frames the kernel copies to the VI.
+    pub(crate) fn packet_protocol(&self, owner: Owner) -> u16 {
+        const ETH_P_ALL: u16 = 0x0003;
+        let loop_flag =
+            crate::bindings::ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE as c_uint;
+        let mut want = None;
+        for e in lock(&self.entries).iter().filter(|e| e.owner == owner) {
+            let p = match e.matcher {
+                _ if e.flags & loop_flag != 0 => ETH_P_ALL,
+                Matcher::Ip4 { vlan: None, .. } => libc::ETH_P_IP as u16,
+                Matcher::Ip6 { vlan: None, .. } => libc::ETH_P_IPV6 as u16,
+                _ => ETH_P_ALL,
+            };
+            want = match want {
+                None => Some(p),
+                Some(q) if q == p => Some(q),
+                Some(_) => Some(ETH_P_ALL),
+            };
+        }
+        want.unwrap_or(ETH_P_ALL).to_be()
+    }
+
     /// Removes the filter of `owner` with the cookie's id and type.
     pub(crate) fn remove(
         &self,
@@ -941,6 +967,58 @@ mod tests {
 
     fn be32(a: [u8; 4]) -> c_uint {
         c_uint::from_ne_bytes(a)
+    }
+
+    #[test]
+    fn packet_protocol_is_the_narrowest_covering_a_vis_filters() {
+        const ALL: u16 = 0x0003u16.to_be();
+        let ip4 = (libc::ETH_P_IP as u16).to_be();
+        let t = IfaceTable::default();
+        // SAFETY: `fs` points to the spec spec_with initialised.
+        let local = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_local(fs, 17, be32(HOST), 1000u16.to_be().into())
+        });
+        // SAFETY: as above.
+        let full = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_full(
+                fs,
+                6,
+                be32(HOST),
+                1001u16.to_be().into(),
+                be32(PEER),
+                2000u16.to_be().into(),
+            )
+        });
+        // SAFETY: as above.
+        let mac = spec_with(|fs| unsafe {
+            ef_filter_spec_set_eth_local(fs, EF_FILTER_VLAN_ID_ANY, MAC.as_ptr().cast())
+        });
+        // No filter: everything (nothing is known about what the VI will want).
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ALL);
+        let a = install(&t, Owner::Vi(1), &local).unwrap();
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ip4);
+        install(&t, Owner::Vi(1), &full).unwrap();
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ip4);
+        // Another VI's filters do not count.
+        install(&t, Owner::Vi(2), &mac).unwrap();
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ip4);
+        assert_eq!(t.packet_protocol(Owner::Vi(2)), ALL);
+        // A MAC filter, a VLAN or multicast loop-back widens to every frame.
+        install(&t, Owner::Vi(1), &mac).unwrap_err(); // same MAC filter already owned by VI 2
+        // SAFETY: as above.
+        let vlan = spec_with(|fs| unsafe {
+            ef_filter_spec_set_ip4_local(fs, 17, be32(HOST), 1002u16.to_be().into());
+            ef_filter_spec_set_vlan(fs, 7)
+        });
+        let v = install(&t, Owner::Vi(1), &vlan).unwrap();
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ALL);
+        t.remove(Owner::Vi(1), v.id, v.spec_type).unwrap();
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ip4);
+        let mut looped = local;
+        looped.flags |= ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE as c_uint;
+        t.remove(Owner::Vi(1), a.id, a.spec_type).unwrap();
+        install(&t, Owner::Vi(1), &looped).unwrap();
+        assert_eq!(t.packet_protocol(Owner::Vi(1)), ALL);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,8 @@ pub(crate) struct ViShared {
     pub evq: Arc<Mutex<EventQueue>>,
     pub set: Option<(Arc<SetShared>, SetPlace)>,
     pub stats: Stats,
+    /// The protocol the packet socket is bound to (network order), see [`narrow_socket`].
+    pub proto: AtomicU16,
 }
 
 impl ViShared {
@@ -1573,6 +1575,36 @@ fn open_socket(ifindex: c_int, rx: bool) -> Result<c_int, c_int> {
     Ok(fd)
 }
 
+/// Re-binds a VI's packet socket to the protocol its own filters need (see
+/// `IfaceTable::packet_protocol`), before any frame of a newly added filter can arrive. A VI in
+/// a set also receives through the set's filters and keeps every protocol.
+fn narrow_socket(shared: &ViShared) {
+    if !shared.rx || shared.set.is_some() {
+        return;
+    }
+    let proto = shared.pd.table.packet_protocol(Owner::Vi(shared.id));
+    if shared.proto.swap(proto, Ordering::Relaxed) == proto {
+        return;
+    }
+    // SAFETY: sockaddr_ll is plain data.
+    let mut sll: libc::sockaddr_ll = unsafe { core::mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = proto;
+    sll.sll_ifindex = shared.pd.ifindex;
+    // SAFETY: re-binding our own socket to a valid sockaddr_ll; frames already queued stay.
+    let rc = unsafe {
+        libc::bind(
+            shared.sock,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        // Keep receiving everything rather than miss frames.
+        shared.proto.store(0, Ordering::Relaxed);
+    }
+}
+
 static LAYOUT_FRAME: &core::ffi::CStr = c"Frame";
 static LAYOUT_LEN: &core::ffi::CStr = c"Packet length";
 static LAYOUT_FILTER: &core::ffi::CStr = c"Filter id";
@@ -1719,6 +1751,7 @@ unsafe fn alloc_vi(
         evq,
         set: place.clone(),
         stats: Stats::default(),
+        proto: AtomicU16::new(if rx { ETH_P_ALL.to_be() } else { 0 }),
     });
 
     // ep_state, then the RX and TX id arrays, then the event ring.
@@ -2735,6 +2768,7 @@ pub unsafe extern "C" fn ef_vi_filter_add(
         Ok(e) => {
             apply_memberships(&[sv.shared.sock], sv.shared.pd.ifindex, &e.matcher, true);
             filter::fill_cookie(cookie, &e);
+            narrow_socket(&sv.shared);
             0
         }
         Err(e) => e,
@@ -2768,6 +2802,7 @@ pub unsafe extern "C" fn ef_vi_filter_del(
     ) {
         Ok(e) => {
             apply_memberships(&[sv.shared.sock], sv.shared.pd.ifindex, &e.matcher, false);
+            narrow_socket(&sv.shared);
             0
         }
         Err(e) => e,
