@@ -1239,3 +1239,47 @@ fn lo_tx_completions_are_batched_and_unbundled_in_order() {
         assert_eq!(ef_vi_transmit_space(t.vi()), 511);
     }
 }
+
+/// Capabilities the SDK's sample programs act on: a page-sized minimum buffer (they align
+/// their allocations to it, failing outright on an error), and no RX_POLL/RX_REF (with RX_POLL
+/// they expect RX_REF events, which this backend does not produce).
+#[test]
+fn capabilities_the_sample_programs_rely_on() {
+    if !can_run("capabilities_the_sample_programs_rely_on") {
+        return;
+    }
+    let mut tv = TestVi::open("lo", -1, -1, 0).expect("VI on lo");
+    let dh = tv.dh;
+    let cap = |tv: &mut TestVi, c: ef_vi_capability| -> (c_int, u64) {
+        let mut v: std::os::raw::c_ulong = 0xdead;
+        // SAFETY: live PD and handle; `v` is writable.
+        let rc = unsafe { ef_pd_capabilities_get(dh, &mut *tv.pd, dh, c, &mut v) };
+        (rc, v as u64)
+    };
+    assert_eq!(
+        cap(&mut tv, ef_vi_capability_EF_VI_CAP_MIN_BUFFER_MODE_SIZE),
+        (0, 4096)
+    );
+    assert_eq!(cap(&mut tv, ef_vi_capability_EF_VI_CAP_RX_POLL), (0, 0));
+    assert_eq!(cap(&mut tv, ef_vi_capability_EF_VI_CAP_RX_REF), (0, 0));
+    assert_eq!(
+        cap(&mut tv, ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES),
+        (0, 0)
+    );
+    assert_eq!(cap(&mut tv, ef_vi_capability_EF_VI_CAP_CTPIO), (0, 1));
+    // The query by interface index agrees with the PD's.
+    let lo = std::ffi::CString::new("lo").unwrap();
+    // SAFETY: a valid C string.
+    let ifindex = unsafe { libc::if_nametoindex(lo.as_ptr()) } as c_int;
+    let mut v: std::os::raw::c_ulong = 0;
+    // SAFETY: live handle; `v` is writable.
+    let rc = unsafe {
+        ef_vi_capabilities_get(
+            dh,
+            ifindex,
+            ef_vi_capability_EF_VI_CAP_MIN_BUFFER_MODE_SIZE,
+            &mut v,
+        )
+    };
+    assert_eq!((rc, v), (0, 4096));
+}

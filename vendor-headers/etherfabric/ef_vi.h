@@ -956,12 +956,13 @@ ef_vi_inline int ef_vi_receive_capacity(const ef_vi* vi)
 /* ef_vi_receive_init() followed by ef_vi_receive_push(). */
 extern int ef_vi_receive_post(ef_vi* vi, ef_addr addr, ef_request_id dma_id);
 
-/* Deprecated: use ef_vi_receive_get_precise_timestamp(). */
-extern __attribute__((deprecated("ef_vi_receive_get_precise_timestamp"))) int
+/* Superseded by ef_vi_receive_get_precise_timestamp() (still declared without
+ * a deprecation attribute: the SDK's own samples call it). */
+extern int
 ef_vi_receive_get_timestamp(ef_vi* vi, const void* pkt, ef_timespec* ts_out);
 
-/* Deprecated: use ef_vi_receive_get_precise_timestamp(). */
-extern __attribute__((deprecated("ef_vi_receive_get_precise_timestamp"))) int
+/* Superseded by ef_vi_receive_get_precise_timestamp(), as above. */
+extern int
 ef_vi_receive_get_timestamp_with_sync_flags(ef_vi* vi, const void* pkt,
                                             ef_timespec* ts_out,
                                             unsigned* flags_out);

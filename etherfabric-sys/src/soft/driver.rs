@@ -780,11 +780,13 @@ fn capability(cap: ef_vi_capability) -> Result<c_ulong, c_int> {
         }
         ef_vi_capability_EF_VI_CAP_CTPIO => YES,
         ef_vi_capability_EF_VI_CAP_RX_FORCE_EVENT_MERGING => NO,
-        ef_vi_capability_EF_VI_CAP_MIN_BUFFER_MODE_SIZE => Err(-libc::EOPNOTSUPP),
+        // Buffers are registered and addressed per 4 KiB page.
+        ef_vi_capability_EF_VI_CAP_MIN_BUFFER_MODE_SIZE => Ok(4096),
         ef_vi_capability_EF_VI_CAP_CTPIO_ONLY => NO,
         ef_vi_capability_EF_VI_CAP_RX_SHARED => NO,
         ef_vi_capability_EF_VI_CAP_RX_FILTER_SET_DEST => NO,
-        ef_vi_capability_EF_VI_CAP_RX_POLL => YES,
+        // ef_receive_poll() works, but RX_POLL promises RX_REF events, which are not produced.
+        ef_vi_capability_EF_VI_CAP_RX_POLL => NO,
         ef_vi_capability_EF_VI_CAP_RX_REF => NO,
         ef_vi_capability_EF_VI_CAP_EXTRA_DATAPATHS => NO,
         ef_vi_capability_EF_VI_CAP_RX_FILTER_ID => YES,
