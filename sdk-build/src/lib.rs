@@ -133,9 +133,9 @@ impl Sdk {
         format!("{}_{}", self.env_prefix, suffix)
     }
 
-    /// Reads an environment variable and tells cargo to rerun when it changes.
+    /// Reads an environment variable (empty counts as unset). [`Sdk::build`] has already told
+    /// cargo to rerun when any of [`Sdk::env_vars`] changes.
     fn env(&self, name: &str) -> Option<String> {
-        println!("cargo:rerun-if-env-changed={name}");
         env::var(name).ok().filter(|v| !v.is_empty())
     }
 
@@ -322,20 +322,25 @@ impl Sdk {
         }
     }
 
-    /// The headers' directory for dependents: `<PREFIX>_INCLUDE_DIR`, else
-    /// `ONLOAD_PREFIX/include`, else the workspace's `vendor-headers/` when it exists.
-    fn include_dir(&self) -> Option<PathBuf> {
+    /// The SDK include directory the environment names: `<PREFIX>_INCLUDE_DIR`, else
+    /// `ONLOAD_PREFIX/include`.
+    fn sdk_include_dir(&self) -> Option<PathBuf> {
         self.env(&self.var_name("INCLUDE_DIR"))
             .map(PathBuf::from)
             .or_else(|| {
                 self.env("ONLOAD_PREFIX")
                     .map(|p| Path::new(&p).join("include"))
             })
-            .or_else(|| {
-                let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR")?);
-                let vendor = manifest.parent()?.join("vendor-headers");
-                vendor.is_dir().then_some(vendor)
-            })
+    }
+
+    /// The headers' directory for dependents: [`Self::sdk_include_dir`], else the workspace's
+    /// `vendor-headers/` when it exists.
+    fn include_dir(&self) -> Option<PathBuf> {
+        self.sdk_include_dir().or_else(|| {
+            let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR")?);
+            let vendor = manifest.parent()?.join("vendor-headers");
+            vendor.is_dir().then_some(vendor)
+        })
     }
 
     /// With feature `bindgen` (seen as `CARGO_FEATURE_BINDGEN`) or `<PREFIX>_BINDGEN=1`,
@@ -347,13 +352,8 @@ impl Sdk {
         if !wanted || env::var_os("DOCS_RS").is_some() {
             return Ok(());
         }
-        let include = self
-            .env(&self.var_name("INCLUDE_DIR"))
-            .map(PathBuf::from)
-            .or_else(|| {
-                self.env("ONLOAD_PREFIX")
-                    .map(|p| Path::new(&p).join("include"))
-            });
+        // Not the vendor-headers fallback: without an SDK named, use the system include paths.
+        let include = self.sdk_include_dir();
         let out =
             PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("bindings.rs");
         self.generate(include.as_deref(), &out)?;
