@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use zf_sys::*;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{UdpMsg, sin};
+
 const PAYLOAD: usize = 32;
 const WARMUP: usize = 1_000;
 /// The run alternates between the two implementations this many times.
@@ -172,31 +176,13 @@ impl End for StdEnd {
     }
 }
 
-/// A `zfur_msg` with room for one iovec, as TCPDirect callers declare it.
-#[repr(C)]
-struct OneMsg {
-    msg: zfur_msg,
-    iov: [iovec; 1],
-}
-
 /// A TCPDirect stack on `lo` with a zfur and a zfut between `local` and `remote`.
 struct ZfEnd {
     attr: *mut zf_attr,
     stack: *mut zf_stack,
     ur: *mut zfur,
     ut: *mut zfut,
-    msg: OneMsg,
-}
-
-fn sockaddr_of(a: SocketAddrV4) -> libc::sockaddr_in {
-    libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: a.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(*a.ip()).to_be(),
-        },
-        sin_zero: [0; 8],
-    }
+    msg: UdpMsg<1>,
 }
 
 fn check(rc: i32, what: &str) {
@@ -209,8 +195,8 @@ fn check(rc: i32, what: &str) {
 
 impl ZfEnd {
     fn new(local: SocketAddrV4, remote: SocketAddrV4) -> Self {
-        let mut laddr = sockaddr_of(local);
-        let raddr = sockaddr_of(remote);
+        let mut laddr = sin(local);
+        let raddr = sin(remote);
         let salen = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
         let (name, val) = (
             CString::new("interface").unwrap(),
@@ -242,7 +228,7 @@ impl ZfEnd {
                 stack,
                 ur,
                 ut,
-                msg: std::mem::zeroed(),
+                msg: UdpMsg::new(),
             }
         }
     }
@@ -262,14 +248,13 @@ impl End for ZfEnd {
         // announces and is released before the next receive.
         unsafe {
             zf_reactor_perform(self.stack);
-            self.msg.msg.iovcnt = 1;
-            zfur_zc_recv(self.ur, &mut self.msg.msg, 0);
-            if self.msg.msg.iovcnt == 0 {
+            zfur_zc_recv(self.ur, self.msg.ptr(), 0);
+            if self.msg.m.iovcnt == 0 {
                 return None;
             }
             let n = self.msg.iov[0].iov_len;
             black_box(self.msg.iov[0].iov_base);
-            zfur_zc_recv_done(self.ur, &mut self.msg.msg);
+            zfur_zc_recv_done(self.ur, &mut self.msg.m);
             Some(n)
         }
     }
