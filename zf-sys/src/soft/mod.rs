@@ -38,6 +38,7 @@ mod alts;
 mod attr;
 mod ds;
 mod muxer;
+mod ring;
 mod stack;
 mod tcp;
 mod udp;

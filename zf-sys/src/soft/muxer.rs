@@ -292,6 +292,8 @@ pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mu
     if fd.is_null() {
         return -libc::EFAULT;
     }
+    // The application will wait on the epoll set: it must hold every socket.
+    super::stack::arm_epoll(st);
     // SAFETY: non-null out pointer.
     unsafe { *fd = st.epfd };
     0
@@ -305,6 +307,7 @@ pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_
     let Some(st) = (unsafe { stack_mut(stack) }) else {
         return -libc::EINVAL;
     };
+    super::stack::arm_epoll(st);
     let mut busy = st.timer_work;
     for &mp in &st.muxers {
         // SAFETY: listed muxers are live.

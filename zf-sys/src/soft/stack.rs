@@ -2,11 +2,12 @@
 //! initialisation.
 
 use std::os::raw::{c_char, c_int, c_void};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::alts::AltSlot;
 use super::attr::{Attr, attr_ref};
 use super::muxer::Muxer;
+use super::ring::Ring;
 use super::tcp::{self, Listen, Tcp};
 use super::udp::{self, UdpPort, UdpRx, UdpTx};
 use super::util;
@@ -19,6 +20,7 @@ pub(crate) const TAG_EVFD: u64 = 0;
 pub(crate) const TAG_TCP: u64 = 1;
 pub(crate) const TAG_LISTEN: u64 = 2;
 pub(crate) const TAG_UDP: u64 = 3;
+pub(crate) const TAG_RING: u64 = 4;
 const TAG_MASK: u64 = 7;
 
 /// What a waitable stands for.
@@ -81,6 +83,10 @@ impl Waitable {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub epfd: c_int,
+    /// The stack's UDP sockets and ring are in the epoll set (see [`arm_epoll`]).
+    pub armed: AtomicBool,
+    /// Another thread asked for [`arm_epoll`] (through `zf_stack_has_pending_*`).
+    pub arm_wanted: AtomicBool,
     /// Non-zero while timers (closing connections) need the reactor.
     pub timers: AtomicU32,
 }
@@ -93,6 +99,50 @@ const POOL_MAX: usize = 1024;
 const EVENTS: usize = 64;
 /// Most sockets a stack polls directly rather than through epoll.
 const DIRECT_POLL_FDS: usize = 2;
+/// Direct reactor passes between reads of ring-served sockets without a doorbell.
+const SWEEP_EVERY: u32 = 1024;
+
+/// Gives the stack a shared-memory UDP receive ring when the process may have one; without
+/// (no `CAP_NET_RAW`, or the kernel refuses) every datagram comes through its socket.
+fn open_ring(st: &mut Stack) {
+    let small = (st.mtu - 20).max(0) as u32;
+    st.ring = Ring::open(st.ifindex, small).ok();
+}
+
+/// Puts the stack's UDP sockets and ring into its epoll set, where blocking waits, the epoll
+/// reactor pass, `zf_waitable_fd_get` and `zf_stack_has_pending_*` look for events.
+///
+/// A stack that is only ever polled directly keeps them out: a socket or ring with an epoll
+/// watcher makes the kernel take the epoll lock for every datagram it receives and every
+/// send it completes, which costs a busy-polling ping-pong several percent.
+pub(crate) fn arm_epoll(st: &mut Stack) {
+    if st.armed {
+        return;
+    }
+    st.armed = true;
+    for i in 0..st.ports.len() {
+        // SAFETY: listed ports are live.
+        let p = unsafe { &mut *st.ports[i] };
+        if p.registered && !p.in_epoll {
+            let _ = udp::epoll_add(st, p);
+        }
+    }
+    if let Some(r) = &st.ring {
+        if util::epoll_ctl(
+            st.epfd,
+            libc::EPOLL_CTL_ADD,
+            r.fd,
+            libc::EPOLLIN as u32,
+            TAG_RING,
+        ) < 0
+        {
+            // Without the ring in the set, blocking waits would miss its datagrams.
+            udp::drop_ring(st);
+        }
+    }
+    // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
+    unsafe { &*st.shared }.armed.store(true, Ordering::Release);
+}
 
 /// The object behind `struct zf_stack*`.
 #[derive(Debug)]
@@ -111,6 +161,12 @@ pub(crate) struct Stack {
     pub urs: Vec<*mut UdpRx>,
     pub uts: Vec<*mut UdpTx>,
     pub ports: Vec<*mut UdpPort>,
+    /// The shared-memory UDP receive path, when the process may open one (`CAP_NET_RAW`).
+    pub ring: Option<Ring>,
+    /// Mirror of `Shared::armed` for the owning thread.
+    pub armed: bool,
+    /// Reactor passes until ring-served sockets are next read without a doorbell.
+    pub sweep_in: u32,
     pub muxers: Vec<*mut Muxer>,
     pub alts: Vec<AltSlot>,
     pub tcp_pool: Vec<Box<[u8]>>,
@@ -190,7 +246,8 @@ fn direct_poll_ok(st: &Stack) -> bool {
     let mut n = 0;
     for &pp in &st.ports {
         // SAFETY: listed ports are live.
-        n += usize::from(unsafe { &*pp }.registered);
+        let p = unsafe { &*pp };
+        n += usize::from(p.registered && !p.ring_served);
     }
     for &tp in &st.tcps {
         // SAFETY: listed zockets are live.
@@ -213,12 +270,25 @@ pub(crate) fn process(st: &mut Stack, timeout_ms: c_int) -> c_int {
     // call per socket instead of epoll_wait followed by a read. (The sockets stay in the epoll
     // set, which zf_waitable_fd_get and blocking waits use; sockets waiting for connection
     // completion or send space, or not reading, need epoll and switch this off.)
-    if timeout_ms == 0 && direct_poll_ok(st) {
+    let direct = timeout_ms == 0 && direct_poll_ok(st);
+    // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
+    if !st.armed && (!direct || unsafe { &*st.shared }.arm_wanted.load(Ordering::Relaxed)) {
+        arm_epoll(st);
+    }
+    if direct {
+        if st.ring.is_some() {
+            progress += udp::poll_ring(st);
+            st.sweep_in -= 1;
+            if st.sweep_in == 0 {
+                st.sweep_in = SWEEP_EVERY;
+                progress += udp::sweep_ring_ports(st);
+            }
+        }
         for i in 0..st.ports.len() {
             let pp = st.ports[i];
             // SAFETY: listed ports are live; reading does not change the list.
             let p = unsafe { &mut *pp };
-            if p.registered {
+            if p.registered && !p.ring_served {
                 progress += udp::on_port_event(st, p);
             }
         }
@@ -271,6 +341,7 @@ pub(crate) fn process(st: &mut Stack, timeout_ms: c_int) -> c_int {
                     let p = unsafe { &mut *ptr.cast::<UdpPort>() };
                     progress += udp::on_port_event(st, p);
                 }
+                TAG_RING => progress += udp::poll_ring(st),
                 _ => {}
             }
         }
@@ -388,6 +459,8 @@ pub unsafe extern "C" fn zf_stack_alloc(
         attr: a.clone(),
         shared: Box::into_raw(Box::new(Shared {
             epfd,
+            armed: AtomicBool::new(false),
+            arm_wanted: AtomicBool::new(false),
             timers: AtomicU32::new(0),
         })),
         epfd,
@@ -400,6 +473,9 @@ pub unsafe extern "C" fn zf_stack_alloc(
         urs: Vec::new(),
         uts: Vec::new(),
         ports: Vec::new(),
+        ring: None,
+        armed: false,
+        sweep_in: SWEEP_EVERY,
         muxers: Vec::new(),
         alts: (0..a.int("alt_count").clamp(0, 64))
             .map(|_| AltSlot::default())
@@ -422,6 +498,10 @@ pub unsafe extern "C" fn zf_stack_alloc(
         rx_disabled: a.int("rx_ring_max") == 0,
         tx_disabled: a.int("tx_ring_max") == 0,
     });
+    let mut st = st;
+    if !st.rx_disabled {
+        open_ring(&mut st);
+    }
     let p = Box::into_raw(st);
     // SAFETY: `p` was just created and is uniquely owned here.
     unsafe {
@@ -556,7 +636,7 @@ pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack
     // read through a raw pointer, creating no reference to the (possibly borrowed) stack, and
     // the Shared it points to lives until zf_stack_free.
     let sh = unsafe { &*std::ptr::addr_of!((*stack.cast::<Stack>()).shared).read() };
-    c_int::from(sh.timers.load(Ordering::Relaxed) != 0 || epoll_readable(sh.epfd))
+    c_int::from(sh.timers.load(Ordering::Relaxed) != 0 || events_pending(sh))
 }
 
 /// Non-zero when network events are waiting (timers are not considered).
@@ -567,5 +647,16 @@ pub unsafe extern "C" fn zf_stack_has_pending_events(stack: *const crate::zf_sta
     }
     // SAFETY: as in zf_stack_has_pending_work.
     let sh = unsafe { &*std::ptr::addr_of!((*stack.cast::<Stack>()).shared).read() };
-    c_int::from(epoll_readable(sh.epfd))
+    c_int::from(events_pending(sh))
+}
+
+/// Whether the stack's kernel sockets or ring have events. Until the stack's epoll set is
+/// complete ([`arm_epoll`]) the answer is a conservative yes, and the owning thread is asked
+/// to complete it at its next reactor pass.
+fn events_pending(sh: &Shared) -> bool {
+    if !sh.armed.load(Ordering::Acquire) {
+        sh.arm_wanted.store(true, Ordering::Relaxed);
+        return true;
+    }
+    epoll_readable(sh.epfd)
 }

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::mem::{size_of, zeroed};
 use std::os::raw::{c_int, c_uint, c_void};
 
+use super::ring::{self, Frame};
 use super::stack::{Kind, Stack, TAG_UDP, UDP_BUF, Waitable};
 use super::tcp::drain_reports;
 use super::util::{self, SockIn};
@@ -44,9 +45,16 @@ pub(crate) struct UdpPort {
     connected: Option<(u32, u16)>,
     /// The local port was named by the application rather than picked by the kernel.
     explicit_port: bool,
+    /// The port has receive bindings: the reactor reads it.
     pub registered: bool,
+    /// The socket is in the stack's epoll set (see [`super::stack::arm_epoll`]).
+    pub in_epoll: bool,
     /// How many reads in a row found a datagram (a burst is read in batches).
     streak: u8,
+    /// The socket drops datagrams the stack's ring can carry ([`ring::keep_large_only`]).
+    pub filtered: bool,
+    /// The stack's ring delivers this port's datagrams (see [`refresh_ring`]).
+    pub ring_served: bool,
     mcast: Vec<(u32, Option<u32>)>,
 }
 
@@ -118,6 +126,19 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
     if util::ip_is_multicast(ip) {
         let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
     }
+    // With a ring, a unicast port leaves the datagrams the ring carries to the ring from the
+    // start (until it has receive bindings, nobody would read them anyway).
+    let filtered = match &st.ring {
+        Some(r) if !util::ip_is_multicast(ip) && ip != 0 => {
+            let rc = ring::keep_large_only(fd, r.small());
+            if rc < 0 {
+                util::close(fd);
+                return Err(rc);
+            }
+            true
+        }
+        _ => false,
+    };
     let rc = util::bind(fd, la);
     if rc < 0 {
         util::close(fd);
@@ -148,7 +169,10 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         connected: None,
         explicit_port: port != 0,
         registered: false,
+        in_epoll: false,
         streak: 0,
+        filtered,
+        ring_served: false,
         mcast: Vec::new(),
     }));
     st.ports.push(p);
@@ -192,13 +216,30 @@ fn refresh_connection(p: &mut UdpPort) {
     p.connected = if rc == 0 { want } else { None };
 }
 
+/// Puts a port's socket in the stack's epoll set.
+pub(crate) fn epoll_add(st: &Stack, p: &mut UdpPort) -> c_int {
+    let data = p as *mut UdpPort as u64 | TAG_UDP;
+    let rc = util::epoll_ctl(
+        st.epfd,
+        libc::EPOLL_CTL_ADD,
+        p.fd,
+        libc::EPOLLIN as u32,
+        data,
+    );
+    p.in_epoll = rc == 0;
+    rc
+}
+
 /// Closes a port nobody uses any more.
 fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     // SAFETY: `pp` is a live port of this stack.
     let p = unsafe { &mut *pp };
     if p.binds.is_empty() && p.registered {
-        util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, p.fd, 0, 0);
+        if p.in_epoll {
+            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, p.fd, 0, 0);
+        }
         p.registered = false;
+        p.in_epoll = false;
     }
     if p.binds.is_empty() && p.tx_remotes.is_empty() {
         st.ports.retain(|&x| x != pp);
@@ -340,25 +381,6 @@ fn deliver(
             c = libc::CMSG_NXTHDR(mh, c);
         }
     }
-    let (sip, sport) = (util::sin_ip(src), util::sin_port(src));
-    // Exact remote match first, then wildcard-port, then any sender.
-    let target = p
-        .binds
-        .iter()
-        .find(|b| b.raddr == Some((sip, sport)))
-        .or_else(|| p.binds.iter().find(|b| b.raddr == Some((sip, 0))))
-        .or_else(|| p.binds.iter().find(|b| b.raddr.is_none()))
-        .map(|b| b.ur);
-    let Some(ur) = target else {
-        st.put_buf(buf);
-        return 0;
-    };
-    // SAFETY: bound zfurs are live while bound.
-    let ur = unsafe { &mut *ur };
-    if ur.q.len() >= RXQ_MAX {
-        st.put_buf(buf);
-        return 0;
-    }
     if len > UDP_BUF - HDR {
         let len = len.min(UDP_BUF - HDR + OVERFLOW);
         let mut big = vec![0u8; HDR + len].into_boxed_slice();
@@ -369,6 +391,7 @@ fn deliver(
         buf = big;
     }
     let df = len <= (st.mtu as usize).saturating_sub(HDR);
+    let (sip, sport) = (util::sin_ip(src), util::sin_port(src));
     util::write_ip_header(
         &mut buf[..20],
         (HDR + len).min(0xffff) as u16,
@@ -384,9 +407,166 @@ fn deliver(
     buf[22..24].copy_from_slice(&p.port.to_be_bytes());
     buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
     buf[26..28].copy_from_slice(&[0, 0]);
-    ur.q.push_back(Dgram { buf, len, ts });
+    enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
+}
+
+/// Queues a datagram (headers in place) on the zfur whose binding on `p` matches its sender,
+/// or recycles it when none does or that zfur's queue is full. Returns 1 when queued.
+fn enqueue(st: &mut Stack, p: &UdpPort, (sip, sport): (u32, u16), d: Dgram) -> c_int {
+    // Exact remote match first, then wildcard-port, then any sender.
+    let target = p
+        .binds
+        .iter()
+        .find(|b| b.raddr == Some((sip, sport)))
+        .or_else(|| p.binds.iter().find(|b| b.raddr == Some((sip, 0))))
+        .or_else(|| p.binds.iter().find(|b| b.raddr.is_none()))
+        .map(|b| b.ur);
+    let Some(ur) = target else {
+        st.put_buf(d.buf);
+        return 0;
+    };
+    // SAFETY: bound zfurs are live while bound.
+    let ur = unsafe { &mut *ur };
+    if ur.q.len() >= RXQ_MAX {
+        st.put_buf(d.buf);
+        return 0;
+    }
+    ur.q.push_back(d);
     ur.w.pending |= libc::EPOLLIN as u32;
     1
+}
+
+/// Frames handled per [`poll_ring`] call, so that one call stays short under a flood.
+const RING_BUDGET: usize = 64;
+
+/// Handles the frames waiting in the stack's ring: queues whole datagrams on their zfurs and,
+/// for doorbells, reads the datagram from its port's socket. Returns the datagrams queued.
+pub(crate) fn poll_ring(st: &mut Stack) -> c_int {
+    let Some(mut r) = st.ring.take() else {
+        return 0;
+    };
+    let mut progress = 0;
+    let mut lost = false;
+    for _ in 0..RING_BUDGET {
+        let Some(f) = r.peek() else { break };
+        lost |= f.losing;
+        progress += on_frame(st, &f);
+        r.release();
+    }
+    st.ring = Some(r);
+    if lost {
+        // Doorbells may have been among the frames the kernel could not place.
+        progress += sweep_ring_ports(st);
+    }
+    progress
+}
+
+/// Reads every ring-served port's socket (large datagrams whose doorbell was lost).
+pub(crate) fn sweep_ring_ports(st: &mut Stack) -> c_int {
+    let mut progress = 0;
+    for i in 0..st.ports.len() {
+        let pp = st.ports[i];
+        // SAFETY: listed ports are live; reading does not change the list.
+        let p = unsafe { &mut *pp };
+        if p.ring_served {
+            progress += on_port_event(st, p);
+        }
+    }
+    progress
+}
+
+/// One ring frame: a whole datagram or a doorbell.
+fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
+    let ip = f.ip;
+    if ip.len() < 28 || ip[0] >> 4 != 4 {
+        return 0;
+    }
+    let ihl = usize::from(ip[0] & 0xf) * 4;
+    if ihl < 20 || ip.len() < ihl + 8 {
+        return 0;
+    }
+    let at = |i: usize| u16::from_be_bytes([ip[i], ip[i + 1]]);
+    let be32 = |i: usize| u32::from_be_bytes([ip[i], ip[i + 1], ip[i + 2], ip[i + 3]]);
+    let (sip, dip) = (be32(12), be32(16));
+    let (sport, dport, ulen) = (at(ihl), at(ihl + 2), usize::from(at(ihl + 4)));
+    let Some(pp) = find_port(st, dip, dport) else {
+        return 0;
+    };
+    // SAFETY: listed ports are live.
+    let p = unsafe { &mut *pp };
+    if !p.ring_served {
+        return 0;
+    }
+    if f.doorbell {
+        return on_port_event(st, p);
+    }
+    if ulen < 8 || ihl + ulen > ip.len() || usize::from(at(2)) < ihl + ulen {
+        return 0;
+    }
+    if !f.csum_ok && !ring::checksums_ok(&ip[..ihl + ulen]) {
+        // The kernel would have dropped it.
+        return 0;
+    }
+    let len = ulen - 8;
+    let mut buf = st.udp_buf();
+    // The IP header as it arrived, with any options left out (the zfur's headers are 20 + 8
+    // bytes, as on the wire without options).
+    buf[..20].copy_from_slice(&ip[..20]);
+    if ihl > 20 {
+        buf[0] = 0x45;
+        buf[2..4].copy_from_slice(&((HDR + len) as u16).to_be_bytes());
+        buf[10..12].copy_from_slice(&[0, 0]);
+        let c = util::ip_checksum(&buf[..20]);
+        buf[10..12].copy_from_slice(&c.to_be_bytes());
+    }
+    buf[20..HDR].copy_from_slice(&ip[ihl..ihl + 8]);
+    buf[HDR..HDR + len].copy_from_slice(&ip[ihl + 8..ihl + ulen]);
+    let ts = st.rx_ts.then_some(f.ts);
+    enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
+}
+
+/// Sets which ports the stack's ring serves: the unicast ports with receive bindings whose
+/// sockets leave small datagrams to the ring, up to [`ring::MAX_PORTS`]. A port beyond that
+/// stops filtering and is read through its socket. If the ring cannot take the new list, the
+/// stack gives up its ring and every port goes back to its socket.
+pub(crate) fn refresh_ring(st: &mut Stack) {
+    let Some(r) = st.ring.as_mut() else { return };
+    let mut list = Vec::new();
+    for &pp in &st.ports {
+        // SAFETY: listed ports are live.
+        let p = unsafe { &mut *pp };
+        p.ring_served = false;
+        if p.binds.is_empty() || !p.filtered {
+            continue;
+        }
+        if list.len() < ring::MAX_PORTS {
+            list.push((p.ip, p.port));
+            p.ring_served = true;
+        } else if ring::unfilter(p.fd) == 0 {
+            p.filtered = false;
+        }
+    }
+    if r.set_ports(&list) < 0 {
+        drop_ring(st);
+    }
+}
+
+/// Stops using the stack's ring: every socket receives all its datagrams again.
+pub(crate) fn drop_ring(st: &mut Stack) {
+    for &pp in &st.ports {
+        // SAFETY: listed ports are live.
+        let p = unsafe { &mut *pp };
+        if p.filtered {
+            let _ = ring::unfilter(p.fd);
+        }
+        p.filtered = false;
+        p.ring_served = false;
+    }
+    if let Some(r) = st.ring.take() {
+        if st.armed {
+            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, r.fd, 0, 0);
+        }
+    }
 }
 
 fn ur_mut<'a>(p: *mut crate::zfur) -> Option<&'a mut UdpRx> {
@@ -453,7 +633,11 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
             let _ = mcast_membership(st, p.fd, gip, src, false);
         }
     }
+    let served = p.ring_served && p.binds.is_empty();
     release_port(st, pp);
+    if served {
+        refresh_ring(st);
+    }
 }
 
 /// Frees a UDP receive zocket.
@@ -583,16 +767,12 @@ pub unsafe extern "C" fn zfur_addr_bind(
         }
     }
     if !p.registered {
-        let rc = util::epoll_ctl(
-            st.epfd,
-            libc::EPOLL_CTL_ADD,
-            p.fd,
-            libc::EPOLLIN as u32,
-            pp as u64 | TAG_UDP,
-        );
-        if rc < 0 {
-            release_port(st, pp);
-            return rc;
+        if st.armed {
+            let rc = epoll_add(st, p);
+            if rc < 0 {
+                release_port(st, pp);
+                return rc;
+            }
         }
         p.registered = true;
     }
@@ -602,6 +782,9 @@ pub unsafe extern "C" fn zfur_addr_bind(
         raddr: rfilter,
     });
     refresh_connection(p);
+    if p.filtered && !p.ring_served {
+        refresh_ring(st);
+    }
     let mut bound = la;
     bound.sin_port = p.port.to_be();
     ur.binds.push((pp, rfilter, bound));
@@ -956,13 +1139,24 @@ fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
             std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<c_int>(), ut.ttl);
         }
     }
-    // SAFETY: all pointers in `mh` are valid for the lengths given.
-    let mut n = unsafe { libc::sendmsg(fd, &mh, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    // A connected socket with nothing to say in a control message and one buffer takes the
+    // plain `send`, which the kernel handles with less work than `sendmsg`.
+    let plain = connected && mh.msg_controllen == 0 && iov.len() == 1;
+    let send = || {
+        if plain {
+            // SAFETY: the one iovec describes a buffer valid for its length.
+            unsafe { libc::send(fd, iov[0].iov_base, iov[0].iov_len, flags) }
+        } else {
+            // SAFETY: all pointers in `mh` are valid for the lengths given.
+            unsafe { libc::sendmsg(fd, &mh, flags) }
+        }
+    };
+    let mut n = send();
     if n < 0 && connected && util::errno() == libc::ECONNREFUSED {
         // A connected UDP socket reports an earlier ICMP port-unreachable on the next call;
         // TCPDirect has no such error. Reporting it consumed it: send again.
-        // SAFETY: as above.
-        n = unsafe { libc::sendmsg(fd, &mh, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        n = send();
     }
     if n < 0 {
         let e = util::errno();

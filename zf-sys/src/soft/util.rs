@@ -306,13 +306,21 @@ pub(crate) fn route_source(dst: &SockIn) -> Result<u32, c_int> {
 
 /// Internet checksum (RFC 1071) of `data`, folded, complemented.
 pub(crate) fn ip_checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [b] = chunks.remainder() {
-        sum += u32::from(*b) << 8;
+    checksum_fold(&[data])
+}
+
+/// Internet checksum of the concatenation of `parts` (each but the last of even length),
+/// folded, complemented: zero over data that includes a correct checksum.
+pub(crate) fn checksum_fold(parts: &[&[u8]]) -> u16 {
+    let mut sum: u64 = 0;
+    for data in parts {
+        let mut chunks = data.chunks_exact(2);
+        for c in &mut chunks {
+            sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
+        }
+        if let [b] = chunks.remainder() {
+            sum += u64::from(*b) << 8;
+        }
     }
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
