@@ -10,18 +10,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use zf_sys::*;
 
-/// Checks the RFC 1071 checksum of a header.
-fn checksum_ok(h: &[u8]) -> bool {
-    let mut sum: u32 = h
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum == 0xffff
-}
-
 #[test]
 fn zfut_to_kernel_and_back_into_zfur_with_headers() {
     skip_unless_soft!();

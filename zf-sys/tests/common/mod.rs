@@ -195,6 +195,18 @@ pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft
     z
 }
 
+/// Whether data that includes its RFC 1071 checksum sums to all ones (an even length).
+pub fn checksum_ok(h: &[u8]) -> bool {
+    let mut sum: u32 = h
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum == 0xffff
+}
+
 /// A data pattern byte at stream offset `i` (seeded).
 pub fn pat(seed: u8, i: usize) -> u8 {
     (i as u64)

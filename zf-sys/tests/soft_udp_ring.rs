@@ -1,0 +1,385 @@
+//! The two UDP receive paths of the software backend: the shared-memory ring a stack opens when
+//! the process has CAP_NET_RAW, and the kernel socket it falls back to without. Both must
+//! deliver the same datagrams, in order, with the headers they arrived with; blocking waits
+//! must wake for either. As root the test runs itself a second time as an unprivileged user.
+
+mod common;
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::os::raw::c_int;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use zf_sys::*;
+
+const CHILD_ENV: &str = "ZF_SOFT_RING_CHILD";
+const NAME: &str = "both_receive_paths_deliver_in_order_with_real_headers";
+
+/// Payload sizes sent in one burst: on both sides of the largest datagram the stack's MTU
+/// (1500) carries whole (1472 bytes), far above it, and tiny.
+const SIZES: [usize; 7] = [1, 3000, 2, 1472, 1473, 20000, 3];
+
+/// Serialises the tests of this file: they count the process's packet sockets.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn root() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// How many AF_PACKET sockets this process holds (their inodes in /proc/net/packet, matched
+/// against the process's descriptors).
+fn packet_sockets() -> usize {
+    let table = std::fs::read_to_string("/proc/net/packet").unwrap();
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
+        .collect();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|l| {
+            let l = l.to_string_lossy();
+            inodes.iter().any(|i| l == format!("socket:[{i}]"))
+        })
+        .count()
+}
+
+/// A zfur bound to 127.0.0.1 on an ephemeral port; returns it and the port.
+fn bound_zfur(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zfur, u16) {
+    let mut ur = std::ptr::null_mut();
+    // SAFETY: live stack, valid out pointer.
+    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
+    let mut la = sin(lo(0));
+    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
+    // SAFETY: live zocket, valid writable address.
+    let rc = unsafe {
+        zfur_addr_bind(
+            ur,
+            (&mut la as *mut libc::sockaddr_in).cast(),
+            len,
+            std::ptr::null(),
+            0,
+            0,
+        )
+    };
+    assert_eq!(rc, 0);
+    (ur, from_sin(&la).port())
+}
+
+/// One received datagram and the fields of its headers that the test checks.
+#[derive(Debug)]
+struct Got {
+    payload: Vec<u8>,
+    ip: [u8; 20],
+    udp: [u8; 8],
+}
+
+/// Runs the reactor until `n` datagrams have been received on `ur`.
+fn receive(st: *mut zf_stack, ur: *mut zfur, n: usize) -> Vec<Got> {
+    let mut got = Vec::new();
+    let mut msg = UdpMsg::<1>::new();
+    poll_until(st, "datagrams", || {
+        // SAFETY: live zocket; the message has room for the one iovec it announces.
+        unsafe { zfur_zc_recv(ur, msg.ptr(), 0) };
+        if msg.m.iovcnt == 1 {
+            let (mut iph, mut udph) = (std::ptr::null(), std::ptr::null());
+            // SAFETY: the datagram is held until zfur_zc_recv_done; its iovec and headers
+            // are valid until then.
+            unsafe {
+                assert_eq!(zfur_pkt_get_header(ur, &msg.m, &mut iph, &mut udph, 0), 0);
+                let v = msg.iov[0];
+                got.push(Got {
+                    payload: std::slice::from_raw_parts(v.iov_base.cast::<u8>(), v.iov_len)
+                        .to_vec(),
+                    ip: std::ptr::read(iph.cast()),
+                    udp: std::ptr::read(udph.cast()),
+                });
+                zfur_zc_recv_done(ur, &mut msg.m);
+            }
+        }
+        got.len() >= n
+    });
+    got
+}
+
+fn set_ip_opt(s: &UdpSocket, opt: c_int, v: c_int) {
+    let rc = set_sockopt(s.as_raw_fd(), opt, v);
+    assert_eq!(rc, 0, "setsockopt {opt}");
+}
+
+fn set_sockopt(fd: c_int, opt: c_int, v: c_int) -> c_int {
+    // SAFETY: an int option value of the size given.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_IP,
+            opt,
+            (&v as *const c_int).cast(),
+            std::mem::size_of::<c_int>() as libc::socklen_t,
+        )
+    }
+}
+
+fn exercise_paths(expect_ring: bool) {
+    let (st, a) = stack_with(&[]);
+    assert_eq!(
+        packet_sockets() > 0,
+        expect_ring,
+        "a stack has a receive ring exactly when the process may open one"
+    );
+    let (ur, port) = bound_zfur(st, a);
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    set_ip_opt(&tx, libc::IP_TTL, 9);
+    set_ip_opt(&tx, libc::IP_TOS, 0x28);
+    let payloads: Vec<Vec<u8>> = SIZES
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| (0..n).map(|i| pat(k as u8, i)).collect())
+        .collect();
+    for p in &payloads {
+        tx.send_to(p, (Ipv4Addr::LOCALHOST, port)).unwrap();
+    }
+    let got = receive(st, ur, SIZES.len());
+    let txport = tx.local_addr().unwrap().port();
+    for (k, (g, p)) in got.iter().zip(&payloads).enumerate() {
+        assert_eq!(
+            g.payload.len(),
+            p.len(),
+            "datagram {k}: length (order kept)"
+        );
+        assert!(g.payload == *p, "datagram {k}: content");
+        let ip = &g.ip;
+        assert_eq!(ip[0], 0x45, "datagram {k}: IPv4, no options");
+        assert_eq!(
+            (ip[8], ip[1]),
+            (9, 0x28),
+            "datagram {k}: the sender's TTL and TOS"
+        );
+        assert_eq!(ip[9], 17, "datagram {k}: UDP");
+        assert_eq!(
+            usize::from(u16::from_be_bytes([ip[2], ip[3]])),
+            (28 + p.len()).min(0xffff),
+            "datagram {k}: IP total length"
+        );
+        assert_eq!(&ip[12..16], &[127, 0, 0, 1]);
+        assert_eq!(&ip[16..20], &[127, 0, 0, 1]);
+        assert!(checksum_ok(ip), "datagram {k}: IP header checksum");
+        let udp = &g.udp;
+        assert_eq!(u16::from_be_bytes([udp[0], udp[1]]), txport);
+        assert_eq!(u16::from_be_bytes([udp[2], udp[3]]), port);
+        assert_eq!(
+            usize::from(u16::from_be_bytes([udp[4], udp[5]])),
+            8 + p.len()
+        );
+    }
+
+    // A blocking wait wakes for a datagram sent while it sleeps, even though the stack was
+    // only polled directly until now.
+    let mut mux = std::ptr::null_mut();
+    // SAFETY: live stack, valid out pointer.
+    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
+    let ev = epoll_event {
+        events: libc::EPOLLIN as u32,
+        data: epoll_data { u64_: 7 },
+    };
+    // SAFETY: live muxer and waitable.
+    assert_eq!(unsafe { zf_muxer_add(mux, zfur_to_waitable(ur), &ev) }, 0);
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        tx.send_to(b"wake", (Ipv4Addr::LOCALHOST, port)).unwrap();
+        tx
+    });
+    let mut out = [epoll_event::default(); 1];
+    let t0 = Instant::now();
+    // SAFETY: live muxer; room for one event.
+    let n = unsafe { zf_muxer_wait(mux, out.as_mut_ptr(), 1, 5_000_000_000) };
+    let waited = t0.elapsed();
+    let tx = sender.join().unwrap();
+    assert_eq!(n, 1, "woken by the datagram");
+    // SAFETY: the kernel-style union as the muxer filled it.
+    assert_eq!(unsafe { out[0].data.u64_ }, 7);
+    assert!(waited >= Duration::from_millis(50), "it waited: {waited:?}");
+    assert!(
+        waited < Duration::from_secs(4),
+        "not the timeout: {waited:?}"
+    );
+    assert_eq!(receive(st, ur, 1)[0].payload, b"wake");
+
+    // With the epoll set complete, the pending-events check is exact both ways.
+    // SAFETY: live stack.
+    unsafe { zf_reactor_perform(st) };
+    // SAFETY: live stack.
+    let pending = unsafe { zf_stack_has_pending_events(st) };
+    assert_eq!(pending, 0, "nothing pending");
+    tx.send_to(b"more", (Ipv4Addr::LOCALHOST, port)).unwrap();
+    let t0 = Instant::now();
+    // SAFETY: live stack.
+    while unsafe { zf_stack_has_pending_events(st) } == 0 {
+        assert!(t0.elapsed() < LIMIT, "the datagram never showed as pending");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(receive(st, ur, 1)[0].payload, b"more");
+
+    // SAFETY: freed once, zockets before their stack.
+    unsafe {
+        zf_muxer_free(mux);
+        assert_eq!(zfur_free(ur), 0);
+    }
+    free_stack(st, a);
+    assert_eq!(packet_sockets(), 0, "the ring goes with its stack");
+}
+
+#[test]
+fn both_receive_paths_deliver_in_order_with_real_headers() {
+    skip_unless_soft!();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if std::env::var_os(CHILD_ENV).is_some() {
+        // SAFETY: dropping privileges of this (single-test) child process.
+        unsafe {
+            assert_eq!(libc::setgroups(0, std::ptr::null()), 0);
+            assert_eq!(libc::setresgid(65534, 65534, 65534), 0);
+            assert_eq!(libc::setresuid(65534, 65534, 65534), 0);
+        }
+        exercise_paths(false);
+        return;
+    }
+    if !root() {
+        // SAFETY: plain system call; the descriptor is closed at once.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0) };
+        if fd >= 0 {
+            // SAFETY: closing the descriptor just opened.
+            unsafe { libc::close(fd) };
+        }
+        println!("{NAME}: not root: only the path this process gets is tested");
+        exercise_paths(fd >= 0);
+        return;
+    }
+    exercise_paths(true);
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "unprivileged run failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A UDP/IPv4 datagram to 127.0.0.1:`dport` as a raw socket sends it (the kernel fills in the
+/// IP checksum and identification); `opts` adds four bytes of IP options (NOPs).
+fn raw_datagram(dport: u16, ttl: u8, opts: bool, good_csum: bool, payload: &[u8]) -> Vec<u8> {
+    let ihl = if opts { 24 } else { 20 };
+    let mut d = vec![0u8; ihl + 8 + payload.len()];
+    d[0] = 0x40 | (ihl / 4) as u8;
+    let total = d.len() as u16;
+    d[2..4].copy_from_slice(&total.to_be_bytes());
+    d[8] = ttl;
+    d[9] = 17;
+    d[12..16].copy_from_slice(&[127, 0, 0, 1]);
+    d[16..20].copy_from_slice(&[127, 0, 0, 1]);
+    if opts {
+        d[20..24].copy_from_slice(&[1, 1, 1, 1]);
+    }
+    let ulen = (8 + payload.len()) as u16;
+    d[ihl..ihl + 2].copy_from_slice(&4242u16.to_be_bytes());
+    d[ihl + 2..ihl + 4].copy_from_slice(&dport.to_be_bytes());
+    d[ihl + 4..ihl + 6].copy_from_slice(&ulen.to_be_bytes());
+    d[ihl + 8..].copy_from_slice(payload);
+    // Checksum over the pseudo-header and the datagram.
+    let mut sum: u32 = 0;
+    let mut add = |b: &[u8]| {
+        for c in b.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+        }
+    };
+    add(&d[12..20]);
+    add(&[0, 17]);
+    add(&ulen.to_be_bytes());
+    add(&d[ihl..]);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let mut c = !(sum as u16);
+    if c == 0 {
+        c = 0xffff;
+    }
+    if !good_csum {
+        c ^= 0x5a5a;
+    }
+    d[ihl + 6..ihl + 8].copy_from_slice(&c.to_be_bytes());
+    d
+}
+
+#[test]
+fn bad_checksums_are_dropped_and_ip_options_left_out_as_the_kernel_does() {
+    skip_unless_soft!();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !root() {
+        println!("skipped: sending hand-built datagrams needs a raw socket (root)");
+        return;
+    }
+    let (st, a) = stack_with(&[]);
+    let (ur, port) = bound_zfur(st, a);
+    // A kernel socket gets the same datagrams, to compare with.
+    let kernel = UdpSocket::bind("127.0.0.1:0").unwrap();
+    kernel.set_read_timeout(Some(LIMIT)).unwrap();
+    let kport = kernel.local_addr().unwrap().port();
+    // SAFETY: plain system call; closed below.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+    assert!(raw >= 0);
+    let send = |dport: u16, d: &[u8]| {
+        let to = sin(lo(dport));
+        // SAFETY: valid buffer and address of the lengths given.
+        let n = unsafe {
+            libc::sendto(
+                raw,
+                d.as_ptr().cast(),
+                d.len(),
+                0,
+                (&to as *const libc::sockaddr_in).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(n, d.len() as isize);
+    };
+    for dport in [port, kport] {
+        send(dport, &raw_datagram(dport, 20, false, false, b"bad"));
+        send(dport, &raw_datagram(dport, 33, true, true, b"options"));
+        send(dport, &raw_datagram(dport, 44, false, true, b"end"));
+    }
+    let mut buf = [0u8; 64];
+    let mut kgot = Vec::new();
+    for _ in 0..2 {
+        let n = kernel.recv(&mut buf).unwrap();
+        kgot.push(buf[..n].to_vec());
+    }
+    assert_eq!(
+        kgot,
+        [b"options".to_vec(), b"end".to_vec()],
+        "the kernel's view"
+    );
+    let got = receive(st, ur, 2);
+    assert_eq!(got[0].payload, b"options");
+    assert_eq!(got[1].payload, b"end", "the bad checksum was dropped");
+    assert_eq!(
+        (got[0].ip[0], got[0].ip[8]),
+        (0x45, 33),
+        "options left out, TTL kept"
+    );
+    assert_eq!(u16::from_be_bytes([got[0].ip[2], got[0].ip[3]]), 28 + 7);
+    assert!(checksum_ok(&got[0].ip));
+    assert_eq!(got[1].ip[8], 44);
+    // SAFETY: the raw socket opened above; the zocket is live.
+    unsafe {
+        libc::close(raw);
+        assert_eq!(zfur_free(ur), 0);
+    }
+    free_stack(st, a);
+}
