@@ -43,6 +43,9 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(50_000);
     println!("TCPDirect backend: {}", zf_sys::LINKED_BACKEND);
+    if zf_sys::SOFTWARE_BACKEND {
+        println!("software backend UDP receive path: {}", receive_path());
+    }
     println!(
         "UDP ping-pong on lo, {PAYLOAD}-byte payload, {rounds} round trips each, in {CHUNKS} \
          alternating chunks after {WARMUP} warm-up round trips"
@@ -66,6 +69,19 @@ fn main() {
         ratio(0.5),
         ratio(0.99)
     );
+}
+
+/// Which UDP receive path the software backend's stacks get in this process: the shared-memory
+/// ring needs CAP_NET_RAW (an AF_PACKET socket), as the backend's documentation says.
+fn receive_path() -> &'static str {
+    // SAFETY: plain system call; the descriptor is closed at once.
+    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM, 0) };
+    if fd < 0 {
+        return "kernel socket reads (no CAP_NET_RAW)";
+    }
+    // SAFETY: closing the descriptor just opened.
+    unsafe { libc::close(fd) };
+    "shared-memory ring (CAP_NET_RAW)"
 }
 
 fn report(name: &str, h: &Histogram<u64>) {

@@ -11,7 +11,8 @@
 //!
 //! * the ring's filter accepts unfragmented UDP/IPv4 frames addressed to the local IP and port
 //!   of a port with receive bindings ([`Ring::set_ports`]), arriving on the stack's interface
-//!   or on `lo`, for this host (`PACKET_HOST`);
+//!   or on `lo`, not merely passing by (`PACKET_OTHERHOST`, which the kernel's IP layer drops
+//!   too); such ports are on unicast addresses of this host;
 //! * of those, datagrams whose UDP length is at most `small` (the stack's MTU minus the IP
 //!   header: everything a NIC-backed stack can receive) are copied whole; for larger ones only
 //!   the headers are copied, as a doorbell telling the reactor to read the socket;
@@ -91,7 +92,7 @@ pub(crate) fn unfilter(fd: c_int) -> c_int {
 fn ring_program(ifindex: u32, lo: u32, ports: &[(u32, u16)], small: u32) -> Vec<libc::sock_filter> {
     let mut p = vec![
         ins(LD_W_ABS, 0, 0, AD_PKTTYPE),
-        ins(JEQ_K, 0, 0, libc::PACKET_HOST as u32), // jf patched: drop
+        ins(JEQ_K, 0, 0, libc::PACKET_OTHERHOST as u32), // jt patched: drop
         ins(LD_W_ABS, 0, 0, AD_IFINDEX),
         ins(JEQ_K, 1, 0, ifindex),
         ins(JEQ_K, 0, 0, lo), // jf patched: drop
@@ -116,7 +117,7 @@ fn ring_program(ifindex: u32, lo: u32, ports: &[(u32, u16)], small: u32) -> Vec<
     p.push(ins(RET_K, 0, 0, DOORBELL_SNAP));
     p.push(ins(RET_K, 0, 0, u32::MAX));
     let to = |from: usize, target: usize| (target - from - 1) as u8;
-    p[1].jf = to(1, drop);
+    p[1].jt = to(1, drop);
     p[4].jf = to(4, drop);
     p[6].jf = to(6, drop);
     p[8].jt = to(8, drop);
@@ -386,6 +387,9 @@ mod tests {
         // Too large for a slot: headers only.
         assert_eq!(all(&datagram(LOCAL, 5000, 1473, 0), host, 1), DOORBELL_SNAP);
         assert_eq!(all(&datagram(LOCAL, 5000, 1472, 0), host, 1), u32::MAX);
+        // A broadcast frame to a listed unicast address: the IP layer would take it too.
+        let bcast = libc::PACKET_BROADCAST as u32;
+        assert_eq!(all(&datagram(LOCAL, 5000, 32, 0), bcast, 1), u32::MAX);
         // Another port, another address for the port, a fragment, another interface,
         // another host, another protocol.
         assert_eq!(all(&datagram(LOCAL, 5001, 32, 0), host, 1), 0);

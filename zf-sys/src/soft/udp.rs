@@ -126,10 +126,12 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
     if util::ip_is_multicast(ip) {
         let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
     }
-    // With a ring, a unicast port leaves the datagrams the ring carries to the ring from the
-    // start (until it has receive bindings, nobody would read them anyway).
+    // With a ring, a port on a unicast address of this host leaves the datagrams the ring
+    // carries to the ring from the start (until it has receive bindings, nobody would read them
+    // anyway). Broadcast and multicast datagrams, which can arrive without a frame addressed to
+    // this host (looped back by the kernel), stay with the socket.
     let filtered = match &st.ring {
-        Some(r) if !util::ip_is_multicast(ip) && ip != 0 => {
+        Some(r) if util::is_local_unicast(ip) => {
             let rc = ring::keep_large_only(fd, r.small());
             if rc < 0 {
                 util::close(fd);

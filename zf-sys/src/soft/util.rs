@@ -401,3 +401,42 @@ pub(crate) fn interface_info(name: &std::ffi::CStr) -> Result<(u32, i32, [u8; 6]
     close(fd);
     Ok((idx, mtu, mac))
 }
+
+/// Whether `ip` (host order) is a unicast address of this host: in 127.0.0.0/8 or assigned to
+/// one of its interfaces (not a broadcast or multicast address, which datagrams may reach
+/// along paths other than a frame addressed to this host).
+pub(crate) fn is_local_unicast(ip: u32) -> bool {
+    if ip >> 24 == 127 {
+        return true;
+    }
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: valid out pointer; the list is freed below.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return false;
+    }
+    let mut found = false;
+    let mut cur = list;
+    while !cur.is_null() {
+        // SAFETY: a node of the list getifaddrs returned, not yet freed.
+        let ifa = unsafe { &*cur };
+        let a = ifa.ifa_addr;
+        // SAFETY: `a` is null or a valid address of the node; an AF_INET address is a
+        // sockaddr_in.
+        let v4 = unsafe {
+            match a.as_ref() {
+                Some(sa) if c_int::from(sa.sa_family) == libc::AF_INET => {
+                    Some(sin_ip(&*a.cast::<SockIn>()))
+                }
+                _ => None,
+            }
+        };
+        if v4 == Some(ip) {
+            found = true;
+            break;
+        }
+        cur = ifa.ifa_next;
+    }
+    // SAFETY: the list from getifaddrs, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    found
+}
