@@ -25,7 +25,7 @@ pub fn sh(args: &[&str]) {
 }
 
 /// Two network namespaces joined by a veth pair (`a` in `ns_a`, `b` in `ns_b`), with
-/// addresses 10.<x>.<y>.1/24 and .2/24; deleted on drop.
+/// addresses `10.213.TAG.1/24` and `.2/24`; deleted on drop.
 #[derive(Debug)]
 pub struct NetnsPair {
     /// Name of the first namespace.

@@ -110,10 +110,8 @@ fn veth_peer_datagrams_whole_and_fragmented_and_a_reply() {
             got.len() >= SIZES.len()
         });
         // SAFETY: live zocket, valid buffer.
-        assert_eq!(
-            unsafe { zfut_send_single(ut, b"reply".as_ptr().cast(), 5) },
-            5
-        );
+        let n = unsafe { zfut_send_single(ut, b"reply".as_ptr().cast(), 5) };
+        assert_eq!(n, 5);
         // SAFETY: freed once, zockets before their stack.
         unsafe {
             assert_eq!(zfut_free(ut), 0);

@@ -22,7 +22,8 @@
 //! * the kernel builds the packets: the MTU is the smaller of the interface MTU and the hidden
 //!   attribute `emu_mtu` (default 1500), TCP receive buffers hold up to 16 KiB rather than one
 //!   segment, and timestamps are software time (kernel `SO_TIMESTAMPNS` for UDP receive, the
-//!   reactor's read time for TCP receive, the send call's time for transmit reports);
+//!   reactor's read time for TCP receive, the send call's time for transmit reports; the
+//!   ring's capture time for UDP received through the ring);
 //! * PIO/CTPIO and overlapped receive do not exist (`zf_stack_query_feature` says 0 and
 //!   `ZF_EPOLLIN_OVERLAPPED` is never reported); the reactor does not spin
 //!   (`reactor_spin_count` is accepted but unused) and `zf_muxer_wait` busy-polls for 50 µs
@@ -32,7 +33,17 @@
 //!   through the kernel socket; alternatives are sent through the kernel socket too;
 //! * UDP sockets are per local address and port, shared by the stack's zfur bindings and zfut
 //!   zockets on that address (receive filtering by remote address is done in software); a
-//!   UDP-only stack with at most two ports polls them directly instead of through epoll.
+//!   UDP-only stack with at most two ports polls them directly instead of through epoll, and
+//!   its sockets join the epoll set only when something waits on it (a blocking wait,
+//!   `zf_waitable_fd_get`, `zf_stack_has_pending_*`, whose first answer before that is a
+//!   conservative "yes");
+//! * UDP receive with `CAP_NET_RAW`: the stack polls a shared-memory ring (see `ring.rs`), as a
+//!   NIC-backed stack polls its receive queue, and sees what arrives on its interface or on
+//!   `lo`. Datagrams too large for the MTU (possible on `lo`), and datagrams that arrive in IP
+//!   fragments, are read from the socket instead (large ones when the ring rings their
+//!   doorbell, in order; reassembled ones at the next sweep of the sockets, at most 1024
+//!   direct reactor passes later, or at once when a blocking wait is in progress). Without
+//!   the capability every datagram is read from its socket, from any interface.
 
 mod alts;
 mod attr;
