@@ -383,3 +383,39 @@ fn bad_checksums_are_dropped_and_ip_options_left_out_as_the_kernel_does() {
     }
     free_stack(st, a);
 }
+
+#[test]
+fn more_ports_than_one_ring_filter_lists_all_receive() {
+    skip_unless_soft!();
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // 64 zockets with one port each: more than the 60 a ring lists, so the last ports are
+    // read through their sockets; each must get exactly its own datagram.
+    let (st, a) = stack_with(&[("max_udp_rx_endpoints", 64)]);
+    let zockets: Vec<(*mut zfur, u16)> = (0..64).map(|_| bound_zfur(st, a)).collect();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for (i, &(_, port)) in zockets.iter().enumerate() {
+        tx.send_to(&[i as u8; 8], (Ipv4Addr::LOCALHOST, port))
+            .unwrap();
+    }
+    for (i, &(ur, _)) in zockets.iter().enumerate() {
+        let got = receive(st, ur, 1);
+        assert_eq!(got[0].payload, [i as u8; 8], "zocket {i}");
+    }
+    // Nothing more arrives anywhere (no datagram came by both paths).
+    let t0 = Instant::now();
+    let mut msg = UdpMsg::<1>::new();
+    while t0.elapsed() < Duration::from_millis(50) {
+        // SAFETY: live stack.
+        unsafe { zf_reactor_perform(st) };
+    }
+    for &(ur, _) in &zockets {
+        // SAFETY: live zocket; room for one iovec.
+        unsafe { zfur_zc_recv(ur, msg.ptr(), 0) };
+        assert_eq!(msg.m.iovcnt, 0, "a duplicate arrived");
+    }
+    for (ur, _) in zockets {
+        // SAFETY: live zocket, freed once.
+        assert_eq!(unsafe { zfur_free(ur) }, 0);
+    }
+    free_stack(st, a);
+}
