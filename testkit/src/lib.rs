@@ -24,6 +24,24 @@ pub fn sh(args: &[&str]) {
     );
 }
 
+/// Whether this process can create network namespaces; prints why not for `test`.
+fn netns_possible(test: &str) -> bool {
+    if !is_root() {
+        println!("{test}: skipped: creating network namespaces needs root");
+        return false;
+    }
+    if Command::new("ip").arg("-V").output().is_err() {
+        println!("{test}: skipped: the `ip` command (iproute2) is not installed");
+        return false;
+    }
+    true
+}
+
+/// Deletes a network namespace (and the interfaces in it), ignoring failure.
+fn delete_netns(name: &str) {
+    let _ = Command::new("ip").args(["netns", "del", name]).output();
+}
+
 /// Two network namespaces joined by a veth pair (`a` in `ns_a`, `b` in `ns_b`), with
 /// addresses `10.213.TAG.1/24` and `.2/24`; deleted on drop.
 #[derive(Debug)]
@@ -45,12 +63,7 @@ pub struct NetnsPair {
 impl NetnsPair {
     /// Creates the pair; `None` (after printing why) when not possible here.
     pub fn create(test: &str, tag: u8) -> Option<NetnsPair> {
-        if !is_root() {
-            println!("{test}: skipped: creating network namespaces needs root");
-            return None;
-        }
-        if Command::new("ip").arg("-V").output().is_err() {
-            println!("{test}: skipped: the `ip` command (iproute2) is not installed");
+        if !netns_possible(test) {
             return None;
         }
         let pid = std::process::id();
@@ -113,12 +126,7 @@ pub struct Netns {
 impl Netns {
     /// Creates the namespace; `None` (after printing why) when not possible here.
     pub fn create(test: &str, tag: u8) -> Option<Netns> {
-        if !is_root() {
-            println!("{test}: skipped: creating network namespaces needs root");
-            return None;
-        }
-        if Command::new("ip").arg("-V").output().is_err() {
-            println!("{test}: skipped: the `ip` command (iproute2) is not installed");
+        if !netns_possible(test) {
             return None;
         }
         let n = Netns {
@@ -145,19 +153,13 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
+        delete_netns(&self.name);
     }
 }
 
 impl Drop for NetnsPair {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.ns_a])
-            .output();
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.ns_b])
-            .output();
+        delete_netns(&self.ns_a);
+        delete_netns(&self.ns_b);
     }
 }
