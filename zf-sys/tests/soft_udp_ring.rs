@@ -106,6 +106,20 @@ fn receive(st: *mut zf_stack, ur: *mut zfur, n: usize) -> Vec<Got> {
     got
 }
 
+/// Whether the UDP checksum of a datagram is present and right.
+fn udp_checksum_ok(ip: &[u8; 20], udp: &[u8; 8], payload: &[u8]) -> bool {
+    let mut all = Vec::with_capacity(20 + payload.len());
+    all.extend_from_slice(&ip[12..20]);
+    all.extend_from_slice(&[0, 17]);
+    all.extend_from_slice(&udp[4..6]);
+    all.extend_from_slice(udp);
+    all.extend_from_slice(payload);
+    if all.len() % 2 == 1 {
+        all.push(0);
+    }
+    udp[6..8] != [0, 0] && checksum_ok(&all)
+}
+
 fn set_ip_opt(s: &UdpSocket, opt: c_int, v: c_int) {
     let rc = set_sockopt(s.as_raw_fd(), opt, v);
     assert_eq!(rc, 0, "setsockopt {opt}");
@@ -175,6 +189,7 @@ fn exercise_paths(expect_ring: bool) {
             usize::from(u16::from_be_bytes([udp[4], udp[5]])),
             8 + p.len()
         );
+        assert!(udp_checksum_ok(ip, udp, p), "datagram {k}: UDP checksum");
     }
 
     // A blocking wait wakes for a datagram sent while it sleeps, even though the stack was

@@ -137,6 +137,9 @@ pub(crate) struct Frame<'a> {
     pub doorbell: bool,
     /// The kernel vouches for the checksums (verified, or the frame was sent by this host).
     pub csum_ok: bool,
+    /// The frame was sent by this host with its UDP checksum left for the device to finish
+    /// (the field holds only the pseudo-header sum).
+    pub csum_partial: bool,
     /// The kernel dropped frames before this one for lack of a free slot.
     pub losing: bool,
     /// When the frame was captured (`CLOCK_REALTIME`).
@@ -274,6 +277,7 @@ impl Ring {
             ip,
             doorbell: hdr.tp_snaplen < hdr.tp_len,
             csum_ok: status & (libc::TP_STATUS_CSUMNOTREADY | libc::TP_STATUS_CSUM_VALID) != 0,
+            csum_partial: status & libc::TP_STATUS_CSUMNOTREADY != 0,
             losing: status & libc::TP_STATUS_LOSING != 0,
             ts: libc::timespec {
                 tv_sec: hdr.tp_sec.into(),

@@ -409,6 +409,9 @@ fn deliver(
     buf[22..24].copy_from_slice(&p.port.to_be_bytes());
     buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
     buf[26..28].copy_from_slice(&[0, 0]);
+    let (hdr, payload) = buf[20..HDR + len].split_at(8);
+    let c = util::udp_checksum(sip, dst, hdr, payload);
+    buf[26..28].copy_from_slice(&c.to_be_bytes());
     enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
 }
 
@@ -523,6 +526,13 @@ fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
     }
     buf[20..HDR].copy_from_slice(&ip[ihl..ihl + 8]);
     buf[HDR..HDR + len].copy_from_slice(&ip[ihl + 8..ihl + ulen]);
+    if f.csum_partial && buf[26..28] != [0, 0] {
+        // Sent by this host with the checksum left to the device: finish it, as a datagram
+        // on the wire carries it.
+        let (hdr, payload) = buf[20..HDR + len].split_at(8);
+        let c = util::udp_checksum(sip, dip, hdr, payload);
+        buf[26..28].copy_from_slice(&c.to_be_bytes());
+    }
     let ts = st.rx_ts.then_some(f.ts);
     enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
 }

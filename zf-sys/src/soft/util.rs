@@ -328,6 +328,23 @@ pub(crate) fn checksum_fold(parts: &[&[u8]]) -> u16 {
     !(sum as u16)
 }
 
+/// The UDP checksum (never 0, which means "none") of a datagram from `src` to `dst` (host
+/// order), over its header with the checksum field taken as zero and its payload.
+pub(crate) fn udp_checksum(src: u32, dst: u32, udp_hdr: &[u8], payload: &[u8]) -> u16 {
+    let mut pseudo = [0u8; 12];
+    pseudo[..4].copy_from_slice(&src.to_be_bytes());
+    pseudo[4..8].copy_from_slice(&dst.to_be_bytes());
+    pseudo[9] = libc::IPPROTO_UDP as u8;
+    pseudo[10..12].copy_from_slice(&udp_hdr[4..6]);
+    let hdr = [
+        udp_hdr[0], udp_hdr[1], udp_hdr[2], udp_hdr[3], udp_hdr[4], udp_hdr[5],
+    ];
+    match checksum_fold(&[&pseudo, &hdr, &[0, 0], payload]) {
+        0 => 0xffff,
+        c => c,
+    }
+}
+
 /// Writes a 20-byte IPv4 header (no options) into `out`, checksum included.
 pub(crate) fn write_ip_header(
     out: &mut [u8],
