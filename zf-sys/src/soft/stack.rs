@@ -337,8 +337,15 @@ pub(crate) fn process(st: &mut Stack, timeout_ms: c_int) -> c_int {
                     progress += tcp::on_listen_event(st, l);
                 }
                 TAG_UDP => {
-                    // SAFETY: as above, for a UDP port.
-                    let p = unsafe { &mut *ptr.cast::<UdpPort>() };
+                    let pp = ptr.cast::<UdpPort>();
+                    // SAFETY: as above, for a UDP port (read, no reference kept).
+                    if unsafe { (*pp).ring_served } {
+                        // The ring's earlier frames first, so that a large datagram (read
+                        // from the socket) does not overtake them.
+                        progress += udp::poll_ring(st);
+                    }
+                    // SAFETY: as above; ring processing neither frees nor moves ports.
+                    let p = unsafe { &mut *pp };
                     progress += udp::on_port_event(st, p);
                 }
                 TAG_RING => progress += udp::poll_ring(st),
