@@ -589,6 +589,79 @@ fn lo_vi_set_spreads_flows_by_hash() {
     }
 }
 
+/// `ef_vi_alloc_from_set` with the next free slot (`-1`), queue sizes by default.
+///
+/// # Safety
+///
+/// `vi` is writable; `set` is a live set of handle `dh`.
+unsafe fn alloc_from_set(vi: *mut ef_vi, dh: ef_driver_handle, set: *mut ef_vi_set) -> c_int {
+    // SAFETY: per the caller.
+    unsafe { ef_vi_alloc_from_set(vi, dh, set, dh, -1, -1, -1, 0, std::ptr::null_mut(), -1, 0) }
+}
+
+#[test]
+fn lo_vi_set_slots_taken_concurrently_are_distinct() {
+    if !can_run("lo_vi_set_slots_taken_concurrently_are_distinct") {
+        return;
+    }
+    const N: usize = 4;
+    let mut dh: ef_driver_handle = -1;
+    // SAFETY: `dh` is writable.
+    assert_eq!(unsafe { ef_driver_open(&mut dh) }, 0);
+    // SAFETY: plain C data.
+    let mut pd: Box<ef_pd> = Box::new(unsafe { std::mem::zeroed() });
+    // SAFETY: as above.
+    let mut set: Box<ef_vi_set> = Box::new(unsafe { std::mem::zeroed() });
+    // SAFETY: valid out pointers and handle.
+    unsafe {
+        assert_eq!(ef_pd_alloc_by_name(&mut *pd, dh, c"lo".as_ptr(), 0), 0);
+        assert_eq!(
+            ef_vi_set_alloc_from_pd(&mut *set, dh, &mut *pd, dh, N as c_int),
+            0
+        );
+    }
+    let set_addr = &mut *set as *mut ef_vi_set as usize;
+    for round in 0..20 {
+        // One thread per VI, all allocating at once, as RSS applications do.
+        let barrier = std::sync::Barrier::new(N);
+        let vis: Vec<usize> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..N)
+                .map(|_| {
+                    sc.spawn(|| {
+                        // SAFETY: plain C data, leaked to the main thread as an address.
+                        let vi: &mut ef_vi = Box::leak(Box::new(unsafe { std::mem::zeroed() }));
+                        barrier.wait();
+                        // SAFETY: the set outlives the scope; `vi` is writable.
+                        let rc = unsafe { alloc_from_set(vi, dh, set_addr as *mut ef_vi_set) };
+                        assert_eq!(rc, 0, "round {round}");
+                        vi as *mut ef_vi as usize
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        // Every slot is taken once: the set is full.
+        // SAFETY: plain C data.
+        let mut extra: Box<ef_vi> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: the set is live; `extra` is writable.
+        let rc = unsafe { alloc_from_set(&mut *extra, dh, &mut *set) };
+        assert_eq!(rc, -libc::EBUSY, "round {round}: a slot was given twice");
+        for v in vis {
+            // SAFETY: the VIs allocated above, freed once and then deallocated.
+            unsafe {
+                assert_eq!(ef_vi_free(v as *mut ef_vi, dh), 0);
+                drop(Box::from_raw(v as *mut ef_vi));
+            }
+        }
+    }
+    // SAFETY: freeing in order: set, PD, handle.
+    unsafe {
+        assert_eq!(ef_vi_set_free(&mut *set, dh), 0);
+        assert_eq!(ef_pd_free(&mut *pd, dh), 0);
+        ef_driver_close(dh);
+    }
+}
+
 #[test]
 fn lo_event_merge_unbundles_batches() {
     if !can_run("lo_event_merge_unbundles_batches") {

@@ -124,7 +124,64 @@ pub(crate) struct SetShared {
     pub id: u32,
     pub pd: Arc<PdShared>,
     pub n: u32,
+    /// The VI id in each slot; [`SLOT_RESERVED`] while a VI is being allocated into it.
     pub members: Mutex<Vec<Option<u32>>>,
+}
+
+/// Marks a set slot taken by a VI whose allocation has not finished (no VI has this id).
+pub(crate) const SLOT_RESERVED: u32 = u32::MAX;
+
+/// A set slot held for a VI being allocated: freed again when dropped unless
+/// [`SlotHold::fill`] gave it to the VI. Taking the slot under the set's lock, in the same
+/// critical section that found it free, keeps VIs allocated concurrently from one set (one
+/// per thread, as RSS applications do) in different slots.
+#[derive(Debug)]
+pub(crate) struct SlotHold {
+    set: Arc<SetShared>,
+    index: usize,
+    filled: bool,
+}
+
+impl SlotHold {
+    /// Takes slot `index` (`None`: the first free one) of `set`: `-EBUSY` when taken or none
+    /// is free, `-EINVAL` when out of range.
+    pub(crate) fn take(set: &Arc<SetShared>, index: Option<u32>) -> Result<SlotHold, c_int> {
+        let mut members = lock(&set.members);
+        let index = match index {
+            None => members
+                .iter()
+                .position(Option::is_none)
+                .ok_or(-libc::EBUSY)?,
+            Some(i) if i >= set.n => return Err(-libc::EINVAL),
+            Some(i) if members[i as usize].is_some() => return Err(-libc::EBUSY),
+            Some(i) => i as usize,
+        };
+        members[index] = Some(SLOT_RESERVED);
+        Ok(SlotHold {
+            set: set.clone(),
+            index,
+            filled: false,
+        })
+    }
+
+    /// The slot's index in its set.
+    pub(crate) fn index(&self) -> u32 {
+        self.index as u32
+    }
+
+    /// Gives the slot to the VI `id`.
+    pub(crate) fn fill(mut self, id: u32) {
+        lock(&self.set.members)[self.index] = Some(id);
+        self.filled = true;
+    }
+}
+
+impl Drop for SlotHold {
+    fn drop(&mut self) {
+        if !self.filled {
+            lock(&self.set.members)[self.index] = None;
+        }
+    }
 }
 
 /// A minimal `struct ifreq`.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::driver::{self, PIO_SIZE, PdShared, SetShared, apply_memberships, if_ioctl};
+use super::driver::{self, PIO_SIZE, PdShared, SetShared, SlotHold, apply_memberships, if_ioctl};
 use super::filter::{self, Matcher, Owner, SetPlace, TableView, Verdict};
 use super::frame::{self, FrameInfo};
 use super::{errno, lock, log_once, no_cap_net_raw, registry};
@@ -1691,32 +1691,25 @@ unsafe fn alloc_vi(
         }
         n as u32
     };
-    // Set slot.
+    // Set slot, held from here until the VI fills it (or the allocation fails).
     let place = match &set {
         None => None,
         Some((s, idx)) => {
-            let members = lock(&s.members);
-            let idx = if *idx < 0 {
-                match members.iter().position(Option::is_none) {
-                    Some(i) => i as u32,
-                    None => return -libc::EBUSY,
-                }
-            } else if *idx as u32 >= s.n {
-                return -libc::EINVAL;
-            } else if members[*idx as usize].is_some() {
-                return -libc::EBUSY;
-            } else {
-                *idx as u32
+            let hold = match SlotHold::take(s, u32::try_from(*idx).ok()) {
+                Ok(h) => h,
+                Err(e) => return e,
             };
-            Some((
-                s.clone(),
-                SetPlace {
-                    set: s.id,
-                    index: idx,
-                    n: s.n,
-                },
-            ))
+            let at = SetPlace {
+                set: s.id,
+                index: hold.index(),
+                n: s.n,
+            };
+            Some(((s.clone(), at), hold))
         }
+    };
+    let (place, hold) = match place {
+        Some((p, h)) => (Some(p), Some(h)),
+        None => (None, None),
     };
     let rx = rxq_size > 0;
     let sock = match open_socket(pd.ifindex, rx) {
@@ -1918,8 +1911,8 @@ unsafe fn alloc_vi(
         let mut reg = registry();
         reg.vis.insert(id, shared.clone());
     }
-    if let Some((s, p)) = &place {
-        lock(&s.members)[p.index as usize] = Some(id);
+    if let (Some((s, _)), Some(hold)) = (&place, hold) {
+        hold.fill(id);
         if rx {
             for e in pd.table.owned(Owner::Set(s.id)) {
                 apply_memberships(&[sock], pd.ifindex, &e.matcher, true);
