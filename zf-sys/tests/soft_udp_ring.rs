@@ -192,8 +192,7 @@ fn exercise_paths(expect_ring: bool) {
         assert!(udp_checksum_ok(ip, udp, p), "datagram {k}: UDP checksum");
     }
 
-    // A blocking wait wakes for a datagram sent while it sleeps, even though the stack was
-    // only polled directly until now.
+    // A muxer wait returns for a datagram sent while it waits.
     let mut mux = std::ptr::null_mut();
     // SAFETY: live stack, valid out pointer.
     assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
@@ -224,8 +223,40 @@ fn exercise_paths(expect_ring: bool) {
     );
     assert_eq!(receive(st, ur, 1)[0].payload, b"wake");
 
-    // The same burst again, now received through blocking waits (the reactor's epoll pass):
-    // still every datagram once, in order.
+    // A thread that sleeps on the stack's waitable fd wakes for a datagram, even though the
+    // stack was only polled directly until now.
+    let mut fd: c_int = -1;
+    // SAFETY: live stack, valid out pointer.
+    unsafe {
+        assert_eq!(zf_waitable_fd_get(st, &mut fd), 0);
+        assert_eq!(zf_waitable_fd_prime(st), 0);
+    }
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        tx.send_to(b"fd", (Ipv4Addr::LOCALHOST, port)).unwrap();
+        tx
+    });
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let t0 = Instant::now();
+    // SAFETY: one valid pollfd.
+    let n = unsafe { libc::poll(&mut pfd, 1, 5000) };
+    let waited = t0.elapsed();
+    let tx = sender.join().unwrap();
+    assert_eq!(n, 1, "the fd became readable");
+    assert!(waited >= Duration::from_millis(50), "it slept: {waited:?}");
+    assert_eq!(receive(st, ur, 1)[0].payload, b"fd");
+
+    // The same burst again on a stack that also listens for TCP, which makes the reactor go
+    // through its epoll set: still every datagram once, in order.
+    let mut tl = std::ptr::null_mut();
+    let lsin = sin(lo(0));
+    let (lp, ll) = sa(&lsin);
+    // SAFETY: live stack and attributes, valid address and out pointer.
+    assert_eq!(unsafe { zftl_listen(st, lp, ll, a, &mut tl) }, 0);
     for p in &payloads {
         tx.send_to(p, (Ipv4Addr::LOCALHOST, port)).unwrap();
     }
@@ -233,7 +264,7 @@ fn exercise_paths(expect_ring: bool) {
     let mut msg = UdpMsg::<1>::new();
     let t0 = Instant::now();
     while again.len() < payloads.len() {
-        assert!(t0.elapsed() < LIMIT, "burst through blocking waits");
+        assert!(t0.elapsed() < LIMIT, "burst through the epoll pass");
         // SAFETY: live muxer; room for one event.
         unsafe { zf_muxer_wait(mux, out.as_mut_ptr(), 1, 1_000_000_000) };
         loop {
@@ -252,8 +283,10 @@ fn exercise_paths(expect_ring: bool) {
     }
     assert!(
         again == payloads,
-        "order and content through blocking waits"
+        "order and content through the epoll pass"
     );
+    // SAFETY: the listener allocated above, freed once.
+    assert_eq!(unsafe { zftl_free(tl) }, 0);
 
     // With the epoll set complete, the pending-events check is exact both ways.
     // SAFETY: live stack.

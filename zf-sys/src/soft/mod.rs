@@ -5,7 +5,9 @@
 //! `onload_version_short`, which the headers also declare). The behaviour follows TCPDirect's
 //! documentation:
 //!
-//! * nothing blocks except `zf_muxer_wait`; network progress (connection setup, moving received
+//! * nothing blocks except `zf_muxer_wait`, which busy-polls the reactor until an event or its
+//!   timeout and never sleeps in the kernel, as TCPDirect's does (a thread that wants to sleep
+//!   waits on `zf_waitable_fd_get`'s fd); network progress (connection setup, moving received
 //!   data from the kernel into the zockets, closing handshakes, timers) happens only inside
 //!   `zf_reactor_perform` and `zf_muxer_wait`;
 //! * `zft_connect` returns a zocket in `SYN_SENT`; failures show up later through
@@ -26,8 +28,7 @@
 //!   ring's capture time for UDP received through the ring);
 //! * PIO/CTPIO and overlapped receive do not exist (`zf_stack_query_feature` says 0 and
 //!   `ZF_EPOLLIN_OVERLAPPED` is never reported); the reactor does not spin
-//!   (`reactor_spin_count` is accepted but unused) and `zf_muxer_wait` busy-polls for 50 µs
-//!   before blocking in the kernel;
+//!   (`reactor_spin_count` is accepted but unused);
 //! * TCP sequence numbers in delegated-send headers are the backend's own (the kernel's cannot
 //!   be read without CAP_NET_ADMIN), and `zf_delegated_send_complete` sends the reported bytes
 //!   through the kernel socket; alternatives are sent through the kernel socket too;

@@ -240,20 +240,11 @@ pub unsafe extern "C" fn zf_muxer_wait(
     } else {
         start.saturating_add(timeout_ns as u64)
     };
-    // Busy-poll for a short while (like TCPDirect), then block in the kernel.
-    const SPIN_NS: u64 = 50_000;
-    let mut first = true;
+    // Like TCPDirect's, the wait runs the reactor until something is ready or the time is up;
+    // it never sleeps in the kernel (which would let a burst that arrives meanwhile overflow
+    // the receive ring while the thread wakes up). Sleeping is what the waitable fd is for.
     loop {
-        let now = util::mono_ns();
-        let wait_ms = if first || now < start + SPIN_NS || now >= deadline {
-            0
-        } else {
-            let left = deadline - now;
-            let cap: u64 = if st.timer_work { 1 } else { 100 };
-            left.div_ceil(1_000_000).min(cap) as c_int
-        };
-        first = false;
-        process(st, wait_ms);
+        process(st);
         let n = collect(st, m, events, maxevents as usize);
         if n > 0 {
             return n as c_int;
@@ -261,6 +252,7 @@ pub unsafe extern "C" fn zf_muxer_wait(
         if util::mono_ns() >= deadline {
             return 0;
         }
+        std::hint::spin_loop();
     }
 }
 

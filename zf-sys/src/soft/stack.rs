@@ -262,15 +262,14 @@ fn direct_poll_ok(st: &Stack) -> bool {
     n <= DIRECT_POLL_FDS
 }
 
-/// Runs one pass of the reactor: gathers kernel socket events (waiting up to `timeout_ms`, 0
-/// to poll) and timers. Returns how many things happened that the application may see.
-pub(crate) fn process(st: &mut Stack, timeout_ms: c_int) -> c_int {
+/// Runs one pass of the reactor without waiting: gathers kernel socket and ring events and
+/// runs timers. Returns how many things happened that the application may see.
+pub(crate) fn process(st: &mut Stack) -> c_int {
     let mut progress = 0;
     // Stacks with few sockets, all in plain receiving states, poll them directly: one system
-    // call per socket instead of epoll_wait followed by a read. (The sockets stay in the epoll
-    // set, which zf_waitable_fd_get and blocking waits use; sockets waiting for connection
+    // call per socket instead of epoll_wait followed by a read. (Sockets waiting for connection
     // completion or send space, or not reading, need epoll and switch this off.)
-    let direct = timeout_ms == 0 && direct_poll_ok(st);
+    let direct = direct_poll_ok(st);
     // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
     if !st.armed && (!direct || unsafe { &*st.shared }.arm_wanted.load(Ordering::Relaxed)) {
         arm_epoll(st);
@@ -308,7 +307,7 @@ pub(crate) fn process(st: &mut Stack, timeout_ms: c_int) -> c_int {
     }
     let cap = st.evbuf.capacity().min(EVENTS) as c_int;
     // SAFETY: evbuf has room for `cap` events; epfd is the stack's epoll fd.
-    let n = unsafe { libc::epoll_wait(st.epfd, st.evbuf.as_mut_ptr(), cap, timeout_ms) };
+    let n = unsafe { libc::epoll_wait(st.epfd, st.evbuf.as_mut_ptr(), cap, 0) };
     if n > 0 {
         // SAFETY: the kernel initialised the first n entries.
         unsafe { st.evbuf.set_len(n as usize) };
@@ -604,7 +603,7 @@ pub unsafe extern "C" fn zf_stack_query_feature(
 pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
     match unsafe { stack_mut(stack) } {
-        Some(st) => process(st, 0),
+        Some(st) => process(st),
         None => 0,
     }
 }
