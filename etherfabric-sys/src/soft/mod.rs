@@ -13,7 +13,7 @@
 //!   address, and every descriptor is checked against the regions registered with the VI's
 //!   protection domain (an invalid address gives `EF_EVENT_TYPE_TX_ERROR`/`_BUS` on transmit,
 //!   `EF_EVENT_RX_DISCARD_RIGHTS` on receive) before the backend copies data;
-//! * frames are steered by filters matched in software (see [`filter`]); a received frame is
+//! * frames are steered by filters matched in software (see `filter.rs`); a received frame is
 //!   copied into the posted RX buffers (spanning several with SOP/CONT when it is longer than
 //!   `ef_vi_receive_buffer_len()`), checksums are checked (bad ones give
 //!   `EF_EVENT_RX_DISCARD_CSUM_BAD` unless masked with `ef_vi_receive_set_discards()`);
