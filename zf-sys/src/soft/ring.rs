@@ -312,18 +312,23 @@ pub(crate) fn checksums_ok(ip: &[u8]) -> bool {
         return false;
     }
     let udp = &ip[ihl..];
-    if udp[6..8] == [0, 0] {
+    let stored = [udp[6], udp[7]];
+    if stored == [0, 0] {
+        // Sent without a checksum.
         return true;
     }
     let ulen = usize::from(u16::from_be_bytes([udp[4], udp[5]]));
     if ulen < 8 || ulen > udp.len() {
         return false;
     }
-    let mut pseudo = [0u8; 12];
-    pseudo[..8].copy_from_slice(&ip[12..20]);
-    pseudo[9] = libc::IPPROTO_UDP as u8;
-    pseudo[10..12].copy_from_slice(&udp[4..6]);
-    util::checksum_fold(&[&pseudo, &udp[..ulen]]) == 0
+    let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let want = util::udp_checksum(
+        be32(&ip[12..16]),
+        be32(&ip[16..20]),
+        &udp[..8],
+        &udp[8..ulen],
+    );
+    want.to_be_bytes() == stored
 }
 
 #[cfg(test)]

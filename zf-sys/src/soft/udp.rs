@@ -408,7 +408,6 @@ fn deliver(
     buf[20..22].copy_from_slice(&sport.to_be_bytes());
     buf[22..24].copy_from_slice(&p.port.to_be_bytes());
     buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
-    buf[26..28].copy_from_slice(&[0, 0]);
     let (hdr, payload) = buf[20..HDR + len].split_at(8);
     let c = util::udp_checksum(sip, dst, hdr, payload);
     buf[26..28].copy_from_slice(&c.to_be_bytes());
