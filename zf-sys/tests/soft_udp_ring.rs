@@ -106,18 +106,38 @@ fn receive(st: *mut zf_stack, ur: *mut zfur, n: usize) -> Vec<Got> {
     got
 }
 
-/// Whether the UDP checksum of a datagram is present and right.
-fn udp_checksum_ok(ip: &[u8; 20], udp: &[u8; 8], payload: &[u8]) -> bool {
-    let mut all = Vec::with_capacity(20 + payload.len());
-    all.extend_from_slice(&ip[12..20]);
+/// The UDP checksum of `udp` (header, with any checksum field, then payload) from `src` to
+/// `dst`, as a sender puts it in the header (0 is sent as 0xffff).
+fn udp_checksum(src: &[u8], dst: &[u8], udp: &[u8]) -> u16 {
+    let mut all = Vec::with_capacity(12 + udp.len() + 1);
+    all.extend_from_slice(src);
+    all.extend_from_slice(dst);
     all.extend_from_slice(&[0, 17]);
-    all.extend_from_slice(&udp[4..6]);
-    all.extend_from_slice(udp);
-    all.extend_from_slice(payload);
+    all.extend_from_slice(&(udp.len() as u16).to_be_bytes());
+    all.extend_from_slice(&udp[..6]);
+    all.extend_from_slice(&[0, 0]);
+    all.extend_from_slice(&udp[8..]);
     if all.len() % 2 == 1 {
         all.push(0);
     }
-    udp[6..8] != [0, 0] && checksum_ok(&all)
+    let mut sum: u32 = all
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    match !(sum as u16) {
+        0 => 0xffff,
+        c => c,
+    }
+}
+
+/// Whether the UDP checksum of a datagram is present and right.
+fn udp_checksum_ok(ip: &[u8; 20], udp: &[u8; 8], payload: &[u8]) -> bool {
+    let whole = [&udp[..], payload].concat();
+    let stored = u16::from_be_bytes([udp[6], udp[7]]);
+    stored != 0 && stored == udp_checksum(&ip[12..16], &ip[16..20], &whole)
 }
 
 fn set_ip_opt(s: &UdpSocket, opt: c_int, v: c_int) {
@@ -371,24 +391,7 @@ fn raw_datagram(dport: u16, ttl: u8, opts: bool, good_csum: bool, payload: &[u8]
     d[ihl + 2..ihl + 4].copy_from_slice(&dport.to_be_bytes());
     d[ihl + 4..ihl + 6].copy_from_slice(&ulen.to_be_bytes());
     d[ihl + 8..].copy_from_slice(payload);
-    // Checksum over the pseudo-header and the datagram.
-    let mut sum: u32 = 0;
-    let mut add = |b: &[u8]| {
-        for c in b.chunks(2) {
-            sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-        }
-    };
-    add(&d[12..20]);
-    add(&[0, 17]);
-    add(&ulen.to_be_bytes());
-    add(&d[ihl..]);
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    let mut c = !(sum as u16);
-    if c == 0 {
-        c = 0xffff;
-    }
+    let mut c = udp_checksum(&d[12..16], &d[16..20], &d[ihl..]);
     if !good_csum {
         c ^= 0x5a5a;
     }
