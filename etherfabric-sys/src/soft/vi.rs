@@ -1692,8 +1692,8 @@ unsafe fn alloc_vi(
         n as u32
     };
     // Set slot, held from here until the VI fills it (or the allocation fails).
-    let place = match &set {
-        None => None,
+    let (place, hold) = match &set {
+        None => (None, None),
         Some((s, idx)) => {
             let hold = match SlotHold::take(s, u32::try_from(*idx).ok()) {
                 Ok(h) => h,
@@ -1704,12 +1704,8 @@ unsafe fn alloc_vi(
                 index: hold.index(),
                 n: s.n,
             };
-            Some(((s.clone(), at), hold))
+            (Some((s.clone(), at)), Some(hold))
         }
-    };
-    let (place, hold) = match place {
-        Some((p, h)) => (Some(p), Some(h)),
-        None => (None, None),
     };
     let rx = rxq_size > 0;
     let sock = match open_socket(pd.ifindex, rx) {

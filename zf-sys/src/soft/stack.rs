@@ -116,10 +116,9 @@ fn open_ring(st: &mut Stack) {
 /// watcher makes the kernel take the epoll lock for every datagram it receives and every
 /// send it completes, which costs a busy-polling ping-pong several percent.
 pub(crate) fn arm_epoll(st: &mut Stack) {
-    if st.armed {
+    if st.armed() {
         return;
     }
-    st.armed = true;
     for i in 0..st.ports.len() {
         // SAFETY: listed ports are live.
         let p = unsafe { &mut *st.ports[i] };
@@ -140,6 +139,7 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
             udp::drop_ring(st);
         }
     }
+    // Only now: another thread that sees the set as complete may rely on it.
     // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
     unsafe { &*st.shared }.armed.store(true, Ordering::Release);
 }
@@ -163,8 +163,6 @@ pub(crate) struct Stack {
     pub ports: Vec<*mut UdpPort>,
     /// The shared-memory UDP receive path, when the process may open one (`CAP_NET_RAW`).
     pub ring: Option<Ring>,
-    /// Mirror of `Shared::armed` for the owning thread.
-    pub armed: bool,
     /// Reactor passes until ring-served sockets are next read without a doorbell.
     pub sweep_in: u32,
     pub muxers: Vec<*mut Muxer>,
@@ -220,6 +218,12 @@ impl Stack {
         })
     }
 
+    /// Whether the stack's UDP sockets and ring are in its epoll set (see [`arm_epoll`]).
+    pub(crate) fn armed(&self) -> bool {
+        // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
+        unsafe { &*self.shared }.armed.load(Ordering::Relaxed)
+    }
+
     fn set_timer_hint(&self) {
         // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
         unsafe { &*self.shared }
@@ -271,7 +275,7 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
     // completion or send space, or not reading, need epoll and switch this off.)
     let direct = direct_poll_ok(st);
     // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
-    if !st.armed && (!direct || unsafe { &*st.shared }.arm_wanted.load(Ordering::Relaxed)) {
+    if !st.armed() && (!direct || unsafe { &*st.shared }.arm_wanted.load(Ordering::Relaxed)) {
         arm_epoll(st);
     }
     if direct {
@@ -460,7 +464,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
         return rc;
     }
     let ms = |n: &str| a.int(n).max(0) as u64 * 1_000_000;
-    let st = Box::new(Stack {
+    let mut st = Box::new(Stack {
         w: Waitable::new(std::ptr::null_mut(), Kind::Stack),
         attr: a.clone(),
         shared: Box::into_raw(Box::new(Shared {
@@ -480,7 +484,6 @@ pub unsafe extern "C" fn zf_stack_alloc(
         uts: Vec::new(),
         ports: Vec::new(),
         ring: None,
-        armed: false,
         sweep_in: SWEEP_EVERY,
         muxers: Vec::new(),
         alts: (0..a.int("alt_count").clamp(0, 64))
@@ -504,7 +507,6 @@ pub unsafe extern "C" fn zf_stack_alloc(
         rx_disabled: a.int("rx_ring_max") == 0,
         tx_disabled: a.int("tx_ring_max") == 0,
     });
-    let mut st = st;
     if !st.rx_disabled {
         open_ring(&mut st);
     }

@@ -574,7 +574,7 @@ pub(crate) fn drop_ring(st: &mut Stack) {
         p.ring_served = false;
     }
     if let Some(r) = st.ring.take() {
-        if st.armed {
+        if st.armed() {
             util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, r.fd, 0, 0);
         }
     }
@@ -778,7 +778,7 @@ pub unsafe extern "C" fn zfur_addr_bind(
         }
     }
     if !p.registered {
-        if st.armed {
+        if st.armed() {
             let rc = epoll_add(st, p);
             if rc < 0 {
                 release_port(st, pp);

@@ -336,10 +336,8 @@ pub(crate) fn udp_checksum(src: u32, dst: u32, udp_hdr: &[u8], payload: &[u8]) -
     pseudo[4..8].copy_from_slice(&dst.to_be_bytes());
     pseudo[9] = libc::IPPROTO_UDP as u8;
     pseudo[10..12].copy_from_slice(&udp_hdr[4..6]);
-    let hdr = [
-        udp_hdr[0], udp_hdr[1], udp_hdr[2], udp_hdr[3], udp_hdr[4], udp_hdr[5],
-    ];
-    match checksum_fold(&[&pseudo, &hdr, &[0, 0], payload]) {
+    // The header up to the checksum field; the field itself counts as zero.
+    match checksum_fold(&[&pseudo, &udp_hdr[..6], payload]) {
         0 => 0xffff,
         c => c,
     }
