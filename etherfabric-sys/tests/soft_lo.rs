@@ -405,7 +405,13 @@ fn lo_filter_add_query_del_and_unsupported_kinds() {
         )
     };
     assert_eq!(rc, 0);
-    assert_eq!(info.filter_id, c.filter_id);
+    assert_eq!(info.filter_id as i32, c.filter_id);
+    let both =
+        ef_filter_info_fields_EF_FILTER_FIELD_ID | ef_filter_info_fields_EF_FILTER_FIELD_QUEUE;
+    assert_eq!(info.valid_fields, u64::from(both));
+    // SAFETY: the VI is live.
+    assert_eq!(info.q_id, unsafe { ef_vi_instance(t.vi()) });
+    assert_eq!(info.flags, 0);
     let mut b = spec();
     // SAFETY: `b` is initialised.
     unsafe { ef_filter_spec_set_block_kernel(&mut b) };

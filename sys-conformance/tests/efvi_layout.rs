@@ -17,7 +17,7 @@ struct LayoutFact {
 }
 
 unsafe extern "C" {
-    static efvi_layout_facts: [LayoutFact; 328];
+    static efvi_layout_facts: [LayoutFact; 456];
 }
 
 fn rust_facts() -> Vec<(&'static str, usize)> {
@@ -28,6 +28,126 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align timeval", align_of::<timeval>()),
         ("size iovec", size_of::<iovec>()),
         ("align iovec", align_of::<iovec>()),
+        (
+            "size ef_event__bindgen_ty_1",
+            size_of::<ef_event__bindgen_ty_1>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_1",
+            align_of::<ef_event__bindgen_ty_1>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_2",
+            size_of::<ef_event__bindgen_ty_2>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_2",
+            align_of::<ef_event__bindgen_ty_2>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_3",
+            size_of::<ef_event__bindgen_ty_3>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_3",
+            align_of::<ef_event__bindgen_ty_3>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_4",
+            size_of::<ef_event__bindgen_ty_4>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_4",
+            align_of::<ef_event__bindgen_ty_4>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_5",
+            size_of::<ef_event__bindgen_ty_5>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_5",
+            align_of::<ef_event__bindgen_ty_5>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_6",
+            size_of::<ef_event__bindgen_ty_6>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_6",
+            align_of::<ef_event__bindgen_ty_6>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_7",
+            size_of::<ef_event__bindgen_ty_7>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_7",
+            align_of::<ef_event__bindgen_ty_7>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_8",
+            size_of::<ef_event__bindgen_ty_8>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_8",
+            align_of::<ef_event__bindgen_ty_8>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_9",
+            size_of::<ef_event__bindgen_ty_9>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_9",
+            align_of::<ef_event__bindgen_ty_9>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_10",
+            size_of::<ef_event__bindgen_ty_10>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_10",
+            align_of::<ef_event__bindgen_ty_10>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_11",
+            size_of::<ef_event__bindgen_ty_11>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_11",
+            align_of::<ef_event__bindgen_ty_11>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_12",
+            size_of::<ef_event__bindgen_ty_12>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_12",
+            align_of::<ef_event__bindgen_ty_12>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_13",
+            size_of::<ef_event__bindgen_ty_13>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_13",
+            align_of::<ef_event__bindgen_ty_13>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_14",
+            size_of::<ef_event__bindgen_ty_14>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_14",
+            align_of::<ef_event__bindgen_ty_14>(),
+        ),
+        (
+            "size ef_event__bindgen_ty_15",
+            size_of::<ef_event__bindgen_ty_15>(),
+        ),
+        (
+            "align ef_event__bindgen_ty_15",
+            align_of::<ef_event__bindgen_ty_15>(),
+        ),
         ("size ef_event", size_of::<ef_event>()),
         ("align ef_event", align_of::<ef_event>()),
         ("size ef_iovec", size_of::<ef_iovec>()),
@@ -56,6 +176,14 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align ef_vi_txq", align_of::<ef_vi_txq>()),
         ("size ef_vi_rxq", size_of::<ef_vi_rxq>()),
         ("align ef_vi_rxq", align_of::<ef_vi_rxq>()),
+        (
+            "size ef_vi_efct_rxq__bindgen_ty_1",
+            size_of::<ef_vi_efct_rxq__bindgen_ty_1>(),
+        ),
+        (
+            "align ef_vi_efct_rxq__bindgen_ty_1",
+            align_of::<ef_vi_efct_rxq__bindgen_ty_1>(),
+        ),
         ("size ef_vi_efct_rxq", size_of::<ef_vi_efct_rxq>()),
         ("align ef_vi_efct_rxq", align_of::<ef_vi_efct_rxq>()),
         ("size ef_vi_efct_rxq_ops", size_of::<ef_vi_efct_rxq_ops>()),
@@ -64,6 +192,14 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align ef_vi_efct_rxqs", align_of::<ef_vi_efct_rxqs>()),
         ("size ef_vi_state", size_of::<ef_vi_state>()),
         ("align ef_vi_state", align_of::<ef_vi_state>()),
+        (
+            "size ef_vi_stats__bindgen_ty_1",
+            size_of::<ef_vi_stats__bindgen_ty_1>(),
+        ),
+        (
+            "align ef_vi_stats__bindgen_ty_1",
+            align_of::<ef_vi_stats__bindgen_ty_1>(),
+        ),
         ("size ef_vi_stats", size_of::<ef_vi_stats>()),
         ("align ef_vi_stats", align_of::<ef_vi_stats>()),
         ("size ef_vi_nic_type", size_of::<ef_vi_nic_type>()),
@@ -83,8 +219,28 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             "align ef_vi_tx_warm_state",
             align_of::<ef_vi_tx_warm_state>(),
         ),
+        ("size ef_vi_ops", size_of::<ef_vi_ops>()),
+        ("align ef_vi_ops", align_of::<ef_vi_ops>()),
+        ("size ef_vi_internal_ops", size_of::<ef_vi_internal_ops>()),
+        ("align ef_vi_internal_ops", align_of::<ef_vi_internal_ops>()),
         ("size ef_vi", size_of::<ef_vi>()),
         ("align ef_vi", align_of::<ef_vi>()),
+        (
+            "size ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1",
+            size_of::<ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1>(),
+        ),
+        (
+            "align ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1",
+            align_of::<ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1>(),
+        ),
+        (
+            "size ef_vi_compat_data__bindgen_ty_1",
+            size_of::<ef_vi_compat_data__bindgen_ty_1>(),
+        ),
+        (
+            "align ef_vi_compat_data__bindgen_ty_1",
+            align_of::<ef_vi_compat_data__bindgen_ty_1>(),
+        ),
         ("size ef_vi_compat_data", size_of::<ef_vi_compat_data>()),
         ("align ef_vi_compat_data", align_of::<ef_vi_compat_data>()),
         ("size ef_vi_layout_entry", size_of::<ef_vi_layout_entry>()),
@@ -113,6 +269,14 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("align ef_vi_stats_layout", align_of::<ef_vi_stats_layout>()),
         ("size ef_pio", size_of::<ef_pio>()),
         ("align ef_pio", align_of::<ef_pio>()),
+        (
+            "size in6_addr__bindgen_ty_1",
+            size_of::<in6_addr__bindgen_ty_1>(),
+        ),
+        (
+            "align in6_addr__bindgen_ty_1",
+            align_of::<in6_addr__bindgen_ty_1>(),
+        ),
         ("size in6_addr", size_of::<in6_addr>()),
         ("align in6_addr", align_of::<in6_addr>()),
         ("size iphdr", size_of::<iphdr>()),
@@ -143,6 +307,10 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset timeval.tv_usec", offset_of!(timeval, tv_usec)),
         ("offset iovec.iov_base", offset_of!(iovec, iov_base)),
         ("offset iovec.iov_len", offset_of!(iovec, iov_len)),
+        (
+            "offset ef_event__bindgen_ty_10.data",
+            offset_of!(ef_event__bindgen_ty_10, data),
+        ),
         ("offset ef_event.generic", offset_of!(ef_event, generic)),
         ("offset ef_event.rx", offset_of!(ef_event, rx)),
         (
@@ -415,6 +583,18 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ),
         ("offset ef_vi_rxq.ids", offset_of!(ef_vi_rxq, ids)),
         (
+            "offset ef_vi_efct_rxq__bindgen_ty_1.superbuf_pkts",
+            offset_of!(ef_vi_efct_rxq__bindgen_ty_1, superbuf_pkts),
+        ),
+        (
+            "offset ef_vi_efct_rxq__bindgen_ty_1.config_generation",
+            offset_of!(ef_vi_efct_rxq__bindgen_ty_1, config_generation),
+        ),
+        (
+            "offset ef_vi_efct_rxq__bindgen_ty_1.time_sync",
+            offset_of!(ef_vi_efct_rxq__bindgen_ty_1, time_sync),
+        ),
+        (
             "offset ef_vi_efct_rxq.live",
             offset_of!(ef_vi_efct_rxq, live),
         ),
@@ -471,6 +651,14 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             offset_of!(ef_vi_efct_rxq_ops, prime),
         ),
         (
+            "offset ef_vi_efct_rxq_ops.get_wakeup_params",
+            offset_of!(ef_vi_efct_rxq_ops, get_wakeup_params),
+        ),
+        (
+            "offset ef_vi_efct_rxq_ops.get_rxq_resource_id",
+            offset_of!(ef_vi_efct_rxq_ops, get_rxq_resource_id),
+        ),
+        (
             "offset ef_vi_efct_rxq_ops.cleanup",
             offset_of!(ef_vi_efct_rxq_ops, cleanup),
         ),
@@ -481,14 +669,6 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         (
             "offset ef_vi_efct_rxq_ops.set_client_buf_count",
             offset_of!(ef_vi_efct_rxq_ops, set_client_buf_count),
-        ),
-        (
-            "offset ef_vi_efct_rxq_ops.__reserved_op0",
-            offset_of!(ef_vi_efct_rxq_ops, __reserved_op0),
-        ),
-        (
-            "offset ef_vi_efct_rxq_ops.__reserved_op1",
-            offset_of!(ef_vi_efct_rxq_ops, __reserved_op1),
         ),
         (
             "offset ef_vi_efct_rxq_ops.user_data",
@@ -522,6 +702,58 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset ef_vi_state.evq", offset_of!(ef_vi_state, evq)),
         ("offset ef_vi_state.txq", offset_of!(ef_vi_state, txq)),
         ("offset ef_vi_state.rxq", offset_of!(ef_vi_state, rxq)),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.buffers_freed",
+            offset_of!(ef_vi_stats__bindgen_ty_1, buffers_freed),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.post_fifo_full",
+            offset_of!(ef_vi_stats__bindgen_ty_1, post_fifo_full),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.free_list_empty",
+            offset_of!(ef_vi_stats__bindgen_ty_1, free_list_empty),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.sw_fifo_empty",
+            offset_of!(ef_vi_stats__bindgen_ty_1, sw_fifo_empty),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.hw_fifo_empty",
+            offset_of!(ef_vi_stats__bindgen_ty_1, hw_fifo_empty),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.sentinel_wait",
+            offset_of!(ef_vi_stats__bindgen_ty_1, sentinel_wait),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.acquire_failures",
+            offset_of!(ef_vi_stats__bindgen_ty_1, acquire_failures),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.release_count",
+            offset_of!(ef_vi_stats__bindgen_ty_1, release_count),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.torn_down_out_of_order",
+            offset_of!(ef_vi_stats__bindgen_ty_1, torn_down_out_of_order),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.corrupt_rxq_state",
+            offset_of!(ef_vi_stats__bindgen_ty_1, corrupt_rxq_state),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.buffers_posted",
+            offset_of!(ef_vi_stats__bindgen_ty_1, buffers_posted),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.buffers_acquired",
+            offset_of!(ef_vi_stats__bindgen_ty_1, buffers_acquired),
+        ),
+        (
+            "offset ef_vi_stats__bindgen_ty_1.rollover_failed_no_evq_space",
+            offset_of!(ef_vi_stats__bindgen_ty_1, rollover_failed_no_evq_space),
+        ),
         (
             "offset ef_vi_stats.rx_ev_lost",
             offset_of!(ef_vi_stats, rx_ev_lost),
@@ -593,6 +825,155 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         (
             "offset ef_vi_tx_warm_state.vi_ctpio_mmap_ptr",
             offset_of!(ef_vi_tx_warm_state, vi_ctpio_mmap_ptr),
+        ),
+        ("offset ef_vi_ops.transmit", offset_of!(ef_vi_ops, transmit)),
+        (
+            "offset ef_vi_ops.transmitv",
+            offset_of!(ef_vi_ops, transmitv),
+        ),
+        (
+            "offset ef_vi_ops.transmitv_init",
+            offset_of!(ef_vi_ops, transmitv_init),
+        ),
+        (
+            "offset ef_vi_ops.transmit_push",
+            offset_of!(ef_vi_ops, transmit_push),
+        ),
+        (
+            "offset ef_vi_ops.transmit_pio",
+            offset_of!(ef_vi_ops, transmit_pio),
+        ),
+        (
+            "offset ef_vi_ops.transmit_copy_pio",
+            offset_of!(ef_vi_ops, transmit_copy_pio),
+        ),
+        (
+            "offset ef_vi_ops.start_transmit_warm",
+            offset_of!(ef_vi_ops, start_transmit_warm),
+        ),
+        (
+            "offset ef_vi_ops.stop_transmit_warm",
+            offset_of!(ef_vi_ops, stop_transmit_warm),
+        ),
+        (
+            "offset ef_vi_ops.transmit_pio_warm",
+            offset_of!(ef_vi_ops, transmit_pio_warm),
+        ),
+        (
+            "offset ef_vi_ops.transmit_copy_pio_warm",
+            offset_of!(ef_vi_ops, transmit_copy_pio_warm),
+        ),
+        (
+            "offset ef_vi_ops.transmitv_ctpio",
+            offset_of!(ef_vi_ops, transmitv_ctpio),
+        ),
+        (
+            "offset ef_vi_ops.transmitv_ctpio_copy",
+            offset_of!(ef_vi_ops, transmitv_ctpio_copy),
+        ),
+        (
+            "offset ef_vi_ops.transmit_alt_select",
+            offset_of!(ef_vi_ops, transmit_alt_select),
+        ),
+        (
+            "offset ef_vi_ops.transmit_alt_select_default",
+            offset_of!(ef_vi_ops, transmit_alt_select_default),
+        ),
+        (
+            "offset ef_vi_ops.transmit_alt_stop",
+            offset_of!(ef_vi_ops, transmit_alt_stop),
+        ),
+        (
+            "offset ef_vi_ops.transmit_alt_go",
+            offset_of!(ef_vi_ops, transmit_alt_go),
+        ),
+        (
+            "offset ef_vi_ops.receive_set_discards",
+            offset_of!(ef_vi_ops, receive_set_discards),
+        ),
+        (
+            "offset ef_vi_ops.receive_get_discards",
+            offset_of!(ef_vi_ops, receive_get_discards),
+        ),
+        (
+            "offset ef_vi_ops.transmit_alt_discard",
+            offset_of!(ef_vi_ops, transmit_alt_discard),
+        ),
+        (
+            "offset ef_vi_ops.receive_init",
+            offset_of!(ef_vi_ops, receive_init),
+        ),
+        (
+            "offset ef_vi_ops.receive_push",
+            offset_of!(ef_vi_ops, receive_push),
+        ),
+        (
+            "offset ef_vi_ops.receive_get_timestamp",
+            offset_of!(ef_vi_ops, receive_get_timestamp),
+        ),
+        (
+            "offset ef_vi_ops.eventq_poll",
+            offset_of!(ef_vi_ops, eventq_poll),
+        ),
+        (
+            "offset ef_vi_ops.eventq_prime",
+            offset_of!(ef_vi_ops, eventq_prime),
+        ),
+        (
+            "offset ef_vi_ops.eventq_timer_prime",
+            offset_of!(ef_vi_ops, eventq_timer_prime),
+        ),
+        (
+            "offset ef_vi_ops.eventq_timer_run",
+            offset_of!(ef_vi_ops, eventq_timer_run),
+        ),
+        (
+            "offset ef_vi_ops.eventq_timer_clear",
+            offset_of!(ef_vi_ops, eventq_timer_clear),
+        ),
+        (
+            "offset ef_vi_ops.eventq_timer_zero",
+            offset_of!(ef_vi_ops, eventq_timer_zero),
+        ),
+        (
+            "offset ef_vi_ops.eventq_has_event",
+            offset_of!(ef_vi_ops, eventq_has_event),
+        ),
+        (
+            "offset ef_vi_ops.eventq_has_many_events",
+            offset_of!(ef_vi_ops, eventq_has_many_events),
+        ),
+        (
+            "offset ef_vi_ops.transmit_ctpio_fallback",
+            offset_of!(ef_vi_ops, transmit_ctpio_fallback),
+        ),
+        (
+            "offset ef_vi_ops.transmitv_ctpio_fallback",
+            offset_of!(ef_vi_ops, transmitv_ctpio_fallback),
+        ),
+        (
+            "offset ef_vi_ops.receive_poll",
+            offset_of!(ef_vi_ops, receive_poll),
+        ),
+        (
+            "offset ef_vi_ops.receive_get_filter_id",
+            offset_of!(ef_vi_ops, receive_get_filter_id),
+        ),
+        (
+            "offset ef_vi_ops.future_eventq_poll",
+            offset_of!(ef_vi_ops, future_eventq_poll),
+        ),
+        (
+            "offset ef_vi_internal_ops.design_parameters",
+            offset_of!(ef_vi_internal_ops, design_parameters),
+        ),
+        (
+            "offset ef_vi_internal_ops.pre_filter_add",
+            offset_of!(ef_vi_internal_ops, pre_filter_add),
+        ),
+        (
+            "offset ef_vi_internal_ops.post_filter_add",
+            offset_of!(ef_vi_internal_ops, post_filter_add),
         ),
         ("offset ef_vi.inited", offset_of!(ef_vi, inited)),
         (
@@ -681,6 +1062,10 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset ef_vi.evq_base", offset_of!(ef_vi, evq_base)),
         ("offset ef_vi.evq_mask", offset_of!(ef_vi, evq_mask)),
         (
+            "offset ef_vi.evq_max_events",
+            offset_of!(ef_vi, evq_max_events),
+        ),
+        (
             "offset ef_vi.evq_phase_bits",
             offset_of!(ef_vi, evq_phase_bits),
         ),
@@ -691,10 +1076,6 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         (
             "offset ef_vi.tx_push_thresh",
             offset_of!(ef_vi, tx_push_thresh),
-        ),
-        (
-            "offset ef_vi.__reserved_vi",
-            offset_of!(ef_vi, __reserved_vi),
         ),
         ("offset ef_vi.vi_txq", offset_of!(ef_vi, vi_txq)),
         ("offset ef_vi.vi_rxq", offset_of!(ef_vi, vi_rxq)),
@@ -723,6 +1104,21 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset ef_vi.compat_data", offset_of!(ef_vi, compat_data)),
         ("offset ef_vi.ops", offset_of!(ef_vi, ops)),
         ("offset ef_vi.internal_ops", offset_of!(ef_vi, internal_ops)),
+        (
+            "offset ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1.rx_descriptors",
+            offset_of!(
+                ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1,
+                rx_descriptors
+            ),
+        ),
+        (
+            "offset ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1.tx_dma_buf",
+            offset_of!(ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1, tx_dma_buf),
+        ),
+        (
+            "offset ef_vi_compat_data__bindgen_ty_1.ef10",
+            offset_of!(ef_vi_compat_data__bindgen_ty_1, ef10),
+        ),
         (
             "offset ef_vi_compat_data.underlying_arch",
             offset_of!(ef_vi_compat_data, underlying_arch),
@@ -807,8 +1203,12 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             offset_of!(ef_filter_cookie, filter_type),
         ),
         (
-            "offset ef_filter_info.fields",
-            offset_of!(ef_filter_info, fields),
+            "offset ef_filter_info.valid_fields",
+            offset_of!(ef_filter_info, valid_fields),
+        ),
+        (
+            "offset ef_filter_info.flags",
+            offset_of!(ef_filter_info, flags),
         ),
         (
             "offset ef_filter_info.filter_id",
@@ -817,10 +1217,6 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         (
             "offset ef_filter_info.q_id",
             offset_of!(ef_filter_info, q_id),
-        ),
-        (
-            "offset ef_filter_info.flags",
-            offset_of!(ef_filter_info, flags),
         ),
         (
             "offset ef_vi_stats_field_layout.evsfl_name",
@@ -853,6 +1249,18 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             offset_of!(ef_pio, pio_resource_id),
         ),
         ("offset ef_pio.pio_len", offset_of!(ef_pio, pio_len)),
+        (
+            "offset in6_addr__bindgen_ty_1.__u6_addr8",
+            offset_of!(in6_addr__bindgen_ty_1, __u6_addr8),
+        ),
+        (
+            "offset in6_addr__bindgen_ty_1.__u6_addr16",
+            offset_of!(in6_addr__bindgen_ty_1, __u6_addr16),
+        ),
+        (
+            "offset in6_addr__bindgen_ty_1.__u6_addr32",
+            offset_of!(in6_addr__bindgen_ty_1, __u6_addr32),
+        ),
         ("offset in6_addr.__in6_u", offset_of!(in6_addr, __in6_u)),
         ("offset iphdr.tos", offset_of!(iphdr, tos)),
         ("offset iphdr.tot_len", offset_of!(iphdr, tot_len)),
@@ -863,6 +1271,144 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset iphdr.check", offset_of!(iphdr, check)),
         ("offset iphdr.saddr", offset_of!(iphdr, saddr)),
         ("offset iphdr.daddr", offset_of!(iphdr, daddr)),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_sport",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_sport),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_dport",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_dport),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_seq",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_seq),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_ack",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_ack),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_flags",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_flags),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_win",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_win),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_sum",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_sum),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_1.th_urp",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_1, th_urp),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.source",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, source),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.dest",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, dest),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.seq",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, seq),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.ack_seq",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, ack_seq),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.window",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, window),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.check",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, check),
+        ),
+        (
+            "offset tcphdr__bindgen_ty_1__bindgen_ty_2.urg_ptr",
+            offset_of!(tcphdr, __bindgen_anon_1)
+                + offset_of!(tcphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(tcphdr__bindgen_ty_1__bindgen_ty_2, urg_ptr),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_sport",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_sport),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_dport",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_dport),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_ulen",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_ulen),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_sum",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_sum),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.source",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, source),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.dest",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, dest),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.len",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, len),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.check",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, check),
+        ),
         (
             "offset ef_packed_stream_packet.ps_next_offset",
             offset_of!(ef_packed_stream_packet, ps_next_offset),

@@ -17,7 +17,7 @@ struct LayoutFact {
 }
 
 unsafe extern "C" {
-    static onload_layout_facts: [LayoutFact; 89];
+    static onload_layout_facts: [LayoutFact; 92];
 }
 
 fn rust_facts() -> Vec<(&'static str, usize)> {
@@ -232,8 +232,22 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             offset_of!(onload_tcp_info, cong_window),
         ),
         (
+            "offset onload_zc_iovec__bindgen_ty_1.iov_base",
+            offset_of!(onload_zc_iovec, __bindgen_anon_1)
+                + offset_of!(onload_zc_iovec__bindgen_ty_1, iov_base),
+        ),
+        (
+            "offset onload_zc_iovec__bindgen_ty_1.iov_ptr",
+            offset_of!(onload_zc_iovec, __bindgen_anon_1)
+                + offset_of!(onload_zc_iovec__bindgen_ty_1, iov_ptr),
+        ),
+        (
             "offset onload_zc_iovec.buf",
             offset_of!(onload_zc_iovec, buf),
+        ),
+        (
+            "offset onload_zc_iovec.unused",
+            offset_of!(onload_zc_iovec, unused),
         ),
         ("offset onload_zc_msg.iov", offset_of!(onload_zc_msg, iov)),
         (

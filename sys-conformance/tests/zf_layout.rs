@@ -17,7 +17,7 @@ struct LayoutFact {
 }
 
 unsafe extern "C" {
-    static zf_layout_facts: [LayoutFact; 77];
+    static zf_layout_facts: [LayoutFact; 85];
 }
 
 fn rust_facts() -> Vec<(&'static str, usize)> {
@@ -73,6 +73,54 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
         ("offset iphdr.check", offset_of!(iphdr, check)),
         ("offset iphdr.saddr", offset_of!(iphdr, saddr)),
         ("offset iphdr.daddr", offset_of!(iphdr, daddr)),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_sport",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_sport),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_dport",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_dport),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_ulen",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_ulen),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_1.uh_sum",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_1, uh_sum),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.source",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, source),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.dest",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, dest),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.len",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, len),
+        ),
+        (
+            "offset udphdr__bindgen_ty_1__bindgen_ty_2.check",
+            offset_of!(udphdr, __bindgen_anon_1)
+                + offset_of!(udphdr__bindgen_ty_1, __bindgen_anon_2)
+                + offset_of!(udphdr__bindgen_ty_1__bindgen_ty_2, check),
+        ),
         ("offset zfur_msg.reserved", offset_of!(zfur_msg, reserved)),
         (
             "offset zfur_msg.dgrams_left",

@@ -610,22 +610,26 @@ typedef struct {
   int  (*next)(struct ef_vi*, int ix, bool* sentinel, unsigned* seq);
   void (*free)(struct ef_vi*, int ix, int sbid);
   void (*post)(struct ef_vi*, int ix, int sbid, bool sentinel);
-  int  (*pre_attach)(struct ef_vi*, bool shared_mode);
+  int  (*pre_attach)(struct ef_vi*, bool shared_mode, bool wants_interrupts);
   int  (*attach)(struct ef_vi*, int qid, int buf_fd, unsigned n_superbufs,
-                 bool shared_mode, bool interrupt_mode);
+                 bool shared_mode, bool interrupt_mode, int* qid_out);
   void (*detach)(struct ef_vi*, int ix);
   int  (*refresh)(struct ef_vi*, int ix);
   int  (*refresh_mappings)(struct ef_vi*, int ix, uint64_t user_buffers,
                            uint64_t* user_mappings);
   int  (*prime)(struct ef_vi*, ef_driver_handle dh);
+  /* Where a sleeping waiter on queue `qix` should be woken: superbuffer
+   * sequence and packet index. */
+  int  (*get_wakeup_params)(struct ef_vi*, int qix, unsigned* sbseq,
+                            unsigned* pktix);
+  /* The driver's resource id of queue `qix`.  Returned by value in a type the
+   * public headers leave incomplete: bound, never called from Rust. */
+  struct efch_resource_id_s (*get_rxq_resource_id)(struct ef_vi*, int qix);
   void (*cleanup)(struct ef_vi*);
   void (*dump_stats)(struct ef_vi*, ef_vi_dump_log_fn_t logger,
                      void* log_arg);
   /* Budget of buffers a shrub client may hold references to. */
   int  (*set_client_buf_count)(struct ef_vi*, size_t);
-  /* Two slots whose upstream purpose this project does not use. */
-  void (*__reserved_op0)(void);
-  void (*__reserved_op1)(void);
   /* Free for whoever overrides these operations. */
   uintptr_t user_data;
 } ef_vi_efct_rxq_ops;
@@ -753,11 +757,10 @@ typedef struct ef_vi {
 
   char*                    evq_base;
   unsigned                 evq_mask;
+  unsigned                 evq_max_events; /* most events one poll returns */
   int                      evq_phase_bits;
   unsigned                 timer_quantum_ns;
   unsigned                 tx_push_thresh;
-  /* Eight bytes whose upstream meaning this project does not use. */
-  uint32_t                 __reserved_vi[2];
 
   ef_vi_txq                vi_txq;
   ef_vi_rxq                vi_rxq;
@@ -850,7 +853,8 @@ typedef struct ef_vi {
   struct internal_ops {
     int (*design_parameters)(struct ef_vi*,
                              struct efab_nic_design_parameters*);
-    int (*pre_filter_add)(struct ef_vi*, bool shared_mode);
+    int (*pre_filter_add)(struct ef_vi*, bool shared_mode,
+                          bool wants_interrupts);
     int (*post_filter_add)(struct ef_vi*, const struct ef_filter_spec* fs,
                            const struct ef_filter_cookie* cookie, int rxq,
                            bool shared_mode);

@@ -137,7 +137,7 @@ typedef struct ef_filter_cookie {
   int filter_type;
 } ef_filter_cookie;
 
-/* Bits of ef_filter_info.fields: which members were filled in. */
+/* Bits of ef_filter_info.valid_fields: which members were filled in. */
 enum ef_filter_info_fields {
   EF_FILTER_FIELD_ID    = 0x1, /* filter_id */
   EF_FILTER_FIELD_QUEUE = 0x2  /* q_id */
@@ -150,10 +150,10 @@ enum ef_filter_info_flags {
 
 /* Facts about an installed filter, from ef_vi_filter_query(). */
 typedef struct {
-  uint64_t fields;    /* enum ef_filter_info_fields */
-  int      filter_id; /* hardware filter id */
-  int      q_id;      /* hardware RX queue */
-  unsigned flags;     /* enum ef_filter_info_flags */
+  uint64_t valid_fields; /* enum ef_filter_info_fields: which members below are set */
+  unsigned flags;        /* enum ef_filter_info_flags */
+  unsigned filter_id;    /* hardware filter id */
+  unsigned q_id;         /* hardware RX queue */
 } ef_filter_info;
 
 /* Clear a filter spec and give it flags.  Call this before anything else. */

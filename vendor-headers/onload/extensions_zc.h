@@ -17,7 +17,6 @@
 #include <sys/socket.h> /* struct msghdr, MSG_* */
 #include <stdint.h>
 
-#include <etherfabric/ef_vi.h> /* ef_addrspace */
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,12 +50,7 @@ struct onload_zc_iovec {
 #endif
   onload_zc_handle buf;    /* the buffer holding the data, or
                               ONLOAD_ZC_HANDLE_NONZC */
-  union {
-    void* app_cookie;      /* the application's value, given back when a
-                              send completes (through MSG_ERRQUEUE) */
-    ef_addrspace addr_space; /* address space of the data; set by the
-                                receive and memory-region calls */
-  };
+  void* unused;            /* reserved at this release: leave it alone */
 };
 
 /* A datagram (or piece of stream): its buffers and its metadata. */

@@ -2840,13 +2840,13 @@ pub unsafe extern "C" fn ef_vi_filter_query(
     // SAFETY: writable per the caller.
     unsafe {
         info.write(ef_filter_info {
-            fields: u64::from(
+            valid_fields: u64::from(
                 ef_filter_info_fields_EF_FILTER_FIELD_ID
                     | ef_filter_info_fields_EF_FILTER_FIELD_QUEUE,
             ),
-            filter_id: e.id,
-            q_id: sv.shared.id as c_int,
             flags: 0,
+            filter_id: e.id as c_uint,
+            q_id: sv.shared.id as c_uint,
         });
     }
     0
