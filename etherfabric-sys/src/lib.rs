@@ -19,8 +19,11 @@
 //! # Versions
 //!
 //! ef_vi exposes its data structures to the application, so the library and the bindings must
-//! come from the same SDK release. Compare [`linked_version`] with [`BINDINGS_SDK_VERSION`], or
-//! regenerate the bindings for the installed SDK with the `bindgen` feature.
+//! come from the same SDK release. [`check_linked_version`] compares the `major.minor` of
+//! [`linked_version`] with [`BINDINGS_SDK_RELEASE`] and returns a [`VersionMismatch`] naming
+//! both; the safe `etherfabric` crate runs it when it first opens the driver and refuses a
+//! mismatch unless [`VERSION_CHECK_OPT_OUT`] is set. For another release, regenerate the
+//! bindings from its headers with the `bindgen` feature.
 
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 #![allow(
@@ -66,6 +69,39 @@ pub const BINDINGS_SDK_VERSION: &str = "ef_vi 10.0.0 (Xilinx-CNS/onload ef17681d
 /// Where the bindings in this build came from (generated at build time by the `bindgen` feature).
 #[cfg(generated_bindings)]
 pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
+
+/// The ef_vi release the checked-in bindings describe, or `None` when the bindings were
+/// generated at build time from the installed SDK's own headers.
+#[cfg(not(generated_bindings))]
+pub const BINDINGS_SDK_RELEASE: Option<&str> = Some("10.0.0");
+/// The ef_vi release the checked-in bindings describe, or `None` when the bindings were
+/// generated at build time from the installed SDK's own headers.
+#[cfg(generated_bindings)]
+pub const BINDINGS_SDK_RELEASE: Option<&str> = None;
+
+/// The environment variable that makes [`check_linked_version`] accept any linked release.
+pub const VERSION_CHECK_OPT_OUT: &str = "EF_VI_SKIP_VERSION_CHECK";
+
+pub use sdk_build::version::VersionMismatch;
+
+/// Checks that the linked ef_vi library is of the release the bindings describe (equal
+/// `major.minor` of [`linked_version`] and [`BINDINGS_SDK_RELEASE`]).
+///
+/// Passes when nothing is linked, when the bindings were generated from the installed SDK, or
+/// when [`VERSION_CHECK_OPT_OUT`] is set to anything but `0`.
+///
+/// ```
+/// etherfabric_sys::check_linked_version().expect("bindings and library agree");
+/// ```
+pub fn check_linked_version() -> Result<(), VersionMismatch> {
+    let linked = linked_version().map(|v| v.to_string_lossy());
+    sdk_build::version::check_same_release(
+        "ef_vi",
+        BINDINGS_SDK_RELEASE,
+        linked.as_deref(),
+        VERSION_CHECK_OPT_OUT,
+    )
+}
 
 /// What the build script linked: the vendor library and its directory, the software backend,
 /// or nothing (docs.rs builds).

@@ -5,4 +5,8 @@
 
 fn main() {
     println!("ef_vi backend: {}", etherfabric::backend());
+    match etherfabric::ffi::check_linked_version() {
+        Ok(()) => println!("version check: passed"),
+        Err(e) => println!("version check: FAILED: {e}"),
+    }
 }

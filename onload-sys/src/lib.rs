@@ -59,6 +59,61 @@ pub const BINDINGS_SDK_VERSION: &str = "onload_ext 10.0.0 (Xilinx-CNS/onload ef1
 #[cfg(generated_bindings)]
 pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
 
+/// The version of the extensions ABI these bindings describe (major, minor, micro): that of
+/// `libonload_ext` at the pinned release. Onload itself exports the version it implements as
+/// `onload_lib_ext_version`; the vendor's static stub refuses an Onload whose major differs or
+/// whose minor is lower, and so does [`check_linked_version`].
+pub const EXT_ABI_VERSION: [u32; 3] = [1, 2, 0];
+
+/// The environment variable that makes [`check_linked_version`] accept any Onload.
+pub const VERSION_CHECK_OPT_OUT: &str = "ONLOAD_EXT_SKIP_VERSION_CHECK";
+
+pub use sdk_build::version::VersionMismatch;
+
+/// The extensions ABI version the Onload this process runs under implements
+/// (`onload_lib_ext_version`), or `None` when the process does not run under Onload.
+pub fn onload_ext_abi_version() -> Option<[u32; 3]> {
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name has no other preconditions.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"onload_lib_ext_version".as_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: Onload exports `onload_lib_ext_version` as an array of three `unsigned`
+    // (major, minor, micro) that lives as long as the library, which is never unloaded.
+    Some(unsafe { *p.cast::<[u32; 3]>() })
+}
+
+/// Checks that the Onload this process runs under implements the extensions ABI the bindings
+/// describe ([`EXT_ABI_VERSION`]): same major, and a minor at least as high.
+///
+/// Passes when the process does not run under Onload (every call then has its "not
+/// accelerated" answer, which is the same in every release), or when [`VERSION_CHECK_OPT_OUT`]
+/// is set to anything but `0`.
+///
+/// ```
+/// onload_sys::check_linked_version().expect("not under an incompatible Onload");
+/// ```
+pub fn check_linked_version() -> Result<(), VersionMismatch> {
+    let Some(have) = onload_ext_abi_version() else {
+        return Ok(());
+    };
+    let want = EXT_ABI_VERSION;
+    if (have[0] == want[0] && have[1] >= want[1])
+        || sdk_build::version::opted_out(VERSION_CHECK_OPT_OUT)
+    {
+        return Ok(());
+    }
+    Err(VersionMismatch {
+        library: "Onload Extensions API",
+        bindings: format!("extensions ABI {}.{}.{}", want[0], want[1], want[2]),
+        linked: format!(
+            "Onload implements extensions ABI {}.{}.{}",
+            have[0], have[1], have[2]
+        ),
+        opt_out_var: VERSION_CHECK_OPT_OUT,
+    })
+}
+
 /// What the build script linked: the vendor library and its directory, the software backend,
 /// or nothing (docs.rs builds).
 pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");

@@ -172,7 +172,13 @@ fn preloaded_library_is_reached() {
         }
         return;
     }
-    let dir = std::env::temp_dir().join(format!("onload-fake-{}", std::process::id()));
+    run_preloaded("preloaded_library_is_reached", &[]);
+}
+
+/// Builds the stand-in `libonload.so` and re-runs test `name` of this binary with it preloaded
+/// and `ONLOAD_FAKE_PRELOADED` plus `env` set; the child must pass.
+fn run_preloaded(name: &str, env: &[(&str, &str)]) {
+    let dir = std::env::temp_dir().join(format!("onload-fake-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let lib = dir.join("libonload_fake.so");
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake_onload.c");
@@ -187,19 +193,67 @@ fn preloaded_library_is_reached() {
         other => panic!("could not build the stand-in library with {cc}: {other:?}"),
     }
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "preloaded_library_is_reached",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env("LD_PRELOAD", &lib)
         .env("ONLOAD_FAKE_PRELOADED", "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{text}");
+    assert!(out.status.success(), "child {env:?} failed:\n{text}");
     assert!(text.contains("1 passed"), "child ran no test:\n{text}");
+}
+
+/// Without Onload there is no extensions ABI to compare: the check passes.
+#[test]
+fn version_check_passes_without_onload() {
+    if std::env::var_os("ONLOAD_FAKE_PRELOADED").is_some() {
+        return; // the preloaded child runs only the test it was started for
+    }
+    assert_eq!(onload_ext_abi_version(), None);
+    assert_eq!(check_linked_version(), Ok(()));
+}
+
+/// Under a (stand-in) Onload, the extensions ABI it exports is judged as the vendor's stub does:
+/// same major, minor at least the bindings'; the opt-out variable accepts any.
+#[test]
+fn version_check_under_preloaded_onload() {
+    if std::env::var_os("ONLOAD_FAKE_PRELOADED").is_some() {
+        let v = std::env::var("FAKE_ONLOAD_EXT_VERSION").unwrap();
+        let parts: Vec<u32> = v.split('.').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(
+            onload_ext_abi_version(),
+            Some([parts[0], parts[1], parts[2]])
+        );
+        match std::env::var("EXPECT").unwrap().as_str() {
+            "ok" => assert_eq!(check_linked_version(), Ok(())),
+            _ => {
+                let e = check_linked_version().unwrap_err();
+                let msg = e.to_string();
+                for needle in ["extensions ABI 1.2.0", &v, VERSION_CHECK_OPT_OUT] {
+                    assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
+                }
+            }
+        }
+        return;
+    }
+    for (version, expect, opt_out) in [
+        ("1.2.0", "ok", "0"),
+        ("1.3.7", "ok", "0"),
+        ("1.1.9", "mismatch", "0"),
+        ("2.0.0", "mismatch", "0"),
+        ("0.9.0", "mismatch", ""),
+        ("2.0.0", "ok", "1"),
+    ] {
+        run_preloaded(
+            "version_check_under_preloaded_onload",
+            &[
+                ("FAKE_ONLOAD_EXT_VERSION", version),
+                ("EXPECT", expect),
+                (VERSION_CHECK_OPT_OUT, opt_out),
+            ],
+        );
+    }
 }

@@ -22,6 +22,8 @@ use std::env;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+pub mod version;
+
 /// Static description of one vendor SDK.
 #[derive(Debug)]
 pub struct Sdk {
@@ -352,6 +354,21 @@ impl Sdk {
         if !wanted || env::var_os("DOCS_RS").is_some() {
             return Ok(());
         }
+        self.generate_at_build_time()
+    }
+
+    #[cfg(not(feature = "bindgen"))]
+    fn generate_at_build_time(&self) -> Result<(), String> {
+        Err(format!(
+            "{}_BINDGEN=1 asks for bindings generated at build time, but this build has no \
+             bindgen: enable the crate feature `bindgen` of {} as well \
+             (e.g. `cargo build --features {}/bindgen`)",
+            self.env_prefix, self.crate_dir, self.crate_dir
+        ))
+    }
+
+    #[cfg(feature = "bindgen")]
+    fn generate_at_build_time(&self) -> Result<(), String> {
         // Not the vendor-headers fallback: without an SDK named, use the system include paths.
         let include = self.sdk_include_dir();
         let out =
@@ -367,6 +384,7 @@ impl Sdk {
     }
 
     /// Generates the bindings from `include_dir` (or the system include paths) into `out`.
+    #[cfg(feature = "bindgen")]
     pub fn generate(&self, include_dir: Option<&Path>, out: &Path) -> Result<(), String> {
         let mut wrapper = String::new();
         for h in self.headers {

@@ -5,4 +5,8 @@
 
 fn main() {
     println!("TCPDirect backend: {}", tcpdirect::backend());
+    match tcpdirect::ffi::check_linked_version() {
+        Ok(()) => println!("version check: passed"),
+        Err(e) => println!("version check: FAILED: {e}"),
+    }
 }

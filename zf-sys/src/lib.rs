@@ -59,6 +59,40 @@ pub const BINDINGS_SDK_VERSION: &str = "tcpdirect 9.2.1 (Xilinx-CNS/tcpdirect 96
 #[cfg(generated_bindings)]
 pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
 
+/// The TCPDirect release the checked-in bindings describe, or `None` when the bindings were
+/// generated at build time from the installed SDK's own headers.
+#[cfg(not(generated_bindings))]
+pub const BINDINGS_SDK_RELEASE: Option<&str> = Some("9.2.1");
+/// The TCPDirect release the checked-in bindings describe, or `None` when the bindings were
+/// generated at build time from the installed SDK's own headers.
+#[cfg(generated_bindings)]
+pub const BINDINGS_SDK_RELEASE: Option<&str> = None;
+
+/// The environment variable that makes [`check_linked_version`] accept any linked release.
+pub const VERSION_CHECK_OPT_OUT: &str = "ZF_SKIP_VERSION_CHECK";
+
+pub use sdk_build::version::VersionMismatch;
+
+/// Checks that the linked TCPDirect library is of the release the bindings describe (equal
+/// `major.minor` of [`linked_version`], i.e. `zf_version()`, and [`BINDINGS_SDK_RELEASE`]).
+/// The safe `tcpdirect` crate runs it before it first initialises the library.
+///
+/// Passes when nothing is linked, when the bindings were generated from the installed SDK, or
+/// when [`VERSION_CHECK_OPT_OUT`] is set to anything but `0`.
+///
+/// ```
+/// zf_sys::check_linked_version().expect("bindings and library agree");
+/// ```
+pub fn check_linked_version() -> Result<(), VersionMismatch> {
+    let linked = linked_version().map(|v| v.to_string_lossy());
+    sdk_build::version::check_same_release(
+        "TCPDirect",
+        BINDINGS_SDK_RELEASE,
+        linked.as_deref(),
+        VERSION_CHECK_OPT_OUT,
+    )
+}
+
 /// What the build script linked: the vendor library and its directory, the software backend,
 /// or nothing (docs.rs builds).
 pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");

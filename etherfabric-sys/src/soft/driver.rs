@@ -12,13 +12,20 @@ use super::{errno, lock, log_once, no_cap_net_raw, registry};
 use crate::bindings::*;
 
 /// The string `ef_vi_version_str()` returns.
-static VERSION: &CStr =
-    match CStr::from_bytes_with_nul(concat!("soft-", env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-        Ok(s) => s,
-        Err(_) => c"soft",
-    };
+static VERSION: &CStr = match CStr::from_bytes_with_nul(
+    concat!(
+        "10.0.0 (etherfabric-sys ",
+        env!("CARGO_PKG_VERSION"),
+        " software backend)\0"
+    )
+    .as_bytes(),
+) {
+    Ok(s) => s,
+    Err(_) => c"10.0.0 (software backend)",
+};
 
-/// Version of this backend: `"soft-<crate version>"`.
+/// Version of this backend: the ef_vi release whose ABI it implements (that of the bindings,
+/// `BINDINGS_SDK_RELEASE`), then the crate version.
 #[unsafe(no_mangle)]
 pub extern "C" fn ef_vi_version_str() -> *const c_char {
     VERSION.as_ptr()
