@@ -8,6 +8,8 @@
  * test double is needed.
  */
 
+/* The SDK's onload/extensions.h uses NULL without including <stddef.h>. */
+#include <stddef.h>
 #include <onload/extensions.h>
 #include <onload/extensions_zc.h>
 #include <onload/extensions_timestamping.h>
