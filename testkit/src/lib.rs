@@ -1,10 +1,22 @@
-//! Test helpers shared by the workspace's integration tests and benchmarks (not published):
-//! root checks, shell commands, and network namespaces joined by veth pairs, deleted on drop.
+//! Test support shared by the workspace's integration tests and benchmarks (not published).
+//!
+//! * [`isolated`]: network isolation. Each network test runs in a network namespace of its own,
+//!   with a private `lo`, so nothing else on the machine can disturb it:
+//!   [`isolate_thread_network`] gives the calling test thread one; [`NetnsPair`] and [`Netns`]
+//!   make named namespaces joined by veth pairs (root only, through `ip netns`).
+//!   [`enter_user_namespace_at_start!`] lets the same tests run unprivileged, where the kernel
+//!   allows unprivileged user namespaces.
+//! * [`skip`]: a test that cannot run says so on the terminal, not in the captured output.
 
-use std::net::Ipv4Addr;
+mod isolated;
+mod netns;
+
+pub use isolated::{__enter_user_namespace, isolate_thread_network, user_namespace_status};
+pub use netns::{Netns, NetnsPair, run_in};
+
 use std::process::Command;
 
-/// True when running as root (needed for network namespaces).
+/// True when running as root (real root, or uid 0 of a user namespace of the tests' own).
 pub fn is_root() -> bool {
     // SAFETY: no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -24,142 +36,15 @@ pub fn sh(args: &[&str]) {
     );
 }
 
-/// Whether this process can create network namespaces; prints why not for `test`.
-fn netns_possible(test: &str) -> bool {
-    if !is_root() {
-        println!("{test}: skipped: creating network namespaces needs root");
-        return false;
-    }
-    if Command::new("ip").arg("-V").output().is_err() {
-        println!("{test}: skipped: the `ip` command (iproute2) is not installed");
-        return false;
-    }
-    true
-}
-
-/// Deletes a network namespace (and the interfaces in it), ignoring failure.
-fn delete_netns(name: &str) {
-    let _ = Command::new("ip").args(["netns", "del", name]).output();
-}
-
-/// Two network namespaces joined by a veth pair (`a` in `ns_a`, `b` in `ns_b`), with
-/// addresses `10.213.TAG.1/24` and `.2/24`; deleted on drop.
-#[derive(Debug)]
-pub struct NetnsPair {
-    /// Name of the first namespace.
-    pub ns_a: String,
-    /// Name of the second namespace.
-    pub ns_b: String,
-    /// The veth end in `ns_a`.
-    pub if_a: String,
-    /// The veth end in `ns_b`.
-    pub if_b: String,
-    /// Address of `if_a`.
-    pub ip_a: Ipv4Addr,
-    /// Address of `if_b`.
-    pub ip_b: Ipv4Addr,
-}
-
-impl NetnsPair {
-    /// Creates the pair; `None` (after printing why) when not possible here.
-    pub fn create(test: &str, tag: u8) -> Option<NetnsPair> {
-        if !netns_possible(test) {
-            return None;
-        }
-        let pid = std::process::id();
-        let n = NetnsPair {
-            ns_a: format!("efsoft{pid}{tag}a"),
-            ns_b: format!("efsoft{pid}{tag}b"),
-            if_a: format!("efa{}{tag}", pid % 100000),
-            if_b: format!("efb{}{tag}", pid % 100000),
-            ip_a: Ipv4Addr::new(10, 213, tag, 1),
-            ip_b: Ipv4Addr::new(10, 213, tag, 2),
-        };
-        sh(&["ip", "netns", "add", &n.ns_a]);
-        sh(&["ip", "netns", "add", &n.ns_b]);
-        sh(&[
-            "ip", "link", "add", &n.if_a, "netns", &n.ns_a, "type", "veth", "peer", "name",
-            &n.if_b, "netns", &n.ns_b,
-        ]);
-        for (ns, ifn, ip) in [(&n.ns_a, &n.if_a, n.ip_a), (&n.ns_b, &n.if_b, n.ip_b)] {
-            sh(&[
-                "ip",
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{ip}/24"),
-                "dev",
-                ifn,
-            ]);
-            sh(&["ip", "-n", ns, "link", "set", ifn, "up"]);
-            sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-            sh(&["ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", ifn]);
-        }
-        Some(n)
-    }
-}
-
-/// Runs `f` on a thread inside network namespace `ns`.
-pub fn run_in<T: Send + 'static>(
-    ns: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> std::thread::JoinHandle<T> {
-    let path = format!("/var/run/netns/{ns}");
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).expect("open netns");
-        use std::os::fd::AsRawFd;
-        // SAFETY: entering a network namespace on this thread only.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns");
-        f()
-    })
-}
-
-/// A network namespace of its own with `lo` up; deleted on drop.
-#[derive(Debug)]
-pub struct Netns {
-    /// Name of the namespace.
-    pub name: String,
-}
-
-impl Netns {
-    /// Creates the namespace; `None` (after printing why) when not possible here.
-    pub fn create(test: &str, tag: u8) -> Option<Netns> {
-        if !netns_possible(test) {
-            return None;
-        }
-        let n = Netns {
-            name: format!("efsoft{}{tag}l", std::process::id()),
-        };
-        sh(&["ip", "netns", "add", &n.name]);
-        sh(&["ip", "-n", &n.name, "link", "set", "lo", "up"]);
-        Some(n)
-    }
-
-    /// Sets a sysctl inside the namespace.
-    pub fn sysctl(&self, key: &str, value: &str) {
-        sh(&[
-            "ip",
-            "netns",
-            "exec",
-            &self.name,
-            "sysctl",
-            "-qw",
-            &format!("{key}={value}"),
-        ]);
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        delete_netns(&self.name);
-    }
-}
-
-impl Drop for NetnsPair {
-    fn drop(&mut self) {
-        delete_netns(&self.ns_a);
-        delete_netns(&self.ns_b);
-    }
+/// Reports that `test` did not run, and why, where the user sees it: straight to the terminal
+/// (file descriptor 2), past the test harness's output capture, as
+/// `SKIPPED <test>: <reason>`.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write as _;
+    use std::os::fd::FromRawFd as _;
+    let line = format!("SKIPPED {test}: {reason}\n");
+    // SAFETY: fd 2 is the process's stderr, open for its whole life; ManuallyDrop keeps this
+    // File from closing it.
+    let mut err = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
+    let _ = err.write_all(line.as_bytes());
 }

@@ -17,13 +17,22 @@ pub const BUF: usize = 2048;
 /// Number of packet buffers per test VI.
 pub const NBUF: usize = 64;
 
-/// Returns false (after printing why) when the tests cannot open packet sockets.
+// Unprivileged runs enter a user namespace of their own before the harness starts threads.
+testkit::enter_user_namespace_at_start!();
+
+/// Prepares a network test: moves the calling thread into a network namespace of its own (a
+/// private `lo`, up) and checks that packet sockets can be opened there. Returns false, after
+/// reporting the reason on the terminal (`SKIPPED ...`), when the test cannot run here.
 pub fn can_run(test: &str) -> bool {
+    if let Err(why) = testkit::isolate_thread_network() {
+        testkit::skip(test, &why);
+        return false;
+    }
     let mut dh: ef_driver_handle = -1;
     // SAFETY: `dh` is writable.
     let rc = unsafe { ef_driver_open(&mut dh) };
     if rc == -libc::EPERM {
-        println!("{test}: skipped: needs CAP_NET_RAW (run the tests as root)");
+        testkit::skip(test, "needs CAP_NET_RAW (run the tests as root)");
         return false;
     }
     assert_eq!(rc, 0, "ef_driver_open");
