@@ -305,12 +305,17 @@ impl Sdk {
             }
             Linked::Nothing => {
                 let p = self.env_prefix;
-                if request != BackendRequest::Soft {
+                // Quiet where the software backend is what the user wants (no Solarflare
+                // adapter or driver here); loud where it is almost surely a mistake.
+                let signs = solarflare_signs(Path::new("/"));
+                if request != BackendRequest::Soft && !signs.is_empty() {
                     println!(
-                        "cargo:warning={} library not found ({p}_LIB_DIR, ONLOAD_PREFIX, {}): \
-                         using the software backend built into this crate. Set {p}_LIB_DIR or \
-                         ONLOAD_PREFIX to use the SDK, {p}_BACKEND=sdk to require it, or \
-                         {p}_BACKEND=soft to silence this.",
+                        "cargo:warning=THIS MACHINE HAS SOLARFLARE HARDWARE OR DRIVERS ({}) but no \
+                         {} library was found ({p}_LIB_DIR, ONLOAD_PREFIX, {}): this build uses \
+                         the software backend, which does not drive the adapter. Set \
+                         {p}_LIB_DIR or ONLOAD_PREFIX to use the SDK, {p}_BACKEND=sdk to \
+                         require it, or {p}_BACKEND=soft if the software backend is intended.",
+                        signs.join(", "),
                         self.name,
                         STANDARD_LIB_DIRS.join(", ")
                     );
@@ -430,6 +435,40 @@ impl Sdk {
     }
 }
 
+/// Signs under `root` (normally `/`) that this machine has a Solarflare adapter or the Onload
+/// driver: a network interface bound to one of AMD Solarflare's drivers, the `sfc`, `onload`
+/// or `xilinx_efct` kernel modules loaded, or `/dev/onload`. Each sign is named.
+pub fn solarflare_signs(root: &Path) -> Vec<String> {
+    const DRIVERS: &[&str] = &["sfc", "sfc_ef100", "xilinx_efct", "sfc_efct"];
+    let mut signs = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(root.join("sys/class/net")) {
+        let mut ifaces: Vec<_> = dir.flatten().collect();
+        ifaces.sort_by_key(|e| e.file_name());
+        for entry in ifaces {
+            let driver = std::fs::read_link(entry.path().join("device/driver")).ok();
+            let name = driver
+                .as_deref()
+                .and_then(Path::file_name)
+                .and_then(|n| n.to_str());
+            if let Some(d) = name.filter(|d| DRIVERS.contains(d)) {
+                signs.push(format!(
+                    "interface {} on driver {d}",
+                    entry.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    for module in ["sfc", "onload", "xilinx_efct"] {
+        if root.join("sys/module").join(module).is_dir() {
+            signs.push(format!("kernel module {module}"));
+        }
+    }
+    if root.join("dev/onload").exists() {
+        signs.push("/dev/onload".into());
+    }
+    signs
+}
+
 /// Prints `msg` and stops the build script with exit status 101.
 pub fn fail(msg: &str) -> ! {
     eprintln!("{msg}");
@@ -527,5 +566,47 @@ mod tests {
         ] {
             assert!(vars.iter().any(|x| x == v), "{v}");
         }
+    }
+}
+
+#[cfg(test)]
+mod signs_tests {
+    use super::*;
+
+    #[test]
+    fn no_signs_on_a_machine_without_solarflare() {
+        let root =
+            std::env::temp_dir().join(format!("sdk-build-signs-none-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("sys/class/net/lo")).unwrap();
+        std::fs::create_dir_all(root.join("sys/module/e1000e")).unwrap();
+        assert!(solarflare_signs(&root).is_empty());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn an_sfc_interface_the_onload_module_and_dev_onload_are_named() {
+        let root = std::env::temp_dir().join(format!("sdk-build-signs-sfc-{}", std::process::id()));
+        let drivers = root.join("sys/bus/pci/drivers");
+        std::fs::create_dir_all(drivers.join("sfc")).unwrap();
+        std::fs::create_dir_all(drivers.join("e1000e")).unwrap();
+        for (iface, driver) in [("ens1f0", "sfc"), ("eno1", "e1000e")] {
+            let dev = root.join("devices").join(iface);
+            std::fs::create_dir_all(dev.join("device")).unwrap();
+            std::os::unix::fs::symlink(drivers.join(driver), dev.join("device/driver")).unwrap();
+            std::fs::create_dir_all(root.join("sys/class/net")).unwrap();
+            std::os::unix::fs::symlink(&dev, root.join("sys/class/net").join(iface)).unwrap();
+        }
+        std::fs::create_dir_all(root.join("sys/module/onload")).unwrap();
+        std::fs::create_dir_all(root.join("dev")).unwrap();
+        std::fs::write(root.join("dev/onload"), "").unwrap();
+        assert_eq!(
+            solarflare_signs(&root),
+            [
+                "interface ens1f0 on driver sfc",
+                "kernel module onload",
+                "/dev/onload"
+            ]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

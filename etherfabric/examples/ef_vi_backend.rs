@@ -1,6 +1,6 @@
 //! Prints which ef_vi implementation this program is linked with.
 //!
-//! Run: `cargo run -p etherfabric --example backend`
+//! Run: `cargo run -p etherfabric --example ef_vi_backend`
 //! (set `EF_VI_LIB_DIR` or `ONLOAD_PREFIX` to link a vendor library instead).
 
 fn main() {
