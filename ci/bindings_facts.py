@@ -48,6 +48,7 @@ def members(text):
     """Struct/union name -> {member: normalised type}, in declaration order."""
     out = {}
     for name, body in re.findall(r"pub (?:struct|union) (\w+) \{(.*?)\n\}", text, re.S):
+        body = re.sub(r'#\[doc\s*=\s*"(?:[^"\\]|\\.)*"\]', "", body)
         body = re.sub(r"#\[[^\]]*\]", "", body)
         body = re.sub(r"//[^\n]*", "", body)
         fields = {}

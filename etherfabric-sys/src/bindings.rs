@@ -608,16 +608,22 @@ impl Default for iovec {
     }
 }
 pub type ef_driver_handle = ::std::os::raw::c_int;
+#[doc = " Position in an event queue."]
 pub type ef_eventq_ptr = u32;
+#[doc = " A DMA address as seen by the adapter."]
 pub type ef_addr = u64;
+#[doc = " Base of a VI's memory-mapped I/O window."]
 pub type ef_vi_ioaddr_t = *mut ::std::os::raw::c_char;
+#[doc = " Identifies an address space other than the host's own."]
 pub type ef_addrspace = u64;
 #[repr(C)]
 #[derive(Debug)]
 pub struct efab_nic_design_parameters {
     _unused: [u8; 0],
 }
+#[doc = " Caller-chosen token attached to a DMA request and returned on completion;\n normally used to find the buffer that the request used."]
 pub type ef_request_id = ::std::os::raw::c_int;
+#[doc = " One completion or notification from an event queue.  Read the members\n through the EF_EVENT_* accessor macros where one exists.  Every variant\n starts with the 16-bit event type."]
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union ef_event {
@@ -637,6 +643,7 @@ pub union ef_event {
     pub rx_ref: ef_event__bindgen_ty_14,
     pub rx_ref_discard: ef_event__bindgen_ty_15,
 }
+#[doc = " Any event: only the type is meaningful."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_1 {
@@ -697,6 +704,7 @@ impl ef_event__bindgen_ty_1 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_2 {
@@ -999,6 +1007,7 @@ impl ef_event__bindgen_ty_2 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_DISCARD; shares its leading layout with rx."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_3 {
@@ -1301,6 +1310,7 @@ impl ef_event__bindgen_ty_3 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_TX"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_4 {
@@ -1562,6 +1572,7 @@ impl ef_event__bindgen_ty_4 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_TX_ERROR; shares its layout with tx."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_5 {
@@ -1864,6 +1875,7 @@ impl ef_event__bindgen_ty_5 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_TX_WITH_TIMESTAMP; same as tx up to and including flags."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_6 {
@@ -2205,6 +2217,7 @@ impl ef_event__bindgen_ty_6 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_TX_ALT"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_7 {
@@ -2387,6 +2400,7 @@ impl ef_event__bindgen_ty_7 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_NO_DESC_TRUNC"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_8 {
@@ -2489,6 +2503,7 @@ impl ef_event__bindgen_ty_8 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_PACKED_STREAM"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_9 {
@@ -2751,6 +2766,7 @@ impl ef_event__bindgen_ty_9 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_SW"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_10 {
@@ -2812,6 +2828,7 @@ impl ef_event__bindgen_ty_10 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_MULTI"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_11 {
@@ -3033,6 +3050,7 @@ impl ef_event__bindgen_ty_11 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_MULTI_DISCARD; shares its layout with rx_multi."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_12 {
@@ -3295,6 +3313,7 @@ impl ef_event__bindgen_ty_12 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_MULTI_PKTS"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_13 {
@@ -3516,6 +3535,7 @@ impl ef_event__bindgen_ty_13 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_REF (EFCT / X3 style receive)"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_14 {
@@ -3777,6 +3797,7 @@ impl ef_event__bindgen_ty_14 {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " EF_EVENT_TYPE_RX_REF_DISCARD; rx_ref plus the discard flags."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_event__bindgen_ty_15 {
@@ -4115,39 +4136,73 @@ impl Default for ef_event {
         }
     }
 }
+#[doc = " a packet (or part of one) arrived"]
 pub const EF_EVENT_TYPE_RX: _bindgen_ty_9 = 0;
+#[doc = " transmits completed"]
 pub const EF_EVENT_TYPE_TX: _bindgen_ty_9 = 1;
+#[doc = " a packet arrived with an error"]
 pub const EF_EVENT_TYPE_RX_DISCARD: _bindgen_ty_9 = 2;
+#[doc = " a transmit failed"]
 pub const EF_EVENT_TYPE_TX_ERROR: _bindgen_ty_9 = 3;
+#[doc = " packet cut short: RX ring empty"]
 pub const EF_EVENT_TYPE_RX_NO_DESC_TRUNC: _bindgen_ty_9 = 4;
+#[doc = " software event (ef_eventq_put)"]
 pub const EF_EVENT_TYPE_SW: _bindgen_ty_9 = 5;
+#[doc = " the event queue overflowed"]
 pub const EF_EVENT_TYPE_OFLOW: _bindgen_ty_9 = 6;
+#[doc = " transmit completed, with timestamp"]
 pub const EF_EVENT_TYPE_TX_WITH_TIMESTAMP: _bindgen_ty_9 = 7;
+#[doc = " packed-stream batch arrived"]
 pub const EF_EVENT_TYPE_RX_PACKED_STREAM: _bindgen_ty_9 = 8;
+#[doc = " merged RX completions"]
 pub const EF_EVENT_TYPE_RX_MULTI: _bindgen_ty_9 = 9;
+#[doc = " a TX-alternative packet went out"]
 pub const EF_EVENT_TYPE_TX_ALT: _bindgen_ty_9 = 10;
+#[doc = " merged RX completions with errors"]
 pub const EF_EVENT_TYPE_RX_MULTI_DISCARD: _bindgen_ty_9 = 11;
+#[doc = " queue halted (reset, hot-plug)"]
 pub const EF_EVENT_TYPE_RESET: _bindgen_ty_9 = 12;
+#[doc = " several packets arrived"]
 pub const EF_EVENT_TYPE_RX_MULTI_PKTS: _bindgen_ty_9 = 13;
+#[doc = " EFCT packet arrived"]
 pub const EF_EVENT_TYPE_RX_REF: _bindgen_ty_9 = 14;
+#[doc = " EFCT packet arrived with an error"]
 pub const EF_EVENT_TYPE_RX_REF_DISCARD: _bindgen_ty_9 = 15;
+#[doc = " number of event types; stays last"]
 pub const EF_EVENT_TYPE_MAX: _bindgen_ty_9 = 16;
+#[doc = " Event types."]
 pub type _bindgen_ty_9 = ::std::os::raw::c_uint;
+#[doc = " IP or TCP/UDP checksum wrong"]
 pub const EF_EVENT_RX_DISCARD_CSUM_BAD: _bindgen_ty_10 = 0;
+#[doc = " multicast hash did not match"]
 pub const EF_EVENT_RX_DISCARD_MCAST_MISMATCH: _bindgen_ty_10 = 1;
+#[doc = " Ethernet FCS wrong"]
 pub const EF_EVENT_RX_DISCARD_CRC_BAD: _bindgen_ty_10 = 2;
+#[doc = " frame truncated"]
 pub const EF_EVENT_RX_DISCARD_TRUNC: _bindgen_ty_10 = 3;
+#[doc = " no rights to the packet"]
 pub const EF_EVENT_RX_DISCARD_RIGHTS: _bindgen_ty_10 = 4;
+#[doc = " an earlier RX event was lost"]
 pub const EF_EVENT_RX_DISCARD_EV_ERROR: _bindgen_ty_10 = 5;
+#[doc = " anything else"]
 pub const EF_EVENT_RX_DISCARD_OTHER: _bindgen_ty_10 = 6;
+#[doc = " inner (tunnelled) checksum wrong"]
 pub const EF_EVENT_RX_DISCARD_INNER_CSUM_BAD: _bindgen_ty_10 = 7;
+#[doc = " number of subtypes; stays last"]
 pub const EF_EVENT_RX_DISCARD_MAX: _bindgen_ty_10 = 8;
+#[doc = " Subtypes of EF_EVENT_TYPE_RX_DISCARD (why the packet was flagged)."]
 pub type _bindgen_ty_10 = ::std::os::raw::c_uint;
+#[doc = " no rights to the buffer"]
 pub const EF_EVENT_TX_ERROR_RIGHTS: _bindgen_ty_11 = 0;
+#[doc = " pacing work queue overflowed"]
 pub const EF_EVENT_TX_ERROR_OFLOW: _bindgen_ty_11 = 1;
+#[doc = " descriptor asked for too large a transfer"]
 pub const EF_EVENT_TX_ERROR_2BIG: _bindgen_ty_11 = 2;
+#[doc = " bus or descriptor error reading the buffer"]
 pub const EF_EVENT_TX_ERROR_BUS: _bindgen_ty_11 = 3;
+#[doc = " Subtypes of EF_EVENT_TYPE_TX_ERROR."]
 pub type _bindgen_ty_11 = ::std::os::raw::c_uint;
+#[doc = " One DMA buffer of a scatter/gather list (cf. struct iovec)."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_iovec {
@@ -4161,11 +4216,13 @@ const _: () = {
     ["Offset of field: ef_iovec::iov_base"][::std::mem::offset_of!(ef_iovec, iov_base) - 0usize];
     ["Offset of field: ef_iovec::iov_len"][::std::mem::offset_of!(ef_iovec, iov_len) - 8usize];
 };
+#[doc = " Like ef_iovec, but the buffer may live in another address space."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_remote_iovec {
     pub iov_base: ef_addr,
     pub iov_len: ::std::os::raw::c_uint,
+    #[doc = " EF_RIOV_FLAG_*"]
     pub flags: u32,
     pub addrspace: ef_addrspace,
 }
@@ -4182,6 +4239,7 @@ const _: () = {
     ["Offset of field: ef_remote_iovec::addrspace"]
         [::std::mem::offset_of!(ef_remote_iovec, addrspace) - 16usize];
 };
+#[doc = " Hardware timestamp with a 16-bit binary fraction of a nanosecond and the\n EF_VI_SYNC_FLAG_* bits."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_precisetime {
@@ -4204,77 +4262,140 @@ const _: () = {
         [::std::mem::offset_of!(ef_precisetime, tv_flags) - 14usize];
 };
 pub const ef_vi_flags_EF_VI_FLAGS_DEFAULT: ef_vi_flags = 0;
+#[doc = " check iSCSI header digests"]
 pub const ef_vi_flags_EF_VI_ISCSI_RX_HDIG: ef_vi_flags = 2;
+#[doc = " insert iSCSI header digests"]
 pub const ef_vi_flags_EF_VI_ISCSI_TX_HDIG: ef_vi_flags = 4;
+#[doc = " check iSCSI data digests"]
 pub const ef_vi_flags_EF_VI_ISCSI_RX_DDIG: ef_vi_flags = 8;
+#[doc = " insert iSCSI data digests"]
 pub const ef_vi_flags_EF_VI_ISCSI_TX_DDIG: ef_vi_flags = 16;
+#[doc = " TX ring uses physical addresses"]
 pub const ef_vi_flags_EF_VI_TX_PHYS_ADDR: ef_vi_flags = 32;
+#[doc = " RX ring uses physical addresses"]
 pub const ef_vi_flags_EF_VI_RX_PHYS_ADDR: ef_vi_flags = 64;
+#[doc = " no IP checksum offload"]
 pub const ef_vi_flags_EF_VI_TX_IP_CSUM_DIS: ef_vi_flags = 128;
+#[doc = " no TCP/UDP checksum offload"]
 pub const ef_vi_flags_EF_VI_TX_TCPUDP_CSUM_DIS: ef_vi_flags = 256;
+#[doc = " drop non-TCP/UDP transmits"]
 pub const ef_vi_flags_EF_VI_TX_TCPUDP_ONLY: ef_vi_flags = 512;
+#[doc = " Siena: check source IP"]
 pub const ef_vi_flags_EF_VI_TX_FILTER_IP: ef_vi_flags = 1024;
+#[doc = " Siena: check source MAC"]
 pub const ef_vi_flags_EF_VI_TX_FILTER_MAC: ef_vi_flags = 2048;
+#[doc = " Siena: filter block queue mask"]
 pub const ef_vi_flags_EF_VI_TX_FILTER_MASK_1: ef_vi_flags = 4096;
+#[doc = " Siena: filter block queue mask"]
 pub const ef_vi_flags_EF_VI_TX_FILTER_MASK_2: ef_vi_flags = 8192;
+#[doc = " Siena"]
 pub const ef_vi_flags_EF_VI_TX_FILTER_MASK_3: ef_vi_flags = 12288;
+#[doc = " always ring the doorbell"]
 pub const ef_vi_flags_EF_VI_TX_PUSH_DISABLE: ef_vi_flags = 16384;
+#[doc = " always push descriptors"]
 pub const ef_vi_flags_EF_VI_TX_PUSH_ALWAYS: ef_vi_flags = 32768;
+#[doc = " timestamp received packets"]
 pub const ef_vi_flags_EF_VI_RX_TIMESTAMPS: ef_vi_flags = 65536;
+#[doc = " timestamp sent packets"]
 pub const ef_vi_flags_EF_VI_TX_TIMESTAMPS: ef_vi_flags = 131072;
+#[doc = " packed-stream receive mode"]
 pub const ef_vi_flags_EF_VI_RX_PACKED_STREAM: ef_vi_flags = 524288;
+#[doc = " 64KiB packed-stream buffers"]
 pub const ef_vi_flags_EF_VI_RX_PS_BUF_SIZE_64K: ef_vi_flags = 1048576;
+#[doc = " merge RX completion events"]
 pub const ef_vi_flags_EF_VI_RX_EVENT_MERGE: ef_vi_flags = 2097152;
+#[doc = " enable TX alternatives"]
 pub const ef_vi_flags_EF_VI_TX_ALT: ef_vi_flags = 4194304;
+#[doc = " enable the event queue timer"]
 pub const ef_vi_flags_EF_VI_ENABLE_EV_TIMER: ef_vi_flags = 8388608;
+#[doc = " enable cut-through PIO"]
 pub const ef_vi_flags_EF_VI_TX_CTPIO: ef_vi_flags = 16777216;
+#[doc = " never emit poisoned frames"]
 pub const ef_vi_flags_EF_VI_TX_CTPIO_NO_POISON: ef_vi_flags = 33554432;
+#[doc = " AF_XDP zero-copy"]
 pub const ef_vi_flags_EF_VI_RX_ZEROCOPY: ef_vi_flags = 67108864;
+#[doc = " deprecated, no effect"]
 pub const ef_vi_flags_EF_VI_ALLOW_MEMCPY: ef_vi_flags = 134217728;
+#[doc = " deprecated, no effect"]
 pub const ef_vi_flags_EF_VI_EFCT_UNIQUEUE: ef_vi_flags = 268435456;
+#[doc = " deprecated, no effect"]
 pub const ef_vi_flags_EF_VI_RX_EXCLUSIVE: ef_vi_flags = 536870912;
+#[doc = " PCIe TLP processing hints"]
 pub const ef_vi_flags_EF_VI_ENABLE_TPH: ef_vi_flags = 1073741824;
+#[doc = " TPH: use steering tags"]
 pub const ef_vi_flags_EF_VI_TPH_TAG_MODE: ef_vi_flags = 2147483648;
+#[doc = " report matching filter ids"]
 pub const ef_vi_flags_EF_VI_RX_FILTER_ID: ef_vi_flags = 4294967296;
+#[doc = " Options requested when a VI is allocated.  The last member does not fit\n in 32 bits, so this enumeration is a 64-bit type."]
 pub type ef_vi_flags = ::std::os::raw::c_ulong;
+#[doc = " clock sync status is available"]
 pub const ef_vi_out_flags_EF_VI_OUT_CLOCK_SYNC_STATUS: ef_vi_out_flags = 1;
+#[doc = " Information returned about an allocated VI."]
 pub type ef_vi_out_flags = ::std::os::raw::c_uint;
+#[doc = " TCP/UDP checksum"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L4_CSUM_ERR: ef_vi_rx_discard_err_flags = 1;
+#[doc = " IP checksum"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L3_CSUM_ERR: ef_vi_rx_discard_err_flags = 2;
+#[doc = " Ethernet FCS"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_ETH_FCS_ERR: ef_vi_rx_discard_err_flags = 4;
+#[doc = " Ethernet frame length"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_ETH_LEN_ERR: ef_vi_rx_discard_err_flags = 8;
+#[doc = " deprecated"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_TOBE_DISC: ef_vi_rx_discard_err_flags = 16;
+#[doc = " inner TCP/UDP checksum"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_INNER_L4_CSUM_ERR:
     ef_vi_rx_discard_err_flags = 32;
+#[doc = " inner IP checksum"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_INNER_L3_CSUM_ERR:
     ef_vi_rx_discard_err_flags = 64;
+#[doc = " unknown L2 / >1 VLAN tag"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L2_CLASS_OTHER: ef_vi_rx_discard_err_flags =
     128;
+#[doc = " neither IPv4 nor IPv6"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L3_CLASS_OTHER: ef_vi_rx_discard_err_flags =
     256;
+#[doc = " not TCP, UDP or fragment"]
 pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L4_CLASS_OTHER: ef_vi_rx_discard_err_flags =
     512;
+#[doc = " Receive errors that can be made to produce discard events."]
 pub type ef_vi_rx_discard_err_flags = ::std::os::raw::c_uint;
 pub const ef_timestamp_format_TS_FORMAT_SECONDS_27FRACTION: ef_timestamp_format = 0;
 pub const ef_timestamp_format_TS_FORMAT_SECONDS_QTR_NANOSECONDS: ef_timestamp_format = 1;
+#[doc = " Hardware timestamp encodings."]
 pub type ef_timestamp_format = ::std::os::raw::c_uint;
+#[doc = " 5000/6000 series"]
 pub const ef_vi_arch_EF_VI_ARCH_FALCON: ef_vi_arch = 0;
+#[doc = " 7000, 8000 and X2 series"]
 pub const ef_vi_arch_EF_VI_ARCH_EF10: ef_vi_arch = 1;
+#[doc = " SN1000 series"]
 pub const ef_vi_arch_EF_VI_ARCH_EF100: ef_vi_arch = 2;
+#[doc = " X3 series, low-latency datapath"]
 pub const ef_vi_arch_EF_VI_ARCH_EFCT: ef_vi_arch = 3;
+#[doc = " any adapter through AF_XDP"]
 pub const ef_vi_arch_EF_VI_ARCH_AF_XDP: ef_vi_arch = 4;
+#[doc = " ef10ct low-latency datapath"]
 pub const ef_vi_arch_EF_VI_ARCH_EF10CT: ef_vi_arch = 5;
+#[doc = " Adapter architectures."]
 pub type ef_vi_arch = ::std::os::raw::c_uint;
+#[doc = " TX ring counters."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_txq_state {
+    #[doc = " last slot handled"]
     pub previous: u32,
+    #[doc = " descriptors ever added"]
     pub added: u32,
+    #[doc = " descriptors ever completed"]
     pub removed: u32,
+    #[doc = " bytes ever written to the cut-through FIFO"]
     pub ct_added: u32,
+    #[doc = " bytes ever drained from it"]
     pub ct_removed: u32,
+    #[doc = " pending TX timestamp: nanoseconds"]
     pub ts_nsec: u32,
+    #[doc = " ... its 16-bit fraction"]
     pub ts_nsec_frac: u16,
+    #[doc = " ... its sync flags"]
     pub ts_flags: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4298,13 +4419,18 @@ const _: () = {
     ["Offset of field: ef_vi_txq_state::ts_flags"]
         [::std::mem::offset_of!(ef_vi_txq_state, ts_flags) - 26usize];
 };
+#[doc = " Hot polling state of one EFCT receive queue."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_efct_rxq_ptr {
+    #[doc = " packet id of the next payload"]
     pub data_pkt: u32,
+    #[doc = " packets per superbuffer (cached)"]
     pub superbuf_pkts: u16,
+    #[doc = " distance between payload and metadata"]
     pub meta_offset: u8,
     pub reserved: u8,
+    #[doc = " (sbseq << 32) | (sentinel << 31) | pkt id"]
     pub meta_pkt: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4322,18 +4448,27 @@ const _: () = {
     ["Offset of field: ef_vi_efct_rxq_ptr::meta_pkt"]
         [::std::mem::offset_of!(ef_vi_efct_rxq_ptr, meta_pkt) - 8usize];
 };
+#[doc = " Buffer-management state of one EFCT receive queue."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_efct_rxq_state {
+    #[doc = " head of the free buffer list"]
     pub free_head: i16,
+    #[doc = " newest buffer given to the adapter"]
     pub fifo_head: i16,
+    #[doc = " oldest buffer the adapter may still fill"]
     pub fifo_tail_hw: i16,
+    #[doc = " next buffer software will read"]
     pub fifo_tail_sw: i16,
+    #[doc = " buffers in [fifo_tail_hw, fifo_head)"]
     pub fifo_count_hw: i16,
+    #[doc = " buffers in [fifo_tail_sw, fifo_head)"]
     pub fifo_count_sw: i16,
+    #[doc = " running count of buffers posted"]
     pub sbseq: u32,
     pub superbuf_pkts: u32,
     pub config_generation: ::std::os::raw::c_uint,
+    #[doc = " hardware queue number"]
     pub qid: ::std::os::raw::c_int,
     pub generates_events: bool,
 }
@@ -4364,18 +4499,29 @@ const _: () = {
     ["Offset of field: ef_vi_efct_rxq_state::generates_events"]
         [::std::mem::offset_of!(ef_vi_efct_rxq_state, generates_events) - 28usize];
 };
+#[doc = " RX ring counters."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_rxq_state {
+    #[doc = " descriptors handed to the adapter"]
     pub posted: u32,
+    #[doc = " descriptors ever added"]
     pub added: u32,
+    #[doc = " descriptors ever completed"]
     pub removed: u32,
+    #[doc = " ef10: buffers of the jumbo in progress"]
     pub in_jumbo: u32,
+    #[doc = " ef10: bytes of the jumbo in progress"]
     pub bytes_acc: u32,
+    #[doc = " ef10: last completed descriptor"]
     pub last_desc_i: u16,
+    #[doc = " ef10: packed-stream credits"]
     pub rx_ps_credit_avail: u16,
+    #[doc = " efct: bitmap of attached queues"]
     pub efct_active_qs: u64,
+    #[doc = " efct"]
     pub rxq_ptr: [ef_vi_efct_rxq_ptr; 8usize],
+    #[doc = " efct"]
     pub efct_state: [ef_vi_efct_rxq_state; 8usize],
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4403,17 +4549,24 @@ const _: () = {
     ["Offset of field: ef_vi_rxq_state::efct_state"]
         [::std::mem::offset_of!(ef_vi_rxq_state, efct_state) - 160usize];
 };
+#[doc = " Event queue state."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_eventq_state {
+    #[doc = " read pointer"]
     pub evq_ptr: ef_eventq_ptr,
     pub evq_clear_stride: i32,
+    #[doc = " last time-sync event: seconds"]
     pub sync_timestamp_major: u32,
+    #[doc = " ... and sub-second part"]
     pub sync_timestamp_minor: u32,
+    #[doc = " smallest valid seconds value"]
     pub sync_timestamp_minimum: u32,
     pub sync_timestamp_synchronised: u32,
     pub unsol_credit_seq: u32,
+    #[doc = " EF_VI_SYNC_FLAG_*"]
     pub sync_flags: u32,
+    #[doc = " EVQ slots not yet promised to any queue"]
     pub min_unused_evq_slots: i32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4439,16 +4592,23 @@ const _: () = {
     ["Offset of field: ef_eventq_state::min_unused_evq_slots"]
         [::std::mem::offset_of!(ef_eventq_state, min_unused_evq_slots) - 32usize];
 };
+#[doc = " TX descriptor ring."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_txq {
+    #[doc = " ring size - 1"]
     pub mask: u32,
+    #[doc = " usable cut-through FIFO space"]
     pub ct_fifo_bytes: u32,
+    #[doc = " EFCT: constant part of TX headers"]
     pub efct_fixed_header: u64,
+    #[doc = " EFCT: keeps writes in the aperture"]
     pub efct_aperture_mask: u32,
+    #[doc = " smallest cut-through threshold"]
     pub ct_thresh_min: u8,
     pub reserved: [u8; 3usize],
     pub descriptors: *mut ::std::os::raw::c_void,
+    #[doc = " request id of each slot"]
     pub ids: *mut u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4478,11 +4638,14 @@ impl Default for ef_vi_txq {
         }
     }
 }
+#[doc = " RX descriptor ring."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_rxq {
+    #[doc = " ring size - 1"]
     pub mask: u32,
     pub descriptors: *mut ::std::os::raw::c_void,
+    #[doc = " request id of each slot"]
     pub ids: *mut u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4503,19 +4666,25 @@ impl Default for ef_vi_rxq {
         }
     }
 }
+#[doc = " Access to the buffers of one EFCT receive queue."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_efct_rxq {
     pub live: ef_vi_efct_rxq__bindgen_ty_1,
+    #[doc = " last generation seen"]
     pub config_generation: u32,
+    #[doc = " superbuffer memory, contiguous"]
     pub superbuf: *const ::std::os::raw::c_char,
     pub mappings: *const ::std::os::raw::c_void,
 }
+#[doc = " Values that the driver may change underneath the VI."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_efct_rxq__bindgen_ty_1 {
+    #[doc = " 0 while the queue is inactive"]
     pub superbuf_pkts: *const u32,
     pub config_generation: *const ::std::os::raw::c_uint,
+    #[doc = " latest time-sync event"]
     pub time_sync: *const u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4562,6 +4731,7 @@ impl Default for ef_vi_efct_rxq {
         }
     }
 }
+#[doc = " Logger used by ef_vi_efct_rxq_ops.dump_stats."]
 pub type ef_vi_dump_log_fn_t = ::std::option::Option<
     unsafe extern "C" fn(
         log_fn_arg: *mut ::std::os::raw::c_void,
@@ -4569,6 +4739,7 @@ pub type ef_vi_dump_log_fn_t = ::std::option::Option<
         ...
     ),
 >;
+#[doc = " Buffer-management operations of the EFCT receive path."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_efct_rxq_ops {
@@ -4632,6 +4803,7 @@ pub struct ef_vi_efct_rxq_ops {
     pub prime: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, dh: ef_driver_handle) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Where a sleeping waiter on queue `qix` should be woken: superbuffer\n sequence and packet index."]
     pub get_wakeup_params: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4640,6 +4812,7 @@ pub struct ef_vi_efct_rxq_ops {
             pktix: *mut ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " The driver's resource id of queue `qix`.  Returned by value in a type the\n public headers leave incomplete: bound, never called from Rust."]
     pub get_rxq_resource_id: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, qix: ::std::os::raw::c_int) -> efch_resource_id_s,
     >,
@@ -4651,9 +4824,11 @@ pub struct ef_vi_efct_rxq_ops {
             log_arg: *mut ::std::os::raw::c_void,
         ),
     >,
+    #[doc = " Budget of buffers a shrub client may hold references to."]
     pub set_client_buf_count: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, arg2: usize) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Free for whoever overrides these operations."]
     pub user_data: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4693,10 +4868,13 @@ const _: () = {
     ["Offset of field: ef_vi_efct_rxq_ops::user_data"]
         [::std::mem::offset_of!(ef_vi_efct_rxq_ops, user_data) - 120usize];
 };
+#[doc = " All EFCT receive queues of a VI."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_efct_rxqs {
+    #[doc = " bitmap; NULL when there is no EFCT RX"]
     pub active_qs: *const u64,
+    #[doc = " 1 + highest usable index of q[]"]
     pub max_qs: u64,
     pub q: [ef_vi_efct_rxq; 8usize],
     pub ops: *mut ef_vi_efct_rxq_ops,
@@ -4731,6 +4909,7 @@ impl Default for ef_vi_efct_rxqs {
         }
     }
 }
+#[doc = " Everything that changes while a VI runs.  The descriptor id rings follow\n it in the same allocation."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_state {
@@ -4746,6 +4925,7 @@ const _: () = {
     ["Offset of field: ef_vi_state::txq"][::std::mem::offset_of!(ef_vi_state, txq) - 36usize];
     ["Offset of field: ef_vi_state::rxq"][::std::mem::offset_of!(ef_vi_state, rxq) - 64usize];
 };
+#[doc = " Software counters of a VI."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_stats {
@@ -4820,9 +5000,11 @@ const _: () = {
     ["Offset of field: ef_vi_stats::efct_rxq_stats"]
         [::std::mem::offset_of!(ef_vi_stats, efct_rxq_stats) - 16usize];
 };
+#[doc = " Which adapter a VI lives on."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_nic_type {
+    #[doc = " enum ef_vi_arch"]
     pub arch: ::std::os::raw::c_uchar,
     pub variant: ::std::os::raw::c_char,
     pub revision: ::std::os::raw::c_uchar,
@@ -4841,6 +5023,7 @@ const _: () = {
     ["Offset of field: ef_vi_nic_type::nic_flags"]
         [::std::mem::offset_of!(ef_vi_nic_type, nic_flags) - 3usize];
 };
+#[doc = " Per-packet buffering overhead of TX alternatives; fill it with\n ef_vi_transmit_alt_query_overhead() and use ef_vi_transmit_alt_usage()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_transmit_alt_overhead {
@@ -4865,7 +5048,9 @@ pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_MARK: ef_vi_tx_extra_flags = 1;
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_INGRESS_MPORT: ef_vi_tx_extra_flags = 2;
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_EGRESS_MPORT: ef_vi_tx_extra_flags = 4;
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_CAPSULE_METADATA: ef_vi_tx_extra_flags = 8;
+#[doc = " Deprecated options of ef_vi_transmitv_init_extra()."]
 pub type ef_vi_tx_extra_flags = ::std::os::raw::c_uint;
+#[doc = " Deprecated per-packet options of ef_vi_transmitv_init_extra()."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_tx_extra {
@@ -4896,6 +5081,7 @@ impl Default for ef_vi_tx_extra {
         }
     }
 }
+#[doc = " TX state saved by ef_vi_start_transmit_warm() and restored by\n ef_vi_stop_transmit_warm()."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_tx_warm_state {
@@ -4920,11 +5106,13 @@ impl Default for ef_vi_tx_warm_state {
         }
     }
 }
+#[doc = " A virtual interface: an event queue plus (optionally) an RX and a TX\n descriptor ring.  The application provides the memory; the library fills\n it in.  Once allocated it may point to itself, so it must not be moved."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi {
     pub inited: ::std::os::raw::c_uint,
     pub vi_resource_id: ::std::os::raw::c_uint,
+    #[doc = " instance number"]
     pub vi_i: ::std::os::raw::c_uint,
     pub dh: ef_driver_handle,
     pub rx_buffer_len: ::std::os::raw::c_uint,
@@ -4952,6 +5140,7 @@ pub struct ef_vi {
     pub linked_pio: *mut ef_pio,
     pub evq_base: *mut ::std::os::raw::c_char,
     pub evq_mask: ::std::os::raw::c_uint,
+    #[doc = " most events one poll returns"]
     pub evq_max_events: ::std::os::raw::c_uint,
     pub evq_phase_bits: ::std::os::raw::c_int,
     pub timer_quantum_ns: ::std::os::raw::c_uint,
@@ -4962,7 +5151,9 @@ pub struct ef_vi {
     pub vi_flags: ef_vi_flags,
     pub vi_out_flags: ef_vi_out_flags,
     pub vi_stats: *mut ef_vi_stats,
+    #[doc = " The VI that owns the event queue this VI reports to."]
     pub evq_vi: *mut ef_vi,
+    #[doc = " Queues reporting to this VI's event queue, indexed by q_id."]
     pub vi_qs: [*mut ef_vi; 32usize],
     pub vi_qs_n: ::std::os::raw::c_int,
     pub future_qix: u8,
@@ -4979,6 +5170,7 @@ pub struct ef_vi {
     pub ops: ef_vi_ops,
     pub internal_ops: ef_vi_internal_ops,
 }
+#[doc = " Per-architecture implementation of the data path; the function-like\n macros below call through this table."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_ops {
@@ -5244,6 +5436,7 @@ const _: () = {
     ["Offset of field: ef_vi_ops::future_eventq_poll"]
         [::std::mem::offset_of!(ef_vi_ops, future_eventq_poll) - 272usize];
 };
+#[doc = " Hooks used inside the library only; entries may be NULL."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_internal_ops {
@@ -5380,6 +5573,7 @@ impl Default for ef_vi {
         }
     }
 }
+#[doc = " Library-private: what a VI running in compatibility mode emulates."]
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct ef_vi_compat_data {
@@ -5461,12 +5655,15 @@ impl Default for ef_vi_compat_data {
     }
 }
 unsafe extern "C" {
+    #[doc = " Version string of the ef_vi library (treat as opaque text)."]
     pub fn ef_vi_version_str() -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    #[doc = " Identifier of the driver interface this library was built for."]
     pub fn ef_vi_driver_interface_str() -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    #[doc = " ef_vi_receive_init() followed by ef_vi_receive_push()."]
     pub fn ef_vi_receive_post(
         vi: *mut ef_vi,
         addr: ef_addr,
@@ -5474,6 +5671,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Superseded by ef_vi_receive_get_precise_timestamp() (still declared without\n a deprecation attribute: the SDK's own samples call it)."]
     pub fn ef_vi_receive_get_timestamp(
         vi: *mut ef_vi,
         pkt: *const ::std::os::raw::c_void,
@@ -5481,6 +5679,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Superseded by ef_vi_receive_get_precise_timestamp(), as above."]
     pub fn ef_vi_receive_get_timestamp_with_sync_flags(
         vi: *mut ef_vi,
         pkt: *const ::std::os::raw::c_void,
@@ -5489,6 +5688,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " RX event merge mode: total length of the packet starting at pkt, prefix\n excluded."]
     pub fn ef_vi_receive_get_bytes(
         vi: *mut ef_vi,
         pkt: *const ::std::os::raw::c_void,
@@ -5496,6 +5696,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deprecated and unused on current adapters."]
     pub fn ef_vi_receive_get_user_data(
         vi: *mut ef_vi,
         pkt: *const ::std::os::raw::c_void,
@@ -5504,6 +5705,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Write the request ids completed by an RX_MULTI or RX_MULTI_DISCARD event\n into ids[EF_VI_RECEIVE_BATCH]; returns how many."]
     pub fn ef_vi_receive_unbundle(
         ep: *mut ef_vi,
         event: *const ef_event,
@@ -5511,9 +5713,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Request id the next RX completion will carry."]
     pub fn ef_vi_rxq_next_desc_id(vi: *mut ef_vi) -> ef_request_id;
 }
 unsafe extern "C" {
+    #[doc = " Queue one TX descriptor for bytes at addr; -EAGAIN when the ring is\n full."]
     pub fn ef_vi_transmit_init(
         vi: *mut ef_vi,
         addr: ef_addr,
@@ -5522,6 +5726,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deprecated: like ef_vi_transmitv_init() with extra options and buffers\n that may be remote (the first one must be local)."]
     pub fn ef_vi_transmitv_init_extra(
         vi: *mut ef_vi,
         extra: *const ef_vi_tx_extra,
@@ -5531,9 +5736,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Drop the TX descriptors queued since the last push."]
     pub fn ef_vi_transmit_init_undo(vi: *mut ef_vi);
 }
 unsafe extern "C" {
+    #[doc = " Write the request ids completed by a TX or TX_ERROR event into\n ids[EF_VI_TRANSMIT_BATCH]; returns how many.  Their buffers are then free\n for reuse."]
     pub fn ef_vi_transmit_unbundle(
         ep: *mut ef_vi,
         event: *const ef_event,
@@ -5541,26 +5748,37 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Number of TX alternatives the VI has."]
     pub fn ef_vi_transmit_alt_num_ids(vi: *mut ef_vi) -> ::std::os::raw::c_uint;
 }
 unsafe extern "C" {
+    #[doc = " Fill params with the VI's TX-alternative overheads; -EINVAL when the VI\n has no alternatives."]
     pub fn ef_vi_transmit_alt_query_overhead(
         vi: *mut ef_vi,
         params: *mut ef_vi_transmit_alt_overhead,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Outstanding-transmit count at which pushing gives way to doorbells."]
     pub fn ef_vi_set_tx_push_threshold(vi: *mut ef_vi, threshold: ::std::os::raw::c_uint);
 }
 unsafe extern "C" {
+    #[doc = " How many events the queue can hold before it overflows."]
     pub fn ef_eventq_capacity(vi: *mut ef_vi) -> ::std::os::raw::c_int;
 }
+#[doc = " the Ethernet frame itself"]
 pub const ef_vi_layout_type_EF_VI_LAYOUT_FRAME: ef_vi_layout_type = 0;
+#[doc = " 32-bit hardware timestamp, minor ticks"]
 pub const ef_vi_layout_type_EF_VI_LAYOUT_MINOR_TICKS: ef_vi_layout_type = 1;
+#[doc = " 16-bit packet length"]
 pub const ef_vi_layout_type_EF_VI_LAYOUT_PACKET_LENGTH: ef_vi_layout_type = 2;
+#[doc = " 80-bit compatibility timestamp"]
 pub const ef_vi_layout_type_EF_VI_LAYOUT_COMPAT_TS: ef_vi_layout_type = 3;
+#[doc = " id of the matching filter"]
 pub const ef_vi_layout_type_EF_VI_LAYOUT_FILTER_ID: ef_vi_layout_type = 4;
+#[doc = " Kinds of item in the metadata prefix of a received buffer."]
 pub type ef_vi_layout_type = ::std::os::raw::c_uint;
+#[doc = " One item of the prefix layout."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_layout_entry {
@@ -5589,6 +5807,7 @@ impl Default for ef_vi_layout_entry {
     }
 }
 unsafe extern "C" {
+    #[doc = " Point *layout_out at the VI's prefix layout table and store its length in\n *layout_len_out.  The first entry is always EF_VI_LAYOUT_FRAME at offset\n ef_vi_receive_prefix_len()."]
     pub fn ef_vi_receive_query_layout(
         vi: *mut ef_vi,
         layout_out: *mut *const ef_vi_layout_entry,
@@ -5596,6 +5815,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deprecated and unused on current adapters."]
     pub fn ef_vi_receive_get_discard_flags(
         vi: *mut ef_vi,
         pkt: *const ::std::os::raw::c_void,
@@ -5606,6 +5826,7 @@ unsafe extern "C" {
     pub fn __ef_vi_reinit_txq_post_error(vi: *mut ef_vi) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sleep until the event queue of vi is not empty (or timeout passes; a\n NULL or zero timeout waits for ever).  current_ptr comes from\n ef_eventq_current().  Enables interrupts.  Returns 0 or -ETIMEDOUT or\n another negative errno.  An event is likely, not certain, on return."]
     pub fn ef_eventq_wait(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -5614,27 +5835,40 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Open a handle on the ef_vi driver."]
     pub fn ef_driver_open(dh_out: *mut ef_driver_handle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Close a driver handle.  Nothing allocated through it may be used\n afterwards.  Process exit releases everything anyway."]
     pub fn ef_driver_close(dh: ef_driver_handle) -> ::std::os::raw::c_int;
 }
 pub const ef_pd_flags_EF_PD_DEFAULT: ef_pd_flags = 0;
+#[doc = " use a VF and the system IOMMU"]
 pub const ef_pd_flags_EF_PD_VF: ef_pd_flags = 1;
+#[doc = " physical addressing"]
 pub const ef_pd_flags_EF_PD_PHYS_MODE: ef_pd_flags = 2;
+#[doc = " ef10: packed-stream receive"]
 pub const ef_pd_flags_EF_PD_RX_PACKED_STREAM: ef_pd_flags = 4;
+#[doc = " ef10: virtual ports"]
 pub const ef_pd_flags_EF_PD_VPORT: ef_pd_flags = 8;
+#[doc = " ef10: hardware multicast loopback"]
 pub const ef_pd_flags_EF_PD_MCAST_LOOP: ef_pd_flags = 16;
+#[doc = " ef10: map registered memory in 64KiB"]
 pub const ef_pd_flags_EF_PD_MEMREG_64KiB: ef_pd_flags = 32;
+#[doc = " bypass the interface blacklist\n (needs CAP_NET_ADMIN)"]
 pub const ef_pd_flags_EF_PD_IGNORE_BLACKLIST: ef_pd_flags = 64;
+#[doc = " use the express (low latency) datapath"]
 pub const ef_pd_flags_EF_PD_EXPRESS: ef_pd_flags = 128;
+#[doc = " Options for a protection domain."]
 pub type ef_pd_flags = ::std::os::raw::c_uint;
+#[doc = " A protection domain: the set of memory its VIs may DMA to and from."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_pd {
     pub pd_flags: ef_pd_flags,
     pub pd_resource_id: ::std::os::raw::c_uint,
     pub pd_intf_name: *mut ::std::os::raw::c_char,
+    #[doc = " Application-cluster bookkeeping."]
     pub pd_cluster_name: *mut ::std::os::raw::c_char,
     pub pd_cluster_sock: ::std::os::raw::c_int,
     pub pd_cluster_dh: ef_driver_handle,
@@ -5670,6 +5904,7 @@ impl Default for ef_pd {
     }
 }
 unsafe extern "C" {
+    #[doc = " Allocate a protection domain on the interface with index ifindex (the\n physical port, not a bond or VLAN)."]
     pub fn ef_pd_alloc(
         pd: *mut ef_pd,
         pd_dh: ef_driver_handle,
@@ -5678,6 +5913,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Allocate a protection domain from the application cluster called\n cluster_or_intf_name (optionally \"N@cluster\" for channel N) or, when no\n such cluster exists, on the interface of that name."]
     pub fn ef_pd_alloc_by_name(
         pd: *mut ef_pd,
         pd_dh: ef_driver_handle,
@@ -5686,6 +5922,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Allocate a protection domain with an extra virtual port on intf_name,\n tagged with vlan_id or EF_PD_VLAN_NONE.  Needs full-featured firmware."]
     pub fn ef_pd_alloc_with_vport(
         pd: *mut ef_pd,
         pd_dh: ef_driver_handle,
@@ -5695,15 +5932,20 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Name of the protection domain's interface, or NULL if not visible."]
     pub fn ef_pd_interface_name(pd: *mut ef_pd) -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    #[doc = " Release a protection domain (its driver handle must be closed too)."]
     pub fn ef_pd_free(pd: *mut ef_pd, pd_dh: ef_driver_handle) -> ::std::os::raw::c_int;
 }
+#[doc = " A region of host memory registered for DMA."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_memreg {
+    #[doc = " DMA address of each NIC page"]
     pub mr_dma_addrs: *mut ef_addr,
+    #[doc = " allocation holding the array above"]
     pub mr_dma_addrs_base: *mut ef_addr,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5725,6 +5967,7 @@ impl Default for ef_memreg {
     }
 }
 unsafe extern "C" {
+    #[doc = " Register len_bytes of memory at p_mem (4KiB aligned; a multiple of the\n 2048-byte packet buffer size) with protection domain pd.  The memory is\n pinned.  After fork() use MAP_SHARED or MADV_DONTFORK memory, or the\n child's copy-on-write pages will not be the registered ones."]
     pub fn ef_memreg_alloc(
         mr: *mut ef_memreg,
         mr_dh: ef_driver_handle,
@@ -5735,9 +5978,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Unregister a region (its driver handle must be closed too)."]
     pub fn ef_memreg_free(mr: *mut ef_memreg, mr_dh: ef_driver_handle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Allocate a VI in protection domain pd (or resize an existing one).\n For each capacity: 0 means \"none\", -1 the default (the EF_VI_EVQ_SIZE,\n EF_VI_RXQ_SIZE and EF_VI_TXQ_SIZE environment variables, else built-in\n sizes).  With evq_capacity 0 the VI reports to evq_opt's event queue.\n Returns the queue id (>= 0) or a negative errno."]
     pub fn ef_vi_alloc_from_pd(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -5752,9 +5997,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Release a VI; no further events for it are delivered."]
     pub fn ef_vi_free(vi: *mut ef_vi, nic: ef_driver_handle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Give a VI allocated with EF_VI_TX_ALT num_alts TX alternatives sharing\n buf_space bytes of adapter buffering.  Packets beyond that space are\n silently truncated or dropped.  -EINVAL, -EALREADY or -EBUSY on error."]
     pub fn ef_vi_transmit_alt_alloc(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -5763,12 +6010,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Release the VI's TX alternatives."]
     pub fn ef_vi_transmit_alt_free(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Bytes of packet data n_alts alternatives on this VI could hold, or\n -EINVAL when the VI cannot have alternatives."]
     pub fn ef_vi_transmit_alt_query_buffering(
         vi: *mut ef_vi,
         ifindex: ::std::os::raw::c_int,
@@ -5777,9 +6026,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Flush the VI: afterwards every buffer given to the adapter is free."]
     pub fn ef_vi_flush(vi: *mut ef_vi, nic: ef_driver_handle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Minimum gap between packets of the TX queue: (2^val) * 100ns, or -1 for\n \"in the pacing bin, no gap\"."]
     pub fn ef_vi_pace(
         vi: *mut ef_vi,
         nic: ef_driver_handle,
@@ -5787,9 +6038,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Largest frame (headers included, FCS excluded) the VI can send or\n receive."]
     pub fn ef_vi_mtu(vi: *mut ef_vi, vi_dh: ef_driver_handle) -> ::std::os::raw::c_uint;
 }
 unsafe extern "C" {
+    #[doc = " Store the VI's 6-byte MAC address at mac_out.  Slow: cache it."]
     pub fn ef_vi_get_mac(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -5797,12 +6050,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Raise an EF_EVENT_TYPE_SW event carrying the low 16 bits of ev_bits\n (other bits must be 0) on the event queue with this resource id."]
     pub fn ef_eventq_put(
         resource_id: ::std::os::raw::c_uint,
         evq_dh: ef_driver_handle,
         ev_bits: ::std::os::raw::c_uint,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " A group of VIs that received traffic is spread across."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_set {
@@ -5827,6 +6082,7 @@ impl Default for ef_vi_set {
     }
 }
 unsafe extern "C" {
+    #[doc = " Allocate a set of n_vis VIs in protection domain pd."]
     pub fn ef_vi_set_alloc_from_pd(
         vi_set: *mut ef_vi_set,
         vi_set_dh: ef_driver_handle,
@@ -5836,12 +6092,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Release a VI set."]
     pub fn ef_vi_set_free(
         vi_set: *mut ef_vi_set,
         vi_set_dh: ef_driver_handle,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Allocate member index_in_vi_set (-1: any) of a VI set; the other\n arguments are as for ef_vi_alloc_from_pd()."]
     pub fn ef_vi_alloc_from_set(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -5857,6 +6115,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Arm the VI's interrupt so that its driver handle becomes readable (for\n poll/select/epoll) when an event arrives after position current_ptr\n (from ef_eventq_current())."]
     pub fn ef_vi_prime(
         vi: *mut ef_vi,
         dh: ef_driver_handle,
@@ -5864,11 +6123,17 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 pub const ef_filter_flags_EF_FILTER_FLAG_NONE: ef_filter_flags = 0;
+#[doc = " also match looped-back TX"]
 pub const ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE: ef_filter_flags = 2;
+#[doc = " X3: RX queue not shared"]
 pub const ef_filter_flags_EF_FILTER_FLAG_EXCLUSIVE_RXQ: ef_filter_flags = 4;
+#[doc = " RX queue may be shared"]
 pub const ef_filter_flags_EF_FILTER_FLAG_SHARED_RXQ: ef_filter_flags = 8;
+#[doc = " want interrupt wakeups"]
 pub const ef_filter_flags_EF_FILTER_FLAG_REQUEST_WAKEUPS: ef_filter_flags = 16;
+#[doc = " Options of a filter."]
 pub type ef_filter_flags = ::std::os::raw::c_uint;
+#[doc = " What a filter matches; build it with ef_filter_spec_init() and the\n ef_filter_spec_set_*() calls."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_filter_spec {
@@ -5888,7 +6153,9 @@ const _: () = {
         [::std::mem::offset_of!(ef_filter_spec, data) - 8usize];
 };
 pub const EF_FILTER_VLAN_ID_ANY: _bindgen_ty_12 = -1;
+#[doc = " vlan_id meaning \"any VLAN\"."]
 pub type _bindgen_ty_12 = ::std::os::raw::c_int;
+#[doc = " Names an installed filter, for ef_vi_filter_del()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_filter_cookie {
@@ -5904,17 +6171,27 @@ const _: () = {
     ["Offset of field: ef_filter_cookie::filter_type"]
         [::std::mem::offset_of!(ef_filter_cookie, filter_type) - 4usize];
 };
+#[doc = " filter_id"]
 pub const ef_filter_info_fields_EF_FILTER_FIELD_ID: ef_filter_info_fields = 1;
+#[doc = " q_id"]
 pub const ef_filter_info_fields_EF_FILTER_FIELD_QUEUE: ef_filter_info_fields = 2;
+#[doc = " Bits of ef_filter_info.valid_fields: which members were filled in."]
 pub type ef_filter_info_fields = ::std::os::raw::c_uint;
+#[doc = " the filter owns its RX queue"]
 pub const ef_filter_info_flags_EF_FILTER_IS_EXCLUSIVE: ef_filter_info_flags = 4;
+#[doc = " Bits of ef_filter_info.flags."]
 pub type ef_filter_info_flags = ::std::os::raw::c_uint;
+#[doc = " Facts about an installed filter, from ef_vi_filter_query()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_filter_info {
+    #[doc = " enum ef_filter_info_fields: which members below are set"]
     pub valid_fields: u64,
+    #[doc = " enum ef_filter_info_flags"]
     pub flags: ::std::os::raw::c_uint,
+    #[doc = " hardware filter id"]
     pub filter_id: ::std::os::raw::c_uint,
+    #[doc = " hardware RX queue"]
     pub q_id: ::std::os::raw::c_uint,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5931,9 +6208,11 @@ const _: () = {
         [::std::mem::offset_of!(ef_filter_info, q_id) - 16usize];
 };
 unsafe extern "C" {
+    #[doc = " Clear a filter spec and give it flags.  Call this before anything else."]
     pub fn ef_filter_spec_init(filter_spec: *mut ef_filter_spec, flags: ef_filter_flags);
 }
 unsafe extern "C" {
+    #[doc = " Local IPv4 address and port, protocol IPPROTO_TCP or IPPROTO_UDP."]
     pub fn ef_filter_spec_set_ip4_local(
         filter_spec: *mut ef_filter_spec,
         protocol: ::std::os::raw::c_int,
@@ -5942,6 +6221,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Local and remote IPv4 addresses and ports."]
     pub fn ef_filter_spec_set_ip4_full(
         filter_spec: *mut ef_filter_spec,
         protocol: ::std::os::raw::c_int,
@@ -5952,6 +6232,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Local IPv6 address and port."]
     pub fn ef_filter_spec_set_ip6_local(
         filter_spec: *mut ef_filter_spec,
         protocol: ::std::os::raw::c_int,
@@ -5960,6 +6241,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Local and remote IPv6 addresses and ports."]
     pub fn ef_filter_spec_set_ip6_full(
         filter_spec: *mut ef_filter_spec,
         protocol: ::std::os::raw::c_int,
@@ -5970,12 +6252,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Also require VLAN vlan_id (combines with MAC, EtherType, IP protocol\n and, on some adapters, IPv4 matches)."]
     pub fn ef_filter_spec_set_vlan(
         filter_spec: *mut ef_filter_spec,
         vlan_id: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Destination MAC (6 bytes) on VLAN vlan_id or EF_FILTER_VLAN_ID_ANY."]
     pub fn ef_filter_spec_set_eth_local(
         filter_spec: *mut ef_filter_spec,
         vlan_id: ::std::os::raw::c_int,
@@ -5983,59 +6267,70 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Every unicast packet (ARP included: use with care)."]
     pub fn ef_filter_spec_set_unicast_all(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Every multicast packet (IGMP included: use with care)."]
     pub fn ef_filter_spec_set_multicast_all(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Unicast packets nothing else wants."]
     pub fn ef_filter_spec_set_unicast_mismatch(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Multicast packets nothing else wants."]
     pub fn ef_filter_spec_set_multicast_mismatch(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sniff the port: filters copy instead of steal; with promiscuous set,\n copy every packet."]
     pub fn ef_filter_spec_set_port_sniff(
         filter_spec: *mut ef_filter_spec,
         promiscuous: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Receive a copy of every packet the port sends."]
     pub fn ef_filter_spec_set_tx_port_sniff(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Keep all packets away from the kernel."]
     pub fn ef_filter_spec_set_block_kernel(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Keep multicast packets away from the kernel."]
     pub fn ef_filter_spec_set_block_kernel_multicast(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Match an EtherType (network order); combines with a MAC match.  IPv4\n and IPv6 EtherTypes are accepted but not supported by firmware."]
     pub fn ef_filter_spec_set_eth_type(
         filter_spec: *mut ef_filter_spec,
         ether_type_be16: u16,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Match an IP protocol number; combines with a MAC match.  TCP and UDP\n are accepted but not supported by firmware."]
     pub fn ef_filter_spec_set_ip_proto(
         filter_spec: *mut ef_filter_spec,
         ip_proto: u8,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deprecated: declared by the SDK but not provided by its library."]
     pub fn ef_filter_spec_set_user_mark(
         filter_spec: *mut ef_filter_spec,
         user_mark: u32,
@@ -6043,6 +6338,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deprecated: declared by the SDK but not provided by its library."]
     pub fn ef_filter_spec_set_user_flag(
         filter_spec: *mut ef_filter_spec,
         user_flag: u8,
@@ -6050,11 +6346,13 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Keep unicast packets away from the kernel."]
     pub fn ef_filter_spec_set_block_kernel_unicast(
         filter_spec: *mut ef_filter_spec,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deliver matches to hardware RX queue dest (EF_VI_CAP_RX_FILTER_SET_DEST\n adapters only)."]
     pub fn ef_filter_spec_set_dest(
         filter_spec: *mut ef_filter_spec,
         dest: ::std::os::raw::c_int,
@@ -6062,6 +6360,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Install a filter on a VI; filter_cookie_out (may be NULL) receives the\n cookie needed to remove it.  The spec may be discarded afterwards."]
     pub fn ef_vi_filter_add(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -6070,6 +6369,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Remove a filter installed by ef_vi_filter_add()."]
     pub fn ef_vi_filter_del(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -6077,6 +6377,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Describe an installed filter in *filter_info, whose size in bytes is\n filter_info_len."]
     pub fn ef_vi_filter_query(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -6086,6 +6387,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Install a filter on a VI set."]
     pub fn ef_vi_set_filter_add(
         vi_set: *mut ef_vi_set,
         vi_set_dh: ef_driver_handle,
@@ -6094,17 +6396,21 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Remove a filter from a VI set."]
     pub fn ef_vi_set_filter_del(
         vi_set: *mut ef_vi_set,
         vi_set_dh: ef_driver_handle,
         filter_cookie: *mut ef_filter_cookie,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " Where one statistic lives in the buffer filled by ef_vi_stats_query()."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_stats_field_layout {
     pub evsfl_name: *mut ::std::os::raw::c_char,
+    #[doc = " bytes"]
     pub evsfl_offset: ::std::os::raw::c_int,
+    #[doc = " bytes"]
     pub evsfl_size: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6129,9 +6435,11 @@ impl Default for ef_vi_stats_field_layout {
         }
     }
 }
+#[doc = " Layout of the statistics buffer."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct ef_vi_stats_layout {
+    #[doc = " bytes the buffer needs"]
     pub evsl_data_size: ::std::os::raw::c_int,
     pub evsl_fields_num: ::std::os::raw::c_int,
     pub evsl_fields: __IncompleteArrayField<ef_vi_stats_field_layout>,
@@ -6157,12 +6465,14 @@ impl Default for ef_vi_stats_layout {
     }
 }
 unsafe extern "C" {
+    #[doc = " Point *layout_out at the statistics layout of vi."]
     pub fn ef_vi_stats_query_layout(
         vi: *mut ef_vi,
         layout_out: *mut *const ef_vi_stats_layout,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Read the statistics into data (evsl_data_size bytes), then reset them if\n do_reset.  Needs full-featured firmware (otherwise the values are\n meaningless and no error is reported)."]
     pub fn ef_vi_stats_query(
         vi: *mut ef_vi,
         vi_dh: ef_driver_handle,
@@ -6170,10 +6480,13 @@ unsafe extern "C" {
         do_reset: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " A PIO buffer on the adapter."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_pio {
+    #[doc = " host-side copy of the region"]
     pub pio_buffer: *mut u8,
+    #[doc = " mapping of the linked VI's I/O window"]
     pub pio_io: *mut u8,
     pub pio_resource_id: ::std::os::raw::c_uint,
     pub pio_len: ::std::os::raw::c_uint,
@@ -6198,6 +6511,7 @@ impl Default for ef_pio {
     }
 }
 unsafe extern "C" {
+    #[doc = " Allocate a PIO region of about len_hint bytes in protection domain pd."]
     pub fn ef_pio_alloc(
         pio: *mut ef_pio,
         pio_dh: ef_driver_handle,
@@ -6207,12 +6521,15 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Size of the PIO region linked to vi."]
     pub fn ef_vi_get_pio_size(vi: *mut ef_vi) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Release a PIO region; it must be unlinked first."]
     pub fn ef_pio_free(pio: *mut ef_pio, pio_dh: ef_driver_handle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Attach a PIO region to a VI (one region per VI)."]
     pub fn ef_pio_link_vi(
         pio: *mut ef_pio,
         pio_dh: ef_driver_handle,
@@ -6221,6 +6538,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Detach a PIO region from a VI."]
     pub fn ef_pio_unlink_vi(
         pio: *mut ef_pio,
         pio_dh: ef_driver_handle,
@@ -6229,6 +6547,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Copy len bytes from base into vi's PIO region at offset.  Do not\n overwrite a part of the region that a send is still using."]
     pub fn ef_pio_memcpy(
         vi: *mut ef_vi,
         base: *const ::std::os::raw::c_void,
@@ -6237,15 +6556,19 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Start of the packet pkt_id (normally its Ethernet header).  pkt_id must\n come from an unreleased RX_REF/RX_REF_DISCARD event of this vi."]
     pub fn efct_vi_rxpkt_get(vi: *mut ef_vi, pkt_id: u32) -> *const ::std::os::raw::c_void;
 }
 unsafe extern "C" {
+    #[doc = " Give packet pkt_id back; required once for every RX_REF(_DISCARD)."]
     pub fn efct_vi_rxpkt_release(vi: *mut ef_vi, pkt_id: u32);
 }
 unsafe extern "C" {
+    #[doc = " Look at a packet that is still arriving: returns a pointer to its first\n EFCT_FUTURE_VALID_BYTES bytes, or NULL when nothing is arriving (or the\n library has other work pending: keep calling ef_eventq_has_event() and\n ef_eventq_poll() as well).  After a non-NULL result, collect the\n packet's completion with efct_vi_rx_future_poll().  May run concurrently\n with other calls except the two polls."]
     pub fn efct_vi_rx_future_peek(vi: *mut ef_vi) -> *const ::std::os::raw::c_void;
 }
 unsafe extern "C" {
+    #[doc = " Poll only the receive queue of the packet seen by the last successful\n efct_vi_rx_future_peek(); the first event returned is that packet's\n RX_REF or RX_REF_DISCARD."]
     pub fn efct_vi_rx_future_poll(
         vi: *mut ef_vi,
         evs: *mut ef_event,
@@ -6253,34 +6576,49 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Deprecated: use ef_vi_start_transmit_warm().  Sends after this exercise\n the code path but reach no wire; each completes with an EF_EVENT_TYPE_TX\n whose id is EF_REQUEST_ID_MASK and without a timestamp."]
     pub fn efct_vi_start_transmit_warm(vi: *mut ef_vi);
 }
 unsafe extern "C" {
+    #[doc = " Deprecated: use ef_vi_stop_transmit_warm()."]
     pub fn efct_vi_stop_transmit_warm(vi: *mut ef_vi);
 }
+#[doc = " PIO supported"]
 pub const ef_vi_capability_EF_VI_CAP_PIO: ef_vi_capability = 0;
+#[doc = " PIO bytes per VI"]
 pub const ef_vi_capability_EF_VI_CAP_PIO_BUFFER_SIZE: ef_vi_capability = 1;
+#[doc = " PIO buffers in total"]
 pub const ef_vi_capability_EF_VI_CAP_PIO_BUFFER_COUNT: ef_vi_capability = 2;
+#[doc = " hardware loopback"]
 pub const ef_vi_capability_EF_VI_CAP_HW_MULTICAST_LOOPBACK: ef_vi_capability = 3;
+#[doc = " multicast to many VIs"]
 pub const ef_vi_capability_EF_VI_CAP_HW_MULTICAST_REPLICATION: ef_vi_capability = 4;
 pub const ef_vi_capability_EF_VI_CAP_HW_RX_TIMESTAMPING: ef_vi_capability = 5;
 pub const ef_vi_capability_EF_VI_CAP_HW_TX_TIMESTAMPING: ef_vi_capability = 6;
+#[doc = " packed-stream firmware"]
 pub const ef_vi_capability_EF_VI_CAP_PACKED_STREAM: ef_vi_capability = 7;
+#[doc = " bitmask of sizes, in kB"]
 pub const ef_vi_capability_EF_VI_CAP_PACKED_STREAM_BUFFER_SIZES: ef_vi_capability = 8;
+#[doc = " ef_pd_alloc_with_vport"]
 pub const ef_vi_capability_EF_VI_CAP_VPORTS: ef_vi_capability = 9;
+#[doc = " physical addressing"]
 pub const ef_vi_capability_EF_VI_CAP_PHYS_MODE: ef_vi_capability = 10;
+#[doc = " adapter IOMMU addressing"]
 pub const ef_vi_capability_EF_VI_CAP_BUFFER_MODE: ef_vi_capability = 11;
 pub const ef_vi_capability_EF_VI_CAP_MULTICAST_FILTER_CHAINING: ef_vi_capability = 12;
+#[doc = " filters on foreign MACs"]
 pub const ef_vi_capability_EF_VI_CAP_MAC_SPOOFING: ef_vi_capability = 13;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP_LOCAL: ef_vi_capability = 14;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP_LOCAL: ef_vi_capability = 15;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP_FULL: ef_vi_capability = 16;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP_FULL: ef_vi_capability = 17;
+#[doc = " the four above + VLAN"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_IP_VLAN: ef_vi_capability = 18;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP6_LOCAL: ef_vi_capability = 19;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP6_LOCAL: ef_vi_capability = 20;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP6_FULL: ef_vi_capability = 21;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP6_FULL: ef_vi_capability = 22;
+#[doc = " the four above + VLAN"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_IP6_VLAN: ef_vi_capability = 23;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL: ef_vi_capability = 24;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL_VLAN: ef_vi_capability = 25;
@@ -6292,12 +6630,16 @@ pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_SNIFF: ef_vi_capability = 30
 pub const ef_vi_capability_EF_VI_CAP_TX_FILTER_TYPE_SNIFF: ef_vi_capability = 31;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_IP4_PROTO: ef_vi_capability = 32;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_ETHERTYPE: ef_vi_capability = 33;
+#[doc = " bitmask"]
 pub const ef_vi_capability_EF_VI_CAP_RXQ_SIZES: ef_vi_capability = 34;
+#[doc = " bitmask"]
 pub const ef_vi_capability_EF_VI_CAP_TXQ_SIZES: ef_vi_capability = 35;
+#[doc = " bitmask"]
 pub const ef_vi_capability_EF_VI_CAP_EVQ_SIZES: ef_vi_capability = 36;
 pub const ef_vi_capability_EF_VI_CAP_ZERO_RX_PREFIX: ef_vi_capability = 37;
 pub const ef_vi_capability_EF_VI_CAP_TX_PUSH_ALWAYS: ef_vi_capability = 38;
 pub const ef_vi_capability_EF_VI_CAP_NIC_PACE: ef_vi_capability = 39;
+#[doc = " RX event merging"]
 pub const ef_vi_capability_EF_VI_CAP_RX_MERGE: ef_vi_capability = 40;
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES: ef_vi_capability = 41;
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_VFIFOS: ef_vi_capability = 42;
@@ -6308,22 +6650,37 @@ pub const ef_vi_capability_EF_VI_CAP_CTPIO: ef_vi_capability = 46;
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE: ef_vi_capability = 47;
 pub const ef_vi_capability_EF_VI_CAP_RX_FORCE_EVENT_MERGING: ef_vi_capability = 48;
 pub const ef_vi_capability_EF_VI_CAP_MIN_BUFFER_MODE_SIZE: ef_vi_capability = 49;
+#[doc = " no DMA transmit path"]
 pub const ef_vi_capability_EF_VI_CAP_CTPIO_ONLY: ef_vi_capability = 50;
+#[doc = " RX queues are shared"]
 pub const ef_vi_capability_EF_VI_CAP_RX_SHARED: ef_vi_capability = 51;
+#[doc = " ef_filter_spec_set_dest"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_SET_DEST: ef_vi_capability = 52;
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_MAC_IP4_PROTO: ef_vi_capability = 53;
+#[doc = " ef_receive_poll"]
 pub const ef_vi_capability_EF_VI_CAP_RX_POLL: ef_vi_capability = 54;
+#[doc = " RX_REF events"]
 pub const ef_vi_capability_EF_VI_CAP_RX_REF: ef_vi_capability = 55;
+#[doc = " enum ef_vi_extra_datapaths"]
 pub const ef_vi_capability_EF_VI_CAP_EXTRA_DATAPATHS: ef_vi_capability = 56;
+#[doc = " EF_VI_RX_FILTER_ID"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_ID: ef_vi_capability = 57;
+#[doc = " stays last"]
 pub const ef_vi_capability_EF_VI_CAP_MAX: ef_vi_capability = 58;
+#[doc = " Queryable capabilities.  The values are ABI: members are only ever\n appended, just before EF_VI_CAP_MAX."]
 pub type ef_vi_capability = ::std::os::raw::c_uint;
+#[doc = " ask about the low-latency datapath"]
 pub const ef_vi_capability_flags_EF_VI_CAP_F_LLCT: ef_vi_capability_flags = 2147483648;
+#[doc = " every qualifier bit"]
 pub const ef_vi_capability_flags_EF_VI_CAP_F_ALL: ef_vi_capability_flags = 2147483648;
+#[doc = " Bits that may be ORed into a capability to qualify the query."]
 pub type ef_vi_capability_flags = ::std::os::raw::c_uint;
+#[doc = " usable with EF_PD_EXPRESS"]
 pub const ef_vi_extra_datapaths_EF_VI_EXTRA_DATAPATH_EXPRESS: ef_vi_extra_datapaths = 1;
+#[doc = " Bits of the EF_VI_CAP_EXTRA_DATAPATHS value."]
 pub type ef_vi_extra_datapaths = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Store the value of capability cap of interface ifindex (the physical\n port) in *value.  Returns 0, -EOPNOTSUPP (not supported), -ENOSYS (this\n library cannot tell) or another negative errno."]
     pub fn ef_vi_capabilities_get(
         handle: ef_driver_handle,
         ifindex: ::std::os::raw::c_int,
@@ -6332,6 +6689,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " As ef_vi_capabilities_get(), for the interface and datapath of an\n allocated protection domain."]
     pub fn ef_pd_capabilities_get(
         handle: ef_driver_handle,
         pd: *mut ef_pd,
@@ -6341,6 +6699,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " As ef_vi_capabilities_get(), for a protection domain that would be\n allocated on ifindex with pd_flags."]
     pub fn ef_vi_capabilities_get_from_pd_flags(
         handle: ef_driver_handle,
         ifindex: ::std::os::raw::c_int,
@@ -6350,9 +6709,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Highest capability value this library knows (iterate 0..max)."]
     pub fn ef_vi_capabilities_max() -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Human-readable name of a capability."]
     pub fn ef_vi_capabilities_name(cap: ef_vi_capability) -> *const ::std::os::raw::c_char;
 }
 #[repr(C)]
@@ -7169,15 +7530,18 @@ impl Default for udphdr {
         }
     }
 }
+#[doc = " Only pointers to the header structures are used here.  struct ipv6hdr\n has no user-space definition; the others come from the system headers\n above (the declarations keep strict ISO C modes working, where some libc\n versions hide them)."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct ipv6hdr {
     _unused: [u8; 0],
 }
 unsafe extern "C" {
+    #[doc = " Checksum of an IPv4 header."]
     pub fn ef_ip_checksum(ip: *const iphdr) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " UDP checksum over IPv4."]
     pub fn ef_udp_checksum(
         ip: *const iphdr,
         udp: *const udphdr,
@@ -7186,6 +7550,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " UDP checksum over IPv6."]
     pub fn ef_udp_checksum_ip6(
         ip6: *const ipv6hdr,
         udp: *const udphdr,
@@ -7194,6 +7559,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " UDP checksum; ipx is an IPv6 header when af is AF_INET6, otherwise an\n IPv4 header."]
     pub fn ef_udp_checksum_ipx(
         af: ::std::os::raw::c_int,
         ipx: *const ::std::os::raw::c_void,
@@ -7203,6 +7569,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " TCP checksum over IPv4."]
     pub fn ef_tcp_checksum(
         ip: *const iphdr,
         tcp: *const tcphdr,
@@ -7211,6 +7578,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " TCP checksum over IPv6."]
     pub fn ef_tcp_checksum_ip6(
         ip6: *const ipv6hdr,
         tcp: *const tcphdr,
@@ -7219,6 +7587,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " TCP checksum; ipx as for ef_udp_checksum_ipx()."]
     pub fn ef_tcp_checksum_ipx(
         af: ::std::os::raw::c_int,
         ipx: *const ::std::os::raw::c_void,
@@ -7228,6 +7597,7 @@ unsafe extern "C" {
     ) -> u32;
 }
 unsafe extern "C" {
+    #[doc = " Verify a UDP checksum over IPv4."]
     pub fn ef_udp_checksum_is_correct(
         ip: *const iphdr,
         udp: *const udphdr,
@@ -7236,6 +7606,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Verify a UDP checksum over IPv6."]
     pub fn ef_udp_checksum_ip6_is_correct(
         ip6: *const ipv6hdr,
         udp: *const udphdr,
@@ -7244,6 +7615,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Verify a TCP checksum over IPv4."]
     pub fn ef_tcp_checksum_is_correct(
         ip: *const iphdr,
         tcp: *const tcphdr,
@@ -7252,6 +7624,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Verify a TCP checksum over IPv6."]
     pub fn ef_tcp_checksum_ip6_is_correct(
         ip6: *const ipv6hdr,
         tcp: *const tcphdr,
@@ -7260,6 +7633,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " ICMPv6 checksum (icmp points at the ICMPv6 header)."]
     pub fn ef_icmpv6_checksum(
         ip6: *const ipv6hdr,
         icmp: *const ::std::os::raw::c_void,
@@ -7267,15 +7641,23 @@ unsafe extern "C" {
         iovlen: ::std::os::raw::c_int,
     ) -> u32;
 }
+#[doc = " Header the adapter writes in front of each packet of a packed stream."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_packed_stream_packet {
+    #[doc = " from this header to the next one"]
     pub ps_next_offset: u16,
+    #[doc = " from this header to the frame"]
     pub ps_pkt_start_offset: u8,
+    #[doc = " EF_VI_PS_FLAG_*"]
     pub ps_flags: u8,
+    #[doc = " frame bytes stored"]
     pub ps_cap_len: u16,
+    #[doc = " frame bytes on the wire"]
     pub ps_orig_len: u16,
+    #[doc = " hardware timestamp: seconds"]
     pub ps_ts_sec: u32,
+    #[doc = " hardware timestamp: nanoseconds"]
     pub ps_ts_nsec: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -7298,12 +7680,17 @@ const _: () = {
     ["Offset of field: ef_packed_stream_packet::ps_ts_nsec"]
         [::std::mem::offset_of!(ef_packed_stream_packet, ps_ts_nsec) - 12usize];
 };
+#[doc = " Buffer geometry of packed-stream mode; see\n ef_vi_packed_stream_get_params()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_packed_stream_params {
+    #[doc = " bytes per buffer"]
     pub psp_buffer_size: ::std::os::raw::c_int,
+    #[doc = " required buffer alignment"]
     pub psp_buffer_align: ::std::os::raw::c_int,
+    #[doc = " where the first packet goes in a buffer"]
     pub psp_start_offset: ::std::os::raw::c_int,
+    #[doc = " buffers the adapter fills before it needs\n completions to be consumed"]
     pub psp_max_usable_buffers: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -7321,12 +7708,14 @@ const _: () = {
         [::std::mem::offset_of!(ef_packed_stream_params, psp_max_usable_buffers) - 12usize];
 };
 unsafe extern "C" {
+    #[doc = " Fill psp_out for a packed-stream VI; -EINVAL for any other VI."]
     pub fn ef_vi_packed_stream_get_params(
         vi: *mut ef_vi,
         psp_out: *mut ef_packed_stream_params,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Account for one EF_EVENT_TYPE_RX_PACKED_STREAM event.  *pkt_iter tracks\n where the next packet will be: set it with\n ef_packed_stream_packet_first() when EF_EVENT_RX_PS_NEXT_BUFFER(*ev),\n otherwise leave the value from the previous call.  *n_pkts_out and\n *n_bytes_out receive what the event delivered.  -ENOMSG, -ENODATA or\n -EL2NSYNC report timestamp trouble."]
     pub fn ef_vi_packed_stream_unbundle(
         vi: *mut ef_vi,
         ev: *const ef_event,
@@ -7335,6 +7724,7 @@ unsafe extern "C" {
         n_bytes_out: *mut ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " The driver's resource id of queue `qix`.  Returned by value in a type the\n public headers leave incomplete: bound, never called from Rust."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct efch_resource_id_s {

@@ -583,6 +583,7 @@ impl Default for msghdr {
         }
     }
 }
+#[doc = " A timestamp with sub-nanosecond resolution: the time in seconds is\n sec + nsec / 10^9 + nsec_frac / (10^9 * 2^24)."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct onload_timestamp {
@@ -688,24 +689,35 @@ impl onload_timestamp {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " adapter timestamps of sent packets"]
 pub const onload_timestamping_flags_ONLOAD_TIMESTAMPING_FLAG_TX_NIC: onload_timestamping_flags = 1;
+#[doc = " adapter timestamps of received packets"]
 pub const onload_timestamping_flags_ONLOAD_TIMESTAMPING_FLAG_RX_NIC: onload_timestamping_flags = 2;
+#[doc = " timestamps of received packets taken from a cPacket trailer (the\n outermost one), the only external format supported"]
 pub const onload_timestamping_flags_ONLOAD_TIMESTAMPING_FLAG_RX_CPACKET: onload_timestamping_flags =
     4;
+#[doc = " Which timestamps onload_timestamping_request() asks for."]
 pub type onload_timestamping_flags = ::std::os::raw::c_uint;
+#[doc = " the clock that took the timestamp has been set at some point"]
 pub const onload_ts_flags_ONLOAD_TS_FLAG_CLOCK_SET: onload_ts_flags = 1;
+#[doc = " that clock is synchronised to a suitable reference"]
 pub const onload_ts_flags_ONLOAD_TS_FLAG_CLOCK_IN_SYNC: onload_ts_flags = 2;
+#[doc = " the two bits above meet the requirements configured for the stack"]
 pub const onload_ts_flags_ONLOAD_TS_FLAG_ACCEPTABLE: onload_ts_flags = 128;
+#[doc = " Bits of onload_timestamp.flags."]
 pub type onload_ts_flags = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Switches socket `fd` to extended timestamps, as an alternative to\n setsockopt(SO_TIMESTAMPING): its SCM_TIMESTAMPING control messages then\n carry an array of struct onload_timestamp, one per kind requested in\n `flags` (onload_timestamping_flags) for that direction, in the order the\n flags are listed above; an unavailable timestamp has sec == 0.\n Returns 0, -EINVAL (unknown flag), -ENOTTY (fd not accelerated) or\n -EOPNOTSUPP (this Onload has no timestamping)."]
     pub fn onload_timestamping_request(
         fd: ::std::os::raw::c_int,
         flags: ::std::os::raw::c_uint,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " One timestamp in an SCM_TIMESTAMPING_OOEXT control message."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct scm_timestamping_ooext {
+    #[doc = " what this timestamp is, as SOF_TIMESTAMPING_* bits, e.g.\n SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE"]
     pub type_: u32,
     pub padding: u32,
     pub timestamp: onload_timestamp,
@@ -722,11 +734,15 @@ const _: () = {
     ["Offset of field: scm_timestamping_ooext::timestamp"]
         [::std::mem::offset_of!(scm_timestamping_ooext, timestamp) - 8usize];
 };
+#[doc = " One ONLOAD_SCM_TIMESTAMPING_STREAM report."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct onload_scm_timestamping_stream {
+    #[doc = " when the segment was first sent"]
     pub first_sent: timespec,
+    #[doc = " when it was last sent; 0 when never retransmitted"]
     pub last_sent: timespec,
+    #[doc = " payload bytes in the segment"]
     pub len: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -743,18 +759,29 @@ const _: () = {
         [::std::mem::offset_of!(onload_scm_timestamping_stream, len) - 32usize];
 };
 unsafe extern "C" {
+    #[doc = " 1 when the process runs under Onload, 0 when not."]
     pub fn onload_is_present() -> ::std::os::raw::c_int;
 }
+#[doc = " keep the current scope"]
 pub const onload_stackname_scope_ONLOAD_SCOPE_NOCHANGE: onload_stackname_scope = 0;
+#[doc = " per thread"]
 pub const onload_stackname_scope_ONLOAD_SCOPE_THREAD: onload_stackname_scope = 1;
+#[doc = " per process"]
 pub const onload_stackname_scope_ONLOAD_SCOPE_PROCESS: onload_stackname_scope = 2;
+#[doc = " per user"]
 pub const onload_stackname_scope_ONLOAD_SCOPE_USER: onload_stackname_scope = 3;
+#[doc = " system-wide"]
 pub const onload_stackname_scope_ONLOAD_SCOPE_GLOBAL: onload_stackname_scope = 4;
+#[doc = " How widely a stack name is shared."]
 pub type onload_stackname_scope = ::std::os::raw::c_uint;
+#[doc = " the calling thread"]
 pub const onload_stackname_who_ONLOAD_THIS_THREAD: onload_stackname_who = 0;
+#[doc = " every thread of the process"]
 pub const onload_stackname_who_ONLOAD_ALL_THREADS: onload_stackname_who = 1;
+#[doc = " Whom a stack name applies to."]
 pub type onload_stackname_who = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Selects the stack (by name, in `scope`) that sockets created from now on\n by `who` belong to.  Returns 0 or a negative value."]
     pub fn onload_set_stackname(
         who: onload_stackname_who,
         scope: onload_stackname_scope,
@@ -762,30 +789,36 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Saves the calling thread's stack-name setting on a per-thread stack."]
     pub fn onload_stackname_save() -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Restores the setting saved last by onload_stackname_save()."]
     pub fn onload_stackname_restore() -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sets an Onload option (EF_*) with an integer value for stacks created\n from now on by this thread."]
     pub fn onload_stack_opt_set_int(
         opt: *const ::std::os::raw::c_char,
         val: i64,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Reads the integer value of an option as it applies to new stacks."]
     pub fn onload_stack_opt_get_int(
         opt: *const ::std::os::raw::c_char,
         val: *mut i64,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sets an Onload option with a string value for stacks created from now\n on by this thread."]
     pub fn onload_stack_opt_set_str(
         opt: *const ::std::os::raw::c_char,
         val: *const ::std::os::raw::c_char,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Reads the string value of an option into val_out, of *val_out_len bytes.\n When that is too small it returns -ENOSPC and stores the size needed in\n *val_out_len."]
     pub fn onload_stack_opt_get_str(
         opt: *const ::std::os::raw::c_char,
         val_out: *mut ::std::os::raw::c_char,
@@ -793,14 +826,20 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Forgets every option set with onload_stack_opt_set_*()."]
     pub fn onload_stack_opt_reset() -> ::std::os::raw::c_int;
 }
+#[doc = " Filled in by onload_fd_stat() for an accelerated descriptor."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_stat {
+    #[doc = " number of the stack holding the socket"]
     pub stack_id: i32,
+    #[doc = " name of that stack; allocated for the caller, who must free() it"]
     pub stack_name: *mut ::std::os::raw::c_char,
+    #[doc = " number of the socket within its stack"]
     pub endpoint_id: i32,
+    #[doc = " internal state of the socket; the encoding may change between\n releases"]
     pub endpoint_state: i32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -826,11 +865,13 @@ impl Default for onload_stat {
     }
 }
 unsafe extern "C" {
+    #[doc = " Returns 1 and fills *stat when `fd` is accelerated by Onload, 0 when it\n is not.  Handy for matching application state with onload_stackdump."]
     pub fn onload_fd_stat(
         fd: ::std::os::raw::c_int,
         stat: *mut onload_stat,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " every kind at once"]
 pub const onload_spin_type_ONLOAD_SPIN_ALL: onload_spin_type = 0;
 pub const onload_spin_type_ONLOAD_SPIN_UDP_RECV: onload_spin_type = 1;
 pub const onload_spin_type_ONLOAD_SPIN_UDP_SEND: onload_spin_type = 2;
@@ -847,35 +888,49 @@ pub const onload_spin_type_ONLOAD_SPIN_STACK_LOCK: onload_spin_type = 12;
 pub const onload_spin_type_ONLOAD_SPIN_SOCK_LOCK: onload_spin_type = 13;
 pub const onload_spin_type_ONLOAD_SPIN_SO_BUSY_POLL: onload_spin_type = 14;
 pub const onload_spin_type_ONLOAD_SPIN_TCP_CONNECT: onload_spin_type = 15;
+#[doc = " the kinds EF_POLL_USEC turns on (the spin\n time itself is configured separately)"]
 pub const onload_spin_type_ONLOAD_SPIN_MIMIC_EF_POLL: onload_spin_type = 16;
+#[doc = " one past the last valid kind"]
 pub const onload_spin_type_ONLOAD_SPIN_MAX: onload_spin_type = 17;
+#[doc = " The kinds of blocking call whose spinning can be switched per thread.\n ONLOAD_SPIN_MAX, unlike every other value of this API, may change between\n releases as kinds are added."]
 pub type onload_spin_type = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Turns spinning for `type` on (spin != 0) or off for the calling thread,\n overriding the Onload configuration."]
     pub fn onload_thread_set_spin(
         type_: onload_spin_type,
         spin: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Stores the calling thread's spin settings in *state, one bit per\n onload_spin_type."]
     pub fn onload_thread_get_spin(state: *mut ::std::os::raw::c_uint) -> ::std::os::raw::c_int;
 }
+#[doc = " the descriptor supports ONLOAD_MSG_WARM"]
 pub const onload_fd_feature_ONLOAD_FD_FEAT_MSG_WARM: onload_fd_feature = 0;
+#[doc = " UDP transmit timestamps come with the packet headers"]
 pub const onload_fd_feature_ONLOAD_FD_FEAT_UDP_TX_TS_HDR: onload_fd_feature = 1;
+#[doc = " a transmit interface can be chosen per packet with an\n SCM_TIMESTAMPING_PKTINFO control message"]
 pub const onload_fd_feature_ONLOAD_FD_FEAT_TX_SCM_TS_PKTINFO: onload_fd_feature = 2;
+#[doc = " Features onload_fd_check_feature() can test."]
 pub type onload_fd_feature = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Returns > 0 when `fd` has `feature`, 0 when not, -EOPNOTSUPP when this\n Onload cannot tell, -ENOSYS when the call itself is not available."]
     pub fn onload_fd_check_feature(
         fd: ::std::os::raw::c_int,
         feature: onload_fd_feature,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Moves accelerated socket `fd` to the calling thread's current stack\n (see onload_set_stackname()), e.g. an accepted connection away from the\n listener's stack.  Works for closed TCP sockets, and for accepted ones\n that have never sent and whose receive queue is untouched (no reads, no\n urgent data).  Returns 0 when moved, -1 otherwise; either way `fd`\n remains a working accelerated socket."]
     pub fn onload_move_fd(fd: ::std::os::raw::c_int) -> ::std::os::raw::c_int;
 }
+#[doc = " Per-descriptor companion of each epoll_event returned by\n onload_ordered_epoll_wait()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct onload_ordered_epoll_event {
+    #[doc = " hardware timestamp of the first readable data (tv_sec 0: none, so the\n descriptor is not ordered relative to the others)"]
     pub ts: timespec,
+    #[doc = " bytes that can be read without breaking the ordering"]
     pub bytes: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -895,6 +950,7 @@ pub struct epoll_event {
     _unused: [u8; 0],
 }
 unsafe extern "C" {
+    #[doc = " epoll_wait() replacement that returns EPOLLIN events in the order the\n data arrived on the wire, using hardware timestamps.  The set must hold\n accelerated sockets of a single stack; needs EF_UL_EPOLL=1 (default) or 3;\n EPOLLET and EPOLLONESHOT are not supported."]
     pub fn onload_ordered_epoll_wait(
         epfd: ::std::os::raw::c_int,
         events: *mut epoll_event,
@@ -903,18 +959,29 @@ unsafe extern "C" {
         timeout: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " State of a delegated send."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_delegated_send {
+    #[doc = " in: buffer receiving the headers; out: unchanged"]
     pub headers: *mut ::std::os::raw::c_void,
+    #[doc = " in: size of that buffer; out: length of the headers"]
     pub headers_len: ::std::os::raw::c_int,
+    #[doc = " out: maximum payload per packet"]
     pub mss: ::std::os::raw::c_int,
+    #[doc = " out: send window offered by the peer"]
     pub send_wnd: ::std::os::raw::c_int,
+    #[doc = " out: congestion window"]
     pub cong_wnd: ::std::os::raw::c_int,
+    #[doc = " out: the `size` given to onload_delegated_send_prepare()"]
     pub user_size: ::std::os::raw::c_int,
+    #[doc = " private: offset in `headers` of the TCP sequence number"]
     pub tcp_seq_offset: ::std::os::raw::c_int,
+    #[doc = " private: offset in `headers` of the IP total-length field"]
     pub ip_len_offset: ::std::os::raw::c_int,
+    #[doc = " private: combined length of the IP and TCP headers"]
     pub ip_tcp_hdr_len: ::std::os::raw::c_int,
+    #[doc = " private"]
     pub reserved: [::std::os::raw::c_int; 5usize],
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -952,18 +1019,27 @@ impl Default for onload_delegated_send {
         }
     }
 }
+#[doc = " ready to send"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_OK: onload_delegated_send_rc = 0;
+#[doc = " not an accelerated, connected TCP socket able to send"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_BAD_SOCKET: onload_delegated_send_rc =
     1;
+#[doc = " headers_len too small; it now holds the size needed"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_SMALL_HEADER: onload_delegated_send_rc =
     2;
+#[doc = " the send queue is not empty"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_SENDQ_BUSY: onload_delegated_send_rc =
     3;
+#[doc = " the peer's window is closed"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_NOWIN: onload_delegated_send_rc = 4;
+#[doc = " the destination MAC address is not known"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_NOARP: onload_delegated_send_rc = 5;
+#[doc = " the congestion window is closed: sending would break TCP, though the\n headers are filled in"]
 pub const onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_NOCWIN: onload_delegated_send_rc = 6;
+#[doc = " Results of onload_delegated_send_prepare()."]
 pub type onload_delegated_send_rc = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Reserves up to `size` bytes of socket `fd`'s stream for a delegated send\n and writes the headers of an MSS-sized packet without PSH into\n out->headers.  With flags 0 the MAC address is asked of the kernel and\n RC_NOARP returned when unknown (then a normal send() of the first data is\n the usual remedy).  May be called speculatively."]
     pub fn onload_delegated_send_prepare(
         fd: ::std::os::raw::c_int,
         size: ::std::os::raw::c_int,
@@ -972,6 +1048,7 @@ unsafe extern "C" {
     ) -> onload_delegated_send_rc;
 }
 unsafe extern "C" {
+    #[doc = " Tells Onload that the data described by `iov` (iovlen entries) was sent\n by the application, as a send() would; Onload then handles\n retransmission and everything else.  Several calls may follow one\n prepare.  Only MSG_DONTWAIT and MSG_NOSIGNAL of `flags` count.  May block\n on SO_SNDBUF (ignoring SO_SNDTIMEO).  Returns 0; when a signal interrupts\n it while blocked, the number of bytes already taken; or -1 with errno\n set."]
     pub fn onload_delegated_send_complete(
         fd: ::std::os::raw::c_int,
         iov: *const iovec,
@@ -980,19 +1057,30 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Ends a delegated send: bytes reserved and not completed are given back,\n and normal send(), shutdown() or close() may follow.  Needed whenever\n not all reserved bytes were completed, and for a graceful close.\n Returns 0, or -1 with errno set."]
     pub fn onload_delegated_send_cancel(fd: ::std::os::raw::c_int) -> ::std::os::raw::c_int;
 }
+#[doc = " Filled in by onload_get_tcp_info()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct onload_tcp_info {
+    #[doc = " as getsockopt(SO_RCVBUF)"]
     pub so_recvbuf: ::std::os::raw::c_int,
+    #[doc = " bytes queued, as ioctl(FIONREAD)"]
     pub rcvbuf_used: ::std::os::raw::c_int,
+    #[doc = " as TCP_INFO tcpi_rcv_space"]
     pub rcv_window: ::std::os::raw::c_int,
+    #[doc = " as getsockopt(SO_SNDBUF)"]
     pub so_sndbuf: ::std::os::raw::c_int,
+    #[doc = " send queue limit in packets"]
     pub so_sndbuf_pkts: ::std::os::raw::c_int,
+    #[doc = " packets that can be queued now"]
     pub sndbuf_pkts_avail: ::std::os::raw::c_int,
+    #[doc = " as TCP_INFO tcpi_snd_mss"]
     pub snd_mss: ::std::os::raw::c_int,
+    #[doc = " offered by the peer"]
     pub snd_window: ::std::os::raw::c_int,
+    #[doc = " allowed by congestion control"]
     pub cong_window: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1019,6 +1107,7 @@ const _: () = {
         [::std::mem::offset_of!(onload_tcp_info, cong_window) - 32usize];
 };
 unsafe extern "C" {
+    #[doc = " Fills *info for an accelerated TCP connection.  *len_in_out gives the\n size of *info on entry and the size filled in on return (so the structure\n can grow in later releases).  Returns 0, or -1 with errno EINVAL."]
     pub fn onload_get_tcp_info(
         fd: ::std::os::raw::c_int,
         info: *mut onload_tcp_info,
@@ -1026,6 +1115,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " A socket Onload does not accelerate at all, e.g. to reserve a port for\n ef_vi without Onload installing filters.  Fails with -1/ENOSYS when the\n extensions library is not in use."]
     pub fn onload_socket_nonaccel(
         domain: ::std::os::raw::c_int,
         type_: ::std::os::raw::c_int,
@@ -1033,6 +1123,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " A socket of which Onload accelerates multicast only.  When it cannot\n receive multicast (bound to a unicast address, or TCP) it is handed to\n the kernel.  Unicast still reaches it, through the kernel.  Saves filter\n entries for INADDR_ANY multicast receivers."]
     pub fn onload_socket_unicast_nonaccel(
         domain: ::std::os::raw::c_int,
         type_: ::std::os::raw::c_int,
@@ -1040,30 +1131,37 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " A socket whose receive path Onload does not accelerate.  Fails with\n -1/ENOSYS when the extensions library is not in use."]
     pub fn onload_socket_rx_nonaccel(
         domain: ::std::os::raw::c_int,
         type_: ::std::os::raw::c_int,
         protocol: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " Handle of an Onload packet buffer."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct oo_zc_buf {
     _unused: [u8; 0],
 }
 pub type onload_zc_handle = *mut oo_zc_buf;
+#[doc = " One buffer of a zero-copy message."]
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct onload_zc_iovec {
     pub __bindgen_anon_1: onload_zc_iovec__bindgen_ty_1,
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
+    #[doc = " the buffer holding the data, or\nONLOAD_ZC_HANDLE_NONZC"]
     pub buf: onload_zc_handle,
+    #[doc = " reserved at this release: leave it alone"]
     pub unused: *mut ::std::os::raw::c_void,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union onload_zc_iovec__bindgen_ty_1 {
+    #[doc = " start of the data"]
     pub iov_base: *mut ::std::os::raw::c_void,
+    #[doc = " the same, when it is in another address space"]
     pub iov_ptr: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1190,9 +1288,11 @@ impl onload_zc_iovec {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " A datagram (or piece of stream): its buffers and its metadata."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_zc_msg {
+    #[doc = " msghdr.msg_iovlen entries (msghdr.msg_iov is not used)"]
     pub iov: *mut onload_zc_iovec,
     pub msghdr: msghdr,
 }
@@ -1213,11 +1313,14 @@ impl Default for onload_zc_msg {
         }
     }
 }
+#[doc = " A message with its socket and result, for sending many at once."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_zc_mmsg {
     pub msg: onload_zc_msg,
+    #[doc = " result of sending (or receiving) this message"]
     pub rc: ::std::os::raw::c_int,
+    #[doc = " socket to send it on"]
     pub fd: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1238,13 +1341,16 @@ impl Default for onload_zc_mmsg {
     }
 }
 unsafe extern "C" {
+    #[doc = " Blocks until every transmit queue of the stack of socket `fd` has\n completed what was queued on it when called (usually a few microseconds),\n so that application buffers sent from are no longer in use, e.g. before\n unregistering them.  Socket send queues are not checked: draining them is\n up to the caller.  Returns 0 or a negative errno value."]
     pub fn onload_zc_await_stack_sync(fd: ::std::os::raw::c_int) -> ::std::os::raw::c_int;
 }
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_NONE: onload_zc_buffer_type_flags = 0;
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_UDP: onload_zc_buffer_type_flags = 1;
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_TCP: onload_zc_buffer_type_flags = 2;
+#[doc = " Which headers to leave room for at the start of allocated buffers.  Too\n little room just means Onload puts the headers in a separate buffer."]
 pub type onload_zc_buffer_type_flags = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Allocates `iovecs_len` buffers from the stack of socket `fd` (usable with\n any socket of that stack) and describes them in `iovecs`.  Returns 0 or a\n negative errno value."]
     pub fn onload_zc_alloc_buffers(
         fd: ::std::os::raw::c_int,
         iovecs: *mut onload_zc_iovec,
@@ -1253,29 +1359,41 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees `bufs_len` buffers: ones allocated above, or ones kept with\n ONLOAD_ZC_KEEP (pass only the first buffer of each received message; the\n others are chained to it).  Returns 0 or a negative errno value."]
     pub fn onload_zc_release_buffers(
         fd: ::std::os::raw::c_int,
         bufs: *mut onload_zc_handle,
         bufs_len: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " go on with the next message; Onload keeps the buffers"]
 pub const onload_zc_callback_rc_ONLOAD_ZC_CONTINUE: onload_zc_callback_rc = 0;
+#[doc = " stop and return from onload_zc_recv()"]
 pub const onload_zc_callback_rc_ONLOAD_ZC_TERMINATE: onload_zc_callback_rc = 1;
+#[doc = " receive callbacks only: the application keeps the buffers and frees\n them later with onload_zc_release_buffers(); not with MSG_PEEK"]
 pub const onload_zc_callback_rc_ONLOAD_ZC_KEEP: onload_zc_callback_rc = 2;
+#[doc = " filter callbacks only (no longer supported)"]
 pub const onload_zc_callback_rc_ONLOAD_ZC_MODIFIED: onload_zc_callback_rc = 4;
+#[doc = " Return codes of receive and filter callbacks (flags, may be combined)."]
 pub type onload_zc_callback_rc = ::std::os::raw::c_uint;
+#[doc = " Receive callback: gets the args given to onload_zc_recv(), with msg\n describing one received message, and ONLOAD_ZC_MSG_SHARED /\n ONLOAD_ZC_END_OF_BURST in `flags`."]
 pub type onload_zc_recv_callback = ::std::option::Option<
     unsafe extern "C" fn(
         args: *mut onload_zc_recv_args,
         flags: ::std::os::raw::c_int,
     ) -> onload_zc_callback_rc,
 >;
+#[doc = " Arguments of onload_zc_recv()."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_zc_recv_args {
+    #[doc = " out: each message in turn.  in: msghdr.msg_control/msg_controllen and\n msg_name/msg_namelen as for recvmsg()"]
     pub msg: onload_zc_msg,
+    #[doc = " in: called for each message"]
     pub cb: onload_zc_recv_callback,
+    #[doc = " in: for the application; Onload does not touch it"]
     pub user_ptr: *mut ::std::os::raw::c_void,
+    #[doc = " in: ONLOAD_MSG_DONTWAIT, ONLOAD_MSG_RECV_OS_INLINE"]
     pub flags: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1301,12 +1419,14 @@ impl Default for onload_zc_recv_args {
     }
 }
 unsafe extern "C" {
+    #[doc = " Calls args->cb, in the calling thread, for each message received on\n socket `fd`, until it returns ONLOAD_ZC_TERMINATE or nothing is left.  A\n message may span several buffers (fragments of one packet).  Waits\n according to SO_RCVTIMEO unless ONLOAD_MSG_DONTWAIT.  TCP urgent data is\n not supported.  Returns 0 or a negative errno value."]
     pub fn onload_zc_recv(
         fd: ::std::os::raw::c_int,
         args: *mut onload_zc_recv_args,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Reads, like recvmsg(), the datagrams that reached `fd` through the kernel\n (after onload_zc_recv() returned -ENOTEMPTY)."]
     pub fn onload_recvmsg_kernel(
         fd: ::std::os::raw::c_int,
         msg: *mut msghdr,
@@ -1314,12 +1434,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sends each of the `mlen` messages of `msgs` on its msgs[i].fd; for UDP,\n the buffers of one message form one datagram.  Buffers must be Onload\n buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were\n processed, with each one's result (bytes sent or negative error, e.g.\n -ESOCKTNOSUPPORT) in msgs[i].rc.  Buffers of messages sent now belong to\n Onload; those of unsent messages stay with the caller.  Like send(), it\n may sleep, e.g. while a TCP connection is still being set up."]
     pub fn onload_zc_send(
         msgs: *mut onload_zc_mmsg,
         mlen: ::std::os::raw::c_int,
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " Filter callback: sees each message (msg->iov, msg->msghdr.msg_iovlen\n entries) with the cb_arg of onload_set_recv_filter(); ONLOAD_ZC_MSG_SHARED\n in `flags` means the buffers must not be modified.  It must return\n ONLOAD_ZC_CONTINUE."]
 pub type onload_zc_recv_filter_callback = ::std::option::Option<
     unsafe extern "C" fn(
         msg: *mut onload_zc_msg,
@@ -1328,6 +1450,7 @@ pub type onload_zc_recv_filter_callback = ::std::option::Option<
     ) -> onload_zc_callback_rc,
 >;
 unsafe extern "C" {
+    #[doc = " Installs a callback that sees the messages received on `fd` through the\n normal recv()/recvmsg()/recvmmsg() calls (not with onload_zc_recv()).\n Returns 0 or a negative errno value."]
     pub fn onload_set_recv_filter(
         fd: ::std::os::raw::c_int,
         filter: onload_zc_recv_filter_callback,
@@ -1335,18 +1458,24 @@ unsafe extern "C" {
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " Handle of a send template."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct oo_msg_template {
     _unused: [u8; 0],
 }
 pub type onload_template_handle = *mut oo_msg_template;
+#[doc = " One change to a template."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_template_msg_update_iovec {
+    #[doc = " new data"]
     pub otmu_base: *mut ::std::os::raw::c_void,
+    #[doc = " its length"]
     pub otmu_len: usize,
+    #[doc = " where in the template it goes"]
     pub otmu_offset: off_t,
+    #[doc = " must be 0"]
     pub otmu_flags: ::std::os::raw::c_uint,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1373,11 +1502,16 @@ impl Default for onload_template_msg_update_iovec {
         }
     }
 }
+#[doc = " update: send the packet now (the template then belongs to Onload)"]
 pub const onload_template_flags_ONLOAD_TEMPLATE_FLAGS_SEND_NOW: onload_template_flags = 1;
+#[doc = " alloc: go on without PIO when none is free, and try again at later\n updates (without it, alloc fails)"]
 pub const onload_template_flags_ONLOAD_TEMPLATE_FLAGS_PIO_RETRY: onload_template_flags = 2;
+#[doc = " update: never block, as MSG_DONTWAIT"]
 pub const onload_template_flags_ONLOAD_TEMPLATE_FLAGS_DONTWAIT: onload_template_flags = 64;
+#[doc = " Flags of onload_msg_template_alloc() and onload_msg_template_update()."]
 pub type onload_template_flags = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Creates a template on socket `fd` from the `mlen` buffers of initial_msg\n and stores its handle in *handle.  `flags`: ONLOAD_TEMPLATE_FLAGS_PIO_RETRY.\n Returns 0 or a negative errno value."]
     pub fn onload_msg_template_alloc(
         fd: ::std::os::raw::c_int,
         initial_msg: *const iovec,
@@ -1387,6 +1521,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Overwrites parts of a template (`ulen` changes, cumulative over calls) and\n with ONLOAD_TEMPLATE_FLAGS_SEND_NOW sends it; to send unchanged pass NULL\n and 0.  `flags`: ONLOAD_TEMPLATE_FLAGS_SEND_NOW, ONLOAD_TEMPLATE_FLAGS_DONTWAIT.\n Returns 0 or a negative errno value."]
     pub fn onload_msg_template_update(
         fd: ::std::os::raw::c_int,
         handle: onload_template_handle,
@@ -1396,6 +1531,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Drops a template without sending it.  Returns 0 or a negative errno\n value."]
     pub fn onload_msg_template_abort(
         fd: ::std::os::raw::c_int,
         handle: onload_template_handle,

@@ -401,7 +401,8 @@ impl Sdk {
             .layout_tests(true)
             .derive_default(true)
             .derive_debug(true)
-            .generate_comments(false)
+            .generate_comments(true)
+            .clang_arg("-fparse-all-comments")
             .rust_target(bindgen::RustTarget::stable(85, 0).map_err(|e| e.to_string())?)
             .formatter(bindgen::Formatter::Rustfmt);
         if let Some(dir) = include_dir {

@@ -551,58 +551,75 @@ const _: () = {
     ["Offset of field: timespec::tv_sec"][::std::mem::offset_of!(timespec, tv_sec) - 0usize];
     ["Offset of field: timespec::tv_nsec"][::std::mem::offset_of!(timespec, tv_nsec) - 8usize];
 };
+#[doc = " A stack holds the hardware resources (one virtual interface on one network\n interface) and the protocol state of a set of zockets.  It makes progress\n only while the application calls zf_reactor_perform() or zf_muxer_wait().\n A stack is not thread-safe."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zf_stack {
     _unused: [u8; 0],
 }
+#[doc = " A complete set of named attribute values (\"interface\", \"log_level\",\n \"max_udp_rx_endpoints\", ...).  Objects are created from an attribute set\n and read only the attributes that concern them.  Defaults can be\n overridden from the environment variable ZF_ATTR, e.g.\n ZF_ATTR=\"interface=eth0;log_level=3\".  The set of attributes may change\n between releases, so be prepared for a name to be rejected."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zf_attr {
     _unused: [u8; 0],
 }
 unsafe extern "C" {
+    #[doc = " Initialises the library.  Call once per process, before anything else.\n Returns 0, or a negative errno value (-ENOENT: the Onload drivers are\n probably not loaded; or any error of zf_attr_alloc())."]
     pub fn zf_init() -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Releases what zf_init() set up.  Returns 0."]
     pub fn zf_deinit() -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Creates a stack configured by the attributes in `attr` (at least\n \"interface\"; also the zf_stack, zf_pool and zf_vi attributes) and returns\n it in *stack_out.  Returns 0, or a negative errno value such as -EBUSY (no\n VI or alternatives left), -EINVAL (attribute out of range), -ENODEV (bad\n or missing interface), -ENOENT (drivers absent), -ENOKEY (adapter not\n licensed), -ENOMEM (no memory; huge pages are required) or -ENOSPC (no PIO\n buffer); system-call errors are passed on too."]
     pub fn zf_stack_alloc(
         attr: *mut zf_attr,
         stack_out: *mut *mut zf_stack,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Destroys a stack and every zocket still in it.  Returns 0."]
     pub fn zf_stack_free(stack: *mut zf_stack) -> ::std::os::raw::c_int;
 }
+#[doc = " Anything that can join a multiplexer set: each zocket type has a\n *_to_waitable() function, and zf_stack_to_waitable() gives one for a\n stack's quiescence."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zf_waitable {
     _unused: [u8; 0],
 }
 unsafe extern "C" {
+    #[doc = " Returns a waitable that becomes ready for EPOLLSTACKHUP when the stack is\n quiescent (see zf_stack_is_quiescent())."]
     pub fn zf_stack_to_waitable(arg1: *mut zf_stack) -> *mut zf_waitable;
 }
 unsafe extern "C" {
+    #[doc = " Non-zero when the stack is quiescent: it will send nothing more unless\n prompted from outside, freeing its zockets would send nothing, and\n (depending on the attribute tcp_wait_for_time_wait) no TCP zocket is in\n TIME_WAIT.  In practice: no TCP connection is open.  Freeing a stack that\n is not quiescent is allowed but may lose sent data or reset peers."]
     pub fn zf_stack_is_quiescent(arg1: *mut zf_stack) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Name and version of the library."]
     pub fn zf_version() -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    #[doc = " Version of TCPDirect alone."]
     pub fn zf_version_short() -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    #[doc = " Version of the Onload release the library was built against."]
     pub fn onload_version_short() -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    #[doc = " Writes the library name and version to stderr and exits the process."]
     pub fn zf_print_version();
 }
+#[doc = " Whether the stack really uses CTPIO (the \"ctpio\" attribute's outcome)."]
 pub const zf_stack_feature_CTPIO: zf_stack_feature = 0;
+#[doc = " Whether the stack really uses PIO (the \"pio\" attribute's outcome)."]
 pub const zf_stack_feature_PIO: zf_stack_feature = 1;
+#[doc = " Features that zf_stack_query_feature() can report on."]
 pub type zf_stack_feature = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Returns 1 when `feature` is in use on `stack`, 0 when not, -ENOENT when\n `feature` is not a known value."]
     pub fn zf_stack_query_feature(
         stack: *mut zf_stack,
         feature: zf_stack_feature,
@@ -657,21 +674,25 @@ impl Default for epoll_event {
         }
     }
 }
+#[doc = " A set of waitables polled together by zf_muxer_wait()."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zf_muxer_set {
     _unused: [u8; 0],
 }
 unsafe extern "C" {
+    #[doc = " Creates an empty multiplexer set for the zockets of `stack`.\n Returns 0 or -ENOMEM."]
     pub fn zf_muxer_alloc(
         stack: *mut zf_stack,
         muxer_out: *mut *mut zf_muxer_set,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees a set.  Its memory lives on until every waitable has been removed\n from it, but the caller must not use `muxer` again."]
     pub fn zf_muxer_free(muxer: *mut zf_muxer_set);
 }
 unsafe extern "C" {
+    #[doc = " Adds `w` to `muxer`.  event->events selects what to report (any of\n EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR, ZF_EPOLLIN_OVERLAPPED; unlike epoll,\n EPOLLHUP and EPOLLERR are reported only when asked for) and event->data\n is handed back with each report.  A waitable is in at most one set.\n Returns 0, -EXDEV (w is from another stack), -EALREADY (already in this\n set) or -EBUSY (in another set)."]
     pub fn zf_muxer_add(
         muxer: *mut zf_muxer_set,
         w: *mut zf_waitable,
@@ -679,12 +700,15 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Replaces the event mask and data of a waitable already in a set; also\n re-arms it, e.g. zf_muxer_mod(w, zf_waitable_event(w)).\n Returns 0 or -EINVAL (w is in no set)."]
     pub fn zf_muxer_mod(w: *mut zf_waitable, event: *const epoll_event) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Removes a waitable from its set (a slow operation).\n Returns 0 or -EINVAL (w is in no set)."]
     pub fn zf_muxer_del(w: *mut zf_waitable) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Processes the stack's events (as zf_reactor_perform() does) and stores up\n to `maxevents` reports of ready waitables in `events`, returning how many.\n timeout_ns is how long to keep polling when nothing is ready: 0 returns at\n once, a negative value waits for ever.  Reports are edge-triggered: a\n waitable is reported when it becomes ready (for EPOLLIN: whenever new data\n arrives), not again merely because it stays ready.  With a zero timeout the\n call still spins for the stack attribute reactor_spin_count iterations."]
     pub fn zf_muxer_wait(
         muxer: *mut zf_muxer_set,
         events: *mut epoll_event,
@@ -693,27 +717,34 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The epoll_event given for `w` in its last zf_muxer_add()/zf_muxer_mod().\n Undefined when `w` is in no set."]
     pub fn zf_waitable_event(w: *mut zf_waitable) -> *const epoll_event;
 }
 unsafe extern "C" {
+    #[doc = " Gives in *fd a file descriptor that becomes readable when `stack` has\n something to do, for use with epoll, poll or select; then call\n zf_muxer_wait() to do it.  This turns on interrupts (a latency cost).\n The stack owns the fd: do not close it, and do not use it after\n zf_stack_free().  Returns 0 or a negative errno value."]
     pub fn zf_waitable_fd_get(
         stack: *mut zf_stack,
         fd: *mut ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Arms the fd of zf_waitable_fd_get(); call it before each time you block on\n the fd.  Returns 0 or a negative errno value."]
     pub fn zf_waitable_fd_prime(stack: *mut zf_stack) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Creates an attribute set holding the defaults (and ZF_ATTR).  Returns 0,\n -ENOMEM, or -EINVAL when ZF_ATTR cannot be parsed."]
     pub fn zf_attr_alloc(attr_out: *mut *mut zf_attr) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees an attribute set."]
     pub fn zf_attr_free(attr: *mut zf_attr);
 }
 unsafe extern "C" {
+    #[doc = " Puts every attribute back to its default."]
     pub fn zf_attr_reset(attr: *mut zf_attr);
 }
 unsafe extern "C" {
+    #[doc = " Sets an integer attribute.  Returns 0, -ENOENT (no such attribute) or\n -EOVERFLOW (value out of range)."]
     pub fn zf_attr_set_int(
         attr: *mut zf_attr,
         name: *const ::std::os::raw::c_char,
@@ -721,6 +752,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Reads an integer attribute into *val.  Returns 0, -ENOENT (no such\n attribute) or -EINVAL (not an integer attribute)."]
     pub fn zf_attr_get_int(
         attr: *mut zf_attr,
         name: *const ::std::os::raw::c_char,
@@ -728,6 +760,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sets a string attribute (val may be NULL).  Returns 0, -ENOENT (no such\n attribute) or -ENOMSG (not a string attribute)."]
     pub fn zf_attr_set_str(
         attr: *mut zf_attr,
         name: *const ::std::os::raw::c_char,
@@ -735,6 +768,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Reads a string attribute.  *val receives a copy made with strdup() (the\n caller free()s it) or NULL.  Returns 0, -ENOENT (no such attribute),\n -EINVAL (not a string attribute) or -ENOMEM."]
     pub fn zf_attr_get_str(
         attr: *mut zf_attr,
         name: *const ::std::os::raw::c_char,
@@ -742,6 +776,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sets an attribute of any type from its text form.  Returns 0, -ENOENT (no\n such attribute), -EINVAL (text not valid for the attribute) or -EOVERFLOW\n (value out of range)."]
     pub fn zf_attr_set_from_str(
         attr: *mut zf_attr,
         name: *const ::std::os::raw::c_char,
@@ -749,6 +784,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " zf_attr_set_from_str() with the text built by printf-style formatting."]
     pub fn zf_attr_set_from_fmt(
         attr: *mut zf_attr,
         name: *const ::std::os::raw::c_char,
@@ -757,9 +793,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Returns a new attribute set with the same values as `attr`."]
     pub fn zf_attr_dup(attr: *const zf_attr) -> *mut zf_attr;
 }
 unsafe extern "C" {
+    #[doc = " Documentation lookup.  With the name of an attribute, *docs_out receives\n an array of six strings: name, type (\"int\", \"str\", ...), status (\"stable\",\n \"hidden\", \"beta\", ...), default value, object types it applies to, and\n description.  With NULL or \"\", the array lists every attribute name.\n *docs_len_out receives the array length; free the array (not the strings)\n with free().  Returns 0 or a negative errno value."]
     pub fn zf_attr_doc(
         attr_name_opt: *const ::std::os::raw::c_char,
         docs_out: *mut *mut *const ::std::os::raw::c_char,
@@ -1005,6 +1043,7 @@ impl Default for udphdr {
         }
     }
 }
+#[doc = " A UDP-receive zocket.  Opaque: only ever used through a pointer."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct zfur {}
@@ -1014,6 +1053,7 @@ const _: () = {
     ["Alignment of zfur"][::std::mem::align_of::<zfur>() - 1usize];
 };
 unsafe extern "C" {
+    #[doc = " Creates a UDP-receive zocket in stack `st`, configured by the \"zf_socket\"\n attributes of `attr`, and returns it in *us_out; it receives once bound.\n Returns 0, -ENOBUFS (no zocket of this type left) or -EINVAL (the stack\n has no receive path)."]
     pub fn zfur_alloc(
         us_out: *mut *mut zfur,
         st: *mut zf_stack,
@@ -1021,9 +1061,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees a UDP-receive zocket.  Returns 0."]
     pub fn zfur_free(us: *mut zfur) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Starts receiving datagrams sent to `laddr` (a specific address, not\n INADDR_ANY; port 0 picks a free port and writes it back into laddr) from\n `raddr` (NULL: from anywhere).  A multicast laddr also joins the group\n (source-specific when raddr is a specific address) until unbound or\n freed; a remote port of 0 with a multicast laddr matches any remote port.\n `flags` must be 0.  Returns 0, -EADDRINUSE, -EAFNOSUPPORT (not AF_INET),\n -EBUSY (no hardware filter left), -EINVAL (bad length, or remote port 0\n without a multicast laddr), -EFAULT or -ENOMEM."]
     pub fn zfur_addr_bind(
         us: *mut zfur,
         laddr: *mut sockaddr,
@@ -1034,6 +1076,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Undoes a zfur_addr_bind() made with the same addresses (NULL matches any).\n `flags` must be 0.  Returns 0 or -EINVAL (no such binding)."]
     pub fn zfur_addr_unbind(
         us: *mut zfur,
         laddr: *const sockaddr,
@@ -1043,13 +1086,17 @@ unsafe extern "C" {
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " Zero-copy receive descriptor for zfur_zc_recv().  The caller's iovec\n array must follow it directly in memory, typically by wrapping both in\n one structure:  struct { struct zfur_msg msg; struct iovec iov[N]; }."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zfur_msg {
     pub reserved: [::std::os::raw::c_int; 4usize],
+    #[doc = " Out: datagrams still queued after this one."]
     pub dgrams_left: ::std::os::raw::c_int,
     pub flags: ::std::os::raw::c_int,
+    #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
+    #[doc = " Out: the payload buffers of the datagram."]
     pub iov: __IncompleteArrayField<iovec>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1073,12 +1120,15 @@ impl Default for zfur_msg {
     }
 }
 unsafe extern "C" {
+    #[doc = " Fills `msg` with one received datagram (iovcnt is 0 when there is none;\n when iov[] is too short the datagram may be cut short).  `flags` is 0 or a\n zf_zc_flags value.  The buffers belong to the zocket until\n zfur_zc_recv_done(); leave `msg` unchanged until then."]
     pub fn zfur_zc_recv(us: *mut zfur, msg: *mut zfur_msg, flags: ::std::os::raw::c_int);
 }
 unsafe extern "C" {
+    #[doc = " Hands back the buffers of a zfur_zc_recv() that returned at least one\n iovec (and only then)."]
     pub fn zfur_zc_recv_done(us: *mut zfur, msg: *mut zfur_msg);
 }
 unsafe extern "C" {
+    #[doc = " Points *iphdr and *udphdr at the headers of packet `pktind` of `msg`,\n e.g. to learn the sender of a zocket bound with raddr == NULL.\n Returns 0 or a negative errno value."]
     pub fn zfur_pkt_get_header(
         us: *mut zfur,
         msg: *const zfur_msg,
@@ -1088,6 +1138,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Stores the receive timestamp (UTC) of packet `pktind` of `msg` in *ts_out\n and its clock flags (EF_VI_SYNC_FLAG_CLOCK_SET, _CLOCK_IN_SYNC) in *flags.\n Valid only between the zf_reactor_perform() that delivered the packet and\n the next one, and only with the rx_timestamping attribute set.  Returns 0,\n -ENOMSG (adapter clock not yet synchronised), -ENODATA (packet has no\n timestamp) or -EL2NSYNC (synchronisation lost)."]
     pub fn zfur_pkt_get_timestamp(
         us: *mut zfur,
         msg: *const zfur_msg,
@@ -1097,8 +1148,10 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The waitable of a UDP-receive zocket, for the multiplexer."]
     pub fn zfur_to_waitable(us: *mut zfur) -> *mut zf_waitable;
 }
+#[doc = " A UDP-transmit zocket: sends to one fixed destination.  Opaque."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct zfut {}
@@ -1108,6 +1161,7 @@ const _: () = {
     ["Alignment of zfut"][::std::mem::align_of::<zfut>() - 1usize];
 };
 unsafe extern "C" {
+    #[doc = " Creates a UDP-transmit zocket from `laddr` (INADDR_ANY: chosen from the\n route to raddr; the port must not be 0) to `raddr`; neither can change\n later.  `flags` must be 0.  Returns 0, -EFAULT, -EHOSTUNREACH, -EINVAL\n (bad address or length, or the stack has no transmit path) or -ENOBUFS."]
     pub fn zfut_alloc(
         us_out: *mut *mut zfut,
         st: *mut zf_stack,
@@ -1120,12 +1174,15 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees a UDP-transmit zocket.  Returns 0."]
     pub fn zfut_free(us: *mut zfut) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Largest payload zfut_send_single() accepts; fixed for a zocket."]
     pub fn zfut_get_mss(us: *mut zfut) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sends one unfragmented datagram (DF set) of buflen <= zfut_get_mss()\n bytes, by PIO when it is small enough.  Returns buflen, -EAGAIN (transmit\n queue full: run the reactor and retry) or -ENOBUFS."]
     pub fn zfut_send_single(
         us: *mut zfut,
         buf: *const ::std::os::raw::c_void,
@@ -1133,6 +1190,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Runs the zfut_send_single() path without sending, to keep it in cache;\n `buf` need not hold the real data.  Only the PIO/CTPIO path is warmed.\n Returns buflen, -EAGAIN (run the reactor first), -EMSGSIZE or -ENOBUFS."]
     pub fn zfut_send_single_warm(
         us: *mut zfut,
         buf: *const ::std::os::raw::c_void,
@@ -1140,6 +1198,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sends one datagram gathered from `iov`, split into IP fragments when\n needed unless ZFUT_FLAG_DONT_FRAGMENT is in `flags` (then it must fit the\n MSS).  Returns the payload length, -EAGAIN, -EMSGSIZE or -ENOBUFS."]
     pub fn zfut_send(
         us: *mut zfut,
         iov: *const iovec,
@@ -1148,6 +1207,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Copies up to *count_in_out transmit timestamp reports (one per datagram;\n for a fragmented datagram, that of its last fragment) into reports_out\n and sets *count_in_out to the number copied.  Needs the tx_timestamping\n attribute.  Returns 0 or a negative errno value."]
     pub fn zfut_get_tx_timestamps(
         us: *mut zfut,
         reports_out: *mut zf_pkt_report,
@@ -1155,11 +1215,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The waitable of a UDP-transmit zocket, for the multiplexer."]
     pub fn zfut_to_waitable(us: *mut zfut) -> *mut zf_waitable;
 }
 unsafe extern "C" {
+    #[doc = " Bytes of protocol headers in each packet of this zocket; cannot fail."]
     pub fn zfut_get_header_size(us: *mut zfut) -> ::std::os::raw::c_uint;
 }
+#[doc = " A listening TCP zocket.  Opaque."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct zftl {}
@@ -1169,6 +1232,7 @@ const _: () = {
     ["Alignment of zftl"][::std::mem::align_of::<zftl>() - 1usize];
 };
 unsafe extern "C" {
+    #[doc = " Listens on `laddr`, a single local AF_INET address (not INADDR_ANY), with\n the \"zf_socket\" attributes of `attr`; the zocket is returned in *tl_out.\n Returns 0, -EFAULT, -EADDRINUSE, -EADDRNOTAVAIL, -EAFNOSUPPORT, -EINVAL\n (already listening, or bad length), -ENOBUFS, -ENOMEM or -EOPNOTSUPP\n (INADDR_ANY)."]
     pub fn zftl_listen(
         st: *mut zf_stack,
         laddr: *const sockaddr,
@@ -1178,22 +1242,28 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Takes the next incoming connection as a new zocket in *ts_out, which the\n caller owns.  Returns 0 or -EAGAIN (none waiting)."]
     pub fn zftl_accept(tl: *mut zftl, ts_out: *mut *mut zft) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The waitable of a listening zocket, for the multiplexer."]
     pub fn zftl_to_waitable(tl: *mut zftl) -> *mut zf_waitable;
 }
 unsafe extern "C" {
+    #[doc = " Stores the local address in *laddr_out.  *laddrlen gives the buffer size\n on entry and the full address size on return (larger than the buffer\n when the address was truncated)."]
     pub fn zftl_getname(ts: *mut zftl, laddr_out: *mut sockaddr, laddrlen: *mut socklen_t);
 }
 unsafe extern "C" {
+    #[doc = " Stops listening and drops connections not yet accepted.  The zocket lives\n on (refusing connections, and holding its port) until every zocket it\n accepted has been freed.  Returns 0."]
     pub fn zftl_free(ts: *mut zftl) -> ::std::os::raw::c_int;
 }
+#[doc = " A TCP zocket not yet connected.  Opaque."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zft_handle {
     _unused: [u8; 0],
 }
+#[doc = " A connected TCP zocket.  Opaque."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct zft {}
@@ -1203,9 +1273,11 @@ const _: () = {
     ["Alignment of zft"][::std::mem::align_of::<zft>() - 1usize];
 };
 unsafe extern "C" {
+    #[doc = " The waitable of a TCP zocket, for the multiplexer."]
     pub fn zft_to_waitable(ts: *mut zft) -> *mut zf_waitable;
 }
 unsafe extern "C" {
+    #[doc = " Creates an unconnected TCP zocket with the \"zf_socket\" attributes of\n `attr`; the handle in *handle_out must be passed to zft_connect() or\n freed with zft_handle_free().  Returns 0 or -ENOBUFS."]
     pub fn zft_alloc(
         st: *mut zf_stack,
         attr: *const zf_attr,
@@ -1213,9 +1285,11 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees an unconnected zocket.  Returns 0."]
     pub fn zft_handle_free(handle: *mut zft_handle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Stores the local address of a bound handle, as zftl_getname() does.\n Undefined when the handle is not bound."]
     pub fn zft_handle_getname(
         ts: *mut zft_handle,
         laddr_out: *mut sockaddr,
@@ -1223,6 +1297,7 @@ unsafe extern "C" {
     );
 }
 unsafe extern "C" {
+    #[doc = " Binds an unconnected zocket to local address `laddr`.  `flags` must be 0.\n Returns 0, -EADDRINUSE, -EADDRNOTAVAIL, -EAFNOSUPPORT, -EFAULT, -EINVAL\n (already bound, bad flags or length) or -ENOMEM."]
     pub fn zft_addr_bind(
         handle: *mut zft_handle,
         laddr: *const sockaddr,
@@ -1231,6 +1306,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Starts connecting to `raddr` and, on success, replaces the handle (no\n longer valid) with a zocket in *ts_out, in SYN_SENT.  The call does not\n wait for the connection but may wait up to the attribute\n arp_reply_timeout for address resolution.  A refused or failed connection\n shows up later: in receive calls (-ENOTCONN until established) or\n zft_error().  Binds to a suitable local address when not bound.\n Returns 0, -EAFNOSUPPORT, -EADDRINUSE, -EBUSY, -EFAULT, -EHOSTUNREACH,\n -ENOMEM or -EINVAL; on failure the handle stays valid."]
     pub fn zft_connect(
         handle: *mut zft_handle,
         raddr: *const sockaddr,
@@ -1239,18 +1315,23 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Closes the sending direction once queued data is sent; receiving goes on.\n Returns 0, -ENOTCONN, -EAGAIN (send queue full), -ENOMEM or -EBUSY (a\n delegated send is in progress)."]
     pub fn zft_shutdown_tx(ts: *mut zft) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Frees a zocket, shutting the connection down first if needed; do not use\n `ts` afterwards.  Returns 0."]
     pub fn zft_free(ts: *mut zft) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The TCP state of the zocket, as a TCP_* constant (e.g. TCP_ESTABLISHED)."]
     pub fn zft_state(ts: *mut zft) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The pending error of the zocket, like SO_ERROR: 0, ECONNREFUSED,\n ECONNRESET, ETIMEDOUT, or EPIPE (the peer closed and refused data we\n sent)."]
     pub fn zft_error(ts: *mut zft) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Stores the local and/or the remote address (either pointer may be NULL),\n with the length convention of zftl_getname()."]
     pub fn zft_getname(
         ts: *mut zft,
         laddr_out: *mut sockaddr,
@@ -1259,13 +1340,17 @@ unsafe extern "C" {
         raddrlen: *mut socklen_t,
     );
 }
+#[doc = " Zero-copy receive descriptor for zft_zc_recv().  The caller's iovec array\n must follow it directly in memory, typically by wrapping both in one\n structure:  struct { struct zft_msg msg; struct iovec iov[N]; }."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zft_msg {
     pub reserved: [::std::os::raw::c_int; 4usize],
+    #[doc = " Out: packets still queued after this read."]
     pub pkts_left: ::std::os::raw::c_int,
     pub flags: ::std::os::raw::c_int,
+    #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
+    #[doc = " Out: the payload buffers of the received packets."]
     pub iov: __IncompleteArrayField<iovec>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1288,12 +1373,15 @@ impl Default for zft_msg {
     }
 }
 unsafe extern "C" {
+    #[doc = " Fills `msg` with buffers of received data; fewer iovecs than provided\n only when no more data is queued.  End of stream shows as a final\n zero-length iovec (zft_zc_recv_done() then tells why).  `flags` is 0 or a\n zf_zc_flags value.  The buffers belong to the zocket until\n zft_zc_recv_done() or zft_zc_recv_done_some(); leave `msg` unchanged until\n then."]
     pub fn zft_zc_recv(ts: *mut zft, msg: *mut zft_msg, flags: ::std::os::raw::c_int);
 }
 unsafe extern "C" {
+    #[doc = " Hands back all the buffers of a zft_zc_recv() that returned at least one\n iovec (and only then).  Returns > 0 while the connection can still\n receive, 0 at end of stream, or -ECONNREFUSED, -ECONNRESET, -EPIPE,\n -ETIMEDOUT."]
     pub fn zft_zc_recv_done(ts: *mut zft, msg: *mut zft_msg) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Like zft_zc_recv_done() but consumes only the first `len` bytes (at most\n the total received); the rest is returned again by the next receive."]
     pub fn zft_zc_recv_done_some(
         ts: *mut zft,
         msg: *mut zft_msg,
@@ -1301,6 +1389,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Copies received data into the `iovcnt` (> 0) buffers of `iov`, filling\n them as far as data allows.  `flags` must be 0.  Returns the bytes copied,\n 0 at end of stream, -EAGAIN when no data is available on an open\n connection, or an error as for zft_zc_recv_done()."]
     pub fn zft_recv(
         ts: *mut zft,
         iov: *const iovec,
@@ -1309,6 +1398,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Receive timestamp of packet `pktind` of `msg`, as zfur_pkt_get_timestamp()\n describes."]
     pub fn zft_pkt_get_timestamp(
         ts: *mut zft,
         msg: *const zft_msg,
@@ -1318,6 +1408,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Queues the data of `iov` (iov_cnt > 0 entries, none empty) and sends what\n it can now; the buffers can be reused on return.  `flags` is 0 or\n MSG_MORE (hold back a final segment smaller than the MSS; only a later\n send without MSG_MORE is sure to push it out).  Packet boundaries are not\n preserved.  When the queue lacks room for everything, only part is\n queued.  Returns the bytes queued, -EINVAL, -ENOTCONN, -EAGAIN (no room at\n all) or -ENOMEM (not enough packet buffers: nothing queued)."]
     pub fn zft_send(
         ts: *mut zft,
         iov: *const iovec,
@@ -1326,6 +1417,7 @@ unsafe extern "C" {
     ) -> isize;
 }
 unsafe extern "C" {
+    #[doc = " zft_send() of a single buffer."]
     pub fn zft_send_single(
         ts: *mut zft,
         buf: *const ::std::os::raw::c_void,
@@ -1334,6 +1426,7 @@ unsafe extern "C" {
     ) -> isize;
 }
 unsafe extern "C" {
+    #[doc = " Runs the zft_send_single() path without sending, to keep it in cache;\n `buf` need not hold the real data.  Only the empty-queue PIO/CTPIO path is\n warmed.  Returns the bytes that would be sent, -EAGAIN (earlier sends in\n flight: run the reactor), -EMSGSIZE (too long for PIO), -ENOTCONN or\n -ENOMEM."]
     pub fn zft_send_single_warm(
         ts: *mut zft,
         buf: *const ::std::os::raw::c_void,
@@ -1341,15 +1434,19 @@ unsafe extern "C" {
     ) -> isize;
 }
 unsafe extern "C" {
+    #[doc = " Stores in *space how many bytes zft_send() could queue now (which depends\n on how the queue is fragmented).  Returns 0 or -ENOTCONN."]
     pub fn zft_send_space(ts: *mut zft, space: *mut usize) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " The maximum segment size of the connection, or -ENOTCONN."]
     pub fn zft_get_mss(ts: *mut zft) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Bytes of protocol headers in each packet of this zocket; cannot fail."]
     pub fn zft_get_header_size(ts: *mut zft) -> ::std::os::raw::c_uint;
 }
 unsafe extern "C" {
+    #[doc = " Copies up to *count_in_out transmit timestamp reports (one per segment,\n plus the SYN and FIN; retransmissions are flagged) into `reports` and\n sets *count_in_out to the number copied.  Needs the tx_timestamping\n attribute.  Returns 0 or a negative errno value."]
     pub fn zft_get_tx_timestamps(
         ts: *mut zft,
         reports: *mut zf_pkt_report,
@@ -1357,25 +1454,33 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Processes the hardware events (receive, transmit completion) and software\n events (TCP timers) of a stack.  Nothing happens on a stack unless this,\n zf_reactor_perform_attr() or zf_muxer_wait() is called often.  When idle\n it polls for the stack attribute reactor_spin_count iterations (1: no\n polling).  Returns 0 when nothing visible to the application happened and\n a positive value when something may have (e.g. data arrived); the\n positive case can be a false alarm."]
     pub fn zf_reactor_perform(st: *mut zf_stack) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " zf_reactor_perform() with reactor_spin_count taken from `attr` for this\n call (the only attribute it reads today; later releases may read more)."]
     pub fn zf_reactor_perform_attr(
         st: *mut zf_stack,
         attr: *const zf_attr,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Non-zero when the stack has work for the reactor.  Unlike other calls it\n may run concurrently with other calls on the stack, so it can be checked\n before taking a lock."]
     pub fn zf_stack_has_pending_work(st: *const zf_stack) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " A cheaper zf_stack_has_pending_work() that looks only at events, not at\n TCP work such as timers: enough for a stack with UDP zockets only."]
     pub fn zf_stack_has_pending_events(st: *const zf_stack) -> ::std::os::raw::c_int;
 }
+#[doc = " One transmit timestamp report, from zfut_get_tx_timestamps() or\n zft_get_tx_timestamps()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct zf_pkt_report {
+    #[doc = " When the adapter sent the packet."]
     pub timestamp: timespec,
+    #[doc = " Position of the packet in the zocket's stream: datagrams sent before it\n (UDP) or bytes sent before it (TCP); wraps at 2^32."]
     pub start: u32,
+    #[doc = " Payload bytes in the packet."]
     pub bytes: u16,
     pub flags: u16,
 }
@@ -1392,11 +1497,16 @@ const _: () = {
     ["Offset of field: zf_pkt_report::flags"]
         [::std::mem::offset_of!(zf_pkt_report, flags) - 22usize];
 };
+#[doc = " Wait for overlapped data to arrive."]
 pub const zf_zc_flags_ZF_OVERLAPPED_WAIT: zf_zc_flags = 65536;
+#[doc = " Wait for the overlapped frame to complete (and be checked)."]
 pub const zf_zc_flags_ZF_OVERLAPPED_COMPLETE: zf_zc_flags = 131072;
+#[doc = " Flags for zft_zc_recv() and zfur_zc_recv() to read frames still being\n received (\"overlapped receive\", see ZF_EPOLLIN_OVERLAPPED)."]
 pub type zf_zc_flags = ::std::os::raw::c_uint;
+#[doc = " Identifies one alternative queue of a stack."]
 pub type zf_althandle = u64;
 unsafe extern "C" {
+    #[doc = " Reserves an alternative queue of `stack` (usable only with zockets of that\n stack) in *alt_out; `attr` is not used yet.  How many exist is set by the\n stack attribute alt_count (default 0).  Not available on bonded\n interfaces.  Returns 0 or -ENOMEM (none left)."]
     pub fn zf_alternatives_alloc(
         stack: *mut zf_stack,
         attr: *const zf_attr,
@@ -1404,19 +1514,23 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Gives an alternative queue back, dropping unsent messages.  Returns 0."]
     pub fn zf_alternatives_release(
         stack: *mut zf_stack,
         alt: zf_althandle,
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Sends the messages queued on `alt`.  Other alternatives holding messages\n for the same zocket then carry stale headers and must be cancelled.  `alt`\n can be refilled, but zft_alternatives_queue() returns -EBUSY until this\n send has finished.  Returns 0, -EBUSY (transient, e.g. the queue is being\n rebuilt after receiving data) or -EINVAL (TCP state does not allow it,\n e.g. not connected, or sent on normally since queueing)."]
     pub fn zf_alternatives_send(stack: *mut zf_stack, alt: zf_althandle) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Drops the messages queued on `alt` without sending them.  The queue can be\n refilled at once (for any zocket), though zft_alternatives_queue() may\n return -EBUSY until the cancel completes.  Returns 0."]
     pub fn zf_alternatives_cancel(stack: *mut zf_stack, alt: zf_althandle)
     -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Prepares a TCP message carrying the data of `iov` on alternative `alt`\n without sending it.  iov_cnt must be 1 and `flags` 0.  All the messages of\n one alternative must be for the same zocket.  Returns 0, -EAGAIN\n (transient, possibly long: e.g. the send queue is not empty), -EBUSY\n (transient and short: run the reactor and retry), -EMSGSIZE (beyond the\n congestion window), -ENOMEM (no packet buffer), -ENOBUFS (no buffer space\n in TCPDirect or the NIC) or -EINVAL."]
     pub fn zft_alternatives_queue(
         ts: *mut zft,
         alt: zf_althandle,
@@ -1426,35 +1540,50 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Size in bytes, headers included, of the largest packet `alt` can take\n now; bigger ones fail with -ENOMEM.  Overheads differ per alternative."]
     pub fn zf_alternatives_free_space(
         stack: *mut zf_stack,
         alt: zf_althandle,
     ) -> ::std::os::raw::c_uint;
 }
+#[doc = " Per-packet buffer overheads, defined in <etherfabric/ef_vi.h>; used with\n ef_vi_transmit_alt_usage()."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct ef_vi_transmit_alt_overhead {
     _unused: [u8; 0],
 }
 unsafe extern "C" {
+    #[doc = " Fills *out with the per-packet overheads of TCP zocket `ts` (headers,\n VLAN tag, IP options...), for ef_vi_transmit_alt_usage() to compute the\n buffer space a single-packet message takes.  Returns 0, or -EINVAL when\n the stack has no alternatives."]
     pub fn zf_alternatives_query_overhead_tcp(
         ts: *mut zft,
         out: *mut ef_vi_transmit_alt_overhead,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " State of a delegated send.  \"in\" fields are set by the caller, \"out\"\n fields by zf_delegated_send_prepare(), and the rest belong to the inline\n helpers below."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct zf_ds {
+    #[doc = " in: buffer that receives the Ethernet, IP and TCP headers"]
     pub headers: *mut ::std::os::raw::c_void,
+    #[doc = " in: size of that buffer"]
     pub headers_size: ::std::os::raw::c_int,
+    #[doc = " out: length of the headers written"]
     pub headers_len: ::std::os::raw::c_int,
+    #[doc = " out: maximum payload per packet"]
     pub mss: ::std::os::raw::c_int,
+    #[doc = " out: send window offered by the peer"]
     pub send_wnd: ::std::os::raw::c_int,
+    #[doc = " out: congestion window"]
     pub cong_wnd: ::std::os::raw::c_int,
+    #[doc = " out: bytes the application may send in this delegated send"]
     pub delegated_wnd: ::std::os::raw::c_int,
+    #[doc = " private: offset in `headers` of the TCP sequence number"]
     pub tcp_seq_offset: ::std::os::raw::c_int,
+    #[doc = " private: offset in `headers` of the IP total-length field"]
     pub ip_len_offset: ::std::os::raw::c_int,
+    #[doc = " private: combined length of the IP and TCP headers"]
     pub ip_tcp_hdr_len: ::std::os::raw::c_int,
+    #[doc = " private"]
     pub reserved: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1486,15 +1615,24 @@ impl Default for zf_ds {
         }
     }
 }
+#[doc = " ready to send"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_OK: zf_delegated_send_rc = 0;
+#[doc = " the congestion window is too small"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_NOCWIN: zf_delegated_send_rc = 1;
+#[doc = " the peer's send window is too small"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_NOWIN: zf_delegated_send_rc = 2;
+#[doc = " the zocket cannot send in its state"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_BAD_SOCKET: zf_delegated_send_rc = 131;
+#[doc = " headers_size is too small; headers_len says what is needed"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_SMALL_HEADER: zf_delegated_send_rc = 132;
+#[doc = " the zocket still has data in its send queue"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_SENDQ_BUSY: zf_delegated_send_rc = 133;
+#[doc = " the peer's MAC address is not known"]
 pub const zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_NOARP: zf_delegated_send_rc = 134;
+#[doc = " Results of zf_delegated_send_prepare()."]
 pub type zf_delegated_send_rc = ::std::os::raw::c_uint;
 unsafe extern "C" {
+    #[doc = " Reserves up to max_delegated_wnd bytes of the stream of `ts` (counted from\n the last completed send) for the application to send itself, writes the\n packet headers into ds->headers and fills in the out fields of `ds`;\n ds->delegated_wnd is how much may be sent.  A non-zero cong_wnd_override\n acts as a lower bound on the congestion window.  `flags` must be 0.  The\n reservation never shrinks, so delegated_wnd can be non-zero with RC_NOWIN\n or RC_NOCWIN; for RC_OK, RC_NOWIN and RC_NOCWIN (!(rc & FATAL)) `ds` is\n fully filled in.  The headers assume an MSS-sized packet without PSH (see\n zf_delegated_send_tcp_update()).  Report what was sent with\n zf_delegated_send_complete(); bytes reserved but not sent must be given\n back with zf_delegated_send_cancel() before any normal send, though\n preparing again without cancelling is allowed."]
     pub fn zf_delegated_send_prepare(
         ts: *mut zft,
         max_delegated_wnd: ::std::os::raw::c_int,
@@ -1504,6 +1642,7 @@ unsafe extern "C" {
     ) -> zf_delegated_send_rc;
 }
 unsafe extern "C" {
+    #[doc = " Tells TCPDirect that the bytes described by `iov` (iovlen entries) were\n sent by the application; TCPDirect then handles their acknowledgement and\n retransmission.  `flags` must be 0.  Returns the bytes accepted (possibly\n fewer than offered), -EMSGSIZE (more than was prepared) or -EAGAIN (no\n room in the send queue)."]
     pub fn zf_delegated_send_complete(
         ts: *mut zft,
         iov: *const iovec,
@@ -1512,5 +1651,6 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Gives back the bytes reserved by zf_delegated_send_prepare() and not\n completed, after which normal sends (or a new prepare) may follow.\n Returns 0 or a negative errno value."]
     pub fn zf_delegated_send_cancel(ts: *mut zft) -> ::std::os::raw::c_int;
 }
