@@ -2,8 +2,8 @@
 //!
 //! One place describes each vendor SDK ([`Sdk`]): its library names, the environment variables
 //! that locate or force it, its headers and the bindgen configuration. Each `-sys` build script
-//! calls [`Sdk::build`]; `ci/regen-bindings` calls [`Sdk::generate`] through the
-//! `regen-bindings` binary so the checked-in bindings and the build-time ones are produced by
+//! calls [`Sdk::build`]; `ci/regen-bindings` calls [`Sdk::generate`] through the unpublished
+//! `regen-bindings` tool (ci/regen) so the checked-in bindings and the build-time ones come from
 //! the same code.
 //!
 //! # Environment variables (shown for ef_vi; `ZF_*` and `ONLOAD_EXT_*` work the same way)
