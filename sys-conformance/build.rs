@@ -1,31 +1,50 @@
 //! Compiles the C side of the conformance tests: `c/efvi_*.c`, `c/zf_*.c` and `c/onload_*.c`,
-//! each group against its SDK's include directory: `vendor-headers/` by default, or
-//! `EF_VI_INCLUDE_DIR`, `ZF_INCLUDE_DIR`, `ONLOAD_EXT_INCLUDE_DIR` to test a real SDK's headers.
+//! each group against the include directory its `-sys` crate reports (`DEP_<LINKS>_INCLUDE`):
+//! `vendor-headers/` by default, or the SDK named by `EF_VI_INCLUDE_DIR`, `ZF_INCLUDE_DIR`,
+//! `ONLOAD_EXT_INCLUDE_DIR` (or `ONLOAD_PREFIX`) to test a real SDK's headers.
 
 use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let vendor = manifest.join("..").join("vendor-headers");
     let c_dir = manifest.join("c");
     println!("cargo:rerun-if-changed={}", c_dir.display());
-    println!("cargo:rerun-if-changed={}", vendor.display());
 
-    for (prefix, var, lib) in [
-        ("efvi_", "EF_VI_INCLUDE_DIR", "conformance_efvi"),
-        ("zf_", "ZF_INCLUDE_DIR", "conformance_zf"),
-        ("onload_", "ONLOAD_EXT_INCLUDE_DIR", "conformance_onload"),
+    for (prefix, dep, var, lib) in [
+        (
+            "efvi_",
+            "DEP_CIUL_INCLUDE",
+            "EF_VI_INCLUDE_DIR",
+            "conformance_efvi",
+        ),
+        (
+            "zf_",
+            "DEP_ONLOAD_ZF_INCLUDE",
+            "ZF_INCLUDE_DIR",
+            "conformance_zf",
+        ),
+        (
+            "onload_",
+            "DEP_ONLOAD_EXT_INCLUDE",
+            "ONLOAD_EXT_INCLUDE_DIR",
+            "conformance_onload",
+        ),
     ] {
-        println!("cargo:rerun-if-env-changed={var}");
-        let include = match std::env::var(var) {
-            Ok(dir) if !dir.is_empty() => {
-                let dir = PathBuf::from(dir);
-                assert!(dir.is_dir(), "{var}={} is not a directory", dir.display());
-                dir
-            }
-            _ => vendor.clone(),
+        // The -sys crate found the headers (it honours `var`); it reports them as `dep`.
+        let include = match std::env::var(dep) {
+            Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => panic!(
+                "{dep} is not set: the -sys crate found no headers (set {var} to an SDK's \
+                 include directory)"
+            ),
         };
+        assert!(
+            include.is_dir(),
+            "{dep}={} is not a directory: check {var} (or ONLOAD_PREFIX)",
+            include.display()
+        );
+        println!("cargo:rerun-if-changed={}", include.display());
         let sources = c_sources(&c_dir, prefix);
         if sources.is_empty() {
             continue;

@@ -21,16 +21,6 @@
     clippy::too_many_arguments
 )]
 
-#[cfg(not(generated_bindings))]
-#[allow(
-    missing_docs,
-    missing_debug_implementations,
-    improper_ctypes,
-    unsafe_op_in_unsafe_fn
-)]
-#[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
-mod bindings;
-#[cfg(generated_bindings)]
 #[allow(
     missing_docs,
     missing_debug_implementations,
@@ -39,6 +29,11 @@ mod bindings;
 )]
 #[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
 mod bindings {
+    // The checked-in bindings of the pinned SDK, or (feature `bindgen`) those generated at
+    // build time from the installed SDK's headers.
+    #[cfg(not(generated_bindings))]
+    include!("bindings.rs");
+    #[cfg(generated_bindings)]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 pub use bindings::*;
@@ -120,6 +115,27 @@ pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
 
 /// True when this build uses the crate's software backend instead of the vendor library.
 pub const SOFTWARE_BACKEND: bool = cfg!(soft_backend);
+
+pub use sdk_build::backend::{Backend, BackendKind};
+
+/// Which implementation this build linked: the vendor library, the software backend, or
+/// nothing (docs.rs builds). Dependents' build scripts see the same as `DEP_{LINKS}_BACKEND`.
+pub const BACKEND_KIND: BackendKind =
+    sdk_build::backend::kind_from_cfg(cfg!(soft_backend), cfg!(sdk_linked));
+
+/// Reports which Onload Extensions API implementation this program is linked with, and its version.
+///
+/// ```
+/// println!("Onload Extensions API backend: {}", onload_sys::backend());
+/// ```
+pub fn backend() -> Backend {
+    Backend {
+        kind: BACKEND_KIND,
+        linked: LINKED_BACKEND,
+        version: None,
+        bindings: BINDINGS_SDK_VERSION,
+    }
+}
 
 /// Whether the linked `libonload_ext` reports that this process runs under Onload
 /// (`onload_is_present()`), or `None` when this build links no extensions library.

@@ -6,6 +6,9 @@
 //! `regen-bindings` tool (ci/regen) so the checked-in bindings and the build-time ones come from
 //! the same code.
 //!
+//! At run time the `-sys` crates also use [`version`] (the check that the linked library is of
+//! the release the bindings describe) and [`backend`] (which implementation is linked).
+//!
 //! # Environment variables (shown for ef_vi; `ZF_*` and `ONLOAD_EXT_*` work the same way)
 //!
 //! | variable | meaning |
@@ -22,6 +25,7 @@ use std::env;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+pub mod backend;
 pub mod version;
 
 /// Static description of one vendor SDK.
@@ -262,6 +266,7 @@ impl Sdk {
 
         if env::var_os("DOCS_RS").is_some() {
             println!("cargo:rustc-env=SDK_BACKEND_DESCRIPTION=none (docs.rs build)");
+            println!("cargo:backend={}", backend::BackendKind::None.as_str());
             return;
         }
 
@@ -296,6 +301,7 @@ impl Sdk {
                     println!("cargo:rustc-link-lib=dylib={}", self.dylib);
                 }
                 println!("cargo:rustc-cfg=sdk_linked");
+                println!("cargo:backend={}", backend::BackendKind::Sdk.as_str());
                 println!("cargo:lib_dir={}", dir.display());
                 println!(
                     "cargo:rustc-env=SDK_BACKEND_DESCRIPTION={} library in {}",
@@ -321,6 +327,7 @@ impl Sdk {
                     );
                 }
                 println!("cargo:rustc-cfg=soft_backend");
+                println!("cargo:backend={}", backend::BackendKind::Software.as_str());
                 println!(
                     "cargo:rustc-env=SDK_BACKEND_DESCRIPTION=software backend (no {} library linked)",
                     self.name
