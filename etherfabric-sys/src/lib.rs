@@ -32,22 +32,14 @@
     clippy::too_many_arguments
 )]
 
-#[allow(
-    missing_docs,
-    missing_debug_implementations,
-    improper_ctypes,
-    unsafe_op_in_unsafe_fn
-)]
-#[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
-mod bindings {
-    // The checked-in bindings of the pinned SDK, or (feature `bindgen`) those generated at
-    // build time from the installed SDK's headers.
-    #[cfg(not(generated_bindings))]
-    include!("bindings.rs");
-    #[cfg(generated_bindings)]
-    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+sdk_build::sys_crate_items! {
+    library: "ef_vi",
+    bindings: "ef_vi 10.0.0 (Xilinx-CNS/onload ef17681d36a1)",
+    opt_out: "EF_VI_SKIP_VERSION_CHECK",
+    release: "10.0.0",
+    version_fn: ef_vi_version_str,
+    example: "etherfabric_sys",
 }
-pub use bindings::*;
 
 mod inline;
 pub use inline::*;
@@ -56,92 +48,3 @@ pub use inline::*;
 /// the build links no vendor library (see the crate docs and the README).
 #[cfg(soft_backend)]
 mod soft;
-
-/// The SDK release whose headers the checked-in bindings were generated from
-/// (`vendor-headers/SDK_VERSION`).
-#[cfg(not(generated_bindings))]
-pub const BINDINGS_SDK_VERSION: &str = "ef_vi 10.0.0 (Xilinx-CNS/onload ef17681d36a1)";
-/// Where the bindings in this build came from (generated at build time by the `bindgen` feature).
-#[cfg(generated_bindings)]
-pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
-
-/// The ef_vi release the checked-in bindings describe, or `None` when the bindings were
-/// generated at build time from the installed SDK's own headers.
-#[cfg(not(generated_bindings))]
-pub const BINDINGS_SDK_RELEASE: Option<&str> = Some("10.0.0");
-/// The ef_vi release the checked-in bindings describe, or `None` when the bindings were
-/// generated at build time from the installed SDK's own headers.
-#[cfg(generated_bindings)]
-pub const BINDINGS_SDK_RELEASE: Option<&str> = None;
-
-/// The environment variable that makes [`check_linked_version`] accept any linked release.
-pub const VERSION_CHECK_OPT_OUT: &str = "EF_VI_SKIP_VERSION_CHECK";
-
-pub use sdk_build::version::VersionMismatch;
-
-/// Checks that the linked ef_vi library is of the release the bindings describe (equal
-/// `major.minor` of [`linked_version`] and [`BINDINGS_SDK_RELEASE`]).
-///
-/// Passes when nothing is linked, when the bindings were generated from the installed SDK, or
-/// when [`VERSION_CHECK_OPT_OUT`] is set to anything but `0`.
-///
-/// ```
-/// etherfabric_sys::check_linked_version().expect("bindings and library agree");
-/// ```
-pub fn check_linked_version() -> Result<(), VersionMismatch> {
-    let linked = linked_version().map(|v| v.to_string_lossy());
-    sdk_build::version::check_same_release(
-        "ef_vi",
-        BINDINGS_SDK_RELEASE,
-        linked.as_deref(),
-        VERSION_CHECK_OPT_OUT,
-    )
-}
-
-/// What the build script linked: the vendor library and its directory, the software backend,
-/// or nothing (docs.rs builds).
-pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
-
-/// True when this build uses the crate's software backend instead of the vendor library.
-pub const SOFTWARE_BACKEND: bool = cfg!(soft_backend);
-
-pub use sdk_build::backend::{Backend, BackendKind};
-
-/// Which implementation this build linked: the vendor library, the software backend, or
-/// nothing (docs.rs builds). Dependents' build scripts see the same as `DEP_{LINKS}_BACKEND`.
-pub const BACKEND_KIND: BackendKind =
-    sdk_build::backend::kind_from_cfg(cfg!(soft_backend), cfg!(sdk_linked));
-
-/// Reports which ef_vi implementation this program is linked with, and its version.
-///
-/// ```
-/// println!("ef_vi backend: {}", etherfabric_sys::backend());
-/// ```
-pub fn backend() -> Backend {
-    Backend {
-        kind: BACKEND_KIND,
-        linked: LINKED_BACKEND,
-        version: linked_version().map(|v| v.to_string_lossy().into_owned()),
-        bindings: BINDINGS_SDK_VERSION,
-    }
-}
-
-/// The version string of the linked ef_vi library (`ef_vi_version_str()`), or `None` when this
-/// build links no ef_vi library.
-pub fn linked_version() -> Option<&'static std::ffi::CStr> {
-    #[cfg(any(sdk_linked, soft_backend))]
-    {
-        // SAFETY: ef_vi_version_str takes no arguments and returns a pointer to a static,
-        // NUL-terminated string owned by the library.
-        let p = unsafe { ef_vi_version_str() };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: non-null, NUL-terminated and static, as above.
-        Some(unsafe { std::ffi::CStr::from_ptr(p) })
-    }
-    #[cfg(not(any(sdk_linked, soft_backend)))]
-    {
-        None
-    }
-}

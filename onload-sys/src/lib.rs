@@ -21,22 +21,11 @@
     clippy::too_many_arguments
 )]
 
-#[allow(
-    missing_docs,
-    missing_debug_implementations,
-    improper_ctypes,
-    unsafe_op_in_unsafe_fn
-)]
-#[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
-mod bindings {
-    // The checked-in bindings of the pinned SDK, or (feature `bindgen`) those generated at
-    // build time from the installed SDK's headers.
-    #[cfg(not(generated_bindings))]
-    include!("bindings.rs");
-    #[cfg(generated_bindings)]
-    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+sdk_build::sys_crate_items! {
+    library: "Onload Extensions API",
+    bindings: "onload_ext 10.0.0 (Xilinx-CNS/onload ef17681d36a1)",
+    opt_out: "ONLOAD_EXT_SKIP_VERSION_CHECK",
 }
-pub use bindings::*;
 
 mod inline;
 pub use inline::*;
@@ -46,24 +35,11 @@ pub use inline::*;
 #[cfg(soft_backend)]
 mod soft;
 
-/// The SDK release whose headers the checked-in bindings were generated from
-/// (`vendor-headers/SDK_VERSION`).
-#[cfg(not(generated_bindings))]
-pub const BINDINGS_SDK_VERSION: &str = "onload_ext 10.0.0 (Xilinx-CNS/onload ef17681d36a1)";
-/// Where the bindings in this build came from (generated at build time by the `bindgen` feature).
-#[cfg(generated_bindings)]
-pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
-
 /// The version of the extensions ABI these bindings describe (major, minor, micro): that of
 /// `libonload_ext` at the pinned release. Onload itself exports the version it implements as
 /// `onload_lib_ext_version`; the vendor's static stub refuses an Onload whose major differs or
 /// whose minor is lower, and so does [`check_linked_version`].
 pub const EXT_ABI_VERSION: [u32; 3] = [1, 2, 0];
-
-/// The environment variable that makes [`check_linked_version`] accept any Onload.
-pub const VERSION_CHECK_OPT_OUT: &str = "ONLOAD_EXT_SKIP_VERSION_CHECK";
-
-pub use sdk_build::version::VersionMismatch;
 
 /// The extensions ABI version the Onload this process runs under implements
 /// (`onload_lib_ext_version`), or `None` when the process does not run under Onload.
@@ -108,20 +84,6 @@ pub fn check_linked_version() -> Result<(), VersionMismatch> {
         opt_out_var: VERSION_CHECK_OPT_OUT,
     })
 }
-
-/// What the build script linked: the vendor library and its directory, the software backend,
-/// or nothing (docs.rs builds).
-pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
-
-/// True when this build uses the crate's software backend instead of the vendor library.
-pub const SOFTWARE_BACKEND: bool = cfg!(soft_backend);
-
-pub use sdk_build::backend::{Backend, BackendKind};
-
-/// Which implementation this build linked: the vendor library, the software backend, or
-/// nothing (docs.rs builds). Dependents' build scripts see the same as `DEP_{LINKS}_BACKEND`.
-pub const BACKEND_KIND: BackendKind =
-    sdk_build::backend::kind_from_cfg(cfg!(soft_backend), cfg!(sdk_linked));
 
 /// Reports which Onload Extensions API implementation this program is linked with, and its version.
 ///

@@ -26,6 +26,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 pub mod backend;
+mod sys_crate;
 pub mod version;
 
 /// Static description of one vendor SDK.

@@ -21,22 +21,14 @@
     clippy::too_many_arguments
 )]
 
-#[allow(
-    missing_docs,
-    missing_debug_implementations,
-    improper_ctypes,
-    unsafe_op_in_unsafe_fn
-)]
-#[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
-mod bindings {
-    // The checked-in bindings of the pinned SDK, or (feature `bindgen`) those generated at
-    // build time from the installed SDK's headers.
-    #[cfg(not(generated_bindings))]
-    include!("bindings.rs");
-    #[cfg(generated_bindings)]
-    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+sdk_build::sys_crate_items! {
+    library: "TCPDirect",
+    bindings: "tcpdirect 9.2.1 (Xilinx-CNS/tcpdirect 96d8c69d8083)",
+    opt_out: "ZF_SKIP_VERSION_CHECK",
+    release: "9.2.1",
+    version_fn: zf_version,
+    example: "zf_sys",
 }
-pub use bindings::*;
 
 mod inline;
 pub use inline::*;
@@ -45,92 +37,3 @@ pub use inline::*;
 /// the build links no vendor library (see the crate docs and the README).
 #[cfg(soft_backend)]
 mod soft;
-
-/// The SDK release whose headers the checked-in bindings were generated from
-/// (`vendor-headers/SDK_VERSION`).
-#[cfg(not(generated_bindings))]
-pub const BINDINGS_SDK_VERSION: &str = "tcpdirect 9.2.1 (Xilinx-CNS/tcpdirect 96d8c69d8083)";
-/// Where the bindings in this build came from (generated at build time by the `bindgen` feature).
-#[cfg(generated_bindings)]
-pub const BINDINGS_SDK_VERSION: &str = env!("SDK_BINDINGS_SOURCE");
-
-/// The TCPDirect release the checked-in bindings describe, or `None` when the bindings were
-/// generated at build time from the installed SDK's own headers.
-#[cfg(not(generated_bindings))]
-pub const BINDINGS_SDK_RELEASE: Option<&str> = Some("9.2.1");
-/// The TCPDirect release the checked-in bindings describe, or `None` when the bindings were
-/// generated at build time from the installed SDK's own headers.
-#[cfg(generated_bindings)]
-pub const BINDINGS_SDK_RELEASE: Option<&str> = None;
-
-/// The environment variable that makes [`check_linked_version`] accept any linked release.
-pub const VERSION_CHECK_OPT_OUT: &str = "ZF_SKIP_VERSION_CHECK";
-
-pub use sdk_build::version::VersionMismatch;
-
-/// Checks that the linked TCPDirect library is of the release the bindings describe (equal
-/// `major.minor` of [`linked_version`], i.e. `zf_version()`, and [`BINDINGS_SDK_RELEASE`]).
-/// The safe `tcpdirect` crate runs it before it first initialises the library.
-///
-/// Passes when nothing is linked, when the bindings were generated from the installed SDK, or
-/// when [`VERSION_CHECK_OPT_OUT`] is set to anything but `0`.
-///
-/// ```
-/// zf_sys::check_linked_version().expect("bindings and library agree");
-/// ```
-pub fn check_linked_version() -> Result<(), VersionMismatch> {
-    let linked = linked_version().map(|v| v.to_string_lossy());
-    sdk_build::version::check_same_release(
-        "TCPDirect",
-        BINDINGS_SDK_RELEASE,
-        linked.as_deref(),
-        VERSION_CHECK_OPT_OUT,
-    )
-}
-
-/// What the build script linked: the vendor library and its directory, the software backend,
-/// or nothing (docs.rs builds).
-pub const LINKED_BACKEND: &str = env!("SDK_BACKEND_DESCRIPTION");
-
-/// True when this build uses the crate's software backend instead of the vendor library.
-pub const SOFTWARE_BACKEND: bool = cfg!(soft_backend);
-
-pub use sdk_build::backend::{Backend, BackendKind};
-
-/// Which implementation this build linked: the vendor library, the software backend, or
-/// nothing (docs.rs builds). Dependents' build scripts see the same as `DEP_{LINKS}_BACKEND`.
-pub const BACKEND_KIND: BackendKind =
-    sdk_build::backend::kind_from_cfg(cfg!(soft_backend), cfg!(sdk_linked));
-
-/// Reports which TCPDirect implementation this program is linked with, and its version.
-///
-/// ```
-/// println!("TCPDirect backend: {}", zf_sys::backend());
-/// ```
-pub fn backend() -> Backend {
-    Backend {
-        kind: BACKEND_KIND,
-        linked: LINKED_BACKEND,
-        version: linked_version().map(|v| v.to_string_lossy().into_owned()),
-        bindings: BINDINGS_SDK_VERSION,
-    }
-}
-
-/// The version string of the linked TCPDirect library (`zf_version()`), or `None` when this
-/// build links no TCPDirect library.
-pub fn linked_version() -> Option<&'static std::ffi::CStr> {
-    #[cfg(any(sdk_linked, soft_backend))]
-    {
-        // SAFETY: zf_version takes no arguments and returns a static NUL-terminated string.
-        let p = unsafe { zf_version() };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: non-null, NUL-terminated and static, as above.
-        Some(unsafe { std::ffi::CStr::from_ptr(p) })
-    }
-    #[cfg(not(any(sdk_linked, soft_backend)))]
-    {
-        None
-    }
-}
