@@ -1,6 +1,6 @@
 //! Test support shared by the workspace's integration tests and benchmarks (not published).
 //!
-//! * [`isolated`]: network isolation. Each network test runs in a network namespace of its own,
+//! * Network isolation. Each network test runs in a network namespace of its own,
 //!   with a private `lo`, so nothing else on the machine can disturb it:
 //!   [`isolate_thread_network`] gives the calling test thread one; [`NetnsPair`] and [`Netns`]
 //!   make named namespaces joined by veth pairs (root only, through `ip netns`).
