@@ -254,8 +254,10 @@ pub fn zc_send<'s, F: AsFd + ?Sized>(
         iov.buf = b.handle;
     }
     let mut addr = dest.map(RawAddr::from_std);
-    let mut mmsg = ffi::onload_zc_mmsg::default();
-    mmsg.fd = raw;
+    let mut mmsg = ffi::onload_zc_mmsg {
+        fd: raw,
+        ..Default::default()
+    };
     mmsg.msg.iov = iovs.as_mut_ptr();
     mmsg.msg.msghdr.msg_iovlen = bufs.len();
     if let Some(a) = addr.as_mut() {
@@ -370,7 +372,7 @@ impl<'m> ZcRecvMessage<'m> {
 
     /// The message's data, one slice per buffer.
     pub fn buffers(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.iovs().iter().map(|iov| iov_slice(iov))
+        self.iovs().iter().map(iov_slice)
     }
 
     /// How many buffers hold the message.
@@ -586,10 +588,12 @@ where
         kept,
         panic: None,
     };
-    let mut args = ffi::onload_zc_recv_args::default();
-    args.cb = Some(recv_trampoline::<C>);
-    args.user_ptr = std::ptr::from_mut(&mut state).cast::<c_void>();
-    args.flags = flags.0;
+    let mut args = ffi::onload_zc_recv_args {
+        cb: Some(recv_trampoline::<C>),
+        user_ptr: std::ptr::from_mut(&mut state).cast::<c_void>(),
+        flags: flags.0,
+        ..Default::default()
+    };
     args.msg.msghdr.msg_name = std::ptr::from_mut(&mut name.storage).cast();
     args.msg.msghdr.msg_namelen = name.len;
     // SAFETY: `args` is fully initialised; its callback is the trampoline for `state`'s
@@ -619,11 +623,13 @@ pub fn recvmsg_kernel<F: AsRawFd + ?Sized>(
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
     };
-    let mut hdr = ffi::msghdr::default();
-    hdr.msg_name = std::ptr::from_mut(&mut name.storage).cast();
-    hdr.msg_namelen = name.len;
-    hdr.msg_iov = &mut iov;
-    hdr.msg_iovlen = 1;
+    let mut hdr = ffi::msghdr {
+        msg_name: std::ptr::from_mut(&mut name.storage).cast(),
+        msg_namelen: name.len,
+        msg_iov: &mut iov,
+        msg_iovlen: 1,
+        ..Default::default()
+    };
     // SAFETY: `hdr` points at `iov` (over `buf`) and `name`, all alive for the call.
     let rc = unsafe { ffi::onload_recvmsg_kernel(raw, &mut hdr, flags) };
     let n = if rc == -1 {
