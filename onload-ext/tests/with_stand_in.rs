@@ -28,19 +28,25 @@ fn stand_in_library() -> &'static PathBuf {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("onload-ext-stand-in-{}.so", std::process::id()));
+        // Built under a name of this process, then renamed into place (atomically, so that
+        // concurrent test runs never see a half-written library).
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let tmp = dir.join(format!("onload-ext-stand-in-{}.so", std::process::id()));
+        let out = dir.join("onload-ext-stand-in.so");
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
         let status = Command::new(&cc)
             .args(["-shared", "-fPIC", "-Wall", "-Werror", "-I"])
             .arg(format!("{root}/vendor-headers"))
             .arg("-o")
-            .arg(&out)
+            .arg(&tmp)
             .arg(format!("{root}/onload-ext/tests/stand_in_onload_ext.c"))
             .arg(format!("{root}/onload-sys/tests/fake_onload.c"))
             .status();
         match status {
-            Ok(s) if s.success() => out,
+            Ok(s) if s.success() => {
+                std::fs::rename(&tmp, &out).expect("move the stand-in library into place");
+                out
+            }
             other => panic!("could not build the stand-in library with {cc}: {other:?}"),
         }
     })
@@ -72,8 +78,14 @@ fn run_preloaded(name: &str, netns_tag: Option<u8>) {
         .unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{name} failed under the stand-in:\n{text}");
-    assert!(text.contains("1 passed"), "{name}: the child ran no test:\n{text}");
+    assert!(
+        out.status.success(),
+        "{name} failed under the stand-in:\n{text}"
+    );
+    assert!(
+        text.contains("1 passed"),
+        "{name}: the child ran no test:\n{text}"
+    );
 }
 
 /// Reads one of the stand-in's counters.
@@ -81,7 +93,10 @@ fn counter(name: &str) -> c_int {
     let sym = std::ffi::CString::new(name).unwrap();
     // SAFETY: dlsym with a NUL-terminated name.
     let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, sym.as_ptr()) };
-    assert!(!p.is_null(), "the stand-in library is not loaded ({name} missing)");
+    assert!(
+        !p.is_null(),
+        "the stand-in library is not loaded ({name} missing)"
+    );
     // SAFETY: the stand-in defines `int name(void)`.
     let f: extern "C" fn() -> c_int = unsafe { std::mem::transmute(p) };
     f()
@@ -122,10 +137,19 @@ fn accelerated_fd_stat_and_queries() {
     assert_eq!(st.endpoint_state, 0x55);
     let f = std::fs::File::open("/dev/null").unwrap();
     assert_eq!(fd_stat(&f).unwrap(), FdStat::NotAccelerated);
-    assert_eq!(check_feature(&s, Feature::MsgWarm).unwrap(), FeatureSupport::Supported);
-    assert_eq!(check_feature(&s, Feature::UdpTxTsHdr).unwrap(), FeatureSupport::NotSupported);
+    assert_eq!(
+        check_feature(&s, Feature::MsgWarm).unwrap(),
+        FeatureSupport::Supported
+    );
+    assert_eq!(
+        check_feature(&s, Feature::UdpTxTsHdr).unwrap(),
+        FeatureSupport::NotSupported
+    );
     let info = get_tcp_info(&s).unwrap();
-    assert_eq!((info.so_recvbuf, info.snd_mss, info.cong_window), (1001, 1448, 14480));
+    assert_eq!(
+        (info.so_recvbuf, info.snd_mss, info.cong_window),
+        (1001, 1448, 14480)
+    );
     assert_eq!(info.filled_len, std::mem::size_of::<ffi::onload_tcp_info>());
     assert_eq!(thread_get_spin().unwrap(), SpinMask(0x5a5a));
     assert_eq!(stack_opt_get_int("EF_SPIN_USEC").unwrap(), 4242);
@@ -139,8 +163,8 @@ fn stack_name_guard_restores_on_drop_and_on_panic() {
     }
     assert_eq!(current_stack_name().as_deref(), Some("default"));
     {
-        let _a = StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named("ext_a"))
-            .unwrap();
+        let _a =
+            StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named("ext_a")).unwrap();
         assert_eq!(current_stack_name().as_deref(), Some("ext_a"));
         {
             let _b =
@@ -152,20 +176,28 @@ fn stack_name_guard_restores_on_drop_and_on_panic() {
     }
     assert_eq!(current_stack_name().as_deref(), Some("default"));
     let r = std::panic::catch_unwind(|| {
-        let _g = StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named("ext_p"))
-            .unwrap();
+        let _g =
+            StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named("ext_p")).unwrap();
         assert_eq!(current_stack_name().as_deref(), Some("ext_p"));
         panic!("unwinding through the guard");
     });
     assert!(r.is_err());
-    assert_eq!(current_stack_name().as_deref(), Some("default"), "restored while unwinding");
+    assert_eq!(
+        current_stack_name().as_deref(),
+        Some("default"),
+        "restored while unwinding"
+    );
     // Setting fails (the stand-in refuses names of 64 bytes or more): the save is undone.
     let long = "n".repeat(80);
-    let e = StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named(&long))
-        .unwrap_err();
+    let e =
+        StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named(&long)).unwrap_err();
     assert_eq!(e.call(), "onload_set_stackname");
     assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
-    assert_eq!(counter("stand_in_saved_depth"), 0, "every save was restored");
+    assert_eq!(
+        counter("stand_in_saved_depth"),
+        0,
+        "every save was restored"
+    );
     assert_eq!(current_stack_name().as_deref(), Some("default"));
 }
 
@@ -194,11 +226,18 @@ fn zc_buffers_are_released_on_drop() {
         bufs[0].fill(b"abc").unwrap();
         assert_eq!(bufs[0].as_slice(), b"abc");
         let e = bufs[1].set_len(4096).unwrap_err();
-        assert!(e.to_string().contains("exceeds the buffer's capacity 2048"), "{e}");
+        assert!(
+            e.to_string().contains("exceeds the buffer's capacity 2048"),
+            "{e}"
+        );
         drop(bufs.pop());
         assert_eq!(zc_outstanding(), 2);
     }
-    assert_eq!(zc_outstanding(), 0, "dropping the Vec released every buffer");
+    assert_eq!(
+        zc_outstanding(),
+        0,
+        "dropping the Vec released every buffer"
+    );
 }
 
 #[test]
@@ -220,7 +259,10 @@ fn zc_send_then_receive_keeping_one_message() {
     assert_eq!(e.call(), "onload_zc_send");
     assert_eq!(bufs.len(), 2, "still ours after a failed send");
     // A warm send sends nothing and leaves them too.
-    assert_eq!(zc_send(&tx, &mut bufs, Some(rx_addr), ZcSendFlags::WARM).unwrap(), 11);
+    assert_eq!(
+        zc_send(&tx, &mut bufs, Some(rx_addr), ZcSendFlags::WARM).unwrap(),
+        11
+    );
     assert_eq!(bufs.len(), 2);
     // Buffers of another socket are refused.
     let other = udp_unbound();
@@ -232,7 +274,10 @@ fn zc_send_then_receive_keeping_one_message() {
     ));
     drop(foreign);
     // A real send: Onload takes the buffers.
-    assert_eq!(zc_send(&tx, &mut bufs, Some(rx_addr), ZcSendFlags::NONE).unwrap(), 11);
+    assert_eq!(
+        zc_send(&tx, &mut bufs, Some(rx_addr), ZcSendFlags::NONE).unwrap(),
+        11
+    );
     assert!(bufs.is_empty());
     assert_eq!(zc_outstanding(), 0);
 
@@ -261,7 +306,11 @@ fn zc_send_then_receive_keeping_one_message() {
     // Kept messages may move to another thread and be released there.
     let handle = std::thread::scope(|s| s.spawn(move || drop(kept)).join());
     assert!(handle.is_ok());
-    assert_eq!(zc_outstanding(), 0, "released through the first buffer's handle");
+    assert_eq!(
+        zc_outstanding(),
+        0,
+        "released through the first buffer's handle"
+    );
 }
 
 #[test]
@@ -290,7 +339,11 @@ fn zc_recv_callback_panic_does_not_cross_into_c() {
     assert_eq!(calls, 2, "receiving stopped at the panic");
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].to_vec(), b"one");
-    assert_eq!(zc_outstanding(), 1, "the panicking message went back to Onload");
+    assert_eq!(
+        zc_outstanding(),
+        1,
+        "the panicking message went back to Onload"
+    );
     drop(kept);
     assert_eq!(zc_outstanding(), 0);
     // The third datagram is still there for the next call.
@@ -311,14 +364,17 @@ fn templates_are_sent_or_aborted_never_leaked() {
     let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (mut peer, _) = listener.accept().unwrap();
 
-    let mut t = Template::new(&stream, &[b"PRICE ", b"0000\n"], TemplateOptions::default())
-        .unwrap();
+    let mut t =
+        Template::new(&stream, &[b"PRICE ", b"0000\n"], TemplateOptions::default()).unwrap();
     assert_eq!(t.len(), 11);
     assert_eq!(templates_outstanding(), 1);
     t.update(6, b"12").unwrap();
     let e = t.update(9, b"999").unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { .. }), "{e:?}");
-    assert!(e.to_string().contains("runs past the 11-byte template"), "{e}");
+    assert!(
+        e.to_string().contains("runs past the 11-byte template"),
+        "{e}"
+    );
     t.update_and_send(&[(8, b"34")], false).unwrap();
     assert_eq!(templates_outstanding(), 0, "Onload owns it once sent");
     assert_eq!(counter("stand_in_templates_sent"), 1);
@@ -364,12 +420,22 @@ fn delegated_send_with_typed_headers() {
     ds.advance(100).unwrap();
     assert_eq!(ds.headers().tcp_seq(), 0x0102_0304 + 100);
     assert_eq!(ds.remaining(), 2900);
-    assert!(matches!(ds.packet(0, false), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(ds.advance(1449), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        ds.packet(0, false),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        ds.advance(1449),
+        Err(Error::InvalidArgument { .. })
+    ));
     assert_eq!(ds.complete(&[IoSlice::new(&[7u8; 100])], 0).unwrap(), 100);
     assert_eq!(counter("stand_in_ds_completed"), 100);
     drop(ds);
-    assert_eq!(counter("stand_in_ds_cancelled"), cancelled + 1, "drop cancels");
+    assert_eq!(
+        counter("stand_in_ds_cancelled"),
+        cancelled + 1,
+        "drop cancels"
+    );
     // A non-socket is refused before Onload sees it.
     let mut f = std::fs::File::open("/dev/null").unwrap();
     assert!(matches!(
