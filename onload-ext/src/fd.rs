@@ -53,7 +53,7 @@ impl FdStat {
 ///   socket, [`FdStat::NotAccelerated`] for anything else.
 /// * **Without Onload:** always [`FdStat::NotAccelerated`].
 ///
-/// A descriptor that is not open is an [`Error::BadFd`] in both cases.
+/// A descriptor that is not open is an [`Error::BadFd`](crate::Error::BadFd) in both cases.
 ///
 /// ```
 /// let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -134,9 +134,9 @@ pub enum FeatureSupport {
 ///
 /// * **Under Onload:** [`FeatureSupport::Supported`] / [`FeatureSupport::NotSupported`], or
 ///   [`FeatureSupport::Unknown`] when this Onload cannot tell.
-/// * **Without Onload:** [`Error::Unsupported`] (the stub returns `-ENOSYS`).
+/// * **Without Onload:** [`Error::Unsupported`](crate::Error::Unsupported) (the stub returns `-ENOSYS`).
 ///
-/// `fd` must be an open socket ([`Error::BadFd`], [`Error::NotASocket`]).
+/// `fd` must be an open socket ([`Error::BadFd`](crate::Error::BadFd), [`Error::NotASocket`](crate::Error::NotASocket)).
 pub fn check_feature<F: AsRawFd + ?Sized>(fd: &F, feature: Feature) -> Result<FeatureSupport> {
     const CALL: &str = "onload_fd_check_feature";
     let fd = fd.as_raw_fd();
@@ -156,10 +156,10 @@ pub fn check_feature<F: AsRawFd + ?Sized>(fd: &F, feature: Feature) -> Result<Fe
 /// [`crate::StackNameGuard`]), e.g. an accepted connection to a stack of its own.
 ///
 /// * **Under Onload:** only sockets that have not sent, and whose receive queue is untouched,
-///   can move; otherwise [`Error::Os`]. Either way the socket keeps working.
+///   can move; otherwise [`Error::Os`](crate::Error::Os). Either way the socket keeps working.
 /// * **Without Onload:** `Ok(())`: the stub reports success although nothing moves.
 ///
-/// `fd` must be an open socket ([`Error::BadFd`], [`Error::NotASocket`]).
+/// `fd` must be an open socket ([`Error::BadFd`](crate::Error::BadFd), [`Error::NotASocket`](crate::Error::NotASocket)).
 pub fn move_fd<F: AsRawFd + ?Sized>(fd: &F) -> Result<()> {
     const CALL: &str = "onload_move_fd";
     let fd = fd.as_raw_fd();
@@ -197,11 +197,11 @@ pub struct TcpInfo {
 
 /// Onload's details of accelerated TCP socket `fd`.
 ///
-/// * **Under Onload:** the details, or [`Error::Os`] (`EINVAL`) for a socket Onload does not
+/// * **Under Onload:** the details, or [`Error::Os`](crate::Error::Os) (`EINVAL`) for a socket Onload does not
 ///   accelerate.
-/// * **Without Onload:** [`Error::Os`] with `EINVAL` (the stub's `-1`/`EINVAL`).
+/// * **Without Onload:** [`Error::Os`](crate::Error::Os) with `EINVAL` (the stub's `-1`/`EINVAL`).
 ///
-/// `fd` must be an open socket ([`Error::BadFd`], [`Error::NotASocket`]).
+/// `fd` must be an open socket ([`Error::BadFd`](crate::Error::BadFd), [`Error::NotASocket`](crate::Error::NotASocket)).
 pub fn get_tcp_info<F: AsRawFd + ?Sized>(fd: &F) -> Result<TcpInfo> {
     const CALL: &str = "onload_get_tcp_info";
     let fd = fd.as_raw_fd();
@@ -255,11 +255,11 @@ impl std::ops::BitOr for TimestampingFlags {
 /// Asks Onload to timestamp socket `fd`'s packets (the first timestamping extension;
 /// timestamps then arrive as control messages).
 ///
-/// * **Under Onload:** `Ok(())`, or [`Error::Os`] with `ENOTTY` (not accelerated) or
+/// * **Under Onload:** `Ok(())`, or [`Error::Os`](crate::Error::Os) with `ENOTTY` (not accelerated) or
 ///   `EOPNOTSUPP` (this Onload has no timestamping).
-/// * **Without Onload:** [`Error::Unsupported`] (the stub returns `-ENOSYS`).
+/// * **Without Onload:** [`Error::Unsupported`](crate::Error::Unsupported) (the stub returns `-ENOSYS`).
 ///
-/// `fd` must be an open socket ([`Error::BadFd`], [`Error::NotASocket`]).
+/// `fd` must be an open socket ([`Error::BadFd`](crate::Error::BadFd), [`Error::NotASocket`](crate::Error::NotASocket)).
 pub fn timestamping_request<F: AsRawFd + ?Sized>(fd: &F, flags: TimestampingFlags) -> Result<()> {
     const CALL: &str = "onload_timestamping_request";
     let fd = fd.as_raw_fd();
@@ -295,7 +295,7 @@ fn nonaccel(
 /// * **Under Onload:** a kernel socket Onload leaves alone.
 /// * **Without Onload:** a plain kernel socket (the stub calls `socket()`).
 ///
-/// `socket()` errors are [`Error::Os`].
+/// `socket()` errors are [`Error::Os`](crate::Error::Os).
 pub fn socket_nonaccel(domain: c_int, ty: c_int, protocol: c_int) -> Result<OwnedFd> {
     nonaccel(
         "onload_socket_nonaccel",

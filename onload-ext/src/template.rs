@@ -27,13 +27,13 @@ pub struct TemplateOptions {
 ///
 /// ```no_run
 /// use std::io::Write;
-/// let mut stream = std::net::TcpStream::connect("192.0.2.1:9000").unwrap();
+/// let stream = std::net::TcpStream::connect("192.0.2.1:9000").unwrap();
 /// match onload_ext::Template::new(&stream, &[b"PRICE 0000\n"], Default::default()) {
 ///     Ok(mut t) => {
 ///         t.update(6, b"1234")?;
 ///         t.send(false)?;
 ///     }
-///     Err(e) if e.is_unsupported() => stream.write_all(b"PRICE 1234\n").unwrap(),
+///     Err(e) if e.is_unsupported() => (&stream).write_all(b"PRICE 1234\n").unwrap(),
 ///     Err(e) => return Err(e),
 /// }
 /// # Ok::<(), onload_ext::Error>(())
