@@ -118,3 +118,8 @@ pub fn is_present() -> bool {
 pub fn backend() -> &'static str {
     ffi::LINKED_BACKEND
 }
+
+/// The README's example, compiled and run as a doctest so that it stays correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
