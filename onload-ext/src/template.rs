@@ -104,17 +104,18 @@ impl<'s> Template<'s> {
         false
     }
 
-    /// Overwrites the bytes at `offset` with `data` (updates accumulate).
+    /// Overwrites the bytes at `offset` with `data` (updates accumulate). Allocates nothing.
     ///
     /// `offset + data.len()` must lie within the packet ([`Error::InvalidArgument`]).
     pub fn update(&mut self, offset: usize, data: &[u8]) -> Result<()> {
-        self.update_many(&[(offset, data)])
+        let iov = self.update_iovec(offset, data)?;
+        self.raw_update(std::slice::from_ref(&iov), 0)
     }
 
-    /// Applies several `(offset, data)` updates at once.
+    /// Applies several `(offset, data)` updates in one call (allocating nothing for up to
+    /// [`Template::INLINE_UPDATES`] of them).
     pub fn update_many(&mut self, updates: &[(usize, &[u8])]) -> Result<()> {
-        let iov = self.update_iovecs(updates)?;
-        self.raw_update(&iov, 0)
+        self.with_update_iovecs(updates, |iov| self.raw_update(iov, 0))
     }
 
     /// Sends the packet as it is now, consuming the template (ownership passes to Onload
@@ -124,16 +125,22 @@ impl<'s> Template<'s> {
         self.update_and_send(&[], dont_wait)
     }
 
-    /// Applies `updates` and sends, in one call (see [`Template::send`]).
+    /// Applies `updates` and sends, in one call (see [`Template::send`]). When an update is
+    /// out of range nothing is sent and the template stays alive until dropped (aborted).
     pub fn update_and_send(self, updates: &[(usize, &[u8])], dont_wait: bool) -> Result<()> {
-        let iov = self.update_iovecs(updates)?;
         let mut flags = ffi::onload_template_flags_ONLOAD_TEMPLATE_FLAGS_SEND_NOW;
         if dont_wait {
             flags |= ffi::onload_template_flags_ONLOAD_TEMPLATE_FLAGS_DONTWAIT;
         }
-        let r = self.raw_update(&iov, flags);
-        // Onload owns the template from the SEND_NOW call on: never abort it.
-        std::mem::forget(self);
+        let mut sent = false;
+        let r = self.with_update_iovecs(updates, |iov| {
+            sent = true;
+            self.raw_update(iov, flags)
+        });
+        if sent {
+            // Onload owns the template from the SEND_NOW call on: never abort it.
+            std::mem::forget(self);
+        }
         r
     }
 
@@ -154,32 +161,56 @@ impl<'s> Template<'s> {
         self.handle
     }
 
-    fn update_iovecs(
+    /// How many updates [`Template::update_many`] and [`Template::update_and_send`] pass
+    /// without allocating.
+    pub const INLINE_UPDATES: usize = 8;
+
+    /// The C description of one update, checked against the template's length.
+    fn update_iovec(
+        &self,
+        offset: usize,
+        data: &[u8],
+    ) -> Result<ffi::onload_template_msg_update_iovec> {
+        let end = offset.checked_add(data.len());
+        if end.is_none_or(|e| e > self.len) {
+            return Err(Error::invalid(
+                UPDATE,
+                format!(
+                    "update of {} bytes at offset {offset} runs past the {}-byte template",
+                    data.len(),
+                    self.len
+                ),
+            ));
+        }
+        Ok(ffi::onload_template_msg_update_iovec {
+            otmu_base: data.as_ptr().cast_mut().cast(),
+            otmu_len: data.len(),
+            otmu_offset: offset as ffi::off_t,
+            otmu_flags: 0,
+        })
+    }
+
+    /// Calls `f` with this template and the C descriptions of `updates` (on the stack when
+    /// there are few).
+    fn with_update_iovecs<R>(
         &self,
         updates: &[(usize, &[u8])],
-    ) -> Result<Vec<ffi::onload_template_msg_update_iovec>> {
-        updates
-            .iter()
-            .map(|&(offset, data)| {
-                let end = offset.checked_add(data.len());
-                if end.is_none_or(|e| e > self.len) {
-                    return Err(Error::invalid(
-                        UPDATE,
-                        format!(
-                            "update of {} bytes at offset {offset} runs past the {}-byte template",
-                            data.len(),
-                            self.len
-                        ),
-                    ));
-                }
-                Ok(ffi::onload_template_msg_update_iovec {
-                    otmu_base: data.as_ptr().cast_mut().cast(),
-                    otmu_len: data.len(),
-                    otmu_offset: offset as ffi::off_t,
-                    otmu_flags: 0,
-                })
-            })
-            .collect()
+        f: impl FnOnce(&[ffi::onload_template_msg_update_iovec]) -> Result<R>,
+    ) -> Result<R> {
+        if updates.len() <= Self::INLINE_UPDATES {
+            let mut inline =
+                [ffi::onload_template_msg_update_iovec::default(); Self::INLINE_UPDATES];
+            for (slot, &(offset, data)) in inline.iter_mut().zip(updates) {
+                *slot = self.update_iovec(offset, data)?;
+            }
+            f(&inline[..updates.len()])
+        } else {
+            let iov = updates
+                .iter()
+                .map(|&(offset, data)| self.update_iovec(offset, data))
+                .collect::<Result<Vec<_>>>()?;
+            f(&iov)
+        }
     }
 
     fn raw_update(&self, iov: &[ffi::onload_template_msg_update_iovec], flags: u32) -> Result<()> {

@@ -443,3 +443,149 @@ fn delegated_send_with_typed_headers() {
         Err(Error::NotASocket { .. })
     ));
 }
+
+#[test]
+fn string_option_grows_its_buffer_and_move_fd_reports_failure() {
+    if !in_child() {
+        return run_preloaded(
+            "string_option_grows_its_buffer_and_move_fd_reports_failure",
+            None,
+        );
+    }
+    let v = stack_opt_get_str("EF_NAME").unwrap();
+    assert_eq!(v.len(), 199, "longer than the first buffer offered");
+    assert!(v.starts_with("EF_NAMEvvv"));
+    let tcp = TcpStream::from(socket_nonaccel(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap());
+    move_fd(&tcp).unwrap();
+    let e = move_fd(&udp_unbound()).unwrap_err();
+    assert!(matches!(e, Error::Os { .. }), "{e:?}");
+    assert_eq!(
+        (e.call(), e.raw_os_error()),
+        ("onload_move_fd", Some(libc::EINVAL))
+    );
+}
+
+#[test]
+fn receive_filter_sees_messages_and_survives_a_panic() {
+    if !in_child() {
+        return run_preloaded("receive_filter_sees_messages_and_survives_a_panic", None);
+    }
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    set_recv_filter(&udp_unbound(), move |msg| {
+        assert!(msg.is_shared());
+        let data = msg.to_vec();
+        if data == b"boom" {
+            panic!("filter failure");
+        }
+        log.lock().unwrap().push(data);
+    })
+    .unwrap();
+    let run = |data: &[u8]| {
+        // SAFETY: dlsym with a NUL-terminated name; the stand-in defines
+        // `int stand_in_run_filter(const char*, int)`.
+        let f: extern "C" fn(*const u8, c_int) -> c_int = unsafe {
+            std::mem::transmute(libc::dlsym(
+                libc::RTLD_DEFAULT,
+                c"stand_in_run_filter".as_ptr(),
+            ))
+        };
+        f(data.as_ptr(), data.len() as c_int)
+    };
+    let cont = ffi::onload_zc_callback_rc_ONLOAD_ZC_CONTINUE as c_int;
+    assert_eq!(run(b"first"), cont);
+    assert_eq!(
+        run(b"boom"),
+        cont,
+        "a panicking filter still lets the message through"
+    );
+    assert_eq!(run(b"second"), cont);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![b"first".to_vec(), b"second".to_vec()]
+    );
+    assert_eq!(zc_outstanding(), 0);
+}
+
+#[test]
+fn ordered_epoll_reports_timestamps() {
+    if !in_child() {
+        return run_preloaded("ordered_epoll_reports_timestamps", Some(134));
+    }
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(b"x", a.local_addr().unwrap()).unwrap();
+    // SAFETY: epoll_create1 takes no pointers.
+    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    assert!(ep >= 0);
+    // SAFETY: a new descriptor owned by nobody else.
+    let ep = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(ep) };
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: 42,
+    };
+    // SAFETY: valid descriptors and event.
+    assert_eq!(
+        unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, a.as_raw_fd(), &mut ev) },
+        0
+    );
+    let mut oe = OrderedEpoll::with_capacity(8);
+    let events: Vec<OrderedEvent> = oe
+        .wait(&ep, Some(std::time::Duration::from_secs(5)))
+        .unwrap()
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].data, events[0].bytes), (42, 100));
+    assert_ne!(events[0].events & libc::EPOLLIN as u32, 0);
+    assert_eq!(events[0].timestamp, Some(std::time::Duration::new(1, 500)));
+    // Datagram read back through the kernel path.
+    let mut buf = [0u8; 8];
+    let (n, from) = recvmsg_kernel(&a, &mut buf, 0).unwrap();
+    assert_eq!(
+        (&buf[..n], from),
+        (&b"x"[..], Some(tx.local_addr().unwrap()))
+    );
+}
+
+#[test]
+fn template_update_errors_send_nothing_and_many_updates_apply() {
+    if !in_child() {
+        return run_preloaded(
+            "template_update_errors_send_nothing_and_many_updates_apply",
+            Some(135),
+        );
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    let sent = counter("stand_in_templates_sent");
+    // An out-of-range update in update_and_send: nothing sent, the template aborted on drop.
+    let t = Template::new(&stream, &[b"0123456789"], TemplateOptions::default()).unwrap();
+    let e = t
+        .update_and_send(&[(0, b"ab"), (9, b"xy")], false)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { .. }), "{e:?}");
+    assert_eq!(counter("stand_in_templates_sent"), sent);
+    assert_eq!(templates_outstanding(), 0);
+    // More updates than fit on the stack.
+    let mut t = Template::new(
+        &stream,
+        &[b"..........".as_slice()],
+        TemplateOptions::default(),
+    )
+    .unwrap();
+    let digits: Vec<[u8; 1]> = (0..10u8).map(|i| [b'0' + i]).collect();
+    let updates: Vec<(usize, &[u8])> = digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i, &d[..]))
+        .collect();
+    assert!(updates.len() > Template::INLINE_UPDATES);
+    t.update_many(&updates).unwrap();
+    t.send(true).unwrap();
+    let mut got = [0u8; 10];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"0123456789");
+    assert_eq!(templates_outstanding(), 0);
+}
