@@ -526,10 +526,9 @@ fn ordered_epoll_reports_timestamps() {
         u64: 42,
     };
     // SAFETY: valid descriptors and event.
-    assert_eq!(
-        unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, a.as_raw_fd(), &mut ev) },
-        0
-    );
+    let rc =
+        unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, a.as_raw_fd(), &mut ev) };
+    assert_eq!(rc, 0);
     let mut oe = OrderedEpoll::with_capacity(8);
     let events: Vec<OrderedEvent> = oe
         .wait(&ep, Some(std::time::Duration::from_secs(5)))
