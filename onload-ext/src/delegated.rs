@@ -112,6 +112,16 @@ impl<'a> DelegatedHeaders<'a> {
 /// * **Under Onload:** see the method docs.
 /// * **Without Onload:** [`DelegatedSend::prepare`] fails with [`Error::DelegatedSend`] and
 ///   [`DelegatedSendRefusal::BadSocket`] (the stub's answer).
+///
+/// Nothing else can send on the socket while a delegated send is open:
+///
+/// ```compile_fail,E0499
+/// use std::io::Write;
+/// let mut s = std::net::TcpStream::connect("127.0.0.1:1").unwrap();
+/// let ds = onload_ext::DelegatedSend::prepare(&mut s, 100, Default::default());
+/// s.write_all(b"x").unwrap();
+/// drop(ds);
+/// ```
 #[derive(Debug)]
 pub struct DelegatedSend<'s> {
     fd: BorrowedFd<'s>,

@@ -113,7 +113,7 @@ pub fn set_stackname(who: Who, scope: Scope, name: StackName<'_>) -> Result<()> 
 ///
 /// The guard cannot leave its thread:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// use onload_ext::{Scope, StackName, StackNameGuard, Who};
 /// let g = StackNameGuard::new(Who::ThisThread, Scope::Thread, StackName::Named("x")).unwrap();
 /// std::thread::spawn(move || drop(g));

@@ -38,6 +38,16 @@ pub struct TemplateOptions {
 /// }
 /// # Ok::<(), onload_ext::Error>(())
 /// ```
+///
+/// A template cannot outlive its socket:
+///
+/// ```compile_fail,E0597
+/// let t = {
+///     let s = std::net::TcpStream::connect("127.0.0.1:1").unwrap();
+///     onload_ext::Template::new(&s, &[b"x"], Default::default())
+/// };
+/// drop(t);
+/// ```
 #[derive(Debug)]
 pub struct Template<'s> {
     fd: BorrowedFd<'s>,

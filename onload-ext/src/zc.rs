@@ -54,6 +54,16 @@ fn release(fd: BorrowedFd<'_>, handle: ffi::onload_zc_handle) {
 /// sent with [`zc_send`] or dropped (which releases it).
 ///
 /// It borrows the socket it was allocated on (`'s`), so it cannot outlive it.
+///
+/// A buffer cannot outlive its socket:
+///
+/// ```compile_fail,E0597
+/// let bufs = {
+///     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+///     onload_ext::ZcBuffer::alloc(&sock, 1, onload_ext::BufferHeaders::Udp)
+/// };
+/// drop(bufs);
+/// ```
 #[derive(Debug)]
 pub struct ZcBuffer<'s> {
     fd: BorrowedFd<'s>,
@@ -345,7 +355,7 @@ impl ZcAction {
 ///
 /// The lifetime makes it impossible to keep any part of it beyond the callback:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0521
 /// # let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
 /// let mut escaped: Option<&[u8]> = None;
 /// let mut kept = Vec::new();
@@ -428,6 +438,19 @@ fn iov_slice(iov: &ffi::onload_zc_iovec) -> &[u8] {
 
 /// A received message whose buffers the program took over (`ONLOAD_ZC_KEEP`); released back
 /// to Onload when dropped. Borrows the socket (`'s`) so it cannot outlive it.
+///
+/// A kept message cannot outlive its socket:
+///
+/// ```compile_fail,E0597
+/// let mut kept = Vec::new();
+/// {
+///     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+///     let _ = onload_ext::zc_recv(&sock, onload_ext::ZcRecvFlags::NONE, &mut kept, |_| {
+///         onload_ext::ZcAction::Keep
+///     });
+/// }
+/// drop(kept);
+/// ```
 #[derive(Debug)]
 pub struct KeptMessage<'s> {
     fd: BorrowedFd<'s>,
