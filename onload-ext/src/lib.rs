@@ -66,8 +66,10 @@
 //! * Zero-copy receive lends each message to a callback as a [`ZcRecvMessage`] that cannot
 //!   escape the call; a panic in the callback is caught before it reaches C and resumed
 //!   after `onload_zc_recv()` returns.
-//! * Descriptors are checked (open, a socket where one is needed) before a call, so a bad one
-//!   is an [`Error::BadFd`] or [`Error::NotASocket`], never undefined behaviour.
+//! * Raw descriptors are checked (open, a socket where one is needed) before a call, so a bad
+//!   one is an [`Error::BadFd`] or [`Error::NotASocket`], not a stub answer that hides the
+//!   mistake. The hot-path calls ([`zc_send`], [`zc_recv`], template updates and sends) take
+//!   borrowed descriptors, which are open by construction, and make no check of their own.
 
 #![deny(missing_docs)]
 

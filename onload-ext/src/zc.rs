@@ -227,7 +227,8 @@ const SEND: &str = "onload_zc_send";
 ///   buffers to send anyway, as [`ZcBuffer::alloc`] fails the same way.
 ///
 /// Every buffer must have been allocated on `sock` itself, be non-empty, and there must be
-/// 1 to [`ZC_SEND_MAX_BUFFERS`] of them ([`Error::InvalidArgument`] otherwise).
+/// 1 to [`ZC_SEND_MAX_BUFFERS`] of them ([`Error::InvalidArgument`] otherwise). This is a
+/// hot-path call: it allocates nothing and makes no system call of its own.
 pub fn zc_send<'s, F: AsFd + ?Sized>(
     sock: &'s F,
     bufs: &mut Vec<ZcBuffer<'s>>,
@@ -235,7 +236,9 @@ pub fn zc_send<'s, F: AsFd + ?Sized>(
     flags: ZcSendFlags,
 ) -> Result<usize> {
     let fd = sock.as_fd();
-    let raw = socket_fd(SEND, fd)?;
+    // Hot path: no descriptor check (the borrow guarantees it is open; a non-socket gets
+    // Onload's own error).
+    let raw = fd.as_raw_fd();
     if bufs.is_empty() || bufs.len() > ZC_SEND_MAX_BUFFERS {
         return Err(Error::invalid(
             SEND,
@@ -603,7 +606,8 @@ where
     C: FnMut(&ZcRecvMessage<'_>) -> ZcAction,
 {
     let fd = sock.as_fd();
-    let raw = socket_fd(RECV, fd)?;
+    // Hot path: no descriptor check, as in `zc_send`.
+    let raw = fd.as_raw_fd();
     let mut name = RawAddr::empty();
     let mut state = RecvState {
         callback: &mut callback,
