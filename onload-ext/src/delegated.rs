@@ -167,9 +167,15 @@ impl<'s> DelegatedSend<'s> {
             let rc = unsafe { ffi::onload_delegated_send_prepare(raw, size, flags.0, &mut ds) };
             let refusal = match rc {
                 ffi::onload_delegated_send_rc_ONLOAD_DELEGATED_SEND_RC_OK => {
-                    let valid = usize::try_from(ds.headers_len).is_ok_and(|l| l <= headers.len())
-                        && ds.ip_len_offset >= 0
-                        && ds.tcp_seq_offset >= 0;
+                    // The header fix-ups write the IP length (2 bytes at ip_len_offset), the
+                    // sequence number (4 at tcp_seq_offset) and the flags (tcp_seq_offset + 9):
+                    // all must lie within the headers Onload wrote.
+                    let hl = usize::try_from(ds.headers_len).unwrap_or(usize::MAX);
+                    let within =
+                        |off: c_int, len: usize| usize::try_from(off).is_ok_and(|o| o + len <= hl);
+                    let valid = hl <= headers.len()
+                        && within(ds.ip_len_offset, 2)
+                        && within(ds.tcp_seq_offset, 10);
                     if !valid {
                         return Err(Error::invalid(
                             PREPARE,

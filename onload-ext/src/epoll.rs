@@ -83,9 +83,30 @@ impl OrderedEpoll {
             .map(|(e, o)| OrderedEvent {
                 events: e.events,
                 data: e.u64,
-                timestamp: (o.ts.tv_sec != 0)
-                    .then(|| Duration::new(o.ts.tv_sec as u64, o.ts.tv_nsec as u32)),
+                timestamp: timestamp(o.ts.tv_sec, o.ts.tv_nsec),
                 bytes: o.bytes,
             }))
+    }
+}
+
+/// A timestamp Onload reported (`tv_sec` 0: none); `None` too for values out of range.
+fn timestamp(sec: i64, nsec: i64) -> Option<Duration> {
+    let sec = u64::try_from(sec).ok().filter(|&s| s != 0)?;
+    let nsec = u32::try_from(nsec).ok().filter(|&n| n < 1_000_000_000)?;
+    Some(Duration::new(sec, nsec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timestamp;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_out_of_range_are_none() {
+        assert_eq!(timestamp(0, 5), None, "tv_sec 0 means no timestamp");
+        assert_eq!(timestamp(-1, 0), None);
+        assert_eq!(timestamp(3, -1), None);
+        assert_eq!(timestamp(3, 1_000_000_000), None);
+        assert_eq!(timestamp(3, 7), Some(Duration::new(3, 7)));
     }
 }
