@@ -117,9 +117,11 @@ pub fn is_present() -> bool {
 
 /// What this build calls for the extensions: the vendor `libonload_ext` (and where), or
 /// `onload-sys`'s software backend. Either way, calls reach Onload when it is preloaded.
-pub fn backend() -> &'static str {
-    ffi::LINKED_BACKEND
-}
+pub use onload_sys::{Backend, BackendKind, backend};
+
+/// Checks that the Onload this process runs under (if any) implements the extensions ABI the
+/// bindings describe; see [`onload_sys::check_linked_version`]. Without Onload it passes.
+pub use onload_sys::{VersionMismatch, check_linked_version as check_version};
 
 /// The README's example, compiled and run as a doctest so that it stays correct.
 #[cfg(doctest)]

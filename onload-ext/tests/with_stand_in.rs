@@ -4,7 +4,7 @@
 //! accelerated `fd_stat`, zero-copy buffers kept and released, templates sent and aborted,
 //! delegated-send headers. Leaks are checked with the stand-in's own counters.
 //!
-//! The stand-in is `onload-sys/tests/fake_onload.c` (reused as it is) plus
+//! The stand-in is testkit's `c/fake_onload.c` (shared with onload-sys's tests) plus
 //! `tests/stand_in_onload_ext.c`, compiled together into one shared library. Tests that send
 //! run the child inside a network namespace of its own (`ip netns exec`).
 
@@ -39,8 +39,8 @@ fn stand_in_library() -> &'static PathBuf {
             .arg(format!("{root}/vendor-headers"))
             .arg("-o")
             .arg(&tmp)
-            .arg(format!("{root}/onload-ext/tests/stand_in_onload_ext.c"))
-            .arg(format!("{root}/onload-sys/tests/fake_onload.c"))
+            .arg(testkit::STAND_IN_ONLOAD_EXT_C)
+            .arg(testkit::FAKE_ONLOAD_C)
             .status();
         match status {
             Ok(s) if s.success() => {

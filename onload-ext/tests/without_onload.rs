@@ -45,7 +45,8 @@ fn closed_fd() -> i32 {
 fn presence_and_backend() {
     outside_onload();
     assert!(!is_present());
-    assert!(!backend().is_empty());
+    assert!(!backend().linked.is_empty());
+    assert_eq!(check_version(), Ok(()));
 }
 
 #[test]

@@ -181,7 +181,7 @@ fn run_preloaded(name: &str, env: &[(&str, &str)]) {
     let dir = std::env::temp_dir().join(format!("onload-fake-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let lib = dir.join("libonload_fake.so");
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake_onload.c");
+    let src = testkit::FAKE_ONLOAD_C;
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let status = Command::new(&cc)
         .args(["-shared", "-fPIC", "-o"])

@@ -11,6 +11,14 @@
 mod isolated;
 mod netns;
 
+/// C source of a stand-in for Onload's `libonload.so` (a few extension calls with answers the
+/// stub never gives, and `onload_lib_ext_version`), preloaded by onload-sys's tests.
+pub const FAKE_ONLOAD_C: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/fake_onload.c");
+/// C source of the rest of the stand-in Onload onload-ext's tests preload, built together with
+/// [`FAKE_ONLOAD_C`] into one library.
+pub const STAND_IN_ONLOAD_EXT_C: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/c/stand_in_onload_ext.c");
+
 pub use isolated::{__enter_user_namespace, isolate_thread_network, user_namespace_status};
 pub use netns::{Netns, NetnsPair, run_in};
 

@@ -1,5 +1,5 @@
 /* More of a stand-in for Onload's libonload.so, for onload-ext's tests. It is compiled into
- * ONE shared library together with onload-sys/tests/fake_onload.c (which defines
+ * ONE shared library together with fake_onload.c (which defines
  * onload_is_present, onload_thread_get_spin and onload_stack_opt_get_int), then preloaded,
  * so that the software backend's functions reach these definitions as they would reach
  * Onload's under `onload ./app`.
