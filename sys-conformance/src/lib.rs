@@ -106,3 +106,21 @@ impl Rng {
         v as c_int
     }
 }
+
+/// Compares the values of a list of C macros as Rust has them, `rust` (name and value), with
+/// C's: `c(i)` is the value of macro number `i` in the same order, and `!0` past the end of
+/// the C list.
+///
+/// # Panics
+///
+/// When a value differs (naming the macro) or when the C list is longer than `rust`.
+pub fn compare_macros(rust: &[(&str, u64)], c: impl Fn(c_int) -> u64) {
+    for (i, (name, value)) in rust.iter().enumerate() {
+        assert_eq!(*value, c(i as c_int), "{name}");
+    }
+    assert_eq!(
+        c(rust.len() as c_int),
+        !0,
+        "C table is longer than the Rust one"
+    );
+}

@@ -13,7 +13,7 @@ use core::ffi::{c_int, c_void};
 
 use delegated_send::{Common, DelegatedSend};
 use onload_sys::onload_delegated_send;
-use sys_conformance::Rng; // the library also links the C side (c/onload_macros.c)
+use sys_conformance::{Rng, compare_macros}; // the library also links the C side (c/onload_macros.c)
 
 unsafe extern "C" {
     fn conf_onload_delegated_send_tcp_update(
@@ -31,18 +31,12 @@ impl DelegatedSend for onload_delegated_send {
     const NAME: &'static str = "onload_delegated_send";
 
     fn new(c: Common) -> Self {
-        onload_delegated_send {
-            headers: core::ptr::null_mut(),
-            headers_len: c.headers_len,
-            mss: c.mss,
-            send_wnd: c.send_wnd,
-            cong_wnd: c.cong_wnd,
-            user_size: c.user_wnd,
-            tcp_seq_offset: c.tcp_seq_offset,
-            ip_len_offset: c.ip_len_offset,
-            ip_tcp_hdr_len: c.ip_tcp_hdr_len,
+        let mut ds = onload_delegated_send {
             reserved: [0x1bad_cafe, -1, 0, 7, c_int::MIN],
-        }
+            ..Default::default()
+        };
+        ds.set_common(c);
+        ds
     }
 
     fn random(rng: &mut Rng) -> Self {
@@ -57,50 +51,13 @@ impl DelegatedSend for onload_delegated_send {
         ds
     }
 
-    fn common(&self) -> Common {
-        Common {
-            headers_len: self.headers_len,
-            mss: self.mss,
-            send_wnd: self.send_wnd,
-            cong_wnd: self.cong_wnd,
-            user_wnd: self.user_size,
-            tcp_seq_offset: self.tcp_seq_offset,
-            ip_len_offset: self.ip_len_offset,
-            ip_tcp_hdr_len: self.ip_tcp_hdr_len,
-        }
-    }
-
-    fn set_common(&mut self, c: Common) {
-        self.headers_len = c.headers_len;
-        self.mss = c.mss;
-        self.send_wnd = c.send_wnd;
-        self.cong_wnd = c.cong_wnd;
-        self.user_size = c.user_wnd;
-        self.tcp_seq_offset = c.tcp_seq_offset;
-        self.ip_len_offset = c.ip_len_offset;
-        self.ip_tcp_hdr_len = c.ip_tcp_hdr_len;
-    }
+    delegated_send::common_accessors!(user_size);
 
     fn headers(&mut self) -> &mut *mut c_void {
         &mut self.headers
     }
 
-    fn fields(&self) -> Vec<c_int> {
-        let mut v = vec![
-            self.headers_len,
-            self.mss,
-            self.send_wnd,
-            self.cong_wnd,
-            self.user_size,
-            self.tcp_seq_offset,
-            self.ip_len_offset,
-            self.ip_tcp_hdr_len,
-        ];
-        v.extend(self.reserved);
-        v
-    }
-
-    fn reserved(&self) -> Vec<c_int> {
+    fn others(&self) -> Vec<c_int> {
         self.reserved.to_vec()
     }
 
@@ -206,14 +163,8 @@ fn macros_match_c() {
             o::SOF_TIMESTAMPING_OOEXT_MASK.into(),
         ),
     ];
-    for (i, (name, rust)) in macros.iter().enumerate() {
-        // SAFETY: conf_onload_macro takes any int and only returns a value.
-        let c = unsafe { conf_onload_macro(i as c_int) };
-        assert_eq!(*rust, c, "{name}");
-    }
-    // SAFETY: as above.
-    let past_end = unsafe { conf_onload_macro(macros.len() as c_int) };
-    assert_eq!(past_end, !0, "C table is longer than the Rust one");
+    // SAFETY: conf_onload_macro takes any int and only returns a value.
+    compare_macros(&macros, |i| unsafe { conf_onload_macro(i) });
     // The libc flags, spelled out.
     assert_eq!(o::ONLOAD_MSG_DONTWAIT, 0x40);
     assert_eq!(o::ONLOAD_ZC_RECV_FLAGS_MASK, 0x4000_0040);

@@ -12,7 +12,7 @@ mod delegated_send;
 use core::ffi::{c_int, c_void};
 
 use delegated_send::{BUF, Common, DelegatedSend, RANDOM_LIMIT};
-use sys_conformance::Rng; // the library also links the C side (c/zf_inline.c)
+use sys_conformance::{Rng, compare_macros}; // the library also links the C side (c/zf_inline.c)
 use zf_sys::zf_ds;
 
 unsafe extern "C" {
@@ -25,19 +25,13 @@ impl DelegatedSend for zf_ds {
     const NAME: &'static str = "zf_ds";
 
     fn new(c: Common) -> Self {
-        zf_ds {
-            headers: core::ptr::null_mut(),
+        let mut ds = zf_ds {
             headers_size: BUF as c_int,
-            headers_len: c.headers_len,
-            mss: c.mss,
-            send_wnd: c.send_wnd,
-            cong_wnd: c.cong_wnd,
-            delegated_wnd: c.user_wnd,
-            tcp_seq_offset: c.tcp_seq_offset,
-            ip_len_offset: c.ip_len_offset,
-            ip_tcp_hdr_len: c.ip_tcp_hdr_len,
             reserved: 0x1bad_cafe,
-        }
+            ..Default::default()
+        };
+        ds.set_common(c);
+        ds
     }
 
     fn random(rng: &mut Rng) -> Self {
@@ -48,51 +42,14 @@ impl DelegatedSend for zf_ds {
         ds
     }
 
-    fn common(&self) -> Common {
-        Common {
-            headers_len: self.headers_len,
-            mss: self.mss,
-            send_wnd: self.send_wnd,
-            cong_wnd: self.cong_wnd,
-            user_wnd: self.delegated_wnd,
-            tcp_seq_offset: self.tcp_seq_offset,
-            ip_len_offset: self.ip_len_offset,
-            ip_tcp_hdr_len: self.ip_tcp_hdr_len,
-        }
-    }
-
-    fn set_common(&mut self, c: Common) {
-        self.headers_len = c.headers_len;
-        self.mss = c.mss;
-        self.send_wnd = c.send_wnd;
-        self.cong_wnd = c.cong_wnd;
-        self.delegated_wnd = c.user_wnd;
-        self.tcp_seq_offset = c.tcp_seq_offset;
-        self.ip_len_offset = c.ip_len_offset;
-        self.ip_tcp_hdr_len = c.ip_tcp_hdr_len;
-    }
+    delegated_send::common_accessors!(delegated_wnd);
 
     fn headers(&mut self) -> &mut *mut c_void {
         &mut self.headers
     }
 
-    fn fields(&self) -> Vec<c_int> {
-        vec![
-            self.headers_size,
-            self.headers_len,
-            self.mss,
-            self.send_wnd,
-            self.cong_wnd,
-            self.delegated_wnd,
-            self.tcp_seq_offset,
-            self.ip_len_offset,
-            self.ip_tcp_hdr_len,
-            self.reserved,
-        ]
-    }
-
-    fn reserved(&self) -> Vec<c_int> {
-        vec![self.reserved]
+    fn others(&self) -> Vec<c_int> {
+        vec![self.headers_size, self.reserved]
     }
 
     unsafe fn c_update(ds: *mut Self, bytes: c_int, push: c_int) {
@@ -168,13 +125,7 @@ fn macros_match_c() {
         ),
         ("ZF_CACHE_LINE_SIZE", u64::from(zf_sys::ZF_CACHE_LINE_SIZE)),
     ];
-    for (i, (name, rust)) in macros.iter().enumerate() {
-        // SAFETY: conf_zf_macro takes any int and only returns a value.
-        let c = unsafe { conf_zf_macro(i as c_int) };
-        assert_eq!(*rust, c, "{name}");
-    }
-    // SAFETY: as above.
-    let past_end = unsafe { conf_zf_macro(macros.len() as c_int) };
-    assert_eq!(past_end, !0, "C table is longer than the Rust one");
+    // SAFETY: conf_zf_macro takes any int and only returns a value.
+    compare_macros(&macros, |i| unsafe { conf_zf_macro(i) });
     assert_eq!(zf_sys::EPOLLSTACKHUP, libc::EPOLLRDHUP as u32);
 }
