@@ -15,7 +15,7 @@ use std::ffi::{CStr, c_char, c_int, c_uint, c_void};
 use std::mem::size_of;
 
 use etherfabric_sys::*;
-use sys_conformance as _; // links the C side (c/efvi_events.c)
+use sys_conformance::Rng; // the library also links the C side (c/efvi_events.c)
 
 unsafe extern "C" {
     fn efvi_ev_accessors(e: *const ef_event, out: *mut c_uint) -> c_uint;
@@ -67,26 +67,6 @@ unsafe extern "C" {
         payload: *const c_void,
         paylen: c_int,
     ) -> c_int;
-}
-
-/// xorshift64*: deterministic pseudo-random inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1083,39 +1063,58 @@ impl Packet {
         }
     }
 
-    /// (Rust, C) checksums through the `*_ipx_buf` inlines, using address family `af`.
-    fn checksums(&self, af: c_int) -> (u32, u32) {
+    /// (Rust, C) results of one checksum inline, `f`, for this packet's L4 protocol, using
+    /// address family `af`.
+    fn both<R>(&self, af: c_int, f: &CsumInline<R>) -> (R, R) {
         let (ip, l4, pay, len) = self.ptrs();
         unsafe {
             match self.l4 {
                 L4::Udp => (
-                    ef_udp_checksum_ipx_buf(af, ip, l4.cast(), pay, len),
-                    efvi_csum_udp_buf(af, ip, l4.cast(), pay, len),
+                    (f.udp.0)(af, ip, l4.cast(), pay, len),
+                    (f.udp.1)(af, ip, l4.cast(), pay, len),
                 ),
                 L4::Tcp { .. } => (
-                    ef_tcp_checksum_ipx_buf(af, ip, l4.cast(), pay, len),
-                    efvi_csum_tcp_buf(af, ip, l4.cast(), pay, len),
+                    (f.tcp.0)(af, ip, l4.cast(), pay, len),
+                    (f.tcp.1)(af, ip, l4.cast(), pay, len),
                 ),
             }
         }
     }
 
+    /// (Rust, C) checksums through the `*_ipx_buf` inlines, using address family `af`.
+    fn checksums(&self, af: c_int) -> (u32, u32) {
+        self.both(
+            af,
+            &CsumInline {
+                udp: (ef_udp_checksum_ipx_buf, efvi_csum_udp_buf),
+                tcp: (ef_tcp_checksum_ipx_buf, efvi_csum_tcp_buf),
+            },
+        )
+    }
+
     /// (Rust, C) results of the `*_ipx_is_correct` inlines, using address family `af`.
     fn is_correct(&self, af: c_int) -> (c_int, c_int) {
-        let (ip, l4, pay, len) = self.ptrs();
-        unsafe {
-            match self.l4 {
-                L4::Udp => (
-                    ef_udp_checksum_ipx_is_correct(af, ip, l4.cast(), pay, len),
-                    efvi_csum_udp_is_correct(af, ip, l4.cast(), pay, len),
-                ),
-                L4::Tcp { .. } => (
-                    ef_tcp_checksum_ipx_is_correct(af, ip, l4.cast(), pay, len),
-                    efvi_csum_tcp_is_correct(af, ip, l4.cast(), pay, len),
-                ),
-            }
-        }
+        self.both(
+            af,
+            &CsumInline {
+                udp: (ef_udp_checksum_ipx_is_correct, efvi_csum_udp_is_correct),
+                tcp: (ef_tcp_checksum_ipx_is_correct, efvi_csum_tcp_is_correct),
+            },
+        )
     }
+}
+
+/// A checksum inline taking (af, IP header, L4 header `H`, payload, payload length): the
+/// etherfabric-sys equivalent and the C wrapper.
+type CsumPair<H, R> = (
+    unsafe fn(c_int, *const c_void, *const H, *const c_void, c_int) -> R,
+    unsafe extern "C" fn(c_int, *const c_void, *const H, *const c_void, c_int) -> R,
+);
+
+/// One checksum inline of `ef_vi` for UDP and for TCP, in Rust and in C.
+struct CsumInline<R> {
+    udp: CsumPair<udphdr, R>,
+    tcp: CsumPair<tcphdr, R>,
 }
 
 fn check_packet(mut p: Packet, rng: &mut Rng) {
