@@ -222,58 +222,32 @@ fn all_event_types() -> Vec<u32> {
 /// event and the number of values used, or `None` for an unknown type.
 fn rust_build(ty: u32, v: &[u32; 8]) -> Option<(ef_event, usize)> {
     let mut e = ef_event::default();
+    // Sets the type of union member `$m`, then its bitfields through the setters `$set` from
+    // v[0], v[1], ... in that order; evaluates to the number of inputs used.
+    macro_rules! fill {
+        ($m:expr; $($set:ident),+) => {{
+            let m = &mut $m;
+            m.set_type(ty);
+            let mut used = 0;
+            $(
+                m.$set(v[used]);
+                used += 1;
+            )+
+            used
+        }};
+    }
     // SAFETY (whole block): the event is zero-initialised, all members are integers.
     let used = unsafe {
         match ty {
-            EF_EVENT_TYPE_RX => {
-                let m = &mut e.rx;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_rq_id(v[2]);
-                m.set_len(v[3]);
-                m.set_flags(v[4]);
-                m.set_ofs(v[5]);
-                6
-            }
-            EF_EVENT_TYPE_TX => {
-                let m = &mut e.tx;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set_flags(v[1]);
-                m.set___reserved(v[2]);
-                m.set_desc_id(v[3]);
-                m.set_deferred_evs(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_DISCARD => {
-                let m = &mut e.rx_discard;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_rq_id(v[2]);
-                m.set_len(v[3]);
-                m.set_flags(v[4]);
-                m.set_subtype(v[5]);
-                6
-            }
-            EF_EVENT_TYPE_TX_ERROR => {
-                let m = &mut e.tx_error;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set_flags(v[1]);
-                m.set___reserved(v[2]);
-                m.set_desc_id(v[3]);
-                m.set_deferred_evs(v[4]);
-                m.set_subtype(v[5]);
-                6
-            }
-            EF_EVENT_TYPE_RX_NO_DESC_TRUNC => {
-                let m = &mut e.rx_no_desc_trunc;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                1
-            }
+            EF_EVENT_TYPE_RX => fill!(e.rx;
+                set_q_id, set___reserved, set_rq_id, set_len, set_flags, set_ofs),
+            EF_EVENT_TYPE_TX => fill!(e.tx;
+                set_q_id, set_flags, set___reserved, set_desc_id, set_deferred_evs),
+            EF_EVENT_TYPE_RX_DISCARD => fill!(e.rx_discard;
+                set_q_id, set___reserved, set_rq_id, set_len, set_flags, set_subtype),
+            EF_EVENT_TYPE_TX_ERROR => fill!(e.tx_error;
+                set_q_id, set_flags, set___reserved, set_desc_id, set_deferred_evs, set_subtype),
+            EF_EVENT_TYPE_RX_NO_DESC_TRUNC => fill!(e.rx_no_desc_trunc; set_q_id),
             EF_EVENT_TYPE_SW => {
                 let m = &mut e.sw;
                 m.set_type(ty);
@@ -284,85 +258,22 @@ fn rust_build(ty: u32, v: &[u32; 8]) -> Option<(ef_event, usize)> {
                 e.generic.set_type(ty);
                 0
             }
-            EF_EVENT_TYPE_TX_WITH_TIMESTAMP => {
-                let m = &mut e.tx_timestamp;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set_flags(v[1]);
-                m.set_ts_nsec_frac(v[2]);
-                m.set_rq_id(v[3]);
-                m.set_ts_sec(v[4]);
-                m.set_ts_nsec(v[5]);
-                m.set_ts_flags(v[6]);
-                7
-            }
-            EF_EVENT_TYPE_RX_PACKED_STREAM => {
-                let m = &mut e.rx_packed_stream;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_flags(v[2]);
-                m.set_n_pkts(v[3]);
-                m.set_ps_flags(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_MULTI => {
-                let m = &mut e.rx_multi;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_n_descs(v[2]);
-                m.set_flags(v[3]);
-                4
-            }
-            EF_EVENT_TYPE_TX_ALT => {
-                let m = &mut e.tx_alt;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_alt_id(v[2]);
-                3
-            }
-            EF_EVENT_TYPE_RX_MULTI_DISCARD => {
-                let m = &mut e.rx_multi_discard;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_n_descs(v[2]);
-                m.set_flags(v[3]);
-                m.set_subtype(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_MULTI_PKTS => {
-                let m = &mut e.rx_multi_pkts;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_n_pkts(v[2]);
-                m.set_flags(v[3]);
-                4
-            }
-            EF_EVENT_TYPE_RX_REF => {
-                let m = &mut e.rx_ref;
-                m.set_type(ty);
-                m.set_len(v[0]);
-                m.set_pkt_id(v[1]);
-                m.set_q_id(v[2]);
-                m.set_filter_id(v[3]);
-                m.set_user(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_REF_DISCARD => {
-                let m = &mut e.rx_ref_discard;
-                m.set_type(ty);
-                m.set_len(v[0]);
-                m.set_pkt_id(v[1]);
-                m.set_q_id(v[2]);
-                m.set_filter_id(v[3]);
-                m.set_user(v[4]);
-                m.set_flags(v[5]);
-                6
-            }
+            EF_EVENT_TYPE_TX_WITH_TIMESTAMP => fill!(e.tx_timestamp;
+                set_q_id, set_flags, set_ts_nsec_frac, set_rq_id, set_ts_sec, set_ts_nsec,
+                set_ts_flags),
+            EF_EVENT_TYPE_RX_PACKED_STREAM => fill!(e.rx_packed_stream;
+                set_q_id, set___reserved, set_flags, set_n_pkts, set_ps_flags),
+            EF_EVENT_TYPE_RX_MULTI => fill!(e.rx_multi;
+                set_q_id, set___reserved, set_n_descs, set_flags),
+            EF_EVENT_TYPE_TX_ALT => fill!(e.tx_alt; set_q_id, set___reserved, set_alt_id),
+            EF_EVENT_TYPE_RX_MULTI_DISCARD => fill!(e.rx_multi_discard;
+                set_q_id, set___reserved, set_n_descs, set_flags, set_subtype),
+            EF_EVENT_TYPE_RX_MULTI_PKTS => fill!(e.rx_multi_pkts;
+                set_q_id, set___reserved, set_n_pkts, set_flags),
+            EF_EVENT_TYPE_RX_REF => fill!(e.rx_ref;
+                set_len, set_pkt_id, set_q_id, set_filter_id, set_user),
+            EF_EVENT_TYPE_RX_REF_DISCARD => fill!(e.rx_ref_discard;
+                set_len, set_pkt_id, set_q_id, set_filter_id, set_user, set_flags),
             _ => return None,
         }
     };
