@@ -9,10 +9,12 @@
 
 mod delegated_send;
 
-use core::ffi::{c_int, c_void};
+use core::ffi::c_int;
 
 use delegated_send::{Common, DelegatedSend};
-use onload_sys::onload_delegated_send;
+use onload_sys::{
+    onload_delegated_send, onload_delegated_send_tcp_advance, onload_delegated_send_tcp_update,
+};
 use sys_conformance::{Rng, compare_macros}; // the library also links the C side (c/onload_macros.c)
 
 unsafe extern "C" {
@@ -53,33 +55,14 @@ impl DelegatedSend for onload_delegated_send {
 
     delegated_send::common_accessors!(user_size);
 
-    fn headers(&mut self) -> &mut *mut c_void {
-        &mut self.headers
-    }
-
     fn others(&self) -> Vec<c_int> {
         self.reserved.to_vec()
     }
 
-    unsafe fn c_update(ds: *mut Self, bytes: c_int, push: c_int) {
-        // SAFETY: the caller's promise is the function's contract.
-        unsafe { conf_onload_delegated_send_tcp_update(ds, bytes, push) }
-    }
-
-    unsafe fn rust_update(ds: *mut Self, bytes: c_int, push: c_int) {
-        // SAFETY: as above.
-        unsafe { onload_sys::onload_delegated_send_tcp_update(ds, bytes, push) }
-    }
-
-    unsafe fn c_advance(ds: *mut Self, bytes: c_int) {
-        // SAFETY: as above.
-        unsafe { conf_onload_delegated_send_tcp_advance(ds, bytes) }
-    }
-
-    unsafe fn rust_advance(ds: *mut Self, bytes: c_int) {
-        // SAFETY: as above.
-        unsafe { onload_sys::onload_delegated_send_tcp_advance(ds, bytes) }
-    }
+    delegated_send::ffi_calls!(
+        update: conf_onload_delegated_send_tcp_update, onload_delegated_send_tcp_update;
+        advance: conf_onload_delegated_send_tcp_advance, onload_delegated_send_tcp_advance
+    );
 }
 
 delegated_send::delegated_send_cases!(onload_delegated_send);

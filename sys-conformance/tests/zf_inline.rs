@@ -9,7 +9,7 @@
 
 mod delegated_send;
 
-use core::ffi::{c_int, c_void};
+use core::ffi::c_int;
 
 use delegated_send::{BUF, Common, DelegatedSend, RANDOM_LIMIT};
 use sys_conformance::{Rng, compare_macros}; // the library also links the C side (c/zf_inline.c)
@@ -44,33 +44,14 @@ impl DelegatedSend for zf_ds {
 
     delegated_send::common_accessors!(delegated_wnd);
 
-    fn headers(&mut self) -> &mut *mut c_void {
-        &mut self.headers
-    }
-
     fn others(&self) -> Vec<c_int> {
         vec![self.headers_size, self.reserved]
     }
 
-    unsafe fn c_update(ds: *mut Self, bytes: c_int, push: c_int) {
-        // SAFETY: the caller's promise is the function's contract.
-        unsafe { conf_zf_delegated_send_tcp_update(ds, bytes, push) }
-    }
-
-    unsafe fn rust_update(ds: *mut Self, bytes: c_int, push: c_int) {
-        // SAFETY: as above.
-        unsafe { zf_sys::zf_delegated_send_tcp_update(ds, bytes, push) }
-    }
-
-    unsafe fn c_advance(ds: *mut Self, bytes: c_int) {
-        // SAFETY: as above.
-        unsafe { conf_zf_delegated_send_tcp_advance(ds, bytes) }
-    }
-
-    unsafe fn rust_advance(ds: *mut Self, bytes: c_int) {
-        // SAFETY: as above.
-        unsafe { zf_sys::zf_delegated_send_tcp_advance(ds, bytes) }
-    }
+    delegated_send::ffi_calls!(
+        update: conf_zf_delegated_send_tcp_update, zf_sys::zf_delegated_send_tcp_update;
+        advance: conf_zf_delegated_send_tcp_advance, zf_sys::zf_delegated_send_tcp_advance
+    );
 }
 
 delegated_send::delegated_send_cases!(zf_ds);

@@ -77,10 +77,15 @@ impl Common {
     }
 }
 
-/// Writes [`DelegatedSend::common`] and [`DelegatedSend::set_common`] in an `impl` for a
-/// struct whose fields are called as in [`Common`] but for the reserved window, `$user_wnd`.
+/// Writes [`DelegatedSend::common`], [`DelegatedSend::set_common`] and
+/// [`DelegatedSend::headers`] in an `impl` for a struct whose fields are called as in
+/// [`Common`] but for the reserved window, `$user_wnd`.
 macro_rules! common_accessors {
     ($user_wnd:ident) => {
+        fn headers(&mut self) -> &mut *mut core::ffi::c_void {
+            &mut self.headers
+        }
+
         fn common(&self) -> delegated_send::Common {
             delegated_send::Common {
                 headers_len: self.headers_len,
@@ -126,7 +131,7 @@ pub trait DelegatedSend: Clone {
     /// Sets the fields both structs have (see [`common_accessors!`]).
     fn set_common(&mut self, common: Common);
 
-    /// The `headers` pointer.
+    /// The `headers` pointer (see [`common_accessors!`]).
     fn headers(&mut self) -> &mut *mut c_void;
 
     /// Every integer field that is not in [`Common`]: the reserved ones (and `zf_ds`'s
@@ -163,6 +168,34 @@ pub trait DelegatedSend: Clone {
     /// As for [`DelegatedSend::c_advance`].
     unsafe fn rust_advance(ds: *mut Self, bytes: c_int);
 }
+
+/// Writes the four `unsafe fn`s of [`DelegatedSend`] in an `impl`: `c_update`/`c_advance` call
+/// the C wrappers of the header's inlines, `rust_update`/`rust_advance` the -sys crate's
+/// equivalents.
+macro_rules! ffi_calls {
+    (update: $c_update:path, $rust_update:path; advance: $c_advance:path, $rust_advance:path) => {
+        unsafe fn c_update(ds: *mut Self, bytes: core::ffi::c_int, push: core::ffi::c_int) {
+            // SAFETY: the caller's promise is the function's contract.
+            unsafe { $c_update(ds, bytes, push) }
+        }
+
+        unsafe fn rust_update(ds: *mut Self, bytes: core::ffi::c_int, push: core::ffi::c_int) {
+            // SAFETY: as above.
+            unsafe { $rust_update(ds, bytes, push) }
+        }
+
+        unsafe fn c_advance(ds: *mut Self, bytes: core::ffi::c_int) {
+            // SAFETY: as above.
+            unsafe { $c_advance(ds, bytes) }
+        }
+
+        unsafe fn rust_advance(ds: *mut Self, bytes: core::ffi::c_int) {
+            // SAFETY: as above.
+            unsafe { $rust_advance(ds, bytes) }
+        }
+    };
+}
+pub(crate) use ffi_calls;
 
 /// One operation on a delegated send.
 #[derive(Debug, Clone, Copy)]
