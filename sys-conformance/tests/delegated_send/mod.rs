@@ -343,45 +343,25 @@ fn prepared<T: DelegatedSend>(base: usize, vlan: bool, tcp_opts: usize) -> Ds<T>
 /// Instantiates every case of this module as a `#[test]` for the [`DelegatedSend`] struct `$ty`.
 macro_rules! delegated_send_cases {
     ($ty:ty) => {
-        #[test]
-        fn tcp_update_sets_ip_length_and_psh() {
-            delegated_send::tcp_update_sets_ip_length_and_psh::<$ty>();
-        }
-
-        #[test]
-        fn tcp_update_truncates_length_to_16_bits() {
-            delegated_send::tcp_update_truncates_length_to_16_bits::<$ty>();
-        }
-
-        #[test]
-        fn tcp_advance_moves_windows_and_sequence() {
-            delegated_send::tcp_advance_moves_windows_and_sequence::<$ty>();
-        }
-
-        #[test]
-        fn tcp_advance_by_zero_changes_nothing() {
-            delegated_send::tcp_advance_by_zero_changes_nothing::<$ty>();
-        }
-
-        #[test]
-        fn tcp_advance_windows_reach_zero_and_go_negative() {
-            delegated_send::tcp_advance_windows_reach_zero_and_go_negative::<$ty>();
-        }
-
-        #[test]
-        fn tcp_advance_sequence_wraps_around() {
-            delegated_send::tcp_advance_sequence_wraps_around::<$ty>();
-        }
-
-        #[test]
-        fn whole_delegated_send_sequence() {
-            delegated_send::whole_delegated_send_sequence::<$ty>();
-        }
-
-        #[test]
-        fn random_operation_sequences() {
-            delegated_send::random_operation_sequences::<$ty>();
-        }
+        $crate::delegated_send::delegated_send_cases!(
+            @each $ty;
+            tcp_update_sets_ip_length_and_psh,
+            tcp_update_truncates_length_to_16_bits,
+            tcp_advance_moves_windows_and_sequence,
+            tcp_advance_by_zero_changes_nothing,
+            tcp_advance_windows_reach_zero_and_go_negative,
+            tcp_advance_sequence_wraps_around,
+            whole_delegated_send_sequence,
+            random_operation_sequences
+        );
+    };
+    (@each $ty:ty; $($case:ident),+) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::delegated_send::$case::<$ty>();
+            }
+        )+
     };
 }
 pub(crate) use delegated_send_cases;
