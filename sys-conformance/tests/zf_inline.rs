@@ -58,53 +58,26 @@ delegated_send::delegated_send_cases!(zf_ds);
 
 #[test]
 fn macros_match_c() {
-    let macros: [(&str, u64); 13] = [
-        ("EPOLLSTACKHUP", u64::from(zf_sys::EPOLLSTACKHUP)),
-        (
-            "ZF_EPOLLIN_OVERLAPPED",
-            u64::from(zf_sys::ZF_EPOLLIN_OVERLAPPED),
-        ),
-        (
-            "ZFUT_FLAG_DONT_FRAGMENT",
-            u64::from(zf_sys::ZFUT_FLAG_DONT_FRAGMENT),
-        ),
-        (
-            "ZF_FLEXIBLE_ARRAY_COUNT",
-            u64::from(zf_sys::ZF_FLEXIBLE_ARRAY_COUNT),
-        ),
-        (
-            "ZF_PKT_REPORT_CLOCK_SET",
-            u64::from(zf_sys::ZF_PKT_REPORT_CLOCK_SET),
-        ),
-        (
-            "ZF_PKT_REPORT_IN_SYNC",
-            u64::from(zf_sys::ZF_PKT_REPORT_IN_SYNC),
-        ),
-        (
-            "ZF_PKT_REPORT_NO_TIMESTAMP",
-            u64::from(zf_sys::ZF_PKT_REPORT_NO_TIMESTAMP),
-        ),
-        (
-            "ZF_PKT_REPORT_DROPPED",
-            u64::from(zf_sys::ZF_PKT_REPORT_DROPPED),
-        ),
-        (
-            "ZF_PKT_REPORT_TCP_RETRANS",
-            u64::from(zf_sys::ZF_PKT_REPORT_TCP_RETRANS),
-        ),
-        (
-            "ZF_PKT_REPORT_TCP_SYN",
-            u64::from(zf_sys::ZF_PKT_REPORT_TCP_SYN),
-        ),
-        (
-            "ZF_PKT_REPORT_TCP_FIN",
-            u64::from(zf_sys::ZF_PKT_REPORT_TCP_FIN),
-        ),
-        (
-            "ZF_DELEGATED_SEND_RC_FATAL",
-            u64::from(zf_sys::ZF_DELEGATED_SEND_RC_FATAL),
-        ),
-        ("ZF_CACHE_LINE_SIZE", u64::from(zf_sys::ZF_CACHE_LINE_SIZE)),
+    // (name, value) of each macro, in the order of conf_zf_macro().
+    macro_rules! values {
+        ($($name:ident),+ $(,)?) => {
+            [$((stringify!($name), u64::from(zf_sys::$name))),+]
+        };
+    }
+    let macros = values![
+        EPOLLSTACKHUP,
+        ZF_EPOLLIN_OVERLAPPED,
+        ZFUT_FLAG_DONT_FRAGMENT,
+        ZF_FLEXIBLE_ARRAY_COUNT,
+        ZF_PKT_REPORT_CLOCK_SET,
+        ZF_PKT_REPORT_IN_SYNC,
+        ZF_PKT_REPORT_NO_TIMESTAMP,
+        ZF_PKT_REPORT_DROPPED,
+        ZF_PKT_REPORT_TCP_RETRANS,
+        ZF_PKT_REPORT_TCP_SYN,
+        ZF_PKT_REPORT_TCP_FIN,
+        ZF_DELEGATED_SEND_RC_FATAL,
+        ZF_CACHE_LINE_SIZE,
     ];
     // SAFETY: conf_zf_macro takes any int and only returns a value.
     compare_macros(&macros, |i| unsafe { conf_zf_macro(i) });
