@@ -4,9 +4,9 @@
 //! and `struct zf_ds` with `zf_delegated_send_tcp_update/advance` (`zf/zf.h`, test
 //! `zf_inline.rs`).
 //!
-//! A test file implements [`DelegatedSend`] for its struct (building it, reading its fields,
-//! calling the C and the Rust function) and instantiates every case with
-//! [`delegated_send_cases!`].
+//! A test file implements [`DelegatedSend`] for its struct (building it; naming its fields with
+//! [`common_accessors!`] and its C and Rust functions with [`ffi_calls!`]) and instantiates
+//! every case with [`delegated_send_cases!`].
 //!
 //! Every case runs the C function and the Rust function on identical copies of the same struct
 //! and header buffer, then requires the two structs and the two buffers to be equal field for
