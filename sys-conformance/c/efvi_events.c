@@ -447,51 +447,42 @@ static uint16_t ip4_tcp_len(const void* ip)
   return (uint16_t) (get_be16(b + 2) - (b[0] & 0xf) * 4);
 }
 
-static uint16_t udp_sum4(const void* ip, const void* udp, const struct iovec* iov, int n,
-                         int with_check)
+/* The checksum of an L4 segment of protocol `proto` and length `len`: the pseudo-header of the
+ * IPv4 (`v6 == 0`) or IPv6 header `ip`, the L4 header (`hlen` bytes, its checksum at
+ * `check_off` included or zeroed), then the payload. */
+static uint16_t l4_sum(int v6, const void* ip, uint8_t proto, uint16_t len, const void* l4,
+                       size_t hlen, size_t check_off, const struct iovec* iov, int n,
+                       int with_check)
 {
   struct csum_acc a = { 0, 0, 0 };
-  csum_pseudo4(&a, ip, 17, get_be16((const uint8_t*) udp + 4));
-  csum_l4hdr(&a, udp, 8, 6, with_check);
+  if( v6 )
+    csum_pseudo6(&a, ip, proto, len);
+  else
+    csum_pseudo4(&a, ip, proto, len);
+  csum_l4hdr(&a, l4, hlen, check_off, with_check);
   csum_iov(&a, iov, n);
   return csum_finish(&a);
 }
 
-static uint16_t udp_sum6(const void* ip6, const void* udp, const struct iovec* iov, int n,
-                         int with_check)
+static uint16_t udp_sum(int v6, const void* ip, const void* udp, const struct iovec* iov,
+                        int n, int with_check)
 {
-  struct csum_acc a = { 0, 0, 0 };
-  csum_pseudo6(&a, ip6, 17, get_be16((const uint8_t*) udp + 4));
-  csum_l4hdr(&a, udp, 8, 6, with_check);
-  csum_iov(&a, iov, n);
-  return csum_finish(&a);
+  return l4_sum(v6, ip, 17, get_be16((const uint8_t*) udp + 4), udp, 8, 6, iov, n,
+                with_check);
 }
 
-static uint16_t tcp_sum4(const void* ip, const void* tcp, const struct iovec* iov, int n,
-                         int with_check)
+static uint16_t tcp_sum(int v6, const void* ip, const void* tcp, const struct iovec* iov,
+                        int n, int with_check)
 {
-  struct csum_acc a = { 0, 0, 0 };
-  csum_pseudo4(&a, ip, 6, ip4_tcp_len(ip));
-  csum_l4hdr(&a, tcp, tcp_hlen(tcp), 16, with_check);
-  csum_iov(&a, iov, n);
-  return csum_finish(&a);
-}
-
-static uint16_t tcp_sum6(const void* ip6, const void* tcp, const struct iovec* iov, int n,
-                         int with_check)
-{
-  struct csum_acc a = { 0, 0, 0 };
-  csum_pseudo6(&a, ip6, 6, get_be16((const uint8_t*) ip6 + 4));
-  csum_l4hdr(&a, tcp, tcp_hlen(tcp), 16, with_check);
-  csum_iov(&a, iov, n);
-  return csum_finish(&a);
+  uint16_t len = v6 ? get_be16((const uint8_t*) ip + 4) : ip4_tcp_len(ip);
+  return l4_sum(v6, ip, 6, len, tcp, tcp_hlen(tcp), 16, iov, n, with_check);
 }
 
 __attribute__((weak)) uint32_t
 ef_udp_checksum(const struct iphdr* ip, const struct udphdr* udp,
                 const struct iovec* iov, int iovlen)
 {
-  uint16_t c = udp_sum4(ip, udp, iov, iovlen, 0);
+  uint16_t c = udp_sum(0, ip, udp, iov, iovlen, 0);
   return csum_as_stored(c ? c : 0xffff);
 }
 
@@ -499,7 +490,7 @@ __attribute__((weak)) uint32_t
 ef_udp_checksum_ip6(const struct ipv6hdr* ip6, const struct udphdr* udp,
                     const struct iovec* iov, int iovlen)
 {
-  uint16_t c = udp_sum6(ip6, udp, iov, iovlen, 0);
+  uint16_t c = udp_sum(1, ip6, udp, iov, iovlen, 0);
   return csum_as_stored(c ? c : 0xffff);
 }
 
@@ -516,14 +507,14 @@ __attribute__((weak)) uint32_t
 ef_tcp_checksum(const struct iphdr* ip, const struct tcphdr* tcp,
                 const struct iovec* iov, int iovlen)
 {
-  return csum_as_stored(tcp_sum4(ip, tcp, iov, iovlen, 0));
+  return csum_as_stored(tcp_sum(0, ip, tcp, iov, iovlen, 0));
 }
 
 __attribute__((weak)) uint32_t
 ef_tcp_checksum_ip6(const struct ipv6hdr* ip6, const struct tcphdr* tcp,
                     const struct iovec* iov, int iovlen)
 {
-  return csum_as_stored(tcp_sum6(ip6, tcp, iov, iovlen, 0));
+  return csum_as_stored(tcp_sum(1, ip6, tcp, iov, iovlen, 0));
 }
 
 __attribute__((weak)) uint32_t
@@ -539,26 +530,26 @@ __attribute__((weak)) int
 ef_udp_checksum_is_correct(const struct iphdr* ip, const struct udphdr* udp,
                            const struct iovec* iov, int iovlen)
 {
-  return udp_sum4(ip, udp, iov, iovlen, 1) == 0;
+  return udp_sum(0, ip, udp, iov, iovlen, 1) == 0;
 }
 
 __attribute__((weak)) int
 ef_udp_checksum_ip6_is_correct(const struct ipv6hdr* ip6, const struct udphdr* udp,
                                const struct iovec* iov, int iovlen)
 {
-  return udp_sum6(ip6, udp, iov, iovlen, 1) == 0;
+  return udp_sum(1, ip6, udp, iov, iovlen, 1) == 0;
 }
 
 __attribute__((weak)) int
 ef_tcp_checksum_is_correct(const struct iphdr* ip, const struct tcphdr* tcp,
                            const struct iovec* iov, int iovlen)
 {
-  return tcp_sum4(ip, tcp, iov, iovlen, 1) == 0;
+  return tcp_sum(0, ip, tcp, iov, iovlen, 1) == 0;
 }
 
 __attribute__((weak)) int
 ef_tcp_checksum_ip6_is_correct(const struct ipv6hdr* ip6, const struct tcphdr* tcp,
                                const struct iovec* iov, int iovlen)
 {
-  return tcp_sum6(ip6, tcp, iov, iovlen, 1) == 0;
+  return tcp_sum(1, ip6, tcp, iov, iovlen, 1) == 0;
 }

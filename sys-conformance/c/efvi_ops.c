@@ -193,22 +193,26 @@ int efvi_ops_dbl_transmit(ef_vi* vi, ef_addr base, int len, ef_request_id dma_id
   return tx_post(vi, 1, dma_id, 1);
 }
 
-int efvi_ops_dbl_transmitv(ef_vi* vi, const ef_iovec* iov, int iov_len, ef_request_id dma_id)
+/* What the doubles of the ef_iovec transmit calls share: log the call `op` with (iov, iov_len,
+ * dma_id) and the iovec, then post one descriptor per element, pushing when `push`. */
+static int dbl_transmit_iov(int op, ef_vi* vi, const ef_iovec* iov, int iov_len,
+                            ef_request_id dma_id, int push)
 {
-  efvi_ops_call* c = log_call(EFVI_OP_TRANSMITV, vi);
+  efvi_ops_call* c = log_call(op, vi);
   c->arg[0] = (uint64_t) (uintptr_t) iov; c->arg[1] = (uint64_t) (int64_t) iov_len;
   c->arg[2] = (uint64_t) (int64_t) dma_id;
   log_ef_iov(c, iov, iov_len);
-  return tx_post(vi, iov_len, dma_id, 1);
+  return tx_post(vi, iov_len, dma_id, push);
+}
+
+int efvi_ops_dbl_transmitv(ef_vi* vi, const ef_iovec* iov, int iov_len, ef_request_id dma_id)
+{
+  return dbl_transmit_iov(EFVI_OP_TRANSMITV, vi, iov, iov_len, dma_id, 1);
 }
 
 int efvi_ops_dbl_transmitv_init(ef_vi* vi, const ef_iovec* iov, int iov_len, ef_request_id dma_id)
 {
-  efvi_ops_call* c = log_call(EFVI_OP_TRANSMITV_INIT, vi);
-  c->arg[0] = (uint64_t) (uintptr_t) iov; c->arg[1] = (uint64_t) (int64_t) iov_len;
-  c->arg[2] = (uint64_t) (int64_t) dma_id;
-  log_ef_iov(c, iov, iov_len);
-  return tx_post(vi, iov_len, dma_id, 0);
+  return dbl_transmit_iov(EFVI_OP_TRANSMITV_INIT, vi, iov, iov_len, dma_id, 0);
 }
 
 void efvi_ops_dbl_transmit_push(ef_vi* vi)
@@ -413,11 +417,7 @@ int efvi_ops_dbl_transmit_ctpio_fallback(ef_vi* vi, ef_addr dma_addr, size_t len
 int efvi_ops_dbl_transmitv_ctpio_fallback(ef_vi* vi, const ef_iovec* dma_iov, int dma_iov_len,
                                           ef_request_id dma_id)
 {
-  efvi_ops_call* c = log_call(EFVI_OP_TRANSMITV_CTPIO_FALLBACK, vi);
-  c->arg[0] = (uint64_t) (uintptr_t) dma_iov; c->arg[1] = (uint64_t) (int64_t) dma_iov_len;
-  c->arg[2] = (uint64_t) (int64_t) dma_id;
-  log_ef_iov(c, dma_iov, dma_iov_len);
-  return tx_post(vi, dma_iov_len, dma_id, 1);
+  return dbl_transmit_iov(EFVI_OP_TRANSMITV_CTPIO_FALLBACK, vi, dma_iov, dma_iov_len, dma_id, 1);
 }
 
 int32_t efvi_ops_dbl_receive_get_filter_id(ef_vi* vi, const ef_event* rx_event,

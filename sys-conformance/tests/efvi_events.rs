@@ -15,7 +15,7 @@ use std::ffi::{CStr, c_char, c_int, c_uint, c_void};
 use std::mem::size_of;
 
 use etherfabric_sys::*;
-use sys_conformance as _; // links the C side (c/efvi_events.c)
+use sys_conformance::Rng; // the library also links the C side (c/efvi_events.c)
 
 unsafe extern "C" {
     fn efvi_ev_accessors(e: *const ef_event, out: *mut c_uint) -> c_uint;
@@ -67,26 +67,6 @@ unsafe extern "C" {
         payload: *const c_void,
         paylen: c_int,
     ) -> c_int;
-}
-
-/// xorshift64*: deterministic pseudo-random inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,58 +222,32 @@ fn all_event_types() -> Vec<u32> {
 /// event and the number of values used, or `None` for an unknown type.
 fn rust_build(ty: u32, v: &[u32; 8]) -> Option<(ef_event, usize)> {
     let mut e = ef_event::default();
+    // Sets the type of union member `$m`, then its bitfields through the setters `$set` from
+    // v[0], v[1], ... in that order; evaluates to the number of inputs used.
+    macro_rules! fill {
+        ($m:expr; $($set:ident),+) => {{
+            let m = &mut $m;
+            m.set_type(ty);
+            let mut used = 0;
+            $(
+                m.$set(v[used]);
+                used += 1;
+            )+
+            used
+        }};
+    }
     // SAFETY (whole block): the event is zero-initialised, all members are integers.
     let used = unsafe {
         match ty {
-            EF_EVENT_TYPE_RX => {
-                let m = &mut e.rx;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_rq_id(v[2]);
-                m.set_len(v[3]);
-                m.set_flags(v[4]);
-                m.set_ofs(v[5]);
-                6
-            }
-            EF_EVENT_TYPE_TX => {
-                let m = &mut e.tx;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set_flags(v[1]);
-                m.set___reserved(v[2]);
-                m.set_desc_id(v[3]);
-                m.set_deferred_evs(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_DISCARD => {
-                let m = &mut e.rx_discard;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_rq_id(v[2]);
-                m.set_len(v[3]);
-                m.set_flags(v[4]);
-                m.set_subtype(v[5]);
-                6
-            }
-            EF_EVENT_TYPE_TX_ERROR => {
-                let m = &mut e.tx_error;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set_flags(v[1]);
-                m.set___reserved(v[2]);
-                m.set_desc_id(v[3]);
-                m.set_deferred_evs(v[4]);
-                m.set_subtype(v[5]);
-                6
-            }
-            EF_EVENT_TYPE_RX_NO_DESC_TRUNC => {
-                let m = &mut e.rx_no_desc_trunc;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                1
-            }
+            EF_EVENT_TYPE_RX => fill!(e.rx;
+                set_q_id, set___reserved, set_rq_id, set_len, set_flags, set_ofs),
+            EF_EVENT_TYPE_TX => fill!(e.tx;
+                set_q_id, set_flags, set___reserved, set_desc_id, set_deferred_evs),
+            EF_EVENT_TYPE_RX_DISCARD => fill!(e.rx_discard;
+                set_q_id, set___reserved, set_rq_id, set_len, set_flags, set_subtype),
+            EF_EVENT_TYPE_TX_ERROR => fill!(e.tx_error;
+                set_q_id, set_flags, set___reserved, set_desc_id, set_deferred_evs, set_subtype),
+            EF_EVENT_TYPE_RX_NO_DESC_TRUNC => fill!(e.rx_no_desc_trunc; set_q_id),
             EF_EVENT_TYPE_SW => {
                 let m = &mut e.sw;
                 m.set_type(ty);
@@ -304,85 +258,22 @@ fn rust_build(ty: u32, v: &[u32; 8]) -> Option<(ef_event, usize)> {
                 e.generic.set_type(ty);
                 0
             }
-            EF_EVENT_TYPE_TX_WITH_TIMESTAMP => {
-                let m = &mut e.tx_timestamp;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set_flags(v[1]);
-                m.set_ts_nsec_frac(v[2]);
-                m.set_rq_id(v[3]);
-                m.set_ts_sec(v[4]);
-                m.set_ts_nsec(v[5]);
-                m.set_ts_flags(v[6]);
-                7
-            }
-            EF_EVENT_TYPE_RX_PACKED_STREAM => {
-                let m = &mut e.rx_packed_stream;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_flags(v[2]);
-                m.set_n_pkts(v[3]);
-                m.set_ps_flags(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_MULTI => {
-                let m = &mut e.rx_multi;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_n_descs(v[2]);
-                m.set_flags(v[3]);
-                4
-            }
-            EF_EVENT_TYPE_TX_ALT => {
-                let m = &mut e.tx_alt;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_alt_id(v[2]);
-                3
-            }
-            EF_EVENT_TYPE_RX_MULTI_DISCARD => {
-                let m = &mut e.rx_multi_discard;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_n_descs(v[2]);
-                m.set_flags(v[3]);
-                m.set_subtype(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_MULTI_PKTS => {
-                let m = &mut e.rx_multi_pkts;
-                m.set_type(ty);
-                m.set_q_id(v[0]);
-                m.set___reserved(v[1]);
-                m.set_n_pkts(v[2]);
-                m.set_flags(v[3]);
-                4
-            }
-            EF_EVENT_TYPE_RX_REF => {
-                let m = &mut e.rx_ref;
-                m.set_type(ty);
-                m.set_len(v[0]);
-                m.set_pkt_id(v[1]);
-                m.set_q_id(v[2]);
-                m.set_filter_id(v[3]);
-                m.set_user(v[4]);
-                5
-            }
-            EF_EVENT_TYPE_RX_REF_DISCARD => {
-                let m = &mut e.rx_ref_discard;
-                m.set_type(ty);
-                m.set_len(v[0]);
-                m.set_pkt_id(v[1]);
-                m.set_q_id(v[2]);
-                m.set_filter_id(v[3]);
-                m.set_user(v[4]);
-                m.set_flags(v[5]);
-                6
-            }
+            EF_EVENT_TYPE_TX_WITH_TIMESTAMP => fill!(e.tx_timestamp;
+                set_q_id, set_flags, set_ts_nsec_frac, set_rq_id, set_ts_sec, set_ts_nsec,
+                set_ts_flags),
+            EF_EVENT_TYPE_RX_PACKED_STREAM => fill!(e.rx_packed_stream;
+                set_q_id, set___reserved, set_flags, set_n_pkts, set_ps_flags),
+            EF_EVENT_TYPE_RX_MULTI => fill!(e.rx_multi;
+                set_q_id, set___reserved, set_n_descs, set_flags),
+            EF_EVENT_TYPE_TX_ALT => fill!(e.tx_alt; set_q_id, set___reserved, set_alt_id),
+            EF_EVENT_TYPE_RX_MULTI_DISCARD => fill!(e.rx_multi_discard;
+                set_q_id, set___reserved, set_n_descs, set_flags, set_subtype),
+            EF_EVENT_TYPE_RX_MULTI_PKTS => fill!(e.rx_multi_pkts;
+                set_q_id, set___reserved, set_n_pkts, set_flags),
+            EF_EVENT_TYPE_RX_REF => fill!(e.rx_ref;
+                set_len, set_pkt_id, set_q_id, set_filter_id, set_user),
+            EF_EVENT_TYPE_RX_REF_DISCARD => fill!(e.rx_ref_discard;
+                set_len, set_pkt_id, set_q_id, set_filter_id, set_user, set_flags),
             _ => return None,
         }
     };
@@ -1083,39 +974,58 @@ impl Packet {
         }
     }
 
-    /// (Rust, C) checksums through the `*_ipx_buf` inlines, using address family `af`.
-    fn checksums(&self, af: c_int) -> (u32, u32) {
+    /// (Rust, C) results of one checksum inline, `f`, for this packet's L4 protocol, using
+    /// address family `af`.
+    fn both<R>(&self, af: c_int, f: &CsumInline<R>) -> (R, R) {
         let (ip, l4, pay, len) = self.ptrs();
         unsafe {
             match self.l4 {
                 L4::Udp => (
-                    ef_udp_checksum_ipx_buf(af, ip, l4.cast(), pay, len),
-                    efvi_csum_udp_buf(af, ip, l4.cast(), pay, len),
+                    (f.udp.0)(af, ip, l4.cast(), pay, len),
+                    (f.udp.1)(af, ip, l4.cast(), pay, len),
                 ),
                 L4::Tcp { .. } => (
-                    ef_tcp_checksum_ipx_buf(af, ip, l4.cast(), pay, len),
-                    efvi_csum_tcp_buf(af, ip, l4.cast(), pay, len),
+                    (f.tcp.0)(af, ip, l4.cast(), pay, len),
+                    (f.tcp.1)(af, ip, l4.cast(), pay, len),
                 ),
             }
         }
     }
 
+    /// (Rust, C) checksums through the `*_ipx_buf` inlines, using address family `af`.
+    fn checksums(&self, af: c_int) -> (u32, u32) {
+        self.both(
+            af,
+            &CsumInline {
+                udp: (ef_udp_checksum_ipx_buf, efvi_csum_udp_buf),
+                tcp: (ef_tcp_checksum_ipx_buf, efvi_csum_tcp_buf),
+            },
+        )
+    }
+
     /// (Rust, C) results of the `*_ipx_is_correct` inlines, using address family `af`.
     fn is_correct(&self, af: c_int) -> (c_int, c_int) {
-        let (ip, l4, pay, len) = self.ptrs();
-        unsafe {
-            match self.l4 {
-                L4::Udp => (
-                    ef_udp_checksum_ipx_is_correct(af, ip, l4.cast(), pay, len),
-                    efvi_csum_udp_is_correct(af, ip, l4.cast(), pay, len),
-                ),
-                L4::Tcp { .. } => (
-                    ef_tcp_checksum_ipx_is_correct(af, ip, l4.cast(), pay, len),
-                    efvi_csum_tcp_is_correct(af, ip, l4.cast(), pay, len),
-                ),
-            }
-        }
+        self.both(
+            af,
+            &CsumInline {
+                udp: (ef_udp_checksum_ipx_is_correct, efvi_csum_udp_is_correct),
+                tcp: (ef_tcp_checksum_ipx_is_correct, efvi_csum_tcp_is_correct),
+            },
+        )
     }
+}
+
+/// A checksum inline taking (af, IP header, L4 header `H`, payload, payload length): the
+/// etherfabric-sys equivalent and the C wrapper.
+type CsumPair<H, R> = (
+    unsafe fn(c_int, *const c_void, *const H, *const c_void, c_int) -> R,
+    unsafe extern "C" fn(c_int, *const c_void, *const H, *const c_void, c_int) -> R,
+);
+
+/// One checksum inline of `ef_vi` for UDP and for TCP, in Rust and in C.
+struct CsumInline<R> {
+    udp: CsumPair<udphdr, R>,
+    tcp: CsumPair<tcphdr, R>,
 }
 
 fn check_packet(mut p: Packet, rng: &mut Rng) {

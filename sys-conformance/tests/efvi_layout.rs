@@ -5,23 +5,17 @@
 #![allow(clippy::all)]
 
 use etherfabric_sys::*;
-use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
-// Links the C side (built by sys-conformance's build script).
-use sys_conformance as _;
-
-#[repr(C)]
-struct LayoutFact {
-    name: *const c_char,
-    value: usize,
-}
+// The library also links the C side (built by sys-conformance's build script).
+use sys_conformance::{LayoutFact, compare_layouts};
 
 unsafe extern "C" {
     static efvi_layout_facts: [LayoutFact; 456];
 }
 
-fn rust_facts() -> Vec<(&'static str, usize)> {
-    vec![
+#[test]
+fn c_and_rust_layouts_agree() {
+    let rust: &[(&str, usize)] = &[
         ("size timespec", size_of::<timespec>()),
         ("align timespec", align_of::<timespec>()),
         ("size timeval", size_of::<timeval>()),
@@ -1453,31 +1447,8 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             "offset ef_packed_stream_params.psp_max_usable_buffers",
             offset_of!(ef_packed_stream_params, psp_max_usable_buffers),
         ),
-    ]
-}
-
-#[test]
-fn c_and_rust_layouts_agree() {
-    let rust = rust_facts();
-    let mut checked = 0;
-    let mut mismatches = Vec::new();
-    // SAFETY: the C table is a static array of this length, terminated by a null name.
-    let table = unsafe { &efvi_layout_facts };
-    for (fact, (name, value)) in table.iter().zip(rust.iter()) {
-        // SAFETY: every name in the table but the terminator is a C string literal.
-        let c_name = unsafe { CStr::from_ptr(fact.name) }.to_str().unwrap();
-        assert_eq!(c_name, *name, "tables out of step");
-        if fact.value != *value {
-            mismatches.push(format!("{name}: C {} Rust {value}", fact.value));
-        }
-        checked += 1;
-    }
-    assert!(table[rust.len()].name.is_null());
-    assert!(
-        mismatches.is_empty(),
-        "layout mismatches:\n{}",
-        mismatches.join("\n")
-    );
-    println!("efvi: {checked} layout facts agree between C and Rust");
-    assert!(checked > 0);
+    ];
+    // SAFETY: the C table is a static array of this length whose names are string
+    // literals but for the null one that ends it.
+    unsafe { compare_layouts("efvi", &efvi_layout_facts, rust) };
 }

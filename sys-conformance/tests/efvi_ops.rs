@@ -244,6 +244,18 @@ impl Fixture {
         unsafe { &mut (*self.state).rxq }
     }
 
+    /// Puts a `(mask, added, removed)` state into the RX ring.
+    fn set_rx_ring(&mut self, mask: u32, added: u32, removed: u32) {
+        unsafe { (*self.vi).vi_rxq.mask = mask };
+        (self.rxq().added, self.rxq().removed) = (added, removed);
+    }
+
+    /// Puts a `(mask, added, removed)` state into the TX ring.
+    fn set_tx_ring(&mut self, mask: u32, added: u32, removed: u32) {
+        unsafe { (*self.vi).vi_txq.mask = mask };
+        (self.txq().added, self.txq().removed) = (added, removed);
+    }
+
     fn tx_ids(&mut self) -> &mut [u32] {
         unsafe { &mut *self.tx_ids }
     }
@@ -497,48 +509,69 @@ const RING_CASES: &[(u32, u32, u32)] = &[
     (0xffff_ffff, 0x1234, 0x1000),
 ];
 
-#[test]
-fn rx_ring_levels() {
-    let mut fx = Fixture::new(7, 7);
+/// A ring-level function of `ef_vi` (space, fill level or capacity): the C wrapper and the
+/// etherfabric-sys equivalent.
+type LevelPair = (
+    unsafe extern "C" fn(*const ef_vi) -> c_int,
+    unsafe fn(*const ef_vi) -> c_int,
+);
+
+/// Compares `[space, fill_level, capacity]` of one ring in C and Rust on every state of
+/// [`RING_CASES`], which `set(fx, mask, added, removed)` puts into the ring (`set_rx_ring`,
+/// `set_tx_ring`), and checks their values.
+fn check_ring_levels(
+    fx: &mut Fixture,
+    set: impl Fn(&mut Fixture, u32, u32, u32),
+    [space, fill_level, capacity]: [LevelPair; 3],
+) {
     for &(mask, added, removed) in RING_CASES {
-        unsafe { (*fx.vi).vi_rxq.mask = mask };
-        fx.rxq().added = added;
-        fx.rxq().removed = removed;
+        set(fx, mask, added, removed);
         let fill = added.wrapping_sub(removed);
         let ctx = format!("mask {mask:#x} added {added:#x} removed {removed:#x}");
 
         let o = fx.compare(
             0,
-            |vi| unsafe { efvi_ops_c_receive_space(vi) },
-            |vi| unsafe { ef_vi_receive_space(vi) },
+            |vi| unsafe { (space.0)(vi) },
+            |vi| unsafe { (space.1)(vi) },
         );
         assert_eq!(o.value, mask.wrapping_sub(fill) as i32, "{ctx}");
         o.no_calls();
         let o = fx.compare(
             0,
-            |vi| unsafe { efvi_ops_c_receive_fill_level(vi) },
-            |vi| unsafe { ef_vi_receive_fill_level(vi) },
+            |vi| unsafe { (fill_level.0)(vi) },
+            |vi| unsafe { (fill_level.1)(vi) },
         );
         assert_eq!(o.value, fill as i32, "{ctx}");
         let o = fx.compare(
             0,
-            |vi| unsafe { efvi_ops_c_receive_capacity(vi) },
-            |vi| unsafe { ef_vi_receive_capacity(vi) },
+            |vi| unsafe { (capacity.0)(vi) },
+            |vi| unsafe { (capacity.1)(vi) },
         );
         assert_eq!(o.value, mask as i32, "{ctx}");
     }
+}
+
+#[test]
+fn rx_ring_levels() {
+    let mut fx = Fixture::new(7, 7);
+    check_ring_levels(
+        &mut fx,
+        Fixture::set_rx_ring,
+        [
+            (efvi_ops_c_receive_space, ef_vi_receive_space),
+            (efvi_ops_c_receive_fill_level, ef_vi_receive_fill_level),
+            (efvi_ops_c_receive_capacity, ef_vi_receive_capacity),
+        ],
+    );
     // Spot checks in plain numbers.
-    unsafe { (*fx.vi).vi_rxq.mask = 511 };
-    fx.rxq().added = 0x10;
-    fx.rxq().removed = 0xffff_ff00;
+    fx.set_rx_ring(511, 0x10, 0xffff_ff00);
     assert_eq!(
         unsafe { ef_vi_receive_fill_level(fx.vi()) },
         0x110,
         "wrapped counters"
     );
     assert_eq!(unsafe { ef_vi_receive_space(fx.vi()) }, 511 - 0x110);
-    fx.rxq().added = 1000;
-    fx.rxq().removed = 0;
+    fx.set_rx_ring(511, 1000, 0);
     assert_eq!(
         unsafe { ef_vi_receive_space(fx.vi()) },
         -489,
@@ -549,42 +582,22 @@ fn rx_ring_levels() {
 #[test]
 fn tx_ring_levels() {
     let mut fx = Fixture::new(7, 7);
-    for &(mask, added, removed) in RING_CASES {
-        unsafe { (*fx.vi).vi_txq.mask = mask };
-        fx.txq().added = added;
-        fx.txq().removed = removed;
-        let fill = added.wrapping_sub(removed);
-        let ctx = format!("mask {mask:#x} added {added:#x} removed {removed:#x}");
-
-        let o = fx.compare(
-            0,
-            |vi| unsafe { efvi_ops_c_transmit_space(vi) },
-            |vi| unsafe { ef_vi_transmit_space(vi) },
-        );
-        assert_eq!(o.value, mask.wrapping_sub(fill) as i32, "{ctx}");
-        o.no_calls();
-        let o = fx.compare(
-            0,
-            |vi| unsafe { efvi_ops_c_transmit_fill_level(vi) },
-            |vi| unsafe { ef_vi_transmit_fill_level(vi) },
-        );
-        assert_eq!(o.value, fill as i32, "{ctx}");
-        let o = fx.compare(
-            0,
-            |vi| unsafe { efvi_ops_c_transmit_capacity(vi) },
-            |vi| unsafe { ef_vi_transmit_capacity(vi) },
-        );
-        assert_eq!(o.value, mask as i32, "{ctx}");
-    }
+    check_ring_levels(
+        &mut fx,
+        Fixture::set_tx_ring,
+        [
+            (efvi_ops_c_transmit_space, ef_vi_transmit_space),
+            (efvi_ops_c_transmit_fill_level, ef_vi_transmit_fill_level),
+            (efvi_ops_c_transmit_capacity, ef_vi_transmit_capacity),
+        ],
+    );
     unsafe { (*fx.vi).vi_txq.mask = 0xffff_ffff };
     assert_eq!(
         unsafe { ef_vi_transmit_capacity(fx.vi()) },
         -1,
         "mask 0xffffffff reads as -1, as in C"
     );
-    unsafe { (*fx.vi).vi_txq.mask = 511 };
-    fx.txq().added = 511;
-    fx.txq().removed = 0;
+    fx.set_tx_ring(511, 511, 0);
     assert_eq!(unsafe { ef_vi_transmit_space(fx.vi()) }, 0, "full ring");
     assert_eq!(unsafe { ef_vi_transmit_fill_level(fx.vi()) }, 511);
 }

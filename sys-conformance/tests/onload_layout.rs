@@ -5,23 +5,17 @@
 #![allow(clippy::all)]
 
 use onload_sys::*;
-use std::ffi::{CStr, c_char};
 use std::mem::{align_of, offset_of, size_of};
-// Links the C side (built by sys-conformance's build script).
-use sys_conformance as _;
-
-#[repr(C)]
-struct LayoutFact {
-    name: *const c_char,
-    value: usize,
-}
+// The library also links the C side (built by sys-conformance's build script).
+use sys_conformance::{LayoutFact, compare_layouts};
 
 unsafe extern "C" {
     static onload_layout_facts: [LayoutFact; 92];
 }
 
-fn rust_facts() -> Vec<(&'static str, usize)> {
-    vec![
+#[test]
+fn c_and_rust_layouts_agree() {
+    let rust: &[(&str, usize)] = &[
         ("size timespec", size_of::<timespec>()),
         ("align timespec", align_of::<timespec>()),
         ("size iovec", size_of::<iovec>()),
@@ -289,31 +283,8 @@ fn rust_facts() -> Vec<(&'static str, usize)> {
             "offset onload_template_msg_update_iovec.otmu_flags",
             offset_of!(onload_template_msg_update_iovec, otmu_flags),
         ),
-    ]
-}
-
-#[test]
-fn c_and_rust_layouts_agree() {
-    let rust = rust_facts();
-    let mut checked = 0;
-    let mut mismatches = Vec::new();
-    // SAFETY: the C table is a static array of this length, terminated by a null name.
-    let table = unsafe { &onload_layout_facts };
-    for (fact, (name, value)) in table.iter().zip(rust.iter()) {
-        // SAFETY: every name in the table but the terminator is a C string literal.
-        let c_name = unsafe { CStr::from_ptr(fact.name) }.to_str().unwrap();
-        assert_eq!(c_name, *name, "tables out of step");
-        if fact.value != *value {
-            mismatches.push(format!("{name}: C {} Rust {value}", fact.value));
-        }
-        checked += 1;
-    }
-    assert!(table[rust.len()].name.is_null());
-    assert!(
-        mismatches.is_empty(),
-        "layout mismatches:\n{}",
-        mismatches.join("\n")
-    );
-    println!("onload: {checked} layout facts agree between C and Rust");
-    assert!(checked > 0);
+    ];
+    // SAFETY: the C table is a static array of this length whose names are string
+    // literals but for the null one that ends it.
+    unsafe { compare_layouts("onload", &onload_layout_facts, rust) };
 }
