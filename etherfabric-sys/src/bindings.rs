@@ -4,6 +4,7 @@
 
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[doc(hidden)]
 pub struct __BindgenBitfieldUnit<Storage> {
     storage: Storage,
 }
@@ -495,6 +496,7 @@ impl<const N: usize> __BindgenBitfieldUnit<[u8; N]> {
 }
 #[repr(C)]
 #[derive(Default)]
+#[doc(hidden)]
 pub struct __IncompleteArrayField<T>(::std::marker::PhantomData<T>, [T; 0]);
 impl<T> __IncompleteArrayField<T> {
     #[inline]
@@ -524,45 +526,80 @@ impl<T> ::std::fmt::Debug for __IncompleteArrayField<T> {
     }
 }
 pub const EF_VI_DMA_ALIGN: u32 = 64;
+#[doc = " Largest number of queues that may share one VI's event queue."]
 pub const EF_VI_MAX_QS: u32 = 32;
+#[doc = " Smallest events array that may be handed to ef_eventq_poll()."]
 pub const EF_VI_EVENT_POLL_MIN_EVS: u32 = 2;
+#[doc = " Largest number of EFCT receive queues attached to one VI."]
 pub const EF_VI_MAX_EFCT_RXQS: u32 = 8;
+#[doc = " All-ones request id; also marks \"no id\" in the descriptor id rings."]
 pub const EF_REQUEST_ID_MASK: u32 = 4294967295;
+#[doc = " Width of the fractional-nanosecond field carried in TX timestamp events."]
 pub const EF_VI_TX_TS_FRAC_NS_BITS: u32 = 4;
+#[doc = " first buffer of a packet"]
 pub const EF_EVENT_FLAG_SOP: u32 = 1;
+#[doc = " more buffers follow"]
 pub const EF_EVENT_FLAG_CONT: u32 = 2;
+#[doc = " iSCSI digest verified"]
 pub const EF_EVENT_FLAG_ISCSI_OK: u32 = 4;
+#[doc = " multicast destination"]
 pub const EF_EVENT_FLAG_MULTICAST: u32 = 8;
+#[doc = " packed stream moved buffer"]
 pub const EF_EVENT_FLAG_PS_NEXT_BUFFER: u32 = 16;
+#[doc = " sent via cut-through PIO"]
 pub const EF_EVENT_FLAG_CTPIO: u32 = 1;
+#[doc = " adapter clock was set at least once"]
 pub const EF_VI_SYNC_FLAG_CLOCK_SET: u32 = 1;
+#[doc = " adapter clock tracks PTP now"]
 pub const EF_VI_SYNC_FLAG_CLOCK_IN_SYNC: u32 = 2;
 pub const EF_EVENT_TX_WITH_TIMESTAMP_SYNC_MASK: u32 = 3;
+#[doc = " EF_EVENT_TYPE_SW: the payload and the bits of it that are carried."]
 pub const EF_EVENT_SW_DATA_MASK: u32 = 65535;
+#[doc = " printf helpers: printf(EF_EVENT_FMT, EF_EVENT_PRI_ARG(ev))."]
 pub const EF_EVENT_FMT: &[u8; 8] = b"[ev:%x]\0";
+#[doc = " ef_remote_iovec.flags: translate iov_base through addrspace."]
 pub const EF_RIOV_FLAG_TRANSLATE_ADDR: u32 = 1;
+#[doc = " Most request ids one RX_MULTI event can complete."]
 pub const EF_VI_RECEIVE_BATCH: u32 = 15;
+#[doc = " Most request ids one TX event can complete."]
 pub const EF_VI_TRANSMIT_BATCH: u32 = 64;
+#[doc = " Cut-through threshold meaning \"store and forward\"."]
 pub const EF_VI_CTPIO_CT_THRESHOLD_SNF: u32 = 65535;
+#[doc = " DMA addresses are contiguous only within NIC pages of this size."]
 pub const EF_VI_NIC_PAGE_SHIFT: u32 = 12;
 pub const EF_VI_NIC_PAGE_SIZE: u32 = 4096;
+#[doc = " printf conversion for an ef_addr."]
 pub const EF_ADDR_FMT: &[u8; 4] = b"%lx\0";
+#[doc = " vlan_id for ef_pd_alloc_with_vport(): no VLAN."]
 pub const EF_PD_VLAN_NONE: i32 = -1;
 pub const EF_VI_CONFIG_PIO: u32 = 1;
+#[doc = " Bytes of a still-arriving packet that efct_vi_rx_future_peek() makes\n readable."]
 pub const EFCT_FUTURE_VALID_BYTES: u32 = 62;
+#[doc = " clock was set at least once"]
 pub const EF_VI_PS_FLAG_CLOCK_SET: u32 = 1;
+#[doc = " clock tracks PTP"]
 pub const EF_VI_PS_FLAG_CLOCK_IN_SYNC: u32 = 2;
+#[doc = " Ethernet FCS wrong"]
 pub const EF_VI_PS_FLAG_BAD_FCS: u32 = 4;
+#[doc = " TCP/UDP checksum wrong or unseen"]
 pub const EF_VI_PS_FLAG_BAD_L4_CSUM: u32 = 8;
+#[doc = " IPv4 checksum wrong or unseen"]
 pub const EF_VI_PS_FLAG_BAD_L3_CSUM: u32 = 16;
+#[doc = " Old name covering both checksum bits; kept for compatibility."]
 pub const EF_VI_PS_FLAG_BAD_IP_CSUM: u32 = 24;
+#[doc = " The C library's internal type of `time_t` (seconds)."]
 pub type __time_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `suseconds_t` (microseconds)."]
 pub type __suseconds_t = ::std::os::raw::c_long;
+#[doc = " The C library's `long` as the kernel interface sees it."]
 pub type __syscall_slong_t = ::std::os::raw::c_long;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and nanoseconds (C library `struct timespec`)."]
 pub struct timespec {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Nanoseconds, 0 to 999 999 999."]
     pub tv_nsec: __syscall_slong_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -574,8 +611,11 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and microseconds (C library `struct timeval`)."]
 pub struct timeval {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Microseconds, 0 to 999 999."]
     pub tv_usec: __suseconds_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -587,8 +627,11 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " One piece of a scatter/gather buffer list (C library `struct iovec`)."]
 pub struct iovec {
+    #[doc = " Start of the piece."]
     pub iov_base: *mut ::std::os::raw::c_void,
+    #[doc = " Length of the piece in bytes."]
     pub iov_len: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -646,9 +689,13 @@ pub union ef_event {
 #[doc = " Any event: only the type is meaningful."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_1 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -707,9 +754,13 @@ impl ef_event__bindgen_ty_1 {
 #[doc = " EF_EVENT_TYPE_RX"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_2 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 14usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1010,9 +1061,13 @@ impl ef_event__bindgen_ty_2 {
 #[doc = " EF_EVENT_TYPE_RX_DISCARD; shares its leading layout with rx."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_3 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 14usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1313,8 +1368,11 @@ impl ef_event__bindgen_ty_3 {
 #[doc = " EF_EVENT_TYPE_TX"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_4 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1575,9 +1633,13 @@ impl ef_event__bindgen_ty_4 {
 #[doc = " EF_EVENT_TYPE_TX_ERROR; shares its layout with tx."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_5 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 10usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1878,8 +1940,11 @@ impl ef_event__bindgen_ty_5 {
 #[doc = " EF_EVENT_TYPE_TX_WITH_TIMESTAMP; same as tx up to and including flags."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_6 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 16usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2220,9 +2285,13 @@ impl ef_event__bindgen_ty_6 {
 #[doc = " EF_EVENT_TYPE_TX_ALT"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_7 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 6usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2403,9 +2472,13 @@ impl ef_event__bindgen_ty_7 {
 #[doc = " EF_EVENT_TYPE_RX_NO_DESC_TRUNC"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_8 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 3usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u8,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2506,9 +2579,13 @@ impl ef_event__bindgen_ty_8 {
 #[doc = " EF_EVENT_TYPE_RX_PACKED_STREAM"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_9 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 9usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: [u8; 3usize],
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2769,7 +2846,9 @@ impl ef_event__bindgen_ty_9 {
 #[doc = " EF_EVENT_TYPE_SW"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_10 {
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub data: ::std::os::raw::c_uint,
 }
@@ -2831,8 +2910,11 @@ impl ef_event__bindgen_ty_10 {
 #[doc = " EF_EVENT_TYPE_RX_MULTI"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_11 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3053,9 +3135,13 @@ impl ef_event__bindgen_ty_11 {
 #[doc = " EF_EVENT_TYPE_RX_MULTI_DISCARD; shares its layout with rx_multi."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_12 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 10usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3316,8 +3402,11 @@ impl ef_event__bindgen_ty_12 {
 #[doc = " EF_EVENT_TYPE_RX_MULTI_PKTS"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_13 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3538,8 +3627,11 @@ impl ef_event__bindgen_ty_13 {
 #[doc = " EF_EVENT_TYPE_RX_REF (EFCT / X3 style receive)"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_14 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 12usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3800,9 +3892,13 @@ impl ef_event__bindgen_ty_14 {
 #[doc = " EF_EVENT_TYPE_RX_REF_DISCARD; rx_ref plus the discard flags."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_15 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 14usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4680,6 +4776,7 @@ pub struct ef_vi_efct_rxq {
 #[doc = " Values that the driver may change underneath the VI."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_vi_efct_rxq__bindgen_ty_1 {
     #[doc = " 0 while the queue is inactive"]
     pub superbuf_pkts: *const u32,
@@ -4937,6 +5034,7 @@ pub struct ef_vi_stats {
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_vi_stats__bindgen_ty_1 {
     pub buffers_freed: u64,
     pub post_fifo_full: u64,
@@ -5583,11 +5681,13 @@ pub struct ef_vi_compat_data {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union ef_vi_compat_data__bindgen_ty_1 {
     pub ef10: ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1 {
     pub rx_descriptors: *mut ef_addr,
     pub tx_dma_buf: *mut ::std::os::raw::c_void,
@@ -6718,11 +6818,13 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " An IPv6 address in network byte order (C library `struct in6_addr`)."]
 pub struct in6_addr {
     pub __in6_u: in6_addr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union in6_addr__bindgen_ty_1 {
     pub __u6_addr8: [u8; 16usize],
     pub __u6_addr16: [u16; 8usize],
@@ -6766,16 +6868,27 @@ impl Default for in6_addr {
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " An IPv4 header as laid out on the wire (C library `struct iphdr`, `<netinet/ip.h>`)."]
 pub struct iphdr {
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
+    #[doc = " Type of service (DSCP and ECN bits)."]
     pub tos: u8,
+    #[doc = " Length of the datagram, header included (network byte order)."]
     pub tot_len: u16,
+    #[doc = " Identification, for reassembly of fragments (network byte order)."]
     pub id: u16,
+    #[doc = " Fragment flags and offset (network byte order)."]
     pub frag_off: u16,
+    #[doc = " Time to live."]
     pub ttl: u8,
+    #[doc = " Protocol of the payload (`IPPROTO_*`)."]
     pub protocol: u8,
+    #[doc = " Header checksum (network byte order)."]
     pub check: u16,
+    #[doc = " Source address (network byte order)."]
     pub saddr: u32,
+    #[doc = " Destination address (network byte order)."]
     pub daddr: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6793,11 +6906,13 @@ const _: () = {
     ["Offset of field: iphdr::daddr"][::std::mem::offset_of!(iphdr, daddr) - 16usize];
 };
 impl iphdr {
+    #[doc = " Reads bit-field `ihl`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn ihl(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 4u8>() as u32) }
     }
+    #[doc = " Writes bit-field `ihl`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_ihl(&mut self, val: ::std::os::raw::c_uint) {
@@ -6806,6 +6921,7 @@ impl iphdr {
             self._bitfield_1.set_const::<0usize, 4u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `ihl` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn ihl_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -6817,6 +6933,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Writes bit-field `ihl` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_ihl_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -6828,11 +6945,13 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Reads bit-field `version`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn version(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<4usize, 4u8>() as u32) }
     }
+    #[doc = " Writes bit-field `version`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_version(&mut self, val: ::std::os::raw::c_uint) {
@@ -6841,6 +6960,7 @@ impl iphdr {
             self._bitfield_1.set_const::<4usize, 4u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `version` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn version_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -6852,6 +6972,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Writes bit-field `version` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_version_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -6863,6 +6984,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(
@@ -6881,25 +7003,33 @@ impl iphdr {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " A TCP sequence number (C library `tcp_seq`, `<netinet/tcp.h>`)."]
 pub type tcp_seq = u32;
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " A TCP header as laid out on the wire (C library `struct tcphdr`, `<netinet/tcp.h>`)."]
 pub struct tcphdr {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: tcphdr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union tcphdr__bindgen_ty_1 {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: tcphdr__bindgen_ty_1__bindgen_ty_1,
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_2: tcphdr__bindgen_ty_1__bindgen_ty_2,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct tcphdr__bindgen_ty_1__bindgen_ty_1 {
     pub th_sport: u16,
     pub th_dport: u16,
     pub th_seq: tcp_seq,
     pub th_ack: tcp_seq,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub th_flags: u8,
     pub th_win: u16,
@@ -7017,11 +7147,13 @@ impl tcphdr__bindgen_ty_1__bindgen_ty_1 {
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct tcphdr__bindgen_ty_1__bindgen_ty_2 {
     pub source: u16,
     pub dest: u16,
     pub seq: u32,
     pub ack_seq: u32,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub window: u16,
     pub check: u16,
@@ -7447,17 +7579,23 @@ impl Default for tcphdr {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " A UDP header as laid out on the wire (C library `struct udphdr`, `<netinet/udp.h>`)."]
 pub struct udphdr {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: udphdr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union udphdr__bindgen_ty_1 {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: udphdr__bindgen_ty_1__bindgen_ty_1,
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_2: udphdr__bindgen_ty_1__bindgen_ty_2,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct udphdr__bindgen_ty_1__bindgen_ty_1 {
     pub uh_sport: u16,
     pub uh_dport: u16,
@@ -7481,6 +7619,7 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct udphdr__bindgen_ty_1__bindgen_ty_2 {
     pub source: u16,
     pub dest: u16,
@@ -7728,10 +7867,12 @@ unsafe extern "C" {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct efch_resource_id_s {
+    #[doc(hidden)]
     pub _address: u8,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct efab_efct_rxq_uk_shm_base {
+    #[doc(hidden)]
     pub _address: u8,
 }

@@ -4,6 +4,7 @@
 
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[doc(hidden)]
 pub struct __BindgenBitfieldUnit<Storage> {
     storage: Storage,
 }
@@ -493,30 +494,50 @@ impl<const N: usize> __BindgenBitfieldUnit<[u8; N]> {
         }
     }
 }
+#[doc = " Base of Onload's own socket option numbers."]
 pub const SO_OOEXT_BASE: u32 = 1004288;
+#[doc = " The socket option that enables version-2 timestamping."]
 pub const SO_TIMESTAMPING_OOEXT: u32 = 1004288;
+#[doc = " The control message type carrying version-2 timestamps."]
 pub const SCM_TIMESTAMPING_OOEXT: u32 = 1004288;
+#[doc = " Onload's SOF_TIMESTAMPING_* flags, allocated downwards from bit 31 so they\n stay clear of the standard ones."]
 pub const SOF_TIMESTAMPING_OOEXT_LAST: u32 = 2147483648;
 pub const SOF_TIMESTAMPING_OOEXT_TRAILER: u32 = 2147483648;
 pub const SOF_TIMESTAMPING_OOEXT_FIRST: u32 = 2147483648;
 pub const SOF_TIMESTAMPING_OOEXT_MASK: u32 = 2147483648;
+#[doc = " send()/sendto()/sendmsg()/onload_zc_send() flag: run the send path\n without sending, to keep it warm in the caches.  The call may return 0\n when the send could not have happened (lock busy, window closed, queued\n data...).  On a socket that is NOT accelerated the data really is sent,\n so check each socket (onload_fd_stat() or onload_fd_check_feature(),\n after bind() and connect()) before using it.  Same value as the unused\n kernel flag MSG_SYN."]
 pub const ONLOAD_MSG_WARM: u32 = 1024;
+#[doc = " recv()/recvfrom()/recvmsg() flag: return data only up to the end of the\n next packet.  Rejected together with MSG_WAITALL."]
 pub const ONLOAD_MSG_ONEPKT: u32 = 131072;
+#[doc = " SO_TIMESTAMPING flag for TCP sockets: report per-segment transmit times\n through MSG_ERRQUEUE as struct onload_scm_timestamping_stream.  The only\n valid transmit combination is SOF_TIMESTAMPING_TX_HARDWARE |\n SOF_TIMESTAMPING_SYS_HARDWARE | ONLOAD_SOF_TIMESTAMPING_STREAM.  Segments\n Onload sent through the kernel have timestamp 0."]
 pub const ONLOAD_SOF_TIMESTAMPING_STREAM: u32 = 8388608;
+#[doc = " Control message type of those error-queue reports."]
 pub const ONLOAD_SCM_TIMESTAMPING_STREAM: u32 = 8388608;
+#[doc = " onload_delegated_send_prepare() flag: do not look up the destination MAC\n address; the caller writes it into the headers."]
 pub const ONLOAD_DELEGATED_SEND_FLAG_IGNORE_ARP: u32 = 1;
+#[doc = " onload_delegated_send_prepare() flag: when the MAC address is unknown,\n provoke resolution (with a speculative ACK) and wait up to 1 ms."]
 pub const ONLOAD_DELEGATED_SEND_FLAG_RESOLVE_ARP: u32 = 2;
+#[doc = " onload_zc_recv_args.flags: deliver UDP datagrams that came through the\n kernel to the callback too (copied into Onload buffers); without it\n onload_zc_recv() fails with -ENOTEMPTY while such datagrams are queued,\n and onload_recvmsg_kernel() reads them.  The value is that of\n MSG_CMSG_CLOEXEC, meaningless for sockets."]
 pub const ONLOAD_MSG_RECV_OS_INLINE: u32 = 1073741824;
+#[doc = " Callback `flags`: the buffers are shared with other sockets; do not\n modify them."]
 pub const ONLOAD_ZC_MSG_SHARED: u32 = 1;
+#[doc = " Callback `flags`: the last message of the current burst."]
 pub const ONLOAD_ZC_END_OF_BURST: u32 = 2;
+#[doc = " The C library's internal type of `off_t`."]
 pub type __off_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `time_t` (seconds)."]
 pub type __time_t = ::std::os::raw::c_long;
+#[doc = " The C library's `long` as the kernel interface sees it."]
 pub type __syscall_slong_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `socklen_t`."]
 pub type __socklen_t = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and nanoseconds (C library `struct timespec`)."]
 pub struct timespec {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Nanoseconds, 0 to 999 999 999."]
     pub tv_nsec: __syscall_slong_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -526,11 +547,15 @@ const _: () = {
     ["Offset of field: timespec::tv_sec"][::std::mem::offset_of!(timespec, tv_sec) - 0usize];
     ["Offset of field: timespec::tv_nsec"][::std::mem::offset_of!(timespec, tv_nsec) - 8usize];
 };
+#[doc = " A file offset (C library `off_t`)."]
 pub type off_t = __off_t;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " One piece of a scatter/gather buffer list (C library `struct iovec`)."]
 pub struct iovec {
+    #[doc = " Start of the piece."]
     pub iov_base: *mut ::std::os::raw::c_void,
+    #[doc = " Length of the piece in bytes."]
     pub iov_len: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -549,16 +574,25 @@ impl Default for iovec {
         }
     }
 }
+#[doc = " A length of a socket address or option (C library `socklen_t`)."]
 pub type socklen_t = __socklen_t;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " A message for `sendmsg`/`recvmsg`: address, data pieces and control data (C library `struct msghdr`)."]
 pub struct msghdr {
+    #[doc = " Peer address, or null."]
     pub msg_name: *mut ::std::os::raw::c_void,
+    #[doc = " Size of the buffer at `msg_name`."]
     pub msg_namelen: socklen_t,
+    #[doc = " Data pieces."]
     pub msg_iov: *mut iovec,
+    #[doc = " Number of pieces at `msg_iov`."]
     pub msg_iovlen: usize,
+    #[doc = " Control data (`cmsg` records), or null."]
     pub msg_control: *mut ::std::os::raw::c_void,
+    #[doc = " Size of the buffer at `msg_control`."]
     pub msg_controllen: usize,
+    #[doc = " Flags reported by `recvmsg` (`MSG_*`)."]
     pub msg_flags: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -589,6 +623,7 @@ impl Default for msghdr {
 pub struct onload_timestamp {
     pub sec: u64,
     pub nsec: u32,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -601,11 +636,13 @@ const _: () = {
         [::std::mem::offset_of!(onload_timestamp, nsec) - 8usize];
 };
 impl onload_timestamp {
+    #[doc = " Reads bit-field `nsec_frac`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn nsec_frac(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 24u8>() as u32) }
     }
+    #[doc = " Writes bit-field `nsec_frac`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_nsec_frac(&mut self, val: ::std::os::raw::c_uint) {
@@ -614,6 +651,7 @@ impl onload_timestamp {
             self._bitfield_1.set_const::<0usize, 24u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `nsec_frac` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn nsec_frac_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -625,6 +663,7 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Writes bit-field `nsec_frac` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_nsec_frac_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -636,11 +675,13 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Reads bit-field `flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn flags(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<24usize, 8u8>() as u32) }
     }
+    #[doc = " Writes bit-field `flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_flags(&mut self, val: ::std::os::raw::c_uint) {
@@ -649,6 +690,7 @@ impl onload_timestamp {
             self._bitfield_1.set_const::<24usize, 8u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn flags_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -660,6 +702,7 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Writes bit-field `flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_flags_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -671,6 +714,7 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(
@@ -946,6 +990,7 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug)]
+#[doc = " One readiness event of an epoll set (C library `struct epoll_event`)."]
 pub struct epoll_event {
     _unused: [u8; 0],
 }
@@ -1149,7 +1194,9 @@ pub type onload_zc_handle = *mut oo_zc_buf;
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct onload_zc_iovec {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: onload_zc_iovec__bindgen_ty_1,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
     #[doc = " the buffer holding the data, or\nONLOAD_ZC_HANDLE_NONZC"]
     pub buf: onload_zc_handle,
@@ -1158,6 +1205,7 @@ pub struct onload_zc_iovec {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union onload_zc_iovec__bindgen_ty_1 {
     #[doc = " start of the data"]
     pub iov_base: *mut ::std::os::raw::c_void,
@@ -1203,11 +1251,13 @@ impl Default for onload_zc_iovec {
     }
 }
 impl onload_zc_iovec {
+    #[doc = " Reads bit-field `iov_len`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn iov_len(&self) -> u64 {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 48u8>() as u64) }
     }
+    #[doc = " Writes bit-field `iov_len`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_iov_len(&mut self, val: u64) {
@@ -1216,6 +1266,7 @@ impl onload_zc_iovec {
             self._bitfield_1.set_const::<0usize, 48u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `iov_len` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn iov_len_raw(this: *const Self) -> u64 {
@@ -1227,6 +1278,7 @@ impl onload_zc_iovec {
             )
         }
     }
+    #[doc = " Writes bit-field `iov_len` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_iov_len_raw(this: *mut Self, val: u64) {
@@ -1238,11 +1290,13 @@ impl onload_zc_iovec {
             )
         }
     }
+    #[doc = " Reads bit-field `iov_flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn iov_flags(&self) -> u64 {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<48usize, 16u8>() as u64) }
     }
+    #[doc = " Writes bit-field `iov_flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_iov_flags(&mut self, val: u64) {
@@ -1251,6 +1305,7 @@ impl onload_zc_iovec {
             self._bitfield_1.set_const::<48usize, 16u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `iov_flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn iov_flags_raw(this: *const Self) -> u64 {
@@ -1262,6 +1317,7 @@ impl onload_zc_iovec {
                 as u64)
         }
     }
+    #[doc = " Writes bit-field `iov_flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_iov_flags_raw(this: *mut Self, val: u64) {
@@ -1273,6 +1329,7 @@ impl onload_zc_iovec {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(iov_len: u64, iov_flags: u64) -> __BindgenBitfieldUnit<[u8; 8usize]> {
