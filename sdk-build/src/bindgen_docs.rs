@@ -76,6 +76,11 @@ const LIBC_FIELDS: &[(&str, &str, &str)] = &[
     ("iovec", "iov_len", "Length of the piece in bytes."),
     ("timespec", "tv_sec", "Whole seconds."),
     ("timespec", "tv_nsec", "Nanoseconds, 0 to 999 999 999."),
+    (
+        "in6_addr",
+        "__in6_u",
+        "The 16 address bytes, also seen as 16- or 32-bit words.",
+    ),
     ("timeval", "tv_sec", "Whole seconds."),
     ("timeval", "tv_usec", "Microseconds, 0 to 999 999."),
     ("iphdr", "tos", "Type of service (DSCP and ECN bits)."),
@@ -287,9 +292,18 @@ fn defined_macro(line: &str) -> Option<&str> {
     (!name.is_empty() && !rest[end..].starts_with('(')).then_some(name)
 }
 
+/// Whether a (trimmed) line is a conditional preprocessor directive.
+fn is_conditional(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('#') else {
+        return false;
+    };
+    let word = rest.trim_start().split([' ', '\t']).next().unwrap_or("");
+    matches!(word, "if" | "ifdef" | "ifndef" | "elif" | "else" | "endif")
+}
+
 /// The comment of every object-like macro in one header: the comment ending on the line before
-/// the `#define`, else a `/* ... */` after the value on the same line. The first `#define` of a
-/// name with a comment wins.
+/// the `#define` (conditional directives in between are allowed), else a `/* ... */` after the
+/// value on the same line. The first `#define` of a name with a comment wins.
 pub(crate) fn macro_docs(header: &str, docs: &mut HashMap<String, String>) {
     let lines: Vec<&str> = header.lines().collect();
     // Line index where the last comment ended, and its text.
@@ -310,6 +324,14 @@ pub(crate) fn macro_docs(header: &str, docs: &mut HashMap<String, String>) {
                 i += 1;
             }
             last_comment = Some((i, comment_text(&lines[start..=i].join("\n"))));
+        } else if is_conditional(trimmed) {
+            // `/* doc */ #if A  #define X 1  #else  #define X 2 #endif`: the comment stays
+            // attached across the conditionals.
+            if let Some((end, _)) = last_comment.as_mut() {
+                if *end + 1 == i {
+                    *end = i;
+                }
+            }
         } else if let Some(name) = defined_macro(line) {
             let trailing = line
                 .find("/*")
@@ -469,6 +491,13 @@ mod tests {
 // line comment
 #define LINE_DOC 1
 #define UNDOCUMENTED 2
+/* Chosen per architecture. */
+#if defined(__powerpc__)
+# define ALIGN 128
+#else
+# define ALIGN 64
+#endif
+#define AFTER_ALIGN 3
 ";
         let mut docs = HashMap::new();
         macro_docs(header, &mut docs);
@@ -481,6 +510,8 @@ mod tests {
         assert!(!docs.contains_key("FN_LIKE"));
         assert!(!docs.contains_key("INDENTED"));
         assert!(!docs.contains_key("UNDOCUMENTED"));
+        assert_eq!(docs["ALIGN"], "Chosen per architecture.");
+        assert!(!docs.contains_key("AFTER_ALIGN"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ extern "C" {
 
 /* DMA addresses are contiguous only within NIC pages of this size. */
 #define EF_VI_NIC_PAGE_SHIFT 12
-#define EF_VI_NIC_PAGE_SIZE  (1 << EF_VI_NIC_PAGE_SHIFT)
+#define EF_VI_NIC_PAGE_SIZE  (1 << EF_VI_NIC_PAGE_SHIFT) /* that size in bytes */
 
 struct timeval;
 

@@ -527,6 +527,7 @@ impl<T> ::std::fmt::Debug for __IncompleteArrayField<T> {
 }
 #[doc = " Size in bytes of a CPU cache line on this architecture."]
 pub const ZF_CACHE_LINE_SIZE: u32 = 64;
+#[doc = " Element count used for the trailing iovec arrays of zft_msg and zfur_msg.\n GNU-compatible compilers (gcc, clang, in C and in C++) get the zero-length\n array extension, so the structure size excludes the array; any other\n compiler gets a one-element array."]
 pub const ZF_FLEXIBLE_ARRAY_COUNT: u32 = 0;
 #[doc = " Event bit (TCPDirect's own) asking to be told of data still arriving, so\n that it can be read before the frame is complete: \"overlapped receive\".\n zf_muxer_wait() reports it alone, never together with other bits."]
 pub const ZF_EPOLLIN_OVERLAPPED: u32 = 65536;
