@@ -502,8 +502,11 @@ pub const SO_TIMESTAMPING_OOEXT: u32 = 1004288;
 pub const SCM_TIMESTAMPING_OOEXT: u32 = 1004288;
 #[doc = " Onload's SOF_TIMESTAMPING_* flags, allocated downwards from bit 31 so they\n stay clear of the standard ones."]
 pub const SOF_TIMESTAMPING_OOEXT_LAST: u32 = 2147483648;
+#[doc = " ask for trailer timestamps"]
 pub const SOF_TIMESTAMPING_OOEXT_TRAILER: u32 = 2147483648;
+#[doc = " lowest bit of Onload's own"]
 pub const SOF_TIMESTAMPING_OOEXT_FIRST: u32 = 2147483648;
+#[doc = " All the SOF_TIMESTAMPING_* bits that are Onload's own."]
 pub const SOF_TIMESTAMPING_OOEXT_MASK: u32 = 2147483648;
 #[doc = " send()/sendto()/sendmsg()/onload_zc_send() flag: run the send path\n without sending, to keep it warm in the caches.  The call may return 0\n when the send could not have happened (lock busy, window closed, queued\n data...).  On a socket that is NOT accelerated the data really is sent,\n so check each socket (onload_fd_stat() or onload_fd_check_feature(),\n after bind() and connect()) before using it.  Same value as the unused\n kernel flag MSG_SYN."]
 pub const ONLOAD_MSG_WARM: u32 = 1024;
@@ -621,7 +624,9 @@ impl Default for msghdr {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct onload_timestamp {
+    #[doc = " whole seconds"]
     pub sec: u64,
+    #[doc = " nanoseconds within the second"]
     pub nsec: u32,
     #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
@@ -763,7 +768,9 @@ unsafe extern "C" {
 pub struct scm_timestamping_ooext {
     #[doc = " what this timestamp is, as SOF_TIMESTAMPING_* bits, e.g.\n SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE"]
     pub type_: u32,
+    #[doc = " unused"]
     pub padding: u32,
+    #[doc = " the time"]
     pub timestamp: onload_timestamp,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -917,20 +924,35 @@ unsafe extern "C" {
 }
 #[doc = " every kind at once"]
 pub const onload_spin_type_ONLOAD_SPIN_ALL: onload_spin_type = 0;
+#[doc = " UDP receive"]
 pub const onload_spin_type_ONLOAD_SPIN_UDP_RECV: onload_spin_type = 1;
+#[doc = " UDP send"]
 pub const onload_spin_type_ONLOAD_SPIN_UDP_SEND: onload_spin_type = 2;
+#[doc = " TCP receive"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_RECV: onload_spin_type = 3;
+#[doc = " TCP send"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_SEND: onload_spin_type = 4;
+#[doc = " TCP accept"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_ACCEPT: onload_spin_type = 5;
+#[doc = " pipe read"]
 pub const onload_spin_type_ONLOAD_SPIN_PIPE_RECV: onload_spin_type = 6;
+#[doc = " pipe write"]
 pub const onload_spin_type_ONLOAD_SPIN_PIPE_SEND: onload_spin_type = 7;
+#[doc = " select()"]
 pub const onload_spin_type_ONLOAD_SPIN_SELECT: onload_spin_type = 8;
+#[doc = " poll()"]
 pub const onload_spin_type_ONLOAD_SPIN_POLL: onload_spin_type = 9;
+#[doc = " waiting for a free packet buffer"]
 pub const onload_spin_type_ONLOAD_SPIN_PKT_WAIT: onload_spin_type = 10;
+#[doc = " epoll_wait()"]
 pub const onload_spin_type_ONLOAD_SPIN_EPOLL_WAIT: onload_spin_type = 11;
+#[doc = " taking the stack lock"]
 pub const onload_spin_type_ONLOAD_SPIN_STACK_LOCK: onload_spin_type = 12;
+#[doc = " taking a socket lock"]
 pub const onload_spin_type_ONLOAD_SPIN_SOCK_LOCK: onload_spin_type = 13;
+#[doc = " as SO_BUSY_POLL asks"]
 pub const onload_spin_type_ONLOAD_SPIN_SO_BUSY_POLL: onload_spin_type = 14;
+#[doc = " TCP connect"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_CONNECT: onload_spin_type = 15;
 #[doc = " the kinds EF_POLL_USEC turns on (the spin\n time itself is configured separately)"]
 pub const onload_spin_type_ONLOAD_SPIN_MIMIC_EF_POLL: onload_spin_type = 16;
@@ -1183,12 +1205,13 @@ unsafe extern "C" {
         protocol: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
-#[doc = " Handle of an Onload packet buffer."]
+#[doc = " An Onload packet buffer; applications only hold pointers to it."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct oo_zc_buf {
     _unused: [u8; 0],
 }
+#[doc = " Handle of an Onload packet buffer."]
 pub type onload_zc_handle = *mut oo_zc_buf;
 #[doc = " One buffer of a zero-copy message."]
 #[repr(C)]
@@ -1351,6 +1374,7 @@ impl onload_zc_iovec {
 pub struct onload_zc_msg {
     #[doc = " msghdr.msg_iovlen entries (msghdr.msg_iov is not used)"]
     pub iov: *mut onload_zc_iovec,
+    #[doc = " address, control data and flags"]
     pub msghdr: msghdr,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1374,6 +1398,7 @@ impl Default for onload_zc_msg {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_zc_mmsg {
+    #[doc = " the message"]
     pub msg: onload_zc_msg,
     #[doc = " result of sending (or receiving) this message"]
     pub rc: ::std::os::raw::c_int,
@@ -1401,8 +1426,11 @@ unsafe extern "C" {
     #[doc = " Blocks until every transmit queue of the stack of socket `fd` has\n completed what was queued on it when called (usually a few microseconds),\n so that application buffers sent from are no longer in use, e.g. before\n unregistering them.  Socket send queues are not checked: draining them is\n up to the caller.  Returns 0 or a negative errno value."]
     pub fn onload_zc_await_stack_sync(fd: ::std::os::raw::c_int) -> ::std::os::raw::c_int;
 }
+#[doc = " no room for headers"]
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_NONE: onload_zc_buffer_type_flags = 0;
+#[doc = " room for UDP/IP headers"]
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_UDP: onload_zc_buffer_type_flags = 1;
+#[doc = " room for TCP/IP headers"]
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_TCP: onload_zc_buffer_type_flags = 2;
 #[doc = " Which headers to leave room for at the start of allocated buffers.  Too\n little room just means Onload puts the headers in a separate buffer."]
 pub type onload_zc_buffer_type_flags = ::std::os::raw::c_uint;
@@ -1515,12 +1543,13 @@ unsafe extern "C" {
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
-#[doc = " Handle of a send template."]
+#[doc = " A send template; applications only hold pointers to it."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct oo_msg_template {
     _unused: [u8; 0],
 }
+#[doc = " Handle of a send template."]
 pub type onload_template_handle = *mut oo_msg_template;
 #[doc = " One change to a template."]
 #[repr(C)]

@@ -144,10 +144,10 @@ zft_getname(struct zft* ts, struct sockaddr* laddr_out, socklen_t* laddrlen,
  * must follow it directly in memory, typically by wrapping both in one
  * structure:  struct { struct zft_msg msg; struct iovec iov[N]; }. */
 struct zft_msg {
-  int reserved[4];
+  int reserved[4];                           /* reserved; not for the application */
   /* Out: packets still queued after this read. */
   int pkts_left;
-  int flags;
+  int flags;                                 /* reserved; no flags are defined */
   /* In: entries available in iov[].  Out: entries filled. */
   int iovcnt;
   /* Out: the payload buffers of the received packets. */

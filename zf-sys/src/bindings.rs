@@ -1154,9 +1154,11 @@ unsafe extern "C" {
 #[repr(C)]
 #[derive(Debug)]
 pub struct zfur_msg {
+    #[doc = " reserved; not for the application"]
     pub reserved: [::std::os::raw::c_int; 4usize],
     #[doc = " Out: datagrams still queued after this one."]
     pub dgrams_left: ::std::os::raw::c_int,
+    #[doc = " reserved; no flags are defined"]
     pub flags: ::std::os::raw::c_int,
     #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
@@ -1408,9 +1410,11 @@ unsafe extern "C" {
 #[repr(C)]
 #[derive(Debug)]
 pub struct zft_msg {
+    #[doc = " reserved; not for the application"]
     pub reserved: [::std::os::raw::c_int; 4usize],
     #[doc = " Out: packets still queued after this read."]
     pub pkts_left: ::std::os::raw::c_int,
+    #[doc = " reserved; no flags are defined"]
     pub flags: ::std::os::raw::c_int,
     #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
@@ -1546,6 +1550,7 @@ pub struct zf_pkt_report {
     pub start: u32,
     #[doc = " Payload bytes in the packet."]
     pub bytes: u16,
+    #[doc = " ZF_PKT_REPORT_* bits"]
     pub flags: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
