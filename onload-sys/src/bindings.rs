@@ -1519,7 +1519,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
-    #[doc = " Sends each of the `mlen` messages of `msgs` on its msgs[i].fd; for UDP,\n the buffers of one message form one datagram.  Buffers must be Onload\n buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were\n processed, with each one's result (bytes sent or negative error, e.g.\n -ESOCKTNOSUPPORT) in msgs[i].rc.  Buffers of messages sent now belong to\n Onload; those of unsent messages stay with the caller.  Like send(), it\n may sleep, e.g. while a TCP connection is still being set up."]
+    #[doc = " Sends each of the `mlen` messages of `msgs` on its `msgs[i].fd`; for UDP,\n the buffers of one message form one datagram.  Buffers must be Onload\n buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were\n processed, with each one's result (bytes sent or negative error, e.g.\n -ESOCKTNOSUPPORT) in `msgs[i].rc`.  Buffers of messages sent now belong to\n Onload; those of unsent messages stay with the caller.  Like send(), it\n may sleep, e.g. while a TCP connection is still being set up."]
     pub fn onload_zc_send(
         msgs: *mut onload_zc_mmsg,
         mlen: ::std::os::raw::c_int,

@@ -192,11 +192,11 @@ extern int onload_recvmsg_kernel(int fd, struct msghdr *msg, int flags);
                                          ONLOAD_MSG_NOSIGNAL | \
                                          ONLOAD_MSG_DONTWAIT)
 
-/* Sends each of the `mlen` messages of `msgs` on its msgs[i].fd; for UDP,
+/* Sends each of the `mlen` messages of `msgs` on its `msgs[i].fd`; for UDP,
  * the buffers of one message form one datagram.  Buffers must be Onload
  * buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were
  * processed, with each one's result (bytes sent or negative error, e.g.
- * -ESOCKTNOSUPPORT) in msgs[i].rc.  Buffers of messages sent now belong to
+ * -ESOCKTNOSUPPORT) in `msgs[i].rc`.  Buffers of messages sent now belong to
  * Onload; those of unsent messages stay with the caller.  Like send(), it
  * may sleep, e.g. while a TCP connection is still being set up. */
 extern int onload_zc_send(struct onload_zc_mmsg* msgs, int mlen, int flags);

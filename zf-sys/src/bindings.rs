@@ -1150,7 +1150,7 @@ unsafe extern "C" {
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
-#[doc = " Zero-copy receive descriptor for zfur_zc_recv().  The caller's iovec\n array must follow it directly in memory, typically by wrapping both in\n one structure:  struct { struct zfur_msg msg; struct iovec iov[N]; }."]
+#[doc = " Zero-copy receive descriptor for zfur_zc_recv().  The caller's iovec\n array must follow it directly in memory, typically by wrapping both in\n one structure: `struct { struct zfur_msg msg; struct iovec iov[N]; }`."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zfur_msg {
@@ -1406,7 +1406,7 @@ unsafe extern "C" {
         raddrlen: *mut socklen_t,
     );
 }
-#[doc = " Zero-copy receive descriptor for zft_zc_recv().  The caller's iovec array\n must follow it directly in memory, typically by wrapping both in one\n structure:  struct { struct zft_msg msg; struct iovec iov[N]; }."]
+#[doc = " Zero-copy receive descriptor for zft_zc_recv().  The caller's iovec array\n must follow it directly in memory, typically by wrapping both in one\n structure: `struct { struct zft_msg msg; struct iovec iov[N]; }`."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zft_msg {
