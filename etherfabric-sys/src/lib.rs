@@ -42,7 +42,7 @@
 //!
 //! `EF_VI_BACKEND` chooses at build time: `auto` (the default) takes the vendor library when
 //! it is found and the software backend otherwise, `sdk` makes a missing library a build
-//! error, `soft` does not look for it. [`LINKED_BACKEND`] and [`SOFTWARE_BACKEND`] tell a
+//! error, `soft` does not look for it. [`BACKEND_KIND`] and [`LINKED_BACKEND`] tell a
 //! program what it got. The build script looks for `libciul` in `EF_VI_LIB_DIR`,
 //! `ONLOAD_PREFIX`, then `/usr/lib64`, `/usr/lib/x86_64-linux-gnu`, `/usr/lib`;
 //! `EF_VI_STATIC=1` links `libciul1.a` instead of the shared library.

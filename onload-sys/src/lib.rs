@@ -29,7 +29,7 @@
 //!
 //! `ONLOAD_EXT_BACKEND` chooses at build time: `auto` (the default) takes the vendor library
 //! when it is found and the software backend otherwise, `sdk` makes a missing library a build
-//! error, `soft` does not look for it. [`LINKED_BACKEND`] and [`SOFTWARE_BACKEND`] tell a
+//! error, `soft` does not look for it. [`BACKEND_KIND`] and [`LINKED_BACKEND`] tell a
 //! program what it got. The build script looks for `libonload_ext` in `ONLOAD_EXT_LIB_DIR`,
 //! `ONLOAD_PREFIX`, then `/usr/lib64`, `/usr/lib/x86_64-linux-gnu`, `/usr/lib`;
 //! `ONLOAD_EXT_STATIC=1` links the static archive.
