@@ -4288,6 +4288,7 @@ pub const EF_EVENT_TYPE_RX_REF_DISCARD: _bindgen_ty_9 = 15;
 #[doc = " number of event types; stays last"]
 pub const EF_EVENT_TYPE_MAX: _bindgen_ty_9 = 16;
 #[doc = " Event types."]
+#[doc(hidden)]
 pub type _bindgen_ty_9 = ::std::os::raw::c_uint;
 #[doc = " IP or TCP/UDP checksum wrong"]
 pub const EF_EVENT_RX_DISCARD_CSUM_BAD: _bindgen_ty_10 = 0;
@@ -4308,6 +4309,7 @@ pub const EF_EVENT_RX_DISCARD_INNER_CSUM_BAD: _bindgen_ty_10 = 7;
 #[doc = " number of subtypes; stays last"]
 pub const EF_EVENT_RX_DISCARD_MAX: _bindgen_ty_10 = 8;
 #[doc = " Subtypes of EF_EVENT_TYPE_RX_DISCARD (why the packet was flagged)."]
+#[doc(hidden)]
 pub type _bindgen_ty_10 = ::std::os::raw::c_uint;
 #[doc = " no rights to the buffer"]
 pub const EF_EVENT_TX_ERROR_RIGHTS: _bindgen_ty_11 = 0;
@@ -4318,6 +4320,7 @@ pub const EF_EVENT_TX_ERROR_2BIG: _bindgen_ty_11 = 2;
 #[doc = " bus or descriptor error reading the buffer"]
 pub const EF_EVENT_TX_ERROR_BUS: _bindgen_ty_11 = 3;
 #[doc = " Subtypes of EF_EVENT_TYPE_TX_ERROR."]
+#[doc(hidden)]
 pub type _bindgen_ty_11 = ::std::os::raw::c_uint;
 #[doc = " One DMA buffer of a scatter/gather list (cf. struct iovec)."]
 #[repr(C)]
@@ -6450,6 +6453,7 @@ const _: () = {
 #[doc = " match any VLAN, or none"]
 pub const EF_FILTER_VLAN_ID_ANY: _bindgen_ty_12 = -1;
 #[doc = " vlan_id meaning \"any VLAN\"."]
+#[doc(hidden)]
 pub type _bindgen_ty_12 = ::std::os::raw::c_int;
 #[doc = " Names an installed filter, for ef_vi_filter_del()."]
 #[repr(C)]

@@ -418,7 +418,8 @@ fn is_filler_field(line: &str) -> bool {
 
 /// Adds the doc attributes bindgen could not produce to the formatted bindings `text`:
 /// `macro_docs` for macro constants, [`LIBC_ALIASES`] for type aliases, `#[doc(hidden)]` on
-/// bindgen's helper types and filler fields, and docs for bit-field accessors.
+/// bindgen's helper types, filler fields and the integer types of anonymous enums, and docs
+/// for bit-field accessors.
 pub(crate) fn add_missing_docs(text: &str, macro_docs: &HashMap<String, String>) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut prev = "";
@@ -440,6 +441,10 @@ pub(crate) fn add_missing_docs(text: &str, macro_docs: &HashMap<String, String>)
                 && !is_anonymous_name(line);
         } else if line == "}" {
             in_named_impl = false;
+        }
+        if declared_name(line, "pub type ").is_some_and(is_anonymous_name) {
+            // The integer type bindgen names for an anonymous C enum (`_bindgen_ty_N`).
+            push_doc(&mut out, "", "doc(hidden)".into());
         }
         if !documented {
             if let Some(name) = declared_name(line, "pub const ") {
@@ -521,6 +526,8 @@ pub const MAX_WIDGETS: u32 = 32;
 #[doc = \" kept\"]
 pub const FLAG_A: u32 = 1;
 pub type socklen_t = __socklen_t;
+#[doc = \" an anonymous enum\"]
+pub type _bindgen_ty_3 = ::std::os::raw::c_uint;
 pub struct __BindgenBitfieldUnit<Storage> {
 pub struct s {
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
@@ -546,6 +553,7 @@ impl s__bindgen_ty_1 {
         assert!(!out.contains("not used"));
         assert!(out.contains("(C library `socklen_t`).\"]\npub type socklen_t"));
         assert!(out.contains("#[doc(hidden)]\npub struct __BindgenBitfieldUnit"));
+        assert!(out.contains("#[doc(hidden)]\npub type _bindgen_ty_3"));
         assert!(out.contains("    #[doc(hidden)]\n    pub _bitfield_1"));
         assert!(!out.contains("#[doc(hidden)]\n    pub real"));
         assert!(out.contains("#[doc = \" Reads bit-field `type`.\"]\n    #[inline]"));

@@ -147,7 +147,7 @@ struct zft_msg {
   int reserved[4];                           /* reserved; not for the application */
   /* Out: packets still queued after this read. */
   int pkts_left;
-  int flags;                                 /* reserved; no flags are defined */
+  int flags;                                 /* reserved */
   /* In: entries available in iov[].  Out: entries filled. */
   int iovcnt;
   /* Out: the payload buffers of the received packets. */

@@ -65,7 +65,7 @@ struct zfur_msg {
   int reserved[4];                           /* reserved; not for the application */
   /* Out: datagrams still queued after this one. */
   int dgrams_left;
-  int flags;                                 /* reserved; no flags are defined */
+  int flags;                                 /* reserved */
   /* In: entries available in iov[].  Out: entries filled. */
   int iovcnt;
   /* Out: the payload buffers of the datagram. */

@@ -1158,7 +1158,7 @@ pub struct zfur_msg {
     pub reserved: [::std::os::raw::c_int; 4usize],
     #[doc = " Out: datagrams still queued after this one."]
     pub dgrams_left: ::std::os::raw::c_int,
-    #[doc = " reserved; no flags are defined"]
+    #[doc = " reserved"]
     pub flags: ::std::os::raw::c_int,
     #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
@@ -1414,7 +1414,7 @@ pub struct zft_msg {
     pub reserved: [::std::os::raw::c_int; 4usize],
     #[doc = " Out: packets still queued after this read."]
     pub pkts_left: ::std::os::raw::c_int,
-    #[doc = " reserved; no flags are defined"]
+    #[doc = " reserved"]
     pub flags: ::std::os::raw::c_int,
     #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
