@@ -61,7 +61,7 @@ enum ef_vi_capability {
   EF_VI_CAP_TXQ_SIZES,                       /* bitmask */
   EF_VI_CAP_EVQ_SIZES,                       /* bitmask */
   EF_VI_CAP_ZERO_RX_PREFIX,                  /* RX without a prefix */
-  EF_VI_CAP_TX_PUSH_ALWAYS,                  /* EF_VI_TX_PUSH_ALWAYS */
+  EF_VI_CAP_TX_PUSH_ALWAYS,                  /* EF_VI_TX_PUSH_ALWAYS works */
   EF_VI_CAP_NIC_PACE,                        /* per-packet TX pacing */
   EF_VI_CAP_RX_MERGE,                        /* RX event merging */
   EF_VI_CAP_TX_ALTERNATIVES,                 /* TX alternatives */
@@ -71,7 +71,7 @@ enum ef_vi_capability {
   EF_VI_CAP_TX_FW_VARIANT,                   /* TX firmware variant */
   EF_VI_CAP_CTPIO,                           /* cut-through PIO */
   EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE,  /* TX alternatives: buffer bytes */
-  EF_VI_CAP_RX_FORCE_EVENT_MERGING,          /* RX merging cannot be off */
+  EF_VI_CAP_RX_FORCE_EVENT_MERGING,          /* RX event merging always on */
   EF_VI_CAP_MIN_BUFFER_MODE_SIZE,            /* smallest buffer-mode page */
   EF_VI_CAP_CTPIO_ONLY,                      /* no DMA transmit path */
   EF_VI_CAP_RX_SHARED,                       /* RX queues are shared */

@@ -158,7 +158,7 @@ enum onload_spin_type {
   ONLOAD_SPIN_EPOLL_WAIT,   /* epoll_wait() */
   ONLOAD_SPIN_STACK_LOCK,   /* taking the stack lock */
   ONLOAD_SPIN_SOCK_LOCK,    /* taking a socket lock */
-  ONLOAD_SPIN_SO_BUSY_POLL, /* as SO_BUSY_POLL asks */
+  ONLOAD_SPIN_SO_BUSY_POLL, /* sockets with SO_BUSY_POLL */
   ONLOAD_SPIN_TCP_CONNECT,  /* TCP connect */
   ONLOAD_SPIN_MIMIC_EF_POLL, /* the kinds EF_POLL_USEC turns on (the spin
                               * time itself is configured separately) */
