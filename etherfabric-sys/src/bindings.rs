@@ -4,6 +4,7 @@
 
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[doc(hidden)]
 pub struct __BindgenBitfieldUnit<Storage> {
     storage: Storage,
 }
@@ -495,6 +496,7 @@ impl<const N: usize> __BindgenBitfieldUnit<[u8; N]> {
 }
 #[repr(C)]
 #[derive(Default)]
+#[doc(hidden)]
 pub struct __IncompleteArrayField<T>(::std::marker::PhantomData<T>, [T; 0]);
 impl<T> __IncompleteArrayField<T> {
     #[inline]
@@ -523,46 +525,85 @@ impl<T> ::std::fmt::Debug for __IncompleteArrayField<T> {
         fmt.write_str("__IncompleteArrayField")
     }
 }
+#[doc = " Alignment (in bytes) wanted for DMA buffers: one cache line."]
 pub const EF_VI_DMA_ALIGN: u32 = 64;
+#[doc = " Largest number of queues that may share one VI's event queue."]
 pub const EF_VI_MAX_QS: u32 = 32;
+#[doc = " Smallest events array that may be handed to ef_eventq_poll()."]
 pub const EF_VI_EVENT_POLL_MIN_EVS: u32 = 2;
+#[doc = " Largest number of EFCT receive queues attached to one VI."]
 pub const EF_VI_MAX_EFCT_RXQS: u32 = 8;
+#[doc = " All-ones request id; also marks \"no id\" in the descriptor id rings."]
 pub const EF_REQUEST_ID_MASK: u32 = 4294967295;
+#[doc = " Width of the fractional-nanosecond field carried in TX timestamp events."]
 pub const EF_VI_TX_TS_FRAC_NS_BITS: u32 = 4;
+#[doc = " first buffer of a packet"]
 pub const EF_EVENT_FLAG_SOP: u32 = 1;
+#[doc = " more buffers follow"]
 pub const EF_EVENT_FLAG_CONT: u32 = 2;
+#[doc = " iSCSI digest verified"]
 pub const EF_EVENT_FLAG_ISCSI_OK: u32 = 4;
+#[doc = " multicast destination"]
 pub const EF_EVENT_FLAG_MULTICAST: u32 = 8;
+#[doc = " packed stream moved buffer"]
 pub const EF_EVENT_FLAG_PS_NEXT_BUFFER: u32 = 16;
+#[doc = " sent via cut-through PIO"]
 pub const EF_EVENT_FLAG_CTPIO: u32 = 1;
+#[doc = " adapter clock was set at least once"]
 pub const EF_VI_SYNC_FLAG_CLOCK_SET: u32 = 1;
+#[doc = " adapter clock tracks PTP now"]
 pub const EF_VI_SYNC_FLAG_CLOCK_IN_SYNC: u32 = 2;
+#[doc = " The sync-flag bits a TX timestamp event may carry."]
 pub const EF_EVENT_TX_WITH_TIMESTAMP_SYNC_MASK: u32 = 3;
+#[doc = " EF_EVENT_TYPE_SW: the payload and the bits of it that are carried."]
 pub const EF_EVENT_SW_DATA_MASK: u32 = 65535;
+#[doc = " printf helpers: printf(EF_EVENT_FMT, EF_EVENT_PRI_ARG(ev))."]
 pub const EF_EVENT_FMT: &[u8; 8] = b"[ev:%x]\0";
+#[doc = " ef_remote_iovec.flags: translate iov_base through addrspace."]
 pub const EF_RIOV_FLAG_TRANSLATE_ADDR: u32 = 1;
+#[doc = " Most request ids one RX_MULTI event can complete."]
 pub const EF_VI_RECEIVE_BATCH: u32 = 15;
+#[doc = " Most request ids one TX event can complete."]
 pub const EF_VI_TRANSMIT_BATCH: u32 = 64;
+#[doc = " Cut-through threshold meaning \"store and forward\"."]
 pub const EF_VI_CTPIO_CT_THRESHOLD_SNF: u32 = 65535;
+#[doc = " DMA addresses are contiguous only within NIC pages: log2 of their size."]
 pub const EF_VI_NIC_PAGE_SHIFT: u32 = 12;
+#[doc = " NIC page size in bytes"]
 pub const EF_VI_NIC_PAGE_SIZE: u32 = 4096;
+#[doc = " printf conversion for an ef_addr."]
 pub const EF_ADDR_FMT: &[u8; 4] = b"%lx\0";
+#[doc = " vlan_id for ef_pd_alloc_with_vport(): no VLAN."]
 pub const EF_PD_VLAN_NONE: i32 = -1;
+#[doc = " 1 where PIO regions can be used on this CPU architecture."]
 pub const EF_VI_CONFIG_PIO: u32 = 1;
+#[doc = " Bytes of a still-arriving packet that efct_vi_rx_future_peek() makes\n readable."]
 pub const EFCT_FUTURE_VALID_BYTES: u32 = 62;
+#[doc = " clock was set at least once"]
 pub const EF_VI_PS_FLAG_CLOCK_SET: u32 = 1;
+#[doc = " clock tracks PTP"]
 pub const EF_VI_PS_FLAG_CLOCK_IN_SYNC: u32 = 2;
+#[doc = " Ethernet FCS wrong"]
 pub const EF_VI_PS_FLAG_BAD_FCS: u32 = 4;
+#[doc = " TCP/UDP checksum wrong or unseen"]
 pub const EF_VI_PS_FLAG_BAD_L4_CSUM: u32 = 8;
+#[doc = " IPv4 checksum wrong or unseen"]
 pub const EF_VI_PS_FLAG_BAD_L3_CSUM: u32 = 16;
+#[doc = " Old name covering both checksum bits; kept for compatibility."]
 pub const EF_VI_PS_FLAG_BAD_IP_CSUM: u32 = 24;
+#[doc = " The C library's internal type of `time_t` (seconds)."]
 pub type __time_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `suseconds_t` (microseconds)."]
 pub type __suseconds_t = ::std::os::raw::c_long;
+#[doc = " The C library's `long` as the kernel interface sees it."]
 pub type __syscall_slong_t = ::std::os::raw::c_long;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and nanoseconds (C library `struct timespec`)."]
 pub struct timespec {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Nanoseconds, 0 to 999 999 999."]
     pub tv_nsec: __syscall_slong_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -574,8 +615,11 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and microseconds (C library `struct timeval`)."]
 pub struct timeval {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Microseconds, 0 to 999 999."]
     pub tv_usec: __suseconds_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -587,8 +631,11 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " One piece of a scatter/gather buffer list (C library `struct iovec`)."]
 pub struct iovec {
+    #[doc = " Start of the piece."]
     pub iov_base: *mut ::std::os::raw::c_void,
+    #[doc = " Length of the piece in bytes."]
     pub iov_len: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -607,6 +654,7 @@ impl Default for iovec {
         }
     }
 }
+#[doc = " Handle on the driver: a file descriptor in user space (ef_driver_open())."]
 pub type ef_driver_handle = ::std::os::raw::c_int;
 #[doc = " Position in an event queue."]
 pub type ef_eventq_ptr = u32;
@@ -616,6 +664,7 @@ pub type ef_addr = u64;
 pub type ef_vi_ioaddr_t = *mut ::std::os::raw::c_char;
 #[doc = " Identifies an address space other than the host's own."]
 pub type ef_addrspace = u64;
+#[doc = " Driver-private: design parameters of an adapter; only pointed to."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct efab_nic_design_parameters {
@@ -627,28 +676,47 @@ pub type ef_request_id = ::std::os::raw::c_int;
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub union ef_event {
+    #[doc = " any event: its type"]
     pub generic: ef_event__bindgen_ty_1,
+    #[doc = " EF_EVENT_TYPE_RX"]
     pub rx: ef_event__bindgen_ty_2,
+    #[doc = " EF_EVENT_TYPE_RX_DISCARD"]
     pub rx_discard: ef_event__bindgen_ty_3,
+    #[doc = " EF_EVENT_TYPE_TX"]
     pub tx: ef_event__bindgen_ty_4,
+    #[doc = " EF_EVENT_TYPE_TX_ERROR"]
     pub tx_error: ef_event__bindgen_ty_5,
+    #[doc = " EF_EVENT_TYPE_TX_WITH_TIMESTAMP"]
     pub tx_timestamp: ef_event__bindgen_ty_6,
+    #[doc = " EF_EVENT_TYPE_TX_ALT"]
     pub tx_alt: ef_event__bindgen_ty_7,
+    #[doc = " EF_EVENT_TYPE_RX_NO_DESC_TRUNC"]
     pub rx_no_desc_trunc: ef_event__bindgen_ty_8,
+    #[doc = " EF_EVENT_TYPE_RX_PACKED_STREAM"]
     pub rx_packed_stream: ef_event__bindgen_ty_9,
+    #[doc = " EF_EVENT_TYPE_SW"]
     pub sw: ef_event__bindgen_ty_10,
+    #[doc = " EF_EVENT_TYPE_RX_MULTI"]
     pub rx_multi: ef_event__bindgen_ty_11,
+    #[doc = " EF_EVENT_TYPE_RX_MULTI_DISCARD"]
     pub rx_multi_discard: ef_event__bindgen_ty_12,
+    #[doc = " EF_EVENT_TYPE_RX_MULTI_PKTS"]
     pub rx_multi_pkts: ef_event__bindgen_ty_13,
+    #[doc = " EF_EVENT_TYPE_RX_REF"]
     pub rx_ref: ef_event__bindgen_ty_14,
+    #[doc = " EF_EVENT_TYPE_RX_REF_DISCARD"]
     pub rx_ref_discard: ef_event__bindgen_ty_15,
 }
 #[doc = " Any event: only the type is meaningful."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_1 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -707,9 +775,13 @@ impl ef_event__bindgen_ty_1 {
 #[doc = " EF_EVENT_TYPE_RX"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_2 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 14usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1010,9 +1082,13 @@ impl ef_event__bindgen_ty_2 {
 #[doc = " EF_EVENT_TYPE_RX_DISCARD; shares its leading layout with rx."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_3 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 14usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1313,8 +1389,11 @@ impl ef_event__bindgen_ty_3 {
 #[doc = " EF_EVENT_TYPE_TX"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_4 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1575,9 +1654,13 @@ impl ef_event__bindgen_ty_4 {
 #[doc = " EF_EVENT_TYPE_TX_ERROR; shares its layout with tx."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_5 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 10usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1878,8 +1961,11 @@ impl ef_event__bindgen_ty_5 {
 #[doc = " EF_EVENT_TYPE_TX_WITH_TIMESTAMP; same as tx up to and including flags."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_6 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 16usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2220,9 +2306,13 @@ impl ef_event__bindgen_ty_6 {
 #[doc = " EF_EVENT_TYPE_TX_ALT"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_7 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 6usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2403,9 +2493,13 @@ impl ef_event__bindgen_ty_7 {
 #[doc = " EF_EVENT_TYPE_RX_NO_DESC_TRUNC"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_8 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 3usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u8,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2506,9 +2600,13 @@ impl ef_event__bindgen_ty_8 {
 #[doc = " EF_EVENT_TYPE_RX_PACKED_STREAM"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_9 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 9usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: [u8; 3usize],
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -2769,7 +2867,9 @@ impl ef_event__bindgen_ty_9 {
 #[doc = " EF_EVENT_TYPE_SW"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_10 {
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub data: ::std::os::raw::c_uint,
 }
@@ -2831,8 +2931,11 @@ impl ef_event__bindgen_ty_10 {
 #[doc = " EF_EVENT_TYPE_RX_MULTI"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_11 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3053,9 +3156,13 @@ impl ef_event__bindgen_ty_11 {
 #[doc = " EF_EVENT_TYPE_RX_MULTI_DISCARD; shares its layout with rx_multi."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_12 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 10usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3316,8 +3423,11 @@ impl ef_event__bindgen_ty_12 {
 #[doc = " EF_EVENT_TYPE_RX_MULTI_PKTS"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_13 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3538,8 +3648,11 @@ impl ef_event__bindgen_ty_13 {
 #[doc = " EF_EVENT_TYPE_RX_REF (EFCT / X3 style receive)"]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_14 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 12usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -3800,9 +3913,13 @@ impl ef_event__bindgen_ty_14 {
 #[doc = " EF_EVENT_TYPE_RX_REF_DISCARD; rx_ref plus the discard flags."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_event__bindgen_ty_15 {
+    #[doc(hidden)]
     pub _bindgen_align: [u32; 0],
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 14usize]>,
+    #[doc(hidden)]
     pub __bindgen_padding_0: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4171,6 +4288,7 @@ pub const EF_EVENT_TYPE_RX_REF_DISCARD: _bindgen_ty_9 = 15;
 #[doc = " number of event types; stays last"]
 pub const EF_EVENT_TYPE_MAX: _bindgen_ty_9 = 16;
 #[doc = " Event types."]
+#[doc(hidden)]
 pub type _bindgen_ty_9 = ::std::os::raw::c_uint;
 #[doc = " IP or TCP/UDP checksum wrong"]
 pub const EF_EVENT_RX_DISCARD_CSUM_BAD: _bindgen_ty_10 = 0;
@@ -4191,6 +4309,7 @@ pub const EF_EVENT_RX_DISCARD_INNER_CSUM_BAD: _bindgen_ty_10 = 7;
 #[doc = " number of subtypes; stays last"]
 pub const EF_EVENT_RX_DISCARD_MAX: _bindgen_ty_10 = 8;
 #[doc = " Subtypes of EF_EVENT_TYPE_RX_DISCARD (why the packet was flagged)."]
+#[doc(hidden)]
 pub type _bindgen_ty_10 = ::std::os::raw::c_uint;
 #[doc = " no rights to the buffer"]
 pub const EF_EVENT_TX_ERROR_RIGHTS: _bindgen_ty_11 = 0;
@@ -4201,12 +4320,15 @@ pub const EF_EVENT_TX_ERROR_2BIG: _bindgen_ty_11 = 2;
 #[doc = " bus or descriptor error reading the buffer"]
 pub const EF_EVENT_TX_ERROR_BUS: _bindgen_ty_11 = 3;
 #[doc = " Subtypes of EF_EVENT_TYPE_TX_ERROR."]
+#[doc(hidden)]
 pub type _bindgen_ty_11 = ::std::os::raw::c_uint;
 #[doc = " One DMA buffer of a scatter/gather list (cf. struct iovec)."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_iovec {
+    #[doc = " DMA address of the buffer."]
     pub iov_base: ef_addr,
+    #[doc = " Length of the buffer in bytes."]
     pub iov_len: ::std::os::raw::c_uint,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4220,10 +4342,13 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_remote_iovec {
+    #[doc = " Address of the buffer in address space `addrspace`."]
     pub iov_base: ef_addr,
+    #[doc = " Length of the buffer in bytes."]
     pub iov_len: ::std::os::raw::c_uint,
     #[doc = " EF_RIOV_FLAG_*"]
     pub flags: u32,
+    #[doc = " The address space `iov_base` is in (EF_ADDRSPACE_LOCAL for the host's own)."]
     pub addrspace: ef_addrspace,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4243,9 +4368,13 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_precisetime {
+    #[doc = " Whole seconds."]
     pub tv_sec: i64,
+    #[doc = " Nanoseconds within the second."]
     pub tv_nsec: u32,
+    #[doc = " Fraction of a nanosecond, in units of 1/65536 ns."]
     pub tv_nsec_frac: u16,
+    #[doc = " EF_VI_SYNC_FLAG_* bits: how far the adapter clock can be trusted."]
     pub tv_flags: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4261,6 +4390,7 @@ const _: () = {
     ["Offset of field: ef_precisetime::tv_flags"]
         [::std::mem::offset_of!(ef_precisetime, tv_flags) - 14usize];
 };
+#[doc = " no options"]
 pub const ef_vi_flags_EF_VI_FLAGS_DEFAULT: ef_vi_flags = 0;
 #[doc = " check iSCSI header digests"]
 pub const ef_vi_flags_EF_VI_ISCSI_RX_HDIG: ef_vi_flags = 2;
@@ -4359,7 +4489,9 @@ pub const ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L4_CLASS_OTHER: ef_vi_rx_d
     512;
 #[doc = " Receive errors that can be made to produce discard events."]
 pub type ef_vi_rx_discard_err_flags = ::std::os::raw::c_uint;
+#[doc = " seconds and a 27-bit binary fraction"]
 pub const ef_timestamp_format_TS_FORMAT_SECONDS_27FRACTION: ef_timestamp_format = 0;
+#[doc = " seconds and quarter nanoseconds"]
 pub const ef_timestamp_format_TS_FORMAT_SECONDS_QTR_NANOSECONDS: ef_timestamp_format = 1;
 #[doc = " Hardware timestamp encodings."]
 pub type ef_timestamp_format = ::std::os::raw::c_uint;
@@ -4429,6 +4561,7 @@ pub struct ef_vi_efct_rxq_ptr {
     pub superbuf_pkts: u16,
     #[doc = " distance between payload and metadata"]
     pub meta_offset: u8,
+    #[doc = " Unused; keeps the layout."]
     pub reserved: u8,
     #[doc = " (sbseq << 32) | (sentinel << 31) | pkt id"]
     pub meta_pkt: u64,
@@ -4466,10 +4599,13 @@ pub struct ef_vi_efct_rxq_state {
     pub fifo_count_sw: i16,
     #[doc = " running count of buffers posted"]
     pub sbseq: u32,
+    #[doc = " Packets per superbuffer."]
     pub superbuf_pkts: u32,
+    #[doc = " Driver configuration generation this state was built for."]
     pub config_generation: ::std::os::raw::c_uint,
     #[doc = " hardware queue number"]
     pub qid: ::std::os::raw::c_int,
+    #[doc = " Whether the queue reports through the event queue."]
     pub generates_events: bool,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4555,6 +4691,7 @@ const _: () = {
 pub struct ef_eventq_state {
     #[doc = " read pointer"]
     pub evq_ptr: ef_eventq_ptr,
+    #[doc = " Library-private: how far ahead of the read pointer events are cleared."]
     pub evq_clear_stride: i32,
     #[doc = " last time-sync event: seconds"]
     pub sync_timestamp_major: u32,
@@ -4562,7 +4699,9 @@ pub struct ef_eventq_state {
     pub sync_timestamp_minor: u32,
     #[doc = " smallest valid seconds value"]
     pub sync_timestamp_minimum: u32,
+    #[doc = " Whether the adapter clock is in sync, as of the last time-sync event."]
     pub sync_timestamp_synchronised: u32,
+    #[doc = " Library-private: sequence number of unsolicited-event credits."]
     pub unsol_credit_seq: u32,
     #[doc = " EF_VI_SYNC_FLAG_*"]
     pub sync_flags: u32,
@@ -4606,7 +4745,9 @@ pub struct ef_vi_txq {
     pub efct_aperture_mask: u32,
     #[doc = " smallest cut-through threshold"]
     pub ct_thresh_min: u8,
+    #[doc = " Unused; keeps the layout."]
     pub reserved: [u8; 3usize],
+    #[doc = " The descriptor ring memory."]
     pub descriptors: *mut ::std::os::raw::c_void,
     #[doc = " request id of each slot"]
     pub ids: *mut u32,
@@ -4644,6 +4785,7 @@ impl Default for ef_vi_txq {
 pub struct ef_vi_rxq {
     #[doc = " ring size - 1"]
     pub mask: u32,
+    #[doc = " The descriptor ring memory."]
     pub descriptors: *mut ::std::os::raw::c_void,
     #[doc = " request id of each slot"]
     pub ids: *mut u32,
@@ -4670,16 +4812,19 @@ impl Default for ef_vi_rxq {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_efct_rxq {
+    #[doc = " Values that the driver may change underneath the VI."]
     pub live: ef_vi_efct_rxq__bindgen_ty_1,
     #[doc = " last generation seen"]
     pub config_generation: u32,
     #[doc = " superbuffer memory, contiguous"]
     pub superbuf: *const ::std::os::raw::c_char,
+    #[doc = " Library-private: the driver's mappings of the superbuffers."]
     pub mappings: *const ::std::os::raw::c_void,
 }
 #[doc = " Values that the driver may change underneath the VI."]
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_vi_efct_rxq__bindgen_ty_1 {
     #[doc = " 0 while the queue is inactive"]
     pub superbuf_pkts: *const u32,
@@ -4743,9 +4888,11 @@ pub type ef_vi_dump_log_fn_t = ::std::option::Option<
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_efct_rxq_ops {
+    #[doc = " Whether queue `ix` has a packet ready."]
     pub available: ::std::option::Option<
         unsafe extern "C" fn(arg1: *const ef_vi, ix: ::std::os::raw::c_int) -> bool,
     >,
+    #[doc = " Moves queue `ix` on to its next superbuffer; gives its sentinel and sequence."]
     pub next: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4754,6 +4901,7 @@ pub struct ef_vi_efct_rxq_ops {
             seq: *mut ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Gives superbuffer `sbid` of queue `ix` back."]
     pub free: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4761,6 +4909,7 @@ pub struct ef_vi_efct_rxq_ops {
             sbid: ::std::os::raw::c_int,
         ),
     >,
+    #[doc = " Hands superbuffer `sbid` of queue `ix` to the adapter."]
     pub post: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4769,6 +4918,7 @@ pub struct ef_vi_efct_rxq_ops {
             sentinel: bool,
         ),
     >,
+    #[doc = " Prepares the VI for attaching queues."]
     pub pre_attach: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4776,6 +4926,7 @@ pub struct ef_vi_efct_rxq_ops {
             wants_interrupts: bool,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Attaches hardware queue `qid` to the VI; gives the index used."]
     pub attach: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4787,11 +4938,14 @@ pub struct ef_vi_efct_rxq_ops {
             qid_out: *mut ::std::os::raw::c_int,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Detaches queue `ix`."]
     pub detach:
         ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi, ix: ::std::os::raw::c_int)>,
+    #[doc = " Updates queue `ix` after the driver changed its configuration."]
     pub refresh: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, ix: ::std::os::raw::c_int) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Updates the mappings of queue `ix`'s buffers in user memory."]
     pub refresh_mappings: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4800,6 +4954,7 @@ pub struct ef_vi_efct_rxq_ops {
             user_mappings: *mut u64,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Asks for a wakeup when a packet arrives."]
     pub prime: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, dh: ef_driver_handle) -> ::std::os::raw::c_int,
     >,
@@ -4816,7 +4971,9 @@ pub struct ef_vi_efct_rxq_ops {
     pub get_rxq_resource_id: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, qix: ::std::os::raw::c_int) -> efch_resource_id_s,
     >,
+    #[doc = " Releases everything the operations hold."]
     pub cleanup: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Writes the queues' counters through `logger`."]
     pub dump_stats: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -4876,10 +5033,15 @@ pub struct ef_vi_efct_rxqs {
     pub active_qs: *const u64,
     #[doc = " 1 + highest usable index of q[]"]
     pub max_qs: u64,
+    #[doc = " The queues, indexed as in `active_qs`."]
     pub q: [ef_vi_efct_rxq; 8usize],
+    #[doc = " How the queues' buffers are managed."]
     pub ops: *mut ef_vi_efct_rxq_ops,
+    #[doc = " Distance between a packet's payload and its metadata."]
     pub meta_offset: u8,
+    #[doc = " Bytes between consecutive packets in a superbuffer."]
     pub rx_stride: u16,
+    #[doc = " Queue area shared with the driver."]
     pub shm: *mut efab_efct_rxq_uk_shm_base,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4913,8 +5075,11 @@ impl Default for ef_vi_efct_rxqs {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_state {
+    #[doc = " Event queue state."]
     pub evq: ef_eventq_state,
+    #[doc = " TX ring state."]
     pub txq: ef_vi_txq_state,
+    #[doc = " RX ring state."]
     pub rxq: ef_vi_rxq_state,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -4929,14 +5094,20 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_stats {
+    #[doc = " RX events lost."]
     pub rx_ev_lost: u32,
+    #[doc = " RX events naming an unexpected descriptor."]
     pub rx_ev_bad_desc_i: u32,
+    #[doc = " RX events naming an unknown queue."]
     pub rx_ev_bad_q_label: u32,
+    #[doc = " Empty event slots found before a valid event."]
     pub evq_gap: u32,
+    #[doc = " buffer counters of each EFCT queue"]
     pub efct_rxq_stats: [ef_vi_stats__bindgen_ty_1; 8usize],
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_vi_stats__bindgen_ty_1 {
     pub buffers_freed: u64,
     pub post_fifo_full: u64,
@@ -5006,8 +5177,11 @@ const _: () = {
 pub struct ef_vi_nic_type {
     #[doc = " enum ef_vi_arch"]
     pub arch: ::std::os::raw::c_uchar,
+    #[doc = " Variant of the architecture (a letter)."]
     pub variant: ::std::os::raw::c_char,
+    #[doc = " Hardware revision."]
     pub revision: ::std::os::raw::c_uchar,
+    #[doc = " Hardware feature bits."]
     pub nic_flags: ::std::os::raw::c_uchar,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5027,8 +5201,11 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_transmit_alt_overhead {
+    #[doc = " Bytes added before rounding."]
     pub pre_round: u32,
+    #[doc = " Rounding mask."]
     pub mask: u32,
+    #[doc = " Bytes added after rounding."]
     pub post_round: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5044,9 +5221,13 @@ const _: () = {
     ["Offset of field: ef_vi_transmit_alt_overhead::post_round"]
         [::std::mem::offset_of!(ef_vi_transmit_alt_overhead, post_round) - 8usize];
 };
+#[doc = " use `mark`"]
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_MARK: ef_vi_tx_extra_flags = 1;
+#[doc = " use `ingress_mport`"]
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_INGRESS_MPORT: ef_vi_tx_extra_flags = 2;
+#[doc = " use `egress_mport`"]
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_EGRESS_MPORT: ef_vi_tx_extra_flags = 4;
+#[doc = " frame data starts with capsule metadata"]
 pub const ef_vi_tx_extra_flags_EF_VI_TX_EXTRA_CAPSULE_METADATA: ef_vi_tx_extra_flags = 8;
 #[doc = " Deprecated options of ef_vi_transmitv_init_extra()."]
 pub type ef_vi_tx_extra_flags = ::std::os::raw::c_uint;
@@ -5054,9 +5235,13 @@ pub type ef_vi_tx_extra_flags = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_tx_extra {
+    #[doc = " Which of the other members apply (EF_VI_TX_EXTRA_*)."]
     pub flags: ef_vi_tx_extra_flags,
+    #[doc = " Mark value for the packet."]
     pub mark: u32,
+    #[doc = " Port by which the packet enters the virtual switch."]
     pub ingress_mport: u16,
+    #[doc = " Port by which the packet leaves the virtual switch."]
     pub egress_mport: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5085,7 +5270,9 @@ impl Default for ef_vi_tx_extra {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_tx_warm_state {
+    #[doc = " Saved TX completion counter."]
     pub removed: ::std::os::raw::c_uint,
+    #[doc = " Saved cut-through aperture."]
     pub vi_ctpio_mmap_ptr: *mut ::std::os::raw::c_char,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5110,70 +5297,121 @@ impl Default for ef_vi_tx_warm_state {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi {
+    #[doc = " Library-private: which parts of the VI are set up."]
     pub inited: ::std::os::raw::c_uint,
+    #[doc = " The driver's resource id of the VI."]
     pub vi_resource_id: ::std::os::raw::c_uint,
     #[doc = " instance number"]
     pub vi_i: ::std::os::raw::c_uint,
+    #[doc = " Driver handle the VI was allocated through."]
     pub dh: ef_driver_handle,
+    #[doc = " Bytes of each RX buffer the adapter may fill."]
     pub rx_buffer_len: ::std::os::raw::c_uint,
+    #[doc = " Bytes of metadata the adapter writes before each received packet."]
     pub rx_prefix_len: ::std::os::raw::c_uint,
+    #[doc = " EFCT: the last cut-through send had no room; the fallback send must know."]
     pub last_ctpio_failed: u8,
+    #[doc = " Receive errors that produce discard events."]
     pub rx_discard_mask: u64,
+    #[doc = " Correction applied to RX timestamps, in clock ticks."]
     pub rx_ts_correction: ::std::os::raw::c_int,
+    #[doc = " Where the packet length is in the RX prefix."]
     pub rx_pkt_len_offset: ::std::os::raw::c_uint,
+    #[doc = " Mask of the packet length in the RX prefix."]
     pub rx_pkt_len_mask: ::std::os::raw::c_uint,
+    #[doc = " Correction applied to TX timestamps, in nanoseconds."]
     pub tx_ts_correction_ns: ::std::os::raw::c_int,
+    #[doc = " Encoding of the adapter's timestamps."]
     pub ts_format: ef_timestamp_format,
+    #[doc = " Bits of sub-nanosecond precision in the timestamps."]
     pub ts_subnano_bits: u8,
+    #[doc = " Mapping of the VI's memory (rings)."]
     pub vi_mem_mmap_ptr: *mut ::std::os::raw::c_char,
+    #[doc = " Length of that mapping."]
     pub vi_mem_mmap_bytes: ::std::os::raw::c_int,
+    #[doc = " Mapping of the VI's I/O registers."]
     pub vi_io_mmap_ptr: *mut ::std::os::raw::c_char,
+    #[doc = " Length of that mapping."]
     pub vi_io_mmap_bytes: ::std::os::raw::c_int,
+    #[doc = " Mapping of the cut-through PIO aperture."]
     pub vi_ctpio_mmap_ptr: *mut ::std::os::raw::c_char,
+    #[doc = " Pacing of writes into the cut-through aperture."]
     pub vi_ctpio_wb_ticks: u32,
+    #[doc = " Bytes allocated at `ep_state`."]
     pub ep_state_bytes: ::std::os::raw::c_int,
+    #[doc = " Whether the VI belongs to a cluster."]
     pub vi_clustered: ::std::os::raw::c_int,
+    #[doc = " Whether packed-stream mode is on."]
     pub vi_is_packed_stream: ::std::os::raw::c_int,
+    #[doc = " Whether no special receive mode is on."]
     pub vi_is_normal: ::std::os::raw::c_int,
+    #[doc = " Packed-stream buffer size."]
     pub vi_ps_buf_size: ::std::os::raw::c_uint,
+    #[doc = " Base of the VI's I/O window."]
     pub io: ef_vi_ioaddr_t,
+    #[doc = " The PIO region linked to the VI, or NULL."]
     pub linked_pio: *mut ef_pio,
+    #[doc = " Start of the event queue memory."]
     pub evq_base: *mut ::std::os::raw::c_char,
+    #[doc = " Event queue size in bytes minus one."]
     pub evq_mask: ::std::os::raw::c_uint,
     #[doc = " most events one poll returns"]
     pub evq_max_events: ::std::os::raw::c_uint,
+    #[doc = " Whether the event queue marks valid events with phase bits."]
     pub evq_phase_bits: ::std::os::raw::c_int,
+    #[doc = " Resolution of the event queue timer, in nanoseconds."]
     pub timer_quantum_ns: ::std::os::raw::c_uint,
+    #[doc = " TX fill level above which descriptors are no longer pushed."]
     pub tx_push_thresh: ::std::os::raw::c_uint,
+    #[doc = " The TX descriptor ring."]
     pub vi_txq: ef_vi_txq,
+    #[doc = " The RX descriptor ring."]
     pub vi_rxq: ef_vi_rxq,
+    #[doc = " The VI's changing state."]
     pub ep_state: *mut ef_vi_state,
+    #[doc = " The flags the VI was allocated with."]
     pub vi_flags: ef_vi_flags,
+    #[doc = " What the driver reported at allocation."]
     pub vi_out_flags: ef_vi_out_flags,
+    #[doc = " Software counters."]
     pub vi_stats: *mut ef_vi_stats,
     #[doc = " The VI that owns the event queue this VI reports to."]
     pub evq_vi: *mut ef_vi,
     #[doc = " Queues reporting to this VI's event queue, indexed by q_id."]
     pub vi_qs: [*mut ef_vi; 32usize],
+    #[doc = " Entries used in `vi_qs`."]
     pub vi_qs_n: ::std::os::raw::c_int,
+    #[doc = " EFCT: queue of the packet last seen arriving early."]
     pub future_qix: u8,
+    #[doc = " EFCT receive queues."]
     pub efct_rxqs: ef_vi_efct_rxqs,
+    #[doc = " Number of TX alternatives."]
     pub tx_alt_num: ::std::os::raw::c_uint,
+    #[doc = " Maps application TX alternative ids to hardware ids."]
     pub tx_alt_id2hw: *mut ::std::os::raw::c_uint,
+    #[doc = " Maps hardware TX alternative ids back."]
     pub tx_alt_hw2id: *mut ::std::os::raw::c_uint,
+    #[doc = " Which adapter the VI lives on."]
     pub nic_type: ef_vi_nic_type,
+    #[doc = " AF_XDP: makes the kernel send what was queued."]
     pub xdp_kick:
         ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi) -> ::std::os::raw::c_int>,
+    #[doc = " Argument of `xdp_kick`."]
     pub xdp_kick_context: *mut ::std::os::raw::c_void,
+    #[doc = " Library-private: wrap mask of the unsolicited-credit sequence."]
     pub unsol_credit_seq_mask: u32,
+    #[doc = " Library-private: compatibility-mode data, or NULL."]
     pub compat_data: *mut ef_vi_compat_data,
+    #[doc = " the data path of the VI's architecture"]
     pub ops: ef_vi_ops,
+    #[doc = " library-internal hooks"]
     pub internal_ops: ef_vi_internal_ops,
 }
 #[doc = " Per-architecture implementation of the data path; the function-like\n macros below call through this table."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_ops {
+    #[doc = " Sends one buffer."]
     pub transmit: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5182,6 +5420,7 @@ pub struct ef_vi_ops {
             arg2: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Sends a packet gathered from several buffers."]
     pub transmitv: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5190,6 +5429,7 @@ pub struct ef_vi_ops {
             arg3: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Queues TX descriptors for several buffers without telling the adapter."]
     pub transmitv_init: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5198,7 +5438,9 @@ pub struct ef_vi_ops {
             arg3: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Tells the adapter about queued TX descriptors."]
     pub transmit_push: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Sends a packet already in the PIO region."]
     pub transmit_pio: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5207,6 +5449,7 @@ pub struct ef_vi_ops {
             dma_id: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Copies a packet into the PIO region and sends it."]
     pub transmit_copy_pio: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5216,6 +5459,7 @@ pub struct ef_vi_ops {
             dma_id: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Starts warming the cut-through send path; saves the TX state."]
     pub start_transmit_warm: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5223,10 +5467,13 @@ pub struct ef_vi_ops {
             warm_ctpio_mmap_ptr: *mut ::std::os::raw::c_char,
         ),
     >,
+    #[doc = " Ends warming; restores the saved TX state."]
     pub stop_transmit_warm: ::std::option::Option<
         unsafe extern "C" fn(arg1: *mut ef_vi, saved_state: *mut ef_vi_tx_warm_state),
     >,
+    #[doc = " Warms the PIO send path without sending."]
     pub transmit_pio_warm: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Copies into the PIO region to warm the path, without sending."]
     pub transmit_copy_pio_warm: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5235,6 +5482,7 @@ pub struct ef_vi_ops {
             len: ::std::os::raw::c_int,
         ),
     >,
+    #[doc = " Sends a packet by cut-through PIO."]
     pub transmitv_ctpio: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5244,6 +5492,7 @@ pub struct ef_vi_ops {
             threshold: ::std::os::raw::c_uint,
         ),
     >,
+    #[doc = " Sends by cut-through PIO and copies the frame to `fallback`."]
     pub transmitv_ctpio_copy: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5254,39 +5503,47 @@ pub struct ef_vi_ops {
             fallback: *mut ::std::os::raw::c_void,
         ),
     >,
+    #[doc = " Makes later sends go to TX alternative `alt_id`."]
     pub transmit_alt_select: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
             alt_id: ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Makes later sends go to the normal path."]
     pub transmit_alt_select_default:
         ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi) -> ::std::os::raw::c_int>,
+    #[doc = " Holds the packets of TX alternative `alt_id`."]
     pub transmit_alt_stop: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
             alt_id: ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Releases the packets of TX alternative `alt_id`."]
     pub transmit_alt_go: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
             alt_id: ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Chooses which receive errors produce discard events."]
     pub receive_set_discards: ::std::option::Option<
         unsafe extern "C" fn(
             vi: *mut ef_vi,
             discard_err_flags: ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " The receive errors that produce discard events."]
     pub receive_get_discards: ::std::option::Option<unsafe extern "C" fn(vi: *mut ef_vi) -> u64>,
+    #[doc = " Drops the packets of TX alternative `alt_id`."]
     pub transmit_alt_discard: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
             alt_id: ::std::os::raw::c_uint,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Queues one RX buffer without telling the adapter."]
     pub receive_init: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5294,7 +5551,9 @@ pub struct ef_vi_ops {
             arg3: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Tells the adapter about queued RX buffers."]
     pub receive_push: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Reads the hardware timestamp of a received packet."]
     pub receive_get_timestamp: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5302,6 +5561,7 @@ pub struct ef_vi_ops {
             arg2: *mut ef_precisetime,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Takes events from the event queue."]
     pub eventq_poll: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5309,21 +5569,29 @@ pub struct ef_vi_ops {
             evs_len: ::std::os::raw::c_int,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Asks for a wakeup on the next event."]
     pub eventq_prime: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Arms the event queue timer if it is not running."]
     pub eventq_timer_prime:
         ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi, v: ::std::os::raw::c_uint)>,
+    #[doc = " Starts the event queue timer."]
     pub eventq_timer_run:
         ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi, v: ::std::os::raw::c_uint)>,
+    #[doc = " Stops the event queue timer."]
     pub eventq_timer_clear: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Makes the event queue timer expire now."]
     pub eventq_timer_zero: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ef_vi)>,
+    #[doc = " Whether an event is waiting."]
     pub eventq_has_event:
         ::std::option::Option<unsafe extern "C" fn(arg1: *const ef_vi) -> ::std::os::raw::c_int>,
+    #[doc = " Whether at least `n_events` events are waiting."]
     pub eventq_has_many_events: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *const ef_vi,
             n_events: ::std::os::raw::c_int,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Posts the DMA copy of a packet sent by cut-through."]
     pub transmit_ctpio_fallback: ::std::option::Option<
         unsafe extern "C" fn(
             vi: *mut ef_vi,
@@ -5332,6 +5600,7 @@ pub struct ef_vi_ops {
             dma_id: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Posts the DMA copy, from several buffers, of a packet sent by cut-through."]
     pub transmitv_ctpio_fallback: ::std::option::Option<
         unsafe extern "C" fn(
             vi: *mut ef_vi,
@@ -5340,6 +5609,7 @@ pub struct ef_vi_ops {
             dma_id: ef_request_id,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Takes receive completions without going through the event queue."]
     pub receive_poll: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5347,6 +5617,7 @@ pub struct ef_vi_ops {
             evs_len: ::std::os::raw::c_int,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " The id of the filter a received packet matched."]
     pub receive_get_filter_id: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5354,6 +5625,7 @@ pub struct ef_vi_ops {
             pkt: *const ::std::os::raw::c_void,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Reports a packet that is still arriving."]
     pub future_eventq_poll: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5440,12 +5712,14 @@ const _: () = {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_vi_internal_ops {
+    #[doc = " Reads the adapter's design parameters."]
     pub design_parameters: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
             arg2: *mut efab_nic_design_parameters,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Called before a filter is added."]
     pub pre_filter_add: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5453,6 +5727,7 @@ pub struct ef_vi_internal_ops {
             wants_interrupts: bool,
         ) -> ::std::os::raw::c_int,
     >,
+    #[doc = " Called after a filter was added."]
     pub post_filter_add: ::std::option::Option<
         unsafe extern "C" fn(
             arg1: *mut ef_vi,
@@ -5577,17 +5852,22 @@ impl Default for ef_vi {
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct ef_vi_compat_data {
+    #[doc = " The architecture really underneath."]
     pub underlying_arch: ef_vi_arch,
+    #[doc = " The data path of that architecture."]
     pub underlying_ops: ef_vi_ops,
+    #[doc = " Per-architecture state."]
     pub arch: ef_vi_compat_data__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union ef_vi_compat_data__bindgen_ty_1 {
     pub ef10: ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc(hidden)]
 pub struct ef_vi_compat_data__bindgen_ty_1__bindgen_ty_1 {
     pub rx_descriptors: *mut ef_addr,
     pub tx_dma_buf: *mut ::std::os::raw::c_void,
@@ -5782,8 +6062,11 @@ pub type ef_vi_layout_type = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_layout_entry {
+    #[doc = " What the item is."]
     pub evle_type: ef_vi_layout_type,
+    #[doc = " Its offset in the prefix, in bytes."]
     pub evle_offset: ::std::os::raw::c_int,
+    #[doc = " A human-readable name."]
     pub evle_description: *const ::std::os::raw::c_char,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -5823,6 +6106,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    #[doc = " Behind ef_vi_reinit_txq_post_error(): restarts the TX queue after a TX error event."]
     pub fn __ef_vi_reinit_txq_post_error(vi: *mut ef_vi) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
@@ -5842,6 +6126,7 @@ unsafe extern "C" {
     #[doc = " Close a driver handle.  Nothing allocated through it may be used\n afterwards.  Process exit releases everything anyway."]
     pub fn ef_driver_close(dh: ef_driver_handle) -> ::std::os::raw::c_int;
 }
+#[doc = " no options"]
 pub const ef_pd_flags_EF_PD_DEFAULT: ef_pd_flags = 0;
 #[doc = " use a VF and the system IOMMU"]
 pub const ef_pd_flags_EF_PD_VF: ef_pd_flags = 1;
@@ -5865,14 +6150,21 @@ pub type ef_pd_flags = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_pd {
+    #[doc = " Options it was allocated with."]
     pub pd_flags: ef_pd_flags,
+    #[doc = " The driver's resource id."]
     pub pd_resource_id: ::std::os::raw::c_uint,
+    #[doc = " Name of its interface, or NULL."]
     pub pd_intf_name: *mut ::std::os::raw::c_char,
     #[doc = " Application-cluster bookkeeping."]
     pub pd_cluster_name: *mut ::std::os::raw::c_char,
+    #[doc = " Socket that holds the cluster membership, or -1."]
     pub pd_cluster_sock: ::std::os::raw::c_int,
+    #[doc = " Driver handle of the cluster."]
     pub pd_cluster_dh: ef_driver_handle,
+    #[doc = " Resource id of the cluster's VI set."]
     pub pd_cluster_viset_resource_id: ::std::os::raw::c_uint,
+    #[doc = " Index of this member in the cluster's VI set."]
     pub pd_cluster_viset_index: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6061,7 +6353,9 @@ unsafe extern "C" {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_set {
+    #[doc = " The driver's resource id."]
     pub vis_res_id: ::std::os::raw::c_uint,
+    #[doc = " The protection domain the set belongs to."]
     pub vis_pd: *mut ef_pd,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6122,6 +6416,7 @@ unsafe extern "C" {
         current_ptr: ::std::os::raw::c_uint,
     ) -> ::std::os::raw::c_int;
 }
+#[doc = " no options"]
 pub const ef_filter_flags_EF_FILTER_FLAG_NONE: ef_filter_flags = 0;
 #[doc = " also match looped-back TX"]
 pub const ef_filter_flags_EF_FILTER_FLAG_MCAST_LOOP_RECEIVE: ef_filter_flags = 2;
@@ -6137,8 +6432,11 @@ pub type ef_filter_flags = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_filter_spec {
+    #[doc = " What kind of match (library-private encoding)."]
     pub type_: ::std::os::raw::c_uint,
+    #[doc = " EF_FILTER_FLAG_* options."]
     pub flags: ::std::os::raw::c_uint,
+    #[doc = " The values to match (library-private encoding)."]
     pub data: [::std::os::raw::c_uint; 12usize],
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6152,14 +6450,18 @@ const _: () = {
     ["Offset of field: ef_filter_spec::data"]
         [::std::mem::offset_of!(ef_filter_spec, data) - 8usize];
 };
+#[doc = " match any VLAN, or none"]
 pub const EF_FILTER_VLAN_ID_ANY: _bindgen_ty_12 = -1;
 #[doc = " vlan_id meaning \"any VLAN\"."]
+#[doc(hidden)]
 pub type _bindgen_ty_12 = ::std::os::raw::c_int;
 #[doc = " Names an installed filter, for ef_vi_filter_del()."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct ef_filter_cookie {
+    #[doc = " The driver's id of the filter."]
     pub filter_id: ::std::os::raw::c_int,
+    #[doc = " What kind of filter it is."]
     pub filter_type: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6407,6 +6709,7 @@ unsafe extern "C" {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct ef_vi_stats_field_layout {
+    #[doc = " Name of the statistic."]
     pub evsfl_name: *mut ::std::os::raw::c_char,
     #[doc = " bytes"]
     pub evsfl_offset: ::std::os::raw::c_int,
@@ -6441,7 +6744,9 @@ impl Default for ef_vi_stats_field_layout {
 pub struct ef_vi_stats_layout {
     #[doc = " bytes the buffer needs"]
     pub evsl_data_size: ::std::os::raw::c_int,
+    #[doc = " Entries in `evsl_fields`."]
     pub evsl_fields_num: ::std::os::raw::c_int,
+    #[doc = " One entry per statistic."]
     pub evsl_fields: __IncompleteArrayField<ef_vi_stats_field_layout>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6488,7 +6793,9 @@ pub struct ef_pio {
     pub pio_buffer: *mut u8,
     #[doc = " mapping of the linked VI's I/O window"]
     pub pio_io: *mut u8,
+    #[doc = " The driver's resource id."]
     pub pio_resource_id: ::std::os::raw::c_uint,
+    #[doc = " Length of the region in bytes."]
     pub pio_len: ::std::os::raw::c_uint,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6593,7 +6900,9 @@ pub const ef_vi_capability_EF_VI_CAP_PIO_BUFFER_COUNT: ef_vi_capability = 2;
 pub const ef_vi_capability_EF_VI_CAP_HW_MULTICAST_LOOPBACK: ef_vi_capability = 3;
 #[doc = " multicast to many VIs"]
 pub const ef_vi_capability_EF_VI_CAP_HW_MULTICAST_REPLICATION: ef_vi_capability = 4;
+#[doc = " RX hardware timestamps"]
 pub const ef_vi_capability_EF_VI_CAP_HW_RX_TIMESTAMPING: ef_vi_capability = 5;
+#[doc = " TX hardware timestamps"]
 pub const ef_vi_capability_EF_VI_CAP_HW_TX_TIMESTAMPING: ef_vi_capability = 6;
 #[doc = " packed-stream firmware"]
 pub const ef_vi_capability_EF_VI_CAP_PACKED_STREAM: ef_vi_capability = 7;
@@ -6605,30 +6914,49 @@ pub const ef_vi_capability_EF_VI_CAP_VPORTS: ef_vi_capability = 9;
 pub const ef_vi_capability_EF_VI_CAP_PHYS_MODE: ef_vi_capability = 10;
 #[doc = " adapter IOMMU addressing"]
 pub const ef_vi_capability_EF_VI_CAP_BUFFER_MODE: ef_vi_capability = 11;
+#[doc = " multicast to several filters"]
 pub const ef_vi_capability_EF_VI_CAP_MULTICAST_FILTER_CHAINING: ef_vi_capability = 12;
 #[doc = " filters on foreign MACs"]
 pub const ef_vi_capability_EF_VI_CAP_MAC_SPOOFING: ef_vi_capability = 13;
+#[doc = " filter: UDP local address"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP_LOCAL: ef_vi_capability = 14;
+#[doc = " filter: TCP local address"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP_LOCAL: ef_vi_capability = 15;
+#[doc = " filter: UDP 4-tuple"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP_FULL: ef_vi_capability = 16;
+#[doc = " filter: TCP 4-tuple"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP_FULL: ef_vi_capability = 17;
 #[doc = " the four above + VLAN"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_IP_VLAN: ef_vi_capability = 18;
+#[doc = " filter: UDP/IPv6 local"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP6_LOCAL: ef_vi_capability = 19;
+#[doc = " filter: TCP/IPv6 local"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP6_LOCAL: ef_vi_capability = 20;
+#[doc = " filter: UDP/IPv6 4-tuple"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UDP6_FULL: ef_vi_capability = 21;
+#[doc = " filter: TCP/IPv6 4-tuple"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_TCP6_FULL: ef_vi_capability = 22;
 #[doc = " the four above + VLAN"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_IP6_VLAN: ef_vi_capability = 23;
+#[doc = " filter: destination MAC"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL: ef_vi_capability = 24;
+#[doc = " filter: MAC + VLAN"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL_VLAN: ef_vi_capability = 25;
+#[doc = " filter: all unicast"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UCAST_ALL: ef_vi_capability = 26;
+#[doc = " filter: all multicast"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_MCAST_ALL: ef_vi_capability = 27;
+#[doc = " filter: unmatched unicast"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_UCAST_MISMATCH: ef_vi_capability = 28;
+#[doc = " filter: unmatched multicast"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_MCAST_MISMATCH: ef_vi_capability = 29;
+#[doc = " filter: RX sniffing"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_TYPE_SNIFF: ef_vi_capability = 30;
+#[doc = " filter: TX sniffing"]
 pub const ef_vi_capability_EF_VI_CAP_TX_FILTER_TYPE_SNIFF: ef_vi_capability = 31;
+#[doc = " filter: IPv4 protocol"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_IP4_PROTO: ef_vi_capability = 32;
+#[doc = " filter: EtherType"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_ETHERTYPE: ef_vi_capability = 33;
 #[doc = " bitmask"]
 pub const ef_vi_capability_EF_VI_CAP_RXQ_SIZES: ef_vi_capability = 34;
@@ -6636,19 +6964,31 @@ pub const ef_vi_capability_EF_VI_CAP_RXQ_SIZES: ef_vi_capability = 34;
 pub const ef_vi_capability_EF_VI_CAP_TXQ_SIZES: ef_vi_capability = 35;
 #[doc = " bitmask"]
 pub const ef_vi_capability_EF_VI_CAP_EVQ_SIZES: ef_vi_capability = 36;
+#[doc = " RX without a prefix"]
 pub const ef_vi_capability_EF_VI_CAP_ZERO_RX_PREFIX: ef_vi_capability = 37;
+#[doc = " EF_VI_TX_PUSH_ALWAYS works"]
 pub const ef_vi_capability_EF_VI_CAP_TX_PUSH_ALWAYS: ef_vi_capability = 38;
+#[doc = " per-packet TX pacing"]
 pub const ef_vi_capability_EF_VI_CAP_NIC_PACE: ef_vi_capability = 39;
 #[doc = " RX event merging"]
 pub const ef_vi_capability_EF_VI_CAP_RX_MERGE: ef_vi_capability = 40;
+#[doc = " TX alternatives"]
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES: ef_vi_capability = 41;
+#[doc = " TX alternatives: queues"]
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_VFIFOS: ef_vi_capability = 42;
+#[doc = " TX alternatives: buffers"]
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFERS: ef_vi_capability = 43;
+#[doc = " RX firmware variant"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FW_VARIANT: ef_vi_capability = 44;
+#[doc = " TX firmware variant"]
 pub const ef_vi_capability_EF_VI_CAP_TX_FW_VARIANT: ef_vi_capability = 45;
+#[doc = " cut-through PIO"]
 pub const ef_vi_capability_EF_VI_CAP_CTPIO: ef_vi_capability = 46;
+#[doc = " TX alternatives: buffer bytes"]
 pub const ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE: ef_vi_capability = 47;
+#[doc = " RX event merging always on"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FORCE_EVENT_MERGING: ef_vi_capability = 48;
+#[doc = " smallest buffer-mode page"]
 pub const ef_vi_capability_EF_VI_CAP_MIN_BUFFER_MODE_SIZE: ef_vi_capability = 49;
 #[doc = " no DMA transmit path"]
 pub const ef_vi_capability_EF_VI_CAP_CTPIO_ONLY: ef_vi_capability = 50;
@@ -6656,6 +6996,7 @@ pub const ef_vi_capability_EF_VI_CAP_CTPIO_ONLY: ef_vi_capability = 50;
 pub const ef_vi_capability_EF_VI_CAP_RX_SHARED: ef_vi_capability = 51;
 #[doc = " ef_filter_spec_set_dest"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_SET_DEST: ef_vi_capability = 52;
+#[doc = " filter: MAC + IPv4 protocol"]
 pub const ef_vi_capability_EF_VI_CAP_RX_FILTER_MAC_IP4_PROTO: ef_vi_capability = 53;
 #[doc = " ef_receive_poll"]
 pub const ef_vi_capability_EF_VI_CAP_RX_POLL: ef_vi_capability = 54;
@@ -6718,11 +7059,14 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " An IPv6 address in network byte order (C library `struct in6_addr`)."]
 pub struct in6_addr {
+    #[doc = " The 16 address bytes, also seen as 16- or 32-bit words."]
     pub __in6_u: in6_addr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union in6_addr__bindgen_ty_1 {
     pub __u6_addr8: [u8; 16usize],
     pub __u6_addr16: [u16; 8usize],
@@ -6766,16 +7110,27 @@ impl Default for in6_addr {
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " An IPv4 header as laid out on the wire (C library `struct iphdr`, `<netinet/ip.h>`)."]
 pub struct iphdr {
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
+    #[doc = " Type of service (DSCP and ECN bits)."]
     pub tos: u8,
+    #[doc = " Length of the datagram, header included (network byte order)."]
     pub tot_len: u16,
+    #[doc = " Identification, for reassembly of fragments (network byte order)."]
     pub id: u16,
+    #[doc = " Fragment flags and offset (network byte order)."]
     pub frag_off: u16,
+    #[doc = " Time to live."]
     pub ttl: u8,
+    #[doc = " Protocol of the payload (`IPPROTO_*`)."]
     pub protocol: u8,
+    #[doc = " Header checksum (network byte order)."]
     pub check: u16,
+    #[doc = " Source address (network byte order)."]
     pub saddr: u32,
+    #[doc = " Destination address (network byte order)."]
     pub daddr: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -6793,11 +7148,13 @@ const _: () = {
     ["Offset of field: iphdr::daddr"][::std::mem::offset_of!(iphdr, daddr) - 16usize];
 };
 impl iphdr {
+    #[doc = " Reads bit-field `ihl`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn ihl(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 4u8>() as u32) }
     }
+    #[doc = " Writes bit-field `ihl`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_ihl(&mut self, val: ::std::os::raw::c_uint) {
@@ -6806,6 +7163,7 @@ impl iphdr {
             self._bitfield_1.set_const::<0usize, 4u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `ihl` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn ihl_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -6817,6 +7175,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Writes bit-field `ihl` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_ihl_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -6828,11 +7187,13 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Reads bit-field `version`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn version(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<4usize, 4u8>() as u32) }
     }
+    #[doc = " Writes bit-field `version`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_version(&mut self, val: ::std::os::raw::c_uint) {
@@ -6841,6 +7202,7 @@ impl iphdr {
             self._bitfield_1.set_const::<4usize, 4u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `version` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn version_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -6852,6 +7214,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Writes bit-field `version` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_version_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -6863,6 +7226,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(
@@ -6881,25 +7245,33 @@ impl iphdr {
         __bindgen_bitfield_unit
     }
 }
+#[doc = " A TCP sequence number (C library `tcp_seq`, `<netinet/tcp.h>`)."]
 pub type tcp_seq = u32;
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " A TCP header as laid out on the wire (C library `struct tcphdr`, `<netinet/tcp.h>`)."]
 pub struct tcphdr {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: tcphdr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union tcphdr__bindgen_ty_1 {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: tcphdr__bindgen_ty_1__bindgen_ty_1,
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_2: tcphdr__bindgen_ty_1__bindgen_ty_2,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct tcphdr__bindgen_ty_1__bindgen_ty_1 {
     pub th_sport: u16,
     pub th_dport: u16,
     pub th_seq: tcp_seq,
     pub th_ack: tcp_seq,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
     pub th_flags: u8,
     pub th_win: u16,
@@ -7017,11 +7389,13 @@ impl tcphdr__bindgen_ty_1__bindgen_ty_1 {
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct tcphdr__bindgen_ty_1__bindgen_ty_2 {
     pub source: u16,
     pub dest: u16,
     pub seq: u32,
     pub ack_seq: u32,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 2usize]>,
     pub window: u16,
     pub check: u16,
@@ -7447,17 +7821,23 @@ impl Default for tcphdr {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " A UDP header as laid out on the wire (C library `struct udphdr`, `<netinet/udp.h>`)."]
 pub struct udphdr {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: udphdr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union udphdr__bindgen_ty_1 {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: udphdr__bindgen_ty_1__bindgen_ty_1,
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_2: udphdr__bindgen_ty_1__bindgen_ty_2,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct udphdr__bindgen_ty_1__bindgen_ty_1 {
     pub uh_sport: u16,
     pub uh_dport: u16,
@@ -7481,6 +7861,7 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct udphdr__bindgen_ty_1__bindgen_ty_2 {
     pub source: u16,
     pub dest: u16,
@@ -7728,10 +8109,13 @@ unsafe extern "C" {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct efch_resource_id_s {
+    #[doc(hidden)]
     pub _address: u8,
 }
+#[doc = " Queue area shared with the driver."]
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct efab_efct_rxq_uk_shm_base {
+    #[doc(hidden)]
     pub _address: u8,
 }

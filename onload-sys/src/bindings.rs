@@ -4,6 +4,7 @@
 
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[doc(hidden)]
 pub struct __BindgenBitfieldUnit<Storage> {
     storage: Storage,
 }
@@ -493,30 +494,53 @@ impl<const N: usize> __BindgenBitfieldUnit<[u8; N]> {
         }
     }
 }
+#[doc = " Base of Onload's own socket option numbers."]
 pub const SO_OOEXT_BASE: u32 = 1004288;
+#[doc = " The socket option that enables version-2 timestamping."]
 pub const SO_TIMESTAMPING_OOEXT: u32 = 1004288;
+#[doc = " The control message type carrying version-2 timestamps."]
 pub const SCM_TIMESTAMPING_OOEXT: u32 = 1004288;
+#[doc = " Onload's SOF_TIMESTAMPING_* flags, allocated downwards from bit 31 so they\n stay clear of the standard ones."]
 pub const SOF_TIMESTAMPING_OOEXT_LAST: u32 = 2147483648;
+#[doc = " ask for trailer timestamps"]
 pub const SOF_TIMESTAMPING_OOEXT_TRAILER: u32 = 2147483648;
+#[doc = " lowest bit of Onload's own"]
 pub const SOF_TIMESTAMPING_OOEXT_FIRST: u32 = 2147483648;
+#[doc = " All the SOF_TIMESTAMPING_* bits that are Onload's own."]
 pub const SOF_TIMESTAMPING_OOEXT_MASK: u32 = 2147483648;
+#[doc = " send()/sendto()/sendmsg()/onload_zc_send() flag: run the send path\n without sending, to keep it warm in the caches.  The call may return 0\n when the send could not have happened (lock busy, window closed, queued\n data...).  On a socket that is NOT accelerated the data really is sent,\n so check each socket (onload_fd_stat() or onload_fd_check_feature(),\n after bind() and connect()) before using it.  Same value as the unused\n kernel flag MSG_SYN."]
 pub const ONLOAD_MSG_WARM: u32 = 1024;
+#[doc = " recv()/recvfrom()/recvmsg() flag: return data only up to the end of the\n next packet.  Rejected together with MSG_WAITALL."]
 pub const ONLOAD_MSG_ONEPKT: u32 = 131072;
+#[doc = " SO_TIMESTAMPING flag for TCP sockets: report per-segment transmit times\n through MSG_ERRQUEUE as struct onload_scm_timestamping_stream.  The only\n valid transmit combination is SOF_TIMESTAMPING_TX_HARDWARE |\n SOF_TIMESTAMPING_SYS_HARDWARE | ONLOAD_SOF_TIMESTAMPING_STREAM.  Segments\n Onload sent through the kernel have timestamp 0."]
 pub const ONLOAD_SOF_TIMESTAMPING_STREAM: u32 = 8388608;
+#[doc = " Control message type of those error-queue reports."]
 pub const ONLOAD_SCM_TIMESTAMPING_STREAM: u32 = 8388608;
+#[doc = " onload_delegated_send_prepare() flag: do not look up the destination MAC\n address; the caller writes it into the headers."]
 pub const ONLOAD_DELEGATED_SEND_FLAG_IGNORE_ARP: u32 = 1;
+#[doc = " onload_delegated_send_prepare() flag: when the MAC address is unknown,\n provoke resolution (with a speculative ACK) and wait up to 1 ms."]
 pub const ONLOAD_DELEGATED_SEND_FLAG_RESOLVE_ARP: u32 = 2;
+#[doc = " onload_zc_recv_args.flags: deliver UDP datagrams that came through the\n kernel to the callback too (copied into Onload buffers); without it\n onload_zc_recv() fails with -ENOTEMPTY while such datagrams are queued,\n and onload_recvmsg_kernel() reads them.  The value is that of\n MSG_CMSG_CLOEXEC, meaningless for sockets."]
 pub const ONLOAD_MSG_RECV_OS_INLINE: u32 = 1073741824;
+#[doc = " Callback `flags`: the buffers are shared with other sockets; do not\n modify them."]
 pub const ONLOAD_ZC_MSG_SHARED: u32 = 1;
+#[doc = " Callback `flags`: the last message of the current burst."]
 pub const ONLOAD_ZC_END_OF_BURST: u32 = 2;
+#[doc = " The C library's internal type of `off_t`."]
 pub type __off_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `time_t` (seconds)."]
 pub type __time_t = ::std::os::raw::c_long;
+#[doc = " The C library's `long` as the kernel interface sees it."]
 pub type __syscall_slong_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `socklen_t`."]
 pub type __socklen_t = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and nanoseconds (C library `struct timespec`)."]
 pub struct timespec {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Nanoseconds, 0 to 999 999 999."]
     pub tv_nsec: __syscall_slong_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -526,11 +550,15 @@ const _: () = {
     ["Offset of field: timespec::tv_sec"][::std::mem::offset_of!(timespec, tv_sec) - 0usize];
     ["Offset of field: timespec::tv_nsec"][::std::mem::offset_of!(timespec, tv_nsec) - 8usize];
 };
+#[doc = " A file offset (C library `off_t`)."]
 pub type off_t = __off_t;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " One piece of a scatter/gather buffer list (C library `struct iovec`)."]
 pub struct iovec {
+    #[doc = " Start of the piece."]
     pub iov_base: *mut ::std::os::raw::c_void,
+    #[doc = " Length of the piece in bytes."]
     pub iov_len: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -549,16 +577,25 @@ impl Default for iovec {
         }
     }
 }
+#[doc = " A length of a socket address or option (C library `socklen_t`)."]
 pub type socklen_t = __socklen_t;
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " A message for `sendmsg`/`recvmsg`: address, data pieces and control data (C library `struct msghdr`)."]
 pub struct msghdr {
+    #[doc = " Peer address, or null."]
     pub msg_name: *mut ::std::os::raw::c_void,
+    #[doc = " Size of the buffer at `msg_name`."]
     pub msg_namelen: socklen_t,
+    #[doc = " Data pieces."]
     pub msg_iov: *mut iovec,
+    #[doc = " Number of pieces at `msg_iov`."]
     pub msg_iovlen: usize,
+    #[doc = " Control data (`cmsg` records), or null."]
     pub msg_control: *mut ::std::os::raw::c_void,
+    #[doc = " Size of the buffer at `msg_control`."]
     pub msg_controllen: usize,
+    #[doc = " Flags reported by `recvmsg` (`MSG_*`)."]
     pub msg_flags: ::std::os::raw::c_int,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -587,8 +624,11 @@ impl Default for msghdr {
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct onload_timestamp {
+    #[doc = " whole seconds"]
     pub sec: u64,
+    #[doc = " nanoseconds within the second"]
     pub nsec: u32,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 4usize]>,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -601,11 +641,13 @@ const _: () = {
         [::std::mem::offset_of!(onload_timestamp, nsec) - 8usize];
 };
 impl onload_timestamp {
+    #[doc = " Reads bit-field `nsec_frac`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn nsec_frac(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 24u8>() as u32) }
     }
+    #[doc = " Writes bit-field `nsec_frac`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_nsec_frac(&mut self, val: ::std::os::raw::c_uint) {
@@ -614,6 +656,7 @@ impl onload_timestamp {
             self._bitfield_1.set_const::<0usize, 24u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `nsec_frac` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn nsec_frac_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -625,6 +668,7 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Writes bit-field `nsec_frac` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_nsec_frac_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -636,11 +680,13 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Reads bit-field `flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn flags(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<24usize, 8u8>() as u32) }
     }
+    #[doc = " Writes bit-field `flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_flags(&mut self, val: ::std::os::raw::c_uint) {
@@ -649,6 +695,7 @@ impl onload_timestamp {
             self._bitfield_1.set_const::<24usize, 8u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn flags_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -660,6 +707,7 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Writes bit-field `flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_flags_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -671,6 +719,7 @@ impl onload_timestamp {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(
@@ -719,7 +768,9 @@ unsafe extern "C" {
 pub struct scm_timestamping_ooext {
     #[doc = " what this timestamp is, as SOF_TIMESTAMPING_* bits, e.g.\n SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE"]
     pub type_: u32,
+    #[doc = " unused"]
     pub padding: u32,
+    #[doc = " the time"]
     pub timestamp: onload_timestamp,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -873,20 +924,35 @@ unsafe extern "C" {
 }
 #[doc = " every kind at once"]
 pub const onload_spin_type_ONLOAD_SPIN_ALL: onload_spin_type = 0;
+#[doc = " UDP receive"]
 pub const onload_spin_type_ONLOAD_SPIN_UDP_RECV: onload_spin_type = 1;
+#[doc = " UDP send"]
 pub const onload_spin_type_ONLOAD_SPIN_UDP_SEND: onload_spin_type = 2;
+#[doc = " TCP receive"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_RECV: onload_spin_type = 3;
+#[doc = " TCP send"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_SEND: onload_spin_type = 4;
+#[doc = " TCP accept"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_ACCEPT: onload_spin_type = 5;
+#[doc = " pipe read"]
 pub const onload_spin_type_ONLOAD_SPIN_PIPE_RECV: onload_spin_type = 6;
+#[doc = " pipe write"]
 pub const onload_spin_type_ONLOAD_SPIN_PIPE_SEND: onload_spin_type = 7;
+#[doc = " select()"]
 pub const onload_spin_type_ONLOAD_SPIN_SELECT: onload_spin_type = 8;
+#[doc = " poll()"]
 pub const onload_spin_type_ONLOAD_SPIN_POLL: onload_spin_type = 9;
+#[doc = " waiting for a free packet buffer"]
 pub const onload_spin_type_ONLOAD_SPIN_PKT_WAIT: onload_spin_type = 10;
+#[doc = " epoll_wait()"]
 pub const onload_spin_type_ONLOAD_SPIN_EPOLL_WAIT: onload_spin_type = 11;
+#[doc = " taking the stack lock"]
 pub const onload_spin_type_ONLOAD_SPIN_STACK_LOCK: onload_spin_type = 12;
+#[doc = " taking a socket lock"]
 pub const onload_spin_type_ONLOAD_SPIN_SOCK_LOCK: onload_spin_type = 13;
+#[doc = " sockets with SO_BUSY_POLL"]
 pub const onload_spin_type_ONLOAD_SPIN_SO_BUSY_POLL: onload_spin_type = 14;
+#[doc = " TCP connect"]
 pub const onload_spin_type_ONLOAD_SPIN_TCP_CONNECT: onload_spin_type = 15;
 #[doc = " the kinds EF_POLL_USEC turns on (the spin\n time itself is configured separately)"]
 pub const onload_spin_type_ONLOAD_SPIN_MIMIC_EF_POLL: onload_spin_type = 16;
@@ -946,6 +1012,7 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug)]
+#[doc = " One readiness event of an epoll set (C library `struct epoll_event`)."]
 pub struct epoll_event {
     _unused: [u8; 0],
 }
@@ -1138,18 +1205,21 @@ unsafe extern "C" {
         protocol: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
-#[doc = " Handle of an Onload packet buffer."]
+#[doc = " An Onload packet buffer; applications only hold pointers to it."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct oo_zc_buf {
     _unused: [u8; 0],
 }
+#[doc = " Handle of an Onload packet buffer."]
 pub type onload_zc_handle = *mut oo_zc_buf;
 #[doc = " One buffer of a zero-copy message."]
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct onload_zc_iovec {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: onload_zc_iovec__bindgen_ty_1,
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 8usize]>,
     #[doc = " the buffer holding the data, or\nONLOAD_ZC_HANDLE_NONZC"]
     pub buf: onload_zc_handle,
@@ -1158,6 +1228,7 @@ pub struct onload_zc_iovec {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union onload_zc_iovec__bindgen_ty_1 {
     #[doc = " start of the data"]
     pub iov_base: *mut ::std::os::raw::c_void,
@@ -1203,11 +1274,13 @@ impl Default for onload_zc_iovec {
     }
 }
 impl onload_zc_iovec {
+    #[doc = " Reads bit-field `iov_len`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn iov_len(&self) -> u64 {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 48u8>() as u64) }
     }
+    #[doc = " Writes bit-field `iov_len`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_iov_len(&mut self, val: u64) {
@@ -1216,6 +1289,7 @@ impl onload_zc_iovec {
             self._bitfield_1.set_const::<0usize, 48u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `iov_len` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn iov_len_raw(this: *const Self) -> u64 {
@@ -1227,6 +1301,7 @@ impl onload_zc_iovec {
             )
         }
     }
+    #[doc = " Writes bit-field `iov_len` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_iov_len_raw(this: *mut Self, val: u64) {
@@ -1238,11 +1313,13 @@ impl onload_zc_iovec {
             )
         }
     }
+    #[doc = " Reads bit-field `iov_flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn iov_flags(&self) -> u64 {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<48usize, 16u8>() as u64) }
     }
+    #[doc = " Writes bit-field `iov_flags`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_iov_flags(&mut self, val: u64) {
@@ -1251,6 +1328,7 @@ impl onload_zc_iovec {
             self._bitfield_1.set_const::<48usize, 16u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `iov_flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn iov_flags_raw(this: *const Self) -> u64 {
@@ -1262,6 +1340,7 @@ impl onload_zc_iovec {
                 as u64)
         }
     }
+    #[doc = " Writes bit-field `iov_flags` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_iov_flags_raw(this: *mut Self, val: u64) {
@@ -1273,6 +1352,7 @@ impl onload_zc_iovec {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(iov_len: u64, iov_flags: u64) -> __BindgenBitfieldUnit<[u8; 8usize]> {
@@ -1294,6 +1374,7 @@ impl onload_zc_iovec {
 pub struct onload_zc_msg {
     #[doc = " msghdr.msg_iovlen entries (msghdr.msg_iov is not used)"]
     pub iov: *mut onload_zc_iovec,
+    #[doc = " address, control data and flags"]
     pub msghdr: msghdr,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -1317,6 +1398,7 @@ impl Default for onload_zc_msg {
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct onload_zc_mmsg {
+    #[doc = " the message"]
     pub msg: onload_zc_msg,
     #[doc = " result of sending (or receiving) this message"]
     pub rc: ::std::os::raw::c_int,
@@ -1344,8 +1426,11 @@ unsafe extern "C" {
     #[doc = " Blocks until every transmit queue of the stack of socket `fd` has\n completed what was queued on it when called (usually a few microseconds),\n so that application buffers sent from are no longer in use, e.g. before\n unregistering them.  Socket send queues are not checked: draining them is\n up to the caller.  Returns 0 or a negative errno value."]
     pub fn onload_zc_await_stack_sync(fd: ::std::os::raw::c_int) -> ::std::os::raw::c_int;
 }
+#[doc = " no room for headers"]
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_NONE: onload_zc_buffer_type_flags = 0;
+#[doc = " room for UDP/IP headers"]
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_UDP: onload_zc_buffer_type_flags = 1;
+#[doc = " room for TCP/IP headers"]
 pub const onload_zc_buffer_type_flags_ONLOAD_ZC_BUFFER_HDR_TCP: onload_zc_buffer_type_flags = 2;
 #[doc = " Which headers to leave room for at the start of allocated buffers.  Too\n little room just means Onload puts the headers in a separate buffer."]
 pub type onload_zc_buffer_type_flags = ::std::os::raw::c_uint;
@@ -1434,7 +1519,7 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
-    #[doc = " Sends each of the `mlen` messages of `msgs` on its msgs[i].fd; for UDP,\n the buffers of one message form one datagram.  Buffers must be Onload\n buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were\n processed, with each one's result (bytes sent or negative error, e.g.\n -ESOCKTNOSUPPORT) in msgs[i].rc.  Buffers of messages sent now belong to\n Onload; those of unsent messages stay with the caller.  Like send(), it\n may sleep, e.g. while a TCP connection is still being set up."]
+    #[doc = " Sends each of the `mlen` messages of `msgs` on its `msgs[i].fd`; for UDP,\n the buffers of one message form one datagram.  Buffers must be Onload\n buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were\n processed, with each one's result (bytes sent or negative error, e.g.\n -ESOCKTNOSUPPORT) in `msgs[i].rc`.  Buffers of messages sent now belong to\n Onload; those of unsent messages stay with the caller.  Like send(), it\n may sleep, e.g. while a TCP connection is still being set up."]
     pub fn onload_zc_send(
         msgs: *mut onload_zc_mmsg,
         mlen: ::std::os::raw::c_int,
@@ -1458,12 +1543,13 @@ unsafe extern "C" {
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
-#[doc = " Handle of a send template."]
+#[doc = " A send template; applications only hold pointers to it."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct oo_msg_template {
     _unused: [u8; 0],
 }
+#[doc = " Handle of a send template."]
 pub type onload_template_handle = *mut oo_msg_template;
 #[doc = " One change to a template."]
 #[repr(C)]

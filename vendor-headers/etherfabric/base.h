@@ -15,9 +15,9 @@
 extern "C" {
 #endif
 
-/* DMA addresses are contiguous only within NIC pages of this size. */
+/* DMA addresses are contiguous only within NIC pages: log2 of their size. */
 #define EF_VI_NIC_PAGE_SHIFT 12
-#define EF_VI_NIC_PAGE_SIZE  (1 << EF_VI_NIC_PAGE_SHIFT)
+#define EF_VI_NIC_PAGE_SIZE  (1 << EF_VI_NIC_PAGE_SHIFT) /* NIC page size in bytes */
 
 struct timeval;
 

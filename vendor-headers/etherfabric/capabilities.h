@@ -28,55 +28,55 @@ enum ef_vi_capability {
   EF_VI_CAP_PIO_BUFFER_COUNT,                /* PIO buffers in total */
   EF_VI_CAP_HW_MULTICAST_LOOPBACK,           /* hardware loopback */
   EF_VI_CAP_HW_MULTICAST_REPLICATION,        /* multicast to many VIs */
-  EF_VI_CAP_HW_RX_TIMESTAMPING,
-  EF_VI_CAP_HW_TX_TIMESTAMPING,
+  EF_VI_CAP_HW_RX_TIMESTAMPING,              /* RX hardware timestamps */
+  EF_VI_CAP_HW_TX_TIMESTAMPING,              /* TX hardware timestamps */
   EF_VI_CAP_PACKED_STREAM,                   /* packed-stream firmware */
   EF_VI_CAP_PACKED_STREAM_BUFFER_SIZES,      /* bitmask of sizes, in kB */
   EF_VI_CAP_VPORTS,                          /* ef_pd_alloc_with_vport */
   EF_VI_CAP_PHYS_MODE,                       /* physical addressing */
   EF_VI_CAP_BUFFER_MODE,                     /* adapter IOMMU addressing */
-  EF_VI_CAP_MULTICAST_FILTER_CHAINING,
+  EF_VI_CAP_MULTICAST_FILTER_CHAINING,       /* multicast to several filters */
   EF_VI_CAP_MAC_SPOOFING,                    /* filters on foreign MACs */
-  EF_VI_CAP_RX_FILTER_TYPE_UDP_LOCAL,
-  EF_VI_CAP_RX_FILTER_TYPE_TCP_LOCAL,
-  EF_VI_CAP_RX_FILTER_TYPE_UDP_FULL,
-  EF_VI_CAP_RX_FILTER_TYPE_TCP_FULL,
+  EF_VI_CAP_RX_FILTER_TYPE_UDP_LOCAL,        /* filter: UDP local address */
+  EF_VI_CAP_RX_FILTER_TYPE_TCP_LOCAL,        /* filter: TCP local address */
+  EF_VI_CAP_RX_FILTER_TYPE_UDP_FULL,         /* filter: UDP 4-tuple */
+  EF_VI_CAP_RX_FILTER_TYPE_TCP_FULL,         /* filter: TCP 4-tuple */
   EF_VI_CAP_RX_FILTER_TYPE_IP_VLAN,          /* the four above + VLAN */
-  EF_VI_CAP_RX_FILTER_TYPE_UDP6_LOCAL,
-  EF_VI_CAP_RX_FILTER_TYPE_TCP6_LOCAL,
-  EF_VI_CAP_RX_FILTER_TYPE_UDP6_FULL,
-  EF_VI_CAP_RX_FILTER_TYPE_TCP6_FULL,
+  EF_VI_CAP_RX_FILTER_TYPE_UDP6_LOCAL,       /* filter: UDP/IPv6 local */
+  EF_VI_CAP_RX_FILTER_TYPE_TCP6_LOCAL,       /* filter: TCP/IPv6 local */
+  EF_VI_CAP_RX_FILTER_TYPE_UDP6_FULL,        /* filter: UDP/IPv6 4-tuple */
+  EF_VI_CAP_RX_FILTER_TYPE_TCP6_FULL,        /* filter: TCP/IPv6 4-tuple */
   EF_VI_CAP_RX_FILTER_TYPE_IP6_VLAN,         /* the four above + VLAN */
-  EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL,
-  EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL_VLAN,
-  EF_VI_CAP_RX_FILTER_TYPE_UCAST_ALL,
-  EF_VI_CAP_RX_FILTER_TYPE_MCAST_ALL,
-  EF_VI_CAP_RX_FILTER_TYPE_UCAST_MISMATCH,
-  EF_VI_CAP_RX_FILTER_TYPE_MCAST_MISMATCH,
-  EF_VI_CAP_RX_FILTER_TYPE_SNIFF,
-  EF_VI_CAP_TX_FILTER_TYPE_SNIFF,
-  EF_VI_CAP_RX_FILTER_IP4_PROTO,
-  EF_VI_CAP_RX_FILTER_ETHERTYPE,
+  EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL,        /* filter: destination MAC */
+  EF_VI_CAP_RX_FILTER_TYPE_ETH_LOCAL_VLAN,   /* filter: MAC + VLAN */
+  EF_VI_CAP_RX_FILTER_TYPE_UCAST_ALL,        /* filter: all unicast */
+  EF_VI_CAP_RX_FILTER_TYPE_MCAST_ALL,        /* filter: all multicast */
+  EF_VI_CAP_RX_FILTER_TYPE_UCAST_MISMATCH,   /* filter: unmatched unicast */
+  EF_VI_CAP_RX_FILTER_TYPE_MCAST_MISMATCH,   /* filter: unmatched multicast */
+  EF_VI_CAP_RX_FILTER_TYPE_SNIFF,            /* filter: RX sniffing */
+  EF_VI_CAP_TX_FILTER_TYPE_SNIFF,            /* filter: TX sniffing */
+  EF_VI_CAP_RX_FILTER_IP4_PROTO,             /* filter: IPv4 protocol */
+  EF_VI_CAP_RX_FILTER_ETHERTYPE,             /* filter: EtherType */
   EF_VI_CAP_RXQ_SIZES,                       /* bitmask */
   EF_VI_CAP_TXQ_SIZES,                       /* bitmask */
   EF_VI_CAP_EVQ_SIZES,                       /* bitmask */
-  EF_VI_CAP_ZERO_RX_PREFIX,
-  EF_VI_CAP_TX_PUSH_ALWAYS,
-  EF_VI_CAP_NIC_PACE,
+  EF_VI_CAP_ZERO_RX_PREFIX,                  /* RX without a prefix */
+  EF_VI_CAP_TX_PUSH_ALWAYS,                  /* EF_VI_TX_PUSH_ALWAYS works */
+  EF_VI_CAP_NIC_PACE,                        /* per-packet TX pacing */
   EF_VI_CAP_RX_MERGE,                        /* RX event merging */
-  EF_VI_CAP_TX_ALTERNATIVES,
-  EF_VI_CAP_TX_ALTERNATIVES_VFIFOS,
-  EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFERS,
-  EF_VI_CAP_RX_FW_VARIANT,
-  EF_VI_CAP_TX_FW_VARIANT,
-  EF_VI_CAP_CTPIO,
-  EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE,
-  EF_VI_CAP_RX_FORCE_EVENT_MERGING,
-  EF_VI_CAP_MIN_BUFFER_MODE_SIZE,
+  EF_VI_CAP_TX_ALTERNATIVES,                 /* TX alternatives */
+  EF_VI_CAP_TX_ALTERNATIVES_VFIFOS,          /* TX alternatives: queues */
+  EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFERS,      /* TX alternatives: buffers */
+  EF_VI_CAP_RX_FW_VARIANT,                   /* RX firmware variant */
+  EF_VI_CAP_TX_FW_VARIANT,                   /* TX firmware variant */
+  EF_VI_CAP_CTPIO,                           /* cut-through PIO */
+  EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE,  /* TX alternatives: buffer bytes */
+  EF_VI_CAP_RX_FORCE_EVENT_MERGING,          /* RX event merging always on */
+  EF_VI_CAP_MIN_BUFFER_MODE_SIZE,            /* smallest buffer-mode page */
   EF_VI_CAP_CTPIO_ONLY,                      /* no DMA transmit path */
   EF_VI_CAP_RX_SHARED,                       /* RX queues are shared */
   EF_VI_CAP_RX_FILTER_SET_DEST,              /* ef_filter_spec_set_dest */
-  EF_VI_CAP_RX_FILTER_MAC_IP4_PROTO,
+  EF_VI_CAP_RX_FILTER_MAC_IP4_PROTO,         /* filter: MAC + IPv4 protocol */
   EF_VI_CAP_RX_POLL,                         /* ef_receive_poll */
   EF_VI_CAP_RX_REF,                          /* RX_REF events */
   EF_VI_CAP_EXTRA_DATAPATHS,                 /* enum ef_vi_extra_datapaths */

@@ -70,10 +70,11 @@ extern "C" {
  * Basic scalar types
  * ---------------------------------------------------------------------- */
 
-/* Handle on the driver: a file descriptor in user space. */
 #ifdef __KERNEL__
+/* Handle on the driver, in the kernel. */
 typedef struct efhw_nic* ef_driver_handle;
 #else
+/* Handle on the driver: a file descriptor in user space (ef_driver_open()). */
 typedef int ef_driver_handle;
 #endif
 
@@ -95,6 +96,7 @@ typedef uint64_t ef_addrspace;
 struct ef_vi;
 struct ef_filter_spec;
 struct ef_filter_cookie;
+/* Driver-private: design parameters of an adapter; only pointed to. */
 struct efab_nic_design_parameters;
 struct ef_vi_compat_data;
 
@@ -130,7 +132,7 @@ typedef union {
   /* Any event: only the type is meaningful. */
   struct {
     unsigned type : 16;
-  } generic;
+  } generic; /* any event: its type */
   /* EF_EVENT_TYPE_RX */
   struct {
     unsigned type       : 16;
@@ -140,7 +142,7 @@ typedef union {
     unsigned len        : 16;
     unsigned flags      : 16;
     unsigned ofs        : 16; /* only used by AF_XDP */
-  } rx;
+  } rx; /* EF_EVENT_TYPE_RX */
   /* EF_EVENT_TYPE_RX_DISCARD; shares its leading layout with rx. */
   struct {
     unsigned type       : 16;
@@ -150,7 +152,7 @@ typedef union {
     unsigned len        : 16;
     unsigned flags      : 16;
     unsigned subtype    : 16;
-  } rx_discard;
+  } rx_discard; /* EF_EVENT_TYPE_RX_DISCARD */
   /* EF_EVENT_TYPE_TX */
   struct {
     unsigned type         : 16;
@@ -159,7 +161,7 @@ typedef union {
     unsigned __reserved   : EF_VI_TX_TS_FRAC_NS_BITS;
     unsigned desc_id      : 16;
     unsigned deferred_evs : 16;
-  } tx;
+  } tx; /* EF_EVENT_TYPE_TX */
   /* EF_EVENT_TYPE_TX_ERROR; shares its layout with tx. */
   struct {
     unsigned type         : 16;
@@ -169,7 +171,7 @@ typedef union {
     unsigned desc_id      : 16;
     unsigned deferred_evs : 16;
     unsigned subtype      : 16;
-  } tx_error;
+  } tx_error; /* EF_EVENT_TYPE_TX_ERROR */
   /* EF_EVENT_TYPE_TX_WITH_TIMESTAMP; same as tx up to and including flags. */
   struct {
     unsigned type         : 16;
@@ -180,19 +182,19 @@ typedef union {
     unsigned ts_sec       : 32;
     unsigned ts_nsec      : 30;
     unsigned ts_flags     : 2;
-  } tx_timestamp;
+  } tx_timestamp; /* EF_EVENT_TYPE_TX_WITH_TIMESTAMP */
   /* EF_EVENT_TYPE_TX_ALT */
   struct {
     unsigned type       : 16;
     unsigned q_id       : 8;
     unsigned __reserved : 8;
     unsigned alt_id     : 16;
-  } tx_alt;
+  } tx_alt; /* EF_EVENT_TYPE_TX_ALT */
   /* EF_EVENT_TYPE_RX_NO_DESC_TRUNC */
   struct {
     unsigned type : 16;
     unsigned q_id : 8;
-  } rx_no_desc_trunc;
+  } rx_no_desc_trunc; /* EF_EVENT_TYPE_RX_NO_DESC_TRUNC */
   /* EF_EVENT_TYPE_RX_PACKED_STREAM */
   struct {
     unsigned type       : 16;
@@ -201,12 +203,12 @@ typedef union {
     unsigned flags      : 16;
     unsigned n_pkts     : 16;
     unsigned ps_flags   : 8;
-  } rx_packed_stream;
+  } rx_packed_stream; /* EF_EVENT_TYPE_RX_PACKED_STREAM */
   /* EF_EVENT_TYPE_SW */
   struct {
     unsigned type : 16;
     unsigned data;
-  } sw;
+  } sw; /* EF_EVENT_TYPE_SW */
   /* EF_EVENT_TYPE_RX_MULTI */
   struct {
     unsigned type       : 16;
@@ -214,7 +216,7 @@ typedef union {
     unsigned __reserved : 8;
     unsigned n_descs    : 16;
     unsigned flags      : 16;
-  } rx_multi;
+  } rx_multi; /* EF_EVENT_TYPE_RX_MULTI */
   /* EF_EVENT_TYPE_RX_MULTI_DISCARD; shares its layout with rx_multi. */
   struct {
     unsigned type       : 16;
@@ -223,7 +225,7 @@ typedef union {
     unsigned n_descs    : 16;
     unsigned flags      : 16;
     unsigned subtype    : 16;
-  } rx_multi_discard;
+  } rx_multi_discard; /* EF_EVENT_TYPE_RX_MULTI_DISCARD */
   /* EF_EVENT_TYPE_RX_MULTI_PKTS */
   struct {
     unsigned type       : 16;
@@ -231,7 +233,7 @@ typedef union {
     unsigned __reserved : 8;
     unsigned n_pkts     : 16;
     unsigned flags      : 16;
-  } rx_multi_pkts;
+  } rx_multi_pkts; /* EF_EVENT_TYPE_RX_MULTI_PKTS */
   /* EF_EVENT_TYPE_RX_REF (EFCT / X3 style receive) */
   struct {
     unsigned type      : 16;
@@ -240,7 +242,7 @@ typedef union {
     unsigned q_id      : 8;
     unsigned filter_id : 16;
     unsigned user      : 8;
-  } rx_ref;
+  } rx_ref; /* EF_EVENT_TYPE_RX_REF */
   /* EF_EVENT_TYPE_RX_REF_DISCARD; rx_ref plus the discard flags. */
   struct {
     unsigned type      : 16;
@@ -250,7 +252,7 @@ typedef union {
     unsigned filter_id : 16;
     unsigned user      : 8;
     unsigned flags     : 16;
-  } rx_ref_discard;
+  } rx_ref_discard; /* EF_EVENT_TYPE_RX_REF_DISCARD */
 } ef_event;
 
 /* The type (EF_EVENT_TYPE_*) of event e. */
@@ -347,6 +349,7 @@ enum {
 #define EF_EVENT_TX_WITH_TIMESTAMP_NSEC_FRAC16(e)  \
   (((uint16_t)(e).tx_timestamp.ts_nsec_frac)       \
    << (16 - EF_VI_TX_TS_FRAC_NS_BITS))
+/* The sync-flag bits a TX timestamp event may carry. */
 #define EF_EVENT_TX_WITH_TIMESTAMP_SYNC_MASK \
   (EF_VI_SYNC_FLAG_CLOCK_SET | EF_VI_SYNC_FLAG_CLOCK_IN_SYNC)
 #define EF_EVENT_TX_WITH_TIMESTAMP_SYNC_FLAGS(e) \
@@ -381,8 +384,8 @@ enum {
 
 /* One DMA buffer of a scatter/gather list (cf. struct iovec). */
 typedef struct {
-  ef_addr  iov_base EF_VI_ALIGN(8);
-  unsigned iov_len;
+  ef_addr  iov_base EF_VI_ALIGN(8); /* DMA address of the buffer. */
+  unsigned iov_len;                 /* Length of the buffer in bytes. */
 } ef_iovec;
 
 /* ef_remote_iovec.flags: translate iov_base through addrspace. */
@@ -390,9 +393,10 @@ typedef struct {
 
 /* Like ef_iovec, but the buffer may live in another address space. */
 typedef struct {
-  ef_addr      iov_base EF_VI_ALIGN(8);
-  unsigned     iov_len;
+  ef_addr      iov_base EF_VI_ALIGN(8); /* Address of the buffer in address space `addrspace`. */
+  unsigned     iov_len;                 /* Length of the buffer in bytes. */
   uint32_t     flags; /* EF_RIOV_FLAG_* */
+  /* The address space `iov_base` is in (EF_ADDRSPACE_LOCAL for the host's own). */
   ef_addrspace addrspace;
 } ef_remote_iovec;
 
@@ -410,10 +414,10 @@ struct timespec;
 /* Hardware timestamp with a 16-bit binary fraction of a nanosecond and the
  * EF_VI_SYNC_FLAG_* bits. */
 typedef struct {
-  int64_t  tv_sec;
-  uint32_t tv_nsec;
-  uint16_t tv_nsec_frac;
-  uint16_t tv_flags;
+  int64_t  tv_sec;       /* Whole seconds. */
+  uint32_t tv_nsec;      /* Nanoseconds within the second. */
+  uint16_t tv_nsec_frac; /* Fraction of a nanosecond, in units of 1/65536 ns. */
+  uint16_t tv_flags;     /* EF_VI_SYNC_FLAG_* bits: how far the adapter clock can be trusted. */
 } ef_precisetime;
 
 /* ------------------------------------------------------------------------
@@ -423,7 +427,7 @@ typedef struct {
 /* Options requested when a VI is allocated.  The last member does not fit
  * in 32 bits, so this enumeration is a 64-bit type. */
 enum ef_vi_flags {
-  EF_VI_FLAGS_DEFAULT      = 0x0,
+  EF_VI_FLAGS_DEFAULT      = 0x0,        /* no options */
   EF_VI_ISCSI_RX_HDIG      = 0x2,        /* check iSCSI header digests */
   EF_VI_ISCSI_TX_HDIG      = 0x4,        /* insert iSCSI header digests */
   EF_VI_ISCSI_RX_DDIG      = 0x8,        /* check iSCSI data digests */
@@ -483,8 +487,8 @@ enum ef_vi_rx_discard_err_flags {
 
 /* Hardware timestamp encodings. */
 enum ef_timestamp_format {
-  TS_FORMAT_SECONDS_27FRACTION      = 0,
-  TS_FORMAT_SECONDS_QTR_NANOSECONDS = 1
+  TS_FORMAT_SECONDS_27FRACTION      = 0, /* seconds and a 27-bit binary fraction */
+  TS_FORMAT_SECONDS_QTR_NANOSECONDS = 1  /* seconds and quarter nanoseconds */
 };
 
 /* Adapter architectures. */
@@ -518,7 +522,7 @@ typedef struct {
   uint32_t data_pkt;      /* packet id of the next payload */
   uint16_t superbuf_pkts; /* packets per superbuffer (cached) */
   uint8_t  meta_offset;   /* distance between payload and metadata */
-  uint8_t  reserved;
+  uint8_t  reserved;      /* Unused; keeps the layout. */
   uint64_t meta_pkt;      /* (sbseq << 32) | (sentinel << 31) | pkt id */
 } ef_vi_efct_rxq_ptr;
 
@@ -531,10 +535,10 @@ typedef struct {
   int16_t  fifo_count_hw; /* buffers in [fifo_tail_hw, fifo_head) */
   int16_t  fifo_count_sw; /* buffers in [fifo_tail_sw, fifo_head) */
   uint32_t sbseq;         /* running count of buffers posted */
-  uint32_t superbuf_pkts;
-  unsigned config_generation;
+  uint32_t superbuf_pkts; /* Packets per superbuffer. */
+  unsigned config_generation; /* Driver configuration generation this state was built for. */
   int      qid;           /* hardware queue number */
-  bool     generates_events;
+  bool     generates_events; /* Whether the queue reports through the event queue. */
 } ef_vi_efct_rxq_state;
 
 /* RX ring counters. */
@@ -554,11 +558,14 @@ typedef struct {
 /* Event queue state. */
 typedef struct {
   ef_eventq_ptr evq_ptr;                 /* read pointer */
+  /* Library-private: how far ahead of the read pointer events are cleared. */
   int32_t       evq_clear_stride;
   uint32_t      sync_timestamp_major;    /* last time-sync event: seconds */
   uint32_t      sync_timestamp_minor;    /* ... and sub-second part */
   uint32_t      sync_timestamp_minimum;  /* smallest valid seconds value */
+  /* Whether the adapter clock is in sync, as of the last time-sync event. */
   uint32_t      sync_timestamp_synchronised;
+  /* Library-private: sequence number of unsolicited-event credits. */
   uint32_t      unsol_credit_seq;
   uint32_t      sync_flags;              /* EF_VI_SYNC_FLAG_* */
   int32_t       min_unused_evq_slots;    /* EVQ slots not yet promised to any queue */
@@ -571,15 +578,15 @@ typedef struct {
   uint64_t  efct_fixed_header;  /* EFCT: constant part of TX headers */
   uint32_t  efct_aperture_mask; /* EFCT: keeps writes in the aperture */
   uint8_t   ct_thresh_min;      /* smallest cut-through threshold */
-  uint8_t   reserved[3];
-  void*     descriptors;
+  uint8_t   reserved[3];        /* Unused; keeps the layout. */
+  void*     descriptors;        /* The descriptor ring memory. */
   uint32_t* ids;                /* request id of each slot */
 } ef_vi_txq;
 
 /* RX descriptor ring. */
 typedef struct {
   uint32_t  mask;        /* ring size - 1 */
-  void*     descriptors;
+  void*     descriptors; /* The descriptor ring memory. */
   uint32_t* ids;         /* request id of each slot */
 } ef_vi_rxq;
 
@@ -590,13 +597,13 @@ typedef struct {
     const uint32_t* superbuf_pkts;     /* 0 while the queue is inactive */
     const unsigned* config_generation;
     const uint64_t* time_sync;         /* latest time-sync event */
-  } live;
+  } live; /* Values that the driver may change underneath the VI. */
   uint32_t config_generation; /* last generation seen */
 #ifdef __KERNEL__
   const char** superbufs;
 #else
   const char* superbuf;       /* superbuffer memory, contiguous */
-  const void* mappings;
+  const void* mappings;       /* Library-private: the driver's mappings of the superbuffers. */
 #endif
 } ef_vi_efct_rxq;
 
@@ -606,18 +613,24 @@ typedef void (*ef_vi_dump_log_fn_t)(void* log_fn_arg, const char* fmt, ...)
 
 /* Buffer-management operations of the EFCT receive path. */
 typedef struct {
-  bool (*available)(const struct ef_vi*, int ix);
+  bool (*available)(const struct ef_vi*, int ix); /* Whether queue `ix` has a packet ready. */
+  /* Moves queue `ix` on to its next superbuffer; gives its sentinel and sequence. */
   int  (*next)(struct ef_vi*, int ix, bool* sentinel, unsigned* seq);
-  void (*free)(struct ef_vi*, int ix, int sbid);
+  void (*free)(struct ef_vi*, int ix, int sbid);  /* Gives superbuffer `sbid` of queue `ix` back. */
+  /* Hands superbuffer `sbid` of queue `ix` to the adapter. */
   void (*post)(struct ef_vi*, int ix, int sbid, bool sentinel);
+  /* Prepares the VI for attaching queues. */
   int  (*pre_attach)(struct ef_vi*, bool shared_mode, bool wants_interrupts);
+  /* Attaches hardware queue `qid` to the VI; gives the index used. */
   int  (*attach)(struct ef_vi*, int qid, int buf_fd, unsigned n_superbufs,
                  bool shared_mode, bool interrupt_mode, int* qid_out);
-  void (*detach)(struct ef_vi*, int ix);
+  void (*detach)(struct ef_vi*, int ix);          /* Detaches queue `ix`. */
+  /* Updates queue `ix` after the driver changed its configuration. */
   int  (*refresh)(struct ef_vi*, int ix);
+  /* Updates the mappings of queue `ix`'s buffers in user memory. */
   int  (*refresh_mappings)(struct ef_vi*, int ix, uint64_t user_buffers,
                            uint64_t* user_mappings);
-  int  (*prime)(struct ef_vi*, ef_driver_handle dh);
+  int  (*prime)(struct ef_vi*, ef_driver_handle dh); /* Asks for a wakeup when a packet arrives. */
   /* Where a sleeping waiter on queue `qix` should be woken: superbuffer
    * sequence and packet index. */
   int  (*get_wakeup_params)(struct ef_vi*, int qix, unsigned* sbseq,
@@ -625,7 +638,8 @@ typedef struct {
   /* The driver's resource id of queue `qix`.  Returned by value in a type the
    * public headers leave incomplete: bound, never called from Rust. */
   struct efch_resource_id_s (*get_rxq_resource_id)(struct ef_vi*, int qix);
-  void (*cleanup)(struct ef_vi*);
+  void (*cleanup)(struct ef_vi*);                 /* Releases everything the operations hold. */
+  /* Writes the queues' counters through `logger`. */
   void (*dump_stats)(struct ef_vi*, ef_vi_dump_log_fn_t logger,
                      void* log_arg);
   /* Budget of buffers a shrub client may hold references to. */
@@ -638,27 +652,27 @@ typedef struct {
 typedef struct {
   const uint64_t*     active_qs; /* bitmap; NULL when there is no EFCT RX */
   uint64_t            max_qs;    /* 1 + highest usable index of q[] */
-  ef_vi_efct_rxq      q[EF_VI_MAX_EFCT_RXQS];
-  ef_vi_efct_rxq_ops* ops;
-  uint8_t             meta_offset;
-  uint16_t            rx_stride;
-  const struct efab_efct_rxq_uk_shm_base* shm;
+  ef_vi_efct_rxq      q[EF_VI_MAX_EFCT_RXQS]; /* The queues, indexed as in `active_qs`. */
+  ef_vi_efct_rxq_ops* ops;       /* How the queues' buffers are managed. */
+  uint8_t             meta_offset; /* Distance between a packet's payload and its metadata. */
+  uint16_t            rx_stride; /* Bytes between consecutive packets in a superbuffer. */
+  const struct efab_efct_rxq_uk_shm_base* shm; /* Queue area shared with the driver. */
 } ef_vi_efct_rxqs;
 
 /* Everything that changes while a VI runs.  The descriptor id rings follow
  * it in the same allocation. */
 typedef struct {
-  ef_eventq_state evq;
-  ef_vi_txq_state txq;
-  ef_vi_rxq_state rxq;
+  ef_eventq_state evq; /* Event queue state. */
+  ef_vi_txq_state txq; /* TX ring state. */
+  ef_vi_rxq_state rxq; /* RX ring state. */
 } ef_vi_state;
 
 /* Software counters of a VI. */
 typedef struct {
-  uint32_t rx_ev_lost;
-  uint32_t rx_ev_bad_desc_i;
-  uint32_t rx_ev_bad_q_label;
-  uint32_t evq_gap;
+  uint32_t rx_ev_lost;        /* RX events lost. */
+  uint32_t rx_ev_bad_desc_i;  /* RX events naming an unexpected descriptor. */
+  uint32_t rx_ev_bad_q_label; /* RX events naming an unknown queue. */
+  uint32_t evq_gap;           /* Empty event slots found before a valid event. */
   struct {
     uint64_t buffers_freed;
     uint64_t post_fifo_full;
@@ -673,48 +687,48 @@ typedef struct {
     uint64_t buffers_posted;
     uint64_t buffers_acquired;
     uint64_t rollover_failed_no_evq_space;
-  } efct_rxq_stats[EF_VI_MAX_EFCT_RXQS];
+  } efct_rxq_stats[EF_VI_MAX_EFCT_RXQS]; /* buffer counters of each EFCT queue */
 } ef_vi_stats;
 
 /* Which adapter a VI lives on. */
 struct ef_vi_nic_type {
   unsigned char arch;      /* enum ef_vi_arch */
-  char          variant;
-  unsigned char revision;
-  unsigned char nic_flags;
+  char          variant;   /* Variant of the architecture (a letter). */
+  unsigned char revision;  /* Hardware revision. */
+  unsigned char nic_flags; /* Hardware feature bits. */
 };
 
 /* Per-packet buffering overhead of TX alternatives; fill it with
  * ef_vi_transmit_alt_query_overhead() and use ef_vi_transmit_alt_usage(). */
 struct ef_vi_transmit_alt_overhead {
-  uint32_t pre_round;
-  uint32_t mask;
-  uint32_t post_round;
+  uint32_t pre_round;  /* Bytes added before rounding. */
+  uint32_t mask;       /* Rounding mask. */
+  uint32_t post_round; /* Bytes added after rounding. */
 };
 
 struct ef_pio;
 
 /* Deprecated options of ef_vi_transmitv_init_extra(). */
 enum ef_vi_tx_extra_flags {
-  EF_VI_TX_EXTRA_MARK             = 0x1,
-  EF_VI_TX_EXTRA_INGRESS_MPORT    = 0x2,
-  EF_VI_TX_EXTRA_EGRESS_MPORT     = 0x4,
-  EF_VI_TX_EXTRA_CAPSULE_METADATA = 0x8
+  EF_VI_TX_EXTRA_MARK             = 0x1, /* use `mark` */
+  EF_VI_TX_EXTRA_INGRESS_MPORT    = 0x2, /* use `ingress_mport` */
+  EF_VI_TX_EXTRA_EGRESS_MPORT     = 0x4, /* use `egress_mport` */
+  EF_VI_TX_EXTRA_CAPSULE_METADATA = 0x8  /* frame data starts with capsule metadata */
 };
 
 /* Deprecated per-packet options of ef_vi_transmitv_init_extra(). */
 struct ef_vi_tx_extra {
-  enum ef_vi_tx_extra_flags flags;
-  uint32_t mark;
-  uint16_t ingress_mport;
-  uint16_t egress_mport;
+  enum ef_vi_tx_extra_flags flags; /* Which of the other members apply (EF_VI_TX_EXTRA_*). */
+  uint32_t mark;                   /* Mark value for the packet. */
+  uint16_t ingress_mport;          /* Port by which the packet enters the virtual switch. */
+  uint16_t egress_mport;           /* Port by which the packet leaves the virtual switch. */
 };
 
 /* TX state saved by ef_vi_start_transmit_warm() and restored by
  * ef_vi_stop_transmit_warm(). */
 typedef struct {
-  unsigned removed;
-  char*    vi_ctpio_mmap_ptr;
+  unsigned removed;           /* Saved TX completion counter. */
+  char*    vi_ctpio_mmap_ptr; /* Saved cut-through aperture. */
 } ef_vi_tx_warm_state;
 
 /* ------------------------------------------------------------------------
@@ -725,156 +739,195 @@ typedef struct {
  * descriptor ring.  The application provides the memory; the library fills
  * it in.  Once allocated it may point to itself, so it must not be moved. */
 typedef struct ef_vi {
-  unsigned                 inited;
-  unsigned                 vi_resource_id;
+  unsigned                 inited;          /* Library-private: which parts of the VI are set up. */
+  unsigned                 vi_resource_id;  /* The driver's resource id of the VI. */
   unsigned                 vi_i;            /* instance number */
-  ef_driver_handle         dh;
+  ef_driver_handle         dh;              /* Driver handle the VI was allocated through. */
 
-  unsigned                 rx_buffer_len;
+  unsigned                 rx_buffer_len;   /* Bytes of each RX buffer the adapter may fill. */
+  /* Bytes of metadata the adapter writes before each received packet. */
   unsigned                 rx_prefix_len;
+  /* EFCT: the last cut-through send had no room; the fallback send must know. */
   uint8_t                  last_ctpio_failed;
-  uint64_t                 rx_discard_mask;
+  uint64_t                 rx_discard_mask; /* Receive errors that produce discard events. */
+  /* Correction applied to RX timestamps, in clock ticks. */
   int                      rx_ts_correction;
-  unsigned                 rx_pkt_len_offset;
-  unsigned                 rx_pkt_len_mask;
+  unsigned                 rx_pkt_len_offset; /* Where the packet length is in the RX prefix. */
+  unsigned                 rx_pkt_len_mask; /* Mask of the packet length in the RX prefix. */
+  /* Correction applied to TX timestamps, in nanoseconds. */
   int                      tx_ts_correction_ns;
-  enum ef_timestamp_format ts_format;
+  enum ef_timestamp_format ts_format;       /* Encoding of the adapter's timestamps. */
+  /* Bits of sub-nanosecond precision in the timestamps. */
   uint8_t                  ts_subnano_bits;
-  char*                    vi_mem_mmap_ptr;
-  int                      vi_mem_mmap_bytes;
-  char*                    vi_io_mmap_ptr;
-  int                      vi_io_mmap_bytes;
-  char*                    vi_ctpio_mmap_ptr;
-  uint32_t                 vi_ctpio_wb_ticks;
-  int                      ep_state_bytes;
-  int                      vi_clustered;
-  int                      vi_is_packed_stream;
-  int                      vi_is_normal;
-  unsigned                 vi_ps_buf_size;
+  char*                    vi_mem_mmap_ptr; /* Mapping of the VI's memory (rings). */
+  int                      vi_mem_mmap_bytes; /* Length of that mapping. */
+  char*                    vi_io_mmap_ptr;  /* Mapping of the VI's I/O registers. */
+  int                      vi_io_mmap_bytes; /* Length of that mapping. */
+  char*                    vi_ctpio_mmap_ptr; /* Mapping of the cut-through PIO aperture. */
+  uint32_t                 vi_ctpio_wb_ticks; /* Pacing of writes into the cut-through aperture. */
+  int                      ep_state_bytes;  /* Bytes allocated at `ep_state`. */
+  int                      vi_clustered;    /* Whether the VI belongs to a cluster. */
+  int                      vi_is_packed_stream; /* Whether packed-stream mode is on. */
+  int                      vi_is_normal;    /* Whether no special receive mode is on. */
+  unsigned                 vi_ps_buf_size;  /* Packed-stream buffer size. */
 
-  ef_vi_ioaddr_t           io;
-  struct ef_pio*           linked_pio;
+  ef_vi_ioaddr_t           io;              /* Base of the VI's I/O window. */
+  struct ef_pio*           linked_pio;      /* The PIO region linked to the VI, or NULL. */
 
-  char*                    evq_base;
-  unsigned                 evq_mask;
+  char*                    evq_base;        /* Start of the event queue memory. */
+  unsigned                 evq_mask;        /* Event queue size in bytes minus one. */
   unsigned                 evq_max_events; /* most events one poll returns */
+  /* Whether the event queue marks valid events with phase bits. */
   int                      evq_phase_bits;
+  /* Resolution of the event queue timer, in nanoseconds. */
   unsigned                 timer_quantum_ns;
+  /* TX fill level above which descriptors are no longer pushed. */
   unsigned                 tx_push_thresh;
 
-  ef_vi_txq                vi_txq;
-  ef_vi_rxq                vi_rxq;
-  ef_vi_state*             ep_state;
-  enum ef_vi_flags         vi_flags;
-  enum ef_vi_out_flags     vi_out_flags;
-  ef_vi_stats*             vi_stats;
+  ef_vi_txq                vi_txq;          /* The TX descriptor ring. */
+  ef_vi_rxq                vi_rxq;          /* The RX descriptor ring. */
+  ef_vi_state*             ep_state;        /* The VI's changing state. */
+  enum ef_vi_flags         vi_flags;        /* The flags the VI was allocated with. */
+  enum ef_vi_out_flags     vi_out_flags;    /* What the driver reported at allocation. */
+  ef_vi_stats*             vi_stats;        /* Software counters. */
 
   /* The VI that owns the event queue this VI reports to. */
   struct ef_vi*            evq_vi;
   /* Queues reporting to this VI's event queue, indexed by q_id. */
   struct ef_vi*            vi_qs[EF_VI_MAX_QS];
-  int                      vi_qs_n;
-  uint8_t                  future_qix;
-  ef_vi_efct_rxqs          efct_rxqs;
+  int                      vi_qs_n;         /* Entries used in `vi_qs`. */
+  uint8_t                  future_qix; /* EFCT: queue of the packet last seen arriving early. */
+  ef_vi_efct_rxqs          efct_rxqs;       /* EFCT receive queues. */
 
-  unsigned                 tx_alt_num;
-  unsigned*                tx_alt_id2hw;
-  unsigned*                tx_alt_hw2id;
+  unsigned                 tx_alt_num;      /* Number of TX alternatives. */
+  unsigned*                tx_alt_id2hw; /* Maps application TX alternative ids to hardware ids. */
+  unsigned*                tx_alt_hw2id;    /* Maps hardware TX alternative ids back. */
 
-  struct ef_vi_nic_type    nic_type;
+  struct ef_vi_nic_type    nic_type;        /* Which adapter the VI lives on. */
 
+  /* AF_XDP: makes the kernel send what was queued. */
   int                    (*xdp_kick)(struct ef_vi*);
-  void*                    xdp_kick_context;
+  void*                    xdp_kick_context; /* Argument of `xdp_kick`. */
 
+  /* Library-private: wrap mask of the unsolicited-credit sequence. */
   uint32_t                 unsol_credit_seq_mask;
 
-  struct ef_vi_compat_data* compat_data;
+  struct ef_vi_compat_data* compat_data;    /* Library-private: compatibility-mode data, or NULL. */
 
   /* Per-architecture implementation of the data path; the function-like
    * macros below call through this table. */
   struct ops {
-    int  (*transmit)(struct ef_vi*, ef_addr base, int len, ef_request_id);
+    int  (*transmit)(struct ef_vi*, ef_addr base, int len, ef_request_id);   /* Sends one buffer. */
+    /* Sends a packet gathered from several buffers. */
     int  (*transmitv)(struct ef_vi*, const ef_iovec*, int iov_len,
                       ef_request_id);
+    /* Queues TX descriptors for several buffers without telling the adapter. */
     int  (*transmitv_init)(struct ef_vi*, const ef_iovec*, int iov_len,
                            ef_request_id);
-    void (*transmit_push)(struct ef_vi*);
+    void (*transmit_push)(struct ef_vi*); /* Tells the adapter about queued TX descriptors. */
+    /* Sends a packet already in the PIO region. */
     int  (*transmit_pio)(struct ef_vi*, int offset, int len,
                          ef_request_id dma_id);
+    /* Copies a packet into the PIO region and sends it. */
     int  (*transmit_copy_pio)(struct ef_vi*, int pio_offset,
                               const void* src_buf, int len,
                               ef_request_id dma_id);
+    /* Starts warming the cut-through send path; saves the TX state. */
     void (*start_transmit_warm)(struct ef_vi*,
                                 ef_vi_tx_warm_state* saved_state,
                                 char* warm_ctpio_mmap_ptr);
+    /* Ends warming; restores the saved TX state. */
     void (*stop_transmit_warm)(struct ef_vi*,
                                ef_vi_tx_warm_state* saved_state);
-    void (*transmit_pio_warm)(struct ef_vi*);
+    void (*transmit_pio_warm)(struct ef_vi*); /* Warms the PIO send path without sending. */
+    /* Copies into the PIO region to warm the path, without sending. */
     void (*transmit_copy_pio_warm)(struct ef_vi*, int pio_offset,
                                    const void* src_buf, int len);
+    /* Sends a packet by cut-through PIO. */
     void (*transmitv_ctpio)(struct ef_vi*, size_t frame_len,
                             const struct iovec* iov, int iov_len,
                             unsigned threshold);
+    /* Sends by cut-through PIO and copies the frame to `fallback`. */
     void (*transmitv_ctpio_copy)(struct ef_vi*, size_t frame_len,
                                  const struct iovec* iov, int iov_len,
                                  unsigned threshold, void* fallback);
+    /* Makes later sends go to TX alternative `alt_id`. */
     int  (*transmit_alt_select)(struct ef_vi*, unsigned alt_id);
+    /* Makes later sends go to the normal path. */
     int  (*transmit_alt_select_default)(struct ef_vi*);
+    /* Holds the packets of TX alternative `alt_id`. */
     int  (*transmit_alt_stop)(struct ef_vi*, unsigned alt_id);
+    /* Releases the packets of TX alternative `alt_id`. */
     int  (*transmit_alt_go)(struct ef_vi*, unsigned alt_id);
+    /* Chooses which receive errors produce discard events. */
     int  (*receive_set_discards)(struct ef_vi* vi,
                                  unsigned discard_err_flags);
+    /* The receive errors that produce discard events. */
     uint64_t (*receive_get_discards)(struct ef_vi* vi);
+    /* Drops the packets of TX alternative `alt_id`. */
     int  (*transmit_alt_discard)(struct ef_vi*, unsigned alt_id);
+    /* Queues one RX buffer without telling the adapter. */
     int  (*receive_init)(struct ef_vi*, ef_addr, ef_request_id);
-    void (*receive_push)(struct ef_vi*);
+    void (*receive_push)(struct ef_vi*); /* Tells the adapter about queued RX buffers. */
+    /* Reads the hardware timestamp of a received packet. */
     int  (*receive_get_timestamp)(struct ef_vi*, const void* pkt,
                                   ef_precisetime*);
+    /* Takes events from the event queue. */
     int  (*eventq_poll)(struct ef_vi*, ef_event*, int evs_len);
-    void (*eventq_prime)(struct ef_vi*);
+    void (*eventq_prime)(struct ef_vi*); /* Asks for a wakeup on the next event. */
+    /* Arms the event queue timer if it is not running. */
     void (*eventq_timer_prime)(struct ef_vi*, unsigned v);
-    void (*eventq_timer_run)(struct ef_vi*, unsigned v);
-    void (*eventq_timer_clear)(struct ef_vi*);
-    void (*eventq_timer_zero)(struct ef_vi*);
-    int  (*eventq_has_event)(const struct ef_vi*);
+    void (*eventq_timer_run)(struct ef_vi*, unsigned v); /* Starts the event queue timer. */
+    void (*eventq_timer_clear)(struct ef_vi*); /* Stops the event queue timer. */
+    void (*eventq_timer_zero)(struct ef_vi*); /* Makes the event queue timer expire now. */
+    int  (*eventq_has_event)(const struct ef_vi*); /* Whether an event is waiting. */
+    /* Whether at least `n_events` events are waiting. */
     int  (*eventq_has_many_events)(const struct ef_vi*, int n_events);
+    /* Posts the DMA copy of a packet sent by cut-through. */
     int  (*transmit_ctpio_fallback)(struct ef_vi* vi, ef_addr dma_addr,
                                     size_t len, ef_request_id dma_id);
+    /* Posts the DMA copy, from several buffers, of a packet sent by cut-through. */
     int  (*transmitv_ctpio_fallback)(struct ef_vi* vi,
                                      const ef_iovec* dma_iov,
                                      int dma_iov_len, ef_request_id dma_id);
+    /* Takes receive completions without going through the event queue. */
     int  (*receive_poll)(struct ef_vi*, ef_event* evs, int evs_len);
+    /* The id of the filter a received packet matched. */
     int  (*receive_get_filter_id)(struct ef_vi*, const ef_event* ev,
                                   const void* pkt);
+    /* Reports a packet that is still arriving. */
     int  (*future_eventq_poll)(struct ef_vi*, ef_event* evs, int evs_len);
-  } ops;
+  } ops; /* the data path of the VI's architecture */
 
   /* Hooks used inside the library only; entries may be NULL. */
   struct internal_ops {
+    /* Reads the adapter's design parameters. */
     int (*design_parameters)(struct ef_vi*,
                              struct efab_nic_design_parameters*);
+    /* Called before a filter is added. */
     int (*pre_filter_add)(struct ef_vi*, bool shared_mode,
                           bool wants_interrupts);
+    /* Called after a filter was added. */
     int (*post_filter_add)(struct ef_vi*, const struct ef_filter_spec* fs,
                            const struct ef_filter_cookie* cookie, int rxq,
                            bool shared_mode);
-  } internal_ops;
+  } internal_ops; /* library-internal hooks */
 } ef_vi;
 
 /* Library-private: what a VI running in compatibility mode emulates. */
 struct ef_vi_compat_data {
-  enum ef_vi_arch underlying_arch;
+  enum ef_vi_arch underlying_arch;  /* The architecture really underneath. */
 #ifdef __cplusplus
   struct ef_vi::ops underlying_ops;
 #else
-  struct ops underlying_ops;
+  struct ops underlying_ops;        /* The data path of that architecture. */
 #endif
   union {
     struct {
       ef_addr* rx_descriptors;
       void*    tx_dma_buf;
     } ef10;
-  } arch;
+  } arch; /* Per-architecture state. */
 };
 
 /* ------------------------------------------------------------------------
@@ -1287,9 +1340,9 @@ enum ef_vi_layout_type {
 
 /* One item of the prefix layout. */
 typedef struct {
-  enum ef_vi_layout_type evle_type;
-  int                    evle_offset;
-  const char*            evle_description;
+  enum ef_vi_layout_type evle_type;        /* What the item is. */
+  int                    evle_offset;      /* Its offset in the prefix, in bytes. */
+  const char*            evle_description; /* A human-readable name. */
 } ef_vi_layout_entry;
 
 /* Point *layout_out at the VI's prefix layout table and store its length in
@@ -1327,6 +1380,7 @@ __ef_vi_get_vi_from_q_id(ef_vi* vi, int q_id)
 #define ef_vi_reinit_txq_post_error(vi) \
   __ef_vi_reinit_txq_post_error((vi))
 
+/* Behind ef_vi_reinit_txq_post_error(): restarts the TX queue after a TX error event. */
 extern int __ef_vi_reinit_txq_post_error(ef_vi* vi);
 
 /* After a TX error and before ef_vi_reinit_txq_post_error(): run the

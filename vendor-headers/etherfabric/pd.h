@@ -17,7 +17,7 @@ extern "C" {
 
 /* Options for a protection domain. */
 enum ef_pd_flags {
-  EF_PD_DEFAULT          = 0x0,
+  EF_PD_DEFAULT          = 0x0,  /* no options */
   EF_PD_VF               = 0x1,  /* use a VF and the system IOMMU */
   EF_PD_PHYS_MODE        = 0x2,  /* physical addressing */
   EF_PD_RX_PACKED_STREAM = 0x4,  /* ef10: packed-stream receive */
@@ -34,15 +34,15 @@ enum ef_pd_flags {
 
 /* A protection domain: the set of memory its VIs may DMA to and from. */
 typedef struct ef_pd {
-  enum ef_pd_flags pd_flags;
-  unsigned         pd_resource_id;
-  char*            pd_intf_name;
+  enum ef_pd_flags pd_flags;                     /* Options it was allocated with. */
+  unsigned         pd_resource_id;               /* The driver's resource id. */
+  char*            pd_intf_name;                 /* Name of its interface, or NULL. */
   /* Application-cluster bookkeeping. */
   char*            pd_cluster_name;
-  int              pd_cluster_sock;
-  ef_driver_handle pd_cluster_dh;
-  unsigned         pd_cluster_viset_resource_id;
-  int              pd_cluster_viset_index;
+  int              pd_cluster_sock; /* Socket that holds the cluster membership, or -1. */
+  ef_driver_handle pd_cluster_dh;                /* Driver handle of the cluster. */
+  unsigned         pd_cluster_viset_resource_id; /* Resource id of the cluster's VI set. */
+  int              pd_cluster_viset_index;       /* Index of this member in the cluster's VI set. */
 } ef_pd;
 
 /* Allocate a protection domain on the interface with index ifindex (the

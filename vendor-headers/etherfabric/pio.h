@@ -26,8 +26,8 @@ extern "C" {
 typedef struct ef_pio {
   uint8_t* pio_buffer;      /* host-side copy of the region */
   uint8_t* pio_io;          /* mapping of the linked VI's I/O window */
-  unsigned pio_resource_id;
-  unsigned pio_len;
+  unsigned pio_resource_id; /* The driver's resource id. */
+  unsigned pio_len;         /* Length of the region in bytes. */
 } ef_pio;
 
 struct ef_pd;

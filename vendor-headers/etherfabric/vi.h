@@ -78,8 +78,8 @@ extern int ef_eventq_put(unsigned resource_id, ef_driver_handle evq_dh,
 
 /* A group of VIs that received traffic is spread across. */
 typedef struct {
-  unsigned      vis_res_id;
-  struct ef_pd* vis_pd;
+  unsigned      vis_res_id; /* The driver's resource id. */
+  struct ef_pd* vis_pd;     /* The protection domain the set belongs to. */
 } ef_vi_set;
 
 /* Allocate a set of n_vis VIs in protection domain pd. */
@@ -111,7 +111,7 @@ extern int ef_vi_prime(ef_vi* vi, ef_driver_handle dh, unsigned current_ptr);
 
 /* Options of a filter. */
 enum ef_filter_flags {
-  EF_FILTER_FLAG_NONE               = 0x0,
+  EF_FILTER_FLAG_NONE               = 0x0,  /* no options */
   EF_FILTER_FLAG_MCAST_LOOP_RECEIVE = 0x2,  /* also match looped-back TX */
   EF_FILTER_FLAG_EXCLUSIVE_RXQ      = 0x4,  /* X3: RX queue not shared */
   EF_FILTER_FLAG_SHARED_RXQ         = 0x8,  /* RX queue may be shared */
@@ -121,20 +121,20 @@ enum ef_filter_flags {
 /* What a filter matches; build it with ef_filter_spec_init() and the
  * ef_filter_spec_set_*() calls. */
 typedef struct ef_filter_spec {
-  unsigned type;
-  unsigned flags;
-  unsigned data[12];
+  unsigned type;     /* What kind of match (library-private encoding). */
+  unsigned flags;    /* EF_FILTER_FLAG_* options. */
+  unsigned data[12]; /* The values to match (library-private encoding). */
 } ef_filter_spec;
 
 /* vlan_id meaning "any VLAN". */
 enum {
-  EF_FILTER_VLAN_ID_ANY = -1
+  EF_FILTER_VLAN_ID_ANY = -1 /* match any VLAN, or none */
 };
 
 /* Names an installed filter, for ef_vi_filter_del(). */
 typedef struct ef_filter_cookie {
-  int filter_id;
-  int filter_type;
+  int filter_id;   /* The driver's id of the filter. */
+  int filter_type; /* What kind of filter it is. */
 } ef_filter_cookie;
 
 /* Bits of ef_filter_info.valid_fields: which members were filled in. */
@@ -288,7 +288,7 @@ extern int ef_vi_set_filter_del(ef_vi_set* vi_set, ef_driver_handle vi_set_dh,
 
 /* Where one statistic lives in the buffer filled by ef_vi_stats_query(). */
 typedef struct {
-  char* evsfl_name;
+  char* evsfl_name;   /* Name of the statistic. */
   int   evsfl_offset; /* bytes */
   int   evsfl_size;   /* bytes */
 } ef_vi_stats_field_layout;
@@ -296,8 +296,8 @@ typedef struct {
 /* Layout of the statistics buffer. */
 typedef struct {
   int                      evsl_data_size;  /* bytes the buffer needs */
-  int                      evsl_fields_num;
-  ef_vi_stats_field_layout evsl_fields[];
+  int                      evsl_fields_num; /* Entries in `evsl_fields`. */
+  ef_vi_stats_field_layout evsl_fields[];   /* One entry per statistic. */
 } ef_vi_stats_layout;
 
 /* Point *layout_out at the statistics layout of vi. */

@@ -145,21 +145,21 @@ extern int onload_fd_stat(int fd, struct onload_stat* stat);
  * releases as kinds are added. */
 enum onload_spin_type {
   ONLOAD_SPIN_ALL,          /* every kind at once */
-  ONLOAD_SPIN_UDP_RECV,
-  ONLOAD_SPIN_UDP_SEND,
-  ONLOAD_SPIN_TCP_RECV,
-  ONLOAD_SPIN_TCP_SEND,
-  ONLOAD_SPIN_TCP_ACCEPT,
-  ONLOAD_SPIN_PIPE_RECV,
-  ONLOAD_SPIN_PIPE_SEND,
-  ONLOAD_SPIN_SELECT,
-  ONLOAD_SPIN_POLL,
-  ONLOAD_SPIN_PKT_WAIT,
-  ONLOAD_SPIN_EPOLL_WAIT,
-  ONLOAD_SPIN_STACK_LOCK,
-  ONLOAD_SPIN_SOCK_LOCK,
-  ONLOAD_SPIN_SO_BUSY_POLL,
-  ONLOAD_SPIN_TCP_CONNECT,
+  ONLOAD_SPIN_UDP_RECV,     /* UDP receive */
+  ONLOAD_SPIN_UDP_SEND,     /* UDP send */
+  ONLOAD_SPIN_TCP_RECV,     /* TCP receive */
+  ONLOAD_SPIN_TCP_SEND,     /* TCP send */
+  ONLOAD_SPIN_TCP_ACCEPT,   /* TCP accept */
+  ONLOAD_SPIN_PIPE_RECV,    /* pipe read */
+  ONLOAD_SPIN_PIPE_SEND,    /* pipe write */
+  ONLOAD_SPIN_SELECT,       /* select() */
+  ONLOAD_SPIN_POLL,         /* poll() */
+  ONLOAD_SPIN_PKT_WAIT,     /* waiting for a free packet buffer */
+  ONLOAD_SPIN_EPOLL_WAIT,   /* epoll_wait() */
+  ONLOAD_SPIN_STACK_LOCK,   /* taking the stack lock */
+  ONLOAD_SPIN_SOCK_LOCK,    /* taking a socket lock */
+  ONLOAD_SPIN_SO_BUSY_POLL, /* sockets with SO_BUSY_POLL */
+  ONLOAD_SPIN_TCP_CONNECT,  /* TCP connect */
   ONLOAD_SPIN_MIMIC_EF_POLL, /* the kinds EF_POLL_USEC turns on (the spin
                               * time itself is configured separately) */
   ONLOAD_SPIN_MAX           /* one past the last valid kind */

@@ -22,8 +22,8 @@ extern "C" {
 /* A timestamp with sub-nanosecond resolution: the time in seconds is
  * sec + nsec / 10^9 + nsec_frac / (10^9 * 2^24). */
 struct onload_timestamp {
-  uint64_t sec;
-  uint32_t nsec;
+  uint64_t sec;            /* whole seconds */
+  uint32_t nsec;           /* nanoseconds within the second */
   /* fraction of a nanosecond, in units of 2^-24 ns */
   unsigned nsec_frac : 24;
   /* onload_ts_flags bits */
@@ -81,8 +81,9 @@ extern int onload_timestamping_request(int fd, unsigned flags);
 /* Onload's SOF_TIMESTAMPING_* flags, allocated downwards from bit 31 so they
  * stay clear of the standard ones. */
 #define SOF_TIMESTAMPING_OOEXT_LAST    (1U << 31)
-#define SOF_TIMESTAMPING_OOEXT_TRAILER (1U << 31)
-#define SOF_TIMESTAMPING_OOEXT_FIRST   (1U << 31)
+#define SOF_TIMESTAMPING_OOEXT_TRAILER (1U << 31) /* ask for trailer timestamps */
+#define SOF_TIMESTAMPING_OOEXT_FIRST   (1U << 31) /* lowest bit of Onload's own */
+/* All the SOF_TIMESTAMPING_* bits that are Onload's own. */
 #define SOF_TIMESTAMPING_OOEXT_MASK \
   ((((SOF_TIMESTAMPING_OOEXT_LAST) << 1) - 1) - ((SOF_TIMESTAMPING_OOEXT_FIRST) - 1))
 
@@ -91,8 +92,8 @@ struct scm_timestamping_ooext {
   /* what this timestamp is, as SOF_TIMESTAMPING_* bits, e.g.
    * SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE */
   uint32_t type;
-  uint32_t padding;
-  struct onload_timestamp timestamp;
+  uint32_t padding;                  /* unused */
+  struct onload_timestamp timestamp; /* the time */
 };
 
 #ifdef __cplusplus

@@ -26,8 +26,9 @@ extern "C" {
  * Buffers and messages
  * ------------------------------------------------------------------- */
 
-/* Handle of an Onload packet buffer. */
+/* An Onload packet buffer; applications only hold pointers to it. */
 struct oo_zc_buf;
+/* Handle of an Onload packet buffer. */
 typedef struct oo_zc_buf* onload_zc_handle;
 
 /* Handle value meaning "not an Onload buffer". */
@@ -57,12 +58,12 @@ struct onload_zc_iovec {
 struct onload_zc_msg {
   /* msghdr.msg_iovlen entries (msghdr.msg_iov is not used) */
   struct onload_zc_iovec* iov;
-  struct msghdr msghdr;
+  struct msghdr msghdr;        /* address, control data and flags */
 };
 
 /* A message with its socket and result, for sending many at once. */
 struct onload_zc_mmsg {
-  struct onload_zc_msg msg;
+  struct onload_zc_msg msg; /* the message */
   /* result of sending (or receiving) this message */
   int rc;
   /* socket to send it on */
@@ -83,9 +84,9 @@ extern int onload_zc_await_stack_sync(int fd);
 /* Which headers to leave room for at the start of allocated buffers.  Too
  * little room just means Onload puts the headers in a separate buffer. */
 enum onload_zc_buffer_type_flags {
-  ONLOAD_ZC_BUFFER_HDR_NONE = 0x0,
-  ONLOAD_ZC_BUFFER_HDR_UDP = 0x1,
-  ONLOAD_ZC_BUFFER_HDR_TCP = 0x2,
+  ONLOAD_ZC_BUFFER_HDR_NONE = 0x0, /* no room for headers */
+  ONLOAD_ZC_BUFFER_HDR_UDP = 0x1,  /* room for UDP/IP headers */
+  ONLOAD_ZC_BUFFER_HDR_TCP = 0x2,  /* room for TCP/IP headers */
 };
 
 /* Allocates `iovecs_len` buffers from the stack of socket `fd` (usable with
@@ -191,11 +192,11 @@ extern int onload_recvmsg_kernel(int fd, struct msghdr *msg, int flags);
                                          ONLOAD_MSG_NOSIGNAL | \
                                          ONLOAD_MSG_DONTWAIT)
 
-/* Sends each of the `mlen` messages of `msgs` on its msgs[i].fd; for UDP,
+/* Sends each of the `mlen` messages of `msgs` on its `msgs[i].fd`; for UDP,
  * the buffers of one message form one datagram.  Buffers must be Onload
  * buffers (not ONLOAD_ZC_HANDLE_NONZC).  Returns how many messages were
  * processed, with each one's result (bytes sent or negative error, e.g.
- * -ESOCKTNOSUPPORT) in msgs[i].rc.  Buffers of messages sent now belong to
+ * -ESOCKTNOSUPPORT) in `msgs[i].rc`.  Buffers of messages sent now belong to
  * Onload; those of unsent messages stay with the caller.  Like send(), it
  * may sleep, e.g. while a TCP connection is still being set up. */
 extern int onload_zc_send(struct onload_zc_mmsg* msgs, int mlen, int flags);
@@ -229,8 +230,9 @@ extern int onload_set_recv_filter(int fd,
  * After a NIC reset the socket can no longer use templates.
  * ------------------------------------------------------------------- */
 
-/* Handle of a send template. */
+/* A send template; applications only hold pointers to it. */
 struct oo_msg_template;
+/* Handle of a send template. */
 typedef struct oo_msg_template* onload_template_handle;
 
 /* One change to a template. */

@@ -31,7 +31,7 @@ struct zf_pkt_report {
 #define ZF_PKT_REPORT_TCP_RETRANS  0x2000 /* a TCP retransmission */
 #define ZF_PKT_REPORT_TCP_SYN      0x4000 /* the TCP SYN */
 #define ZF_PKT_REPORT_TCP_FIN      0x8000 /* the TCP FIN */
-  uint16_t flags;
+  uint16_t flags;            /* ZF_PKT_REPORT_* bits */
 };
 
 /* Flags for zft_zc_recv() and zfur_zc_recv() to read frames still being

@@ -142,12 +142,12 @@ zft_getname(struct zft* ts, struct sockaddr* laddr_out, socklen_t* laddrlen,
 
 /* Zero-copy receive descriptor for zft_zc_recv().  The caller's iovec array
  * must follow it directly in memory, typically by wrapping both in one
- * structure:  struct { struct zft_msg msg; struct iovec iov[N]; }. */
+ * structure: `struct { struct zft_msg msg; struct iovec iov[N]; }`. */
 struct zft_msg {
-  int reserved[4];
+  int reserved[4];                           /* reserved; not for the application */
   /* Out: packets still queued after this read. */
   int pkts_left;
-  int flags;
+  int flags;                                 /* reserved */
   /* In: entries available in iov[].  Out: entries filled. */
   int iovcnt;
   /* Out: the payload buffers of the received packets. */

@@ -60,12 +60,12 @@ zfur_addr_unbind(struct zfur* us, const struct sockaddr* laddr,
 
 /* Zero-copy receive descriptor for zfur_zc_recv().  The caller's iovec
  * array must follow it directly in memory, typically by wrapping both in
- * one structure:  struct { struct zfur_msg msg; struct iovec iov[N]; }. */
+ * one structure: `struct { struct zfur_msg msg; struct iovec iov[N]; }`. */
 struct zfur_msg {
-  int reserved[4];
+  int reserved[4];                           /* reserved; not for the application */
   /* Out: datagrams still queued after this one. */
   int dgrams_left;
-  int flags;
+  int flags;                                 /* reserved */
   /* In: entries available in iov[].  Out: entries filled. */
   int iovcnt;
   /* Out: the payload buffers of the datagram. */

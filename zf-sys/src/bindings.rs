@@ -4,6 +4,7 @@
 
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[doc(hidden)]
 pub struct __BindgenBitfieldUnit<Storage> {
     storage: Storage,
 }
@@ -495,6 +496,7 @@ impl<const N: usize> __BindgenBitfieldUnit<[u8; N]> {
 }
 #[repr(C)]
 #[derive(Default)]
+#[doc(hidden)]
 pub struct __IncompleteArrayField<T>(::std::marker::PhantomData<T>, [T; 0]);
 impl<T> __IncompleteArrayField<T> {
     #[inline]
@@ -523,25 +525,43 @@ impl<T> ::std::fmt::Debug for __IncompleteArrayField<T> {
         fmt.write_str("__IncompleteArrayField")
     }
 }
+#[doc = " Size in bytes of a CPU cache line on this architecture."]
 pub const ZF_CACHE_LINE_SIZE: u32 = 64;
+#[doc = " Element count used for the trailing iovec arrays of zft_msg and zfur_msg.\n GNU-compatible compilers (gcc, clang, in C and in C++) get the zero-length\n array extension, so the structure size excludes the array; any other\n compiler gets a one-element array."]
 pub const ZF_FLEXIBLE_ARRAY_COUNT: u32 = 0;
+#[doc = " Event bit (TCPDirect's own) asking to be told of data still arriving, so\n that it can be read before the frame is complete: \"overlapped receive\".\n zf_muxer_wait() reports it alone, never together with other bits."]
 pub const ZF_EPOLLIN_OVERLAPPED: u32 = 65536;
+#[doc = " zfut_send() flag: do not fragment (sets DF in the IP header)."]
 pub const ZFUT_FLAG_DONT_FRAGMENT: u32 = 16384;
+#[doc = " adapter clock has been set"]
 pub const ZF_PKT_REPORT_CLOCK_SET: u32 = 1;
+#[doc = " adapter clock is in sync"]
 pub const ZF_PKT_REPORT_IN_SYNC: u32 = 2;
+#[doc = " no timestamp for this packet"]
 pub const ZF_PKT_REPORT_NO_TIMESTAMP: u32 = 4;
+#[doc = " earlier reports were lost"]
 pub const ZF_PKT_REPORT_DROPPED: u32 = 8;
+#[doc = " a TCP retransmission"]
 pub const ZF_PKT_REPORT_TCP_RETRANS: u32 = 8192;
+#[doc = " the TCP SYN"]
 pub const ZF_PKT_REPORT_TCP_SYN: u32 = 16384;
+#[doc = " the TCP FIN"]
 pub const ZF_PKT_REPORT_TCP_FIN: u32 = 32768;
+#[doc = " Set in every zf_delegated_send_rc value that means failure (ds not\n filled in, except headers_len for RC_SMALL_HEADER)."]
 pub const ZF_DELEGATED_SEND_RC_FATAL: u32 = 128;
+#[doc = " The C library's internal type of `time_t` (seconds)."]
 pub type __time_t = ::std::os::raw::c_long;
+#[doc = " The C library's `long` as the kernel interface sees it."]
 pub type __syscall_slong_t = ::std::os::raw::c_long;
+#[doc = " The C library's internal type of `socklen_t`."]
 pub type __socklen_t = ::std::os::raw::c_uint;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A time in seconds and nanoseconds (C library `struct timespec`)."]
 pub struct timespec {
+    #[doc = " Whole seconds."]
     pub tv_sec: __time_t,
+    #[doc = " Nanoseconds, 0 to 999 999 999."]
     pub tv_nsec: __syscall_slong_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -627,10 +647,15 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " The user data stored with an epoll registration (C library `union epoll_data`)."]
 pub union epoll_data {
+    #[doc = " User data as a pointer."]
     pub ptr: *mut ::std::os::raw::c_void,
+    #[doc = " User data as a file descriptor."]
     pub fd: ::std::os::raw::c_int,
+    #[doc = " User data as a 32-bit number."]
     pub u32_: u32,
+    #[doc = " User data as a 64-bit number."]
     pub u64_: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -651,11 +676,15 @@ impl Default for epoll_data {
         }
     }
 }
+#[doc = " The user data stored with an epoll registration (C library `epoll_data_t`)."]
 pub type epoll_data_t = epoll_data;
 #[repr(C, packed)]
 #[derive(Copy, Clone)]
+#[doc = " One readiness event of an epoll set (C library `struct epoll_event`)."]
 pub struct epoll_event {
+    #[doc = " Readiness bits (`EPOLLIN`, `EPOLLOUT`, ...)."]
     pub events: u32,
+    #[doc = " The user data given at registration."]
     pub data: epoll_data_t,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -806,8 +835,11 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+#[doc = " One piece of a scatter/gather buffer list (C library `struct iovec`)."]
 pub struct iovec {
+    #[doc = " Start of the piece."]
     pub iov_base: *mut ::std::os::raw::c_void,
+    #[doc = " Length of the piece in bytes."]
     pub iov_len: usize,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -826,12 +858,17 @@ impl Default for iovec {
         }
     }
 }
+#[doc = " A length of a socket address or option (C library `socklen_t`)."]
 pub type socklen_t = __socklen_t;
+#[doc = " An address family number (C library `sa_family_t`)."]
 pub type sa_family_t = ::std::os::raw::c_ushort;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " A socket address of any family (C library `struct sockaddr`)."]
 pub struct sockaddr {
+    #[doc = " Address family (`AF_*`)."]
     pub sa_family: sa_family_t,
+    #[doc = " Address bytes, laid out as the family defines."]
     pub sa_data: [::std::os::raw::c_char; 14usize],
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -843,16 +880,27 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc = " An IPv4 header as laid out on the wire (C library `struct iphdr`, `<netinet/ip.h>`)."]
 pub struct iphdr {
+    #[doc(hidden)]
     pub _bitfield_1: __BindgenBitfieldUnit<[u8; 1usize]>,
+    #[doc = " Type of service (DSCP and ECN bits)."]
     pub tos: u8,
+    #[doc = " Length of the datagram, header included (network byte order)."]
     pub tot_len: u16,
+    #[doc = " Identification, for reassembly of fragments (network byte order)."]
     pub id: u16,
+    #[doc = " Fragment flags and offset (network byte order)."]
     pub frag_off: u16,
+    #[doc = " Time to live."]
     pub ttl: u8,
+    #[doc = " Protocol of the payload (`IPPROTO_*`)."]
     pub protocol: u8,
+    #[doc = " Header checksum (network byte order)."]
     pub check: u16,
+    #[doc = " Source address (network byte order)."]
     pub saddr: u32,
+    #[doc = " Destination address (network byte order)."]
     pub daddr: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
@@ -870,11 +918,13 @@ const _: () = {
     ["Offset of field: iphdr::daddr"][::std::mem::offset_of!(iphdr, daddr) - 16usize];
 };
 impl iphdr {
+    #[doc = " Reads bit-field `ihl`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn ihl(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<0usize, 4u8>() as u32) }
     }
+    #[doc = " Writes bit-field `ihl`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_ihl(&mut self, val: ::std::os::raw::c_uint) {
@@ -883,6 +933,7 @@ impl iphdr {
             self._bitfield_1.set_const::<0usize, 4u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `ihl` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn ihl_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -894,6 +945,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Writes bit-field `ihl` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_ihl_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -905,11 +957,13 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Reads bit-field `version`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn version(&self) -> ::std::os::raw::c_uint {
         unsafe { ::std::mem::transmute(self._bitfield_1.get_const::<4usize, 4u8>() as u32) }
     }
+    #[doc = " Writes bit-field `version`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn set_version(&mut self, val: ::std::os::raw::c_uint) {
@@ -918,6 +972,7 @@ impl iphdr {
             self._bitfield_1.set_const::<4usize, 4u8>(val as u64)
         }
     }
+    #[doc = " Reads bit-field `version` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn version_raw(this: *const Self) -> ::std::os::raw::c_uint {
@@ -929,6 +984,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Writes bit-field `version` through a raw pointer, without making a reference.\n \n # Safety\n \n `this` must point to a valid, writable value."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub unsafe fn set_version_raw(this: *mut Self, val: ::std::os::raw::c_uint) {
@@ -940,6 +996,7 @@ impl iphdr {
             )
         }
     }
+    #[doc = " Packs the given values of the bit-fields into storage unit `_bitfield_1`."]
     #[inline]
     #[allow(unnecessary_transmutes)]
     pub fn new_bitfield_1(
@@ -960,17 +1017,23 @@ impl iphdr {
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc = " A UDP header as laid out on the wire (C library `struct udphdr`, `<netinet/udp.h>`)."]
 pub struct udphdr {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: udphdr__bindgen_ty_1,
 }
 #[repr(C)]
 #[derive(Copy, Clone)]
+#[doc(hidden)]
 pub union udphdr__bindgen_ty_1 {
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_1: udphdr__bindgen_ty_1__bindgen_ty_1,
+    #[doc = " The members of an unnamed C struct or union, reached through this field."]
     pub __bindgen_anon_2: udphdr__bindgen_ty_1__bindgen_ty_2,
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct udphdr__bindgen_ty_1__bindgen_ty_1 {
     pub uh_sport: u16,
     pub uh_dport: u16,
@@ -994,6 +1057,7 @@ const _: () = {
 };
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
+#[doc(hidden)]
 pub struct udphdr__bindgen_ty_1__bindgen_ty_2 {
     pub source: u16,
     pub dest: u16,
@@ -1086,13 +1150,15 @@ unsafe extern "C" {
         flags: ::std::os::raw::c_int,
     ) -> ::std::os::raw::c_int;
 }
-#[doc = " Zero-copy receive descriptor for zfur_zc_recv().  The caller's iovec\n array must follow it directly in memory, typically by wrapping both in\n one structure:  struct { struct zfur_msg msg; struct iovec iov[N]; }."]
+#[doc = " Zero-copy receive descriptor for zfur_zc_recv().  The caller's iovec\n array must follow it directly in memory, typically by wrapping both in\n one structure: `struct { struct zfur_msg msg; struct iovec iov[N]; }`."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zfur_msg {
+    #[doc = " reserved; not for the application"]
     pub reserved: [::std::os::raw::c_int; 4usize],
     #[doc = " Out: datagrams still queued after this one."]
     pub dgrams_left: ::std::os::raw::c_int,
+    #[doc = " reserved"]
     pub flags: ::std::os::raw::c_int,
     #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
@@ -1340,13 +1406,15 @@ unsafe extern "C" {
         raddrlen: *mut socklen_t,
     );
 }
-#[doc = " Zero-copy receive descriptor for zft_zc_recv().  The caller's iovec array\n must follow it directly in memory, typically by wrapping both in one\n structure:  struct { struct zft_msg msg; struct iovec iov[N]; }."]
+#[doc = " Zero-copy receive descriptor for zft_zc_recv().  The caller's iovec array\n must follow it directly in memory, typically by wrapping both in one\n structure: `struct { struct zft_msg msg; struct iovec iov[N]; }`."]
 #[repr(C)]
 #[derive(Debug)]
 pub struct zft_msg {
+    #[doc = " reserved; not for the application"]
     pub reserved: [::std::os::raw::c_int; 4usize],
     #[doc = " Out: packets still queued after this read."]
     pub pkts_left: ::std::os::raw::c_int,
+    #[doc = " reserved"]
     pub flags: ::std::os::raw::c_int,
     #[doc = " In: entries available in iov[].  Out: entries filled."]
     pub iovcnt: ::std::os::raw::c_int,
@@ -1482,6 +1550,7 @@ pub struct zf_pkt_report {
     pub start: u32,
     #[doc = " Payload bytes in the packet."]
     pub bytes: u16,
+    #[doc = " ZF_PKT_REPORT_* bits"]
     pub flags: u16,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
