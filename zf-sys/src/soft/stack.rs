@@ -224,6 +224,16 @@ impl Stack {
         unsafe { &*self.shared }.armed.load(Ordering::Relaxed)
     }
 
+    /// Makes the stack's epoll set readable until the next reactor pass, so that
+    /// `zf_stack_has_pending_work` (and a thread sleeping on the waitable fd) sees that the
+    /// application has something to collect.
+    pub(crate) fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes to the stack's eventfd (non-blocking; a full counter only
+        // means it is readable already).
+        unsafe { libc::write(self.evfd, (&one as *const u64).cast(), 8) };
+    }
+
     fn set_timer_hint(&self) {
         // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
         unsafe { &*self.shared }

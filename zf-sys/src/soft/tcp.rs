@@ -711,14 +711,21 @@ pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut cra
     if ts_out.is_null() {
         return -libc::EFAULT;
     }
-    match l.acceptq.pop_front() {
-        Some(t) => {
-            // SAFETY: non-null out pointer.
-            unsafe { *ts_out = t.cast() };
-            0
-        }
-        None => -libc::EAGAIN,
+    let Some(t) = l.acceptq.pop_front() else {
+        return -libc::EAGAIN;
+    };
+    if !l.acceptq.is_empty() {
+        // More connections wait: each is news of its own, as each completed handshake is in
+        // TCPDirect. Report the listener again and make `zf_stack_has_pending_work` say so,
+        // or an application that accepts one connection per event (and polls only when
+        // there is work) would leave the rest unaccepted.
+        l.w.pending |= libc::EPOLLIN as u32;
+        // SAFETY: a live listener's stack is live; separate allocation.
+        unsafe { &*l.stack }.wake();
     }
+    // SAFETY: non-null out pointer.
+    unsafe { *ts_out = t.cast() };
+    0
 }
 
 /// The listener's waitable (EPOLLIN when a connection can be accepted).
