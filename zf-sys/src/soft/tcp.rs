@@ -1305,6 +1305,10 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
     if t.ds_reserved > 0 {
         return -(libc::EBUSY as isize);
     }
+    if t.initialised && t.state == SYN_SENT {
+        // As in TCPDirect: the connection is on its way, the data can go once it is up.
+        return -(libc::EAGAIN as isize);
+    }
     if !t.initialised || !t.can_send() {
         return -(libc::ENOTCONN as isize);
     }
