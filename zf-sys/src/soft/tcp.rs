@@ -392,6 +392,17 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
             progress += 1;
         }
     }
+    if t.state != CLOSED && t.eof && !t.shut_wr && ev & libc::EPOLLHUP as u32 != 0 {
+        // Both directions are finished although this side never shut down: the connection
+        // was reset after its end of stream was read (or after a call took the kernel's
+        // report of the reset, so that reading saw only an end of stream).
+        let err = match util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+            Ok(e) if e != 0 => e,
+            _ => libc::ECONNRESET,
+        };
+        set_closed(st, t, err);
+        progress += 1;
+    }
     if ev & libc::EPOLLOUT as u32 != 0 && t.tx_blocked {
         t.tx_blocked = false;
         t.w.pending |= libc::EPOLLOUT as u32;
@@ -1363,6 +1374,18 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
                 -(libc::EAGAIN as isize)
             }
             libc::EMSGSIZE | libc::EINVAL => -(libc::EINVAL as isize),
+            libc::ECONNRESET | libc::EPIPE => {
+                // The peer reset the connection and this call took the kernel's report of it
+                // (EPIPE: an earlier call did, and the kernel's read side may now look like
+                // an orderly end of stream): record it, as the reactor would have.
+                let err = if t.eof && e == libc::EPIPE {
+                    libc::EPIPE
+                } else {
+                    libc::ECONNRESET
+                };
+                set_closed(st, t, err);
+                -(libc::ENOTCONN as isize)
+            }
             _ => -(libc::ENOTCONN as isize),
         };
     }
