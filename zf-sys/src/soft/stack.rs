@@ -139,6 +139,8 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
             udp::drop_ring(st);
         }
     }
+    // Stubs of datagrams the ring has delivered would make the set look busy.
+    udp::drain_stubs(st, 1);
     // Only now: another thread that sees the set as complete may rely on it.
     // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
     unsafe { &*st.shared }.armed.store(true, Ordering::Release);
@@ -165,6 +167,8 @@ pub(crate) struct Stack {
     pub ring: Option<Ring>,
     /// Reactor passes until ring-served sockets are next read without a doorbell.
     pub sweep_in: u32,
+    /// Some ring-served socket has enough stubs waiting to be worth a read (see `udp.rs`).
+    pub ring_drain: bool,
     pub muxers: Vec<*mut Muxer>,
     pub alts: Vec<AltSlot>,
     pub tcp_pool: Vec<Box<[u8]>>,
@@ -353,13 +357,13 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
                     let pp = ptr.cast::<UdpPort>();
                     // SAFETY: as above, for a UDP port (read, no reference kept).
                     if unsafe { (*pp).ring_served } {
-                        // The ring's earlier frames first, so that a large datagram (read
-                        // from the socket) does not overtake them.
-                        progress += udp::poll_ring(st);
+                        // Stubs, or a large datagram, in the order of the ring's frames.
+                        progress += udp::drain_ring_port(st, pp);
+                    } else {
+                        // SAFETY: as above.
+                        let p = unsafe { &mut *pp };
+                        progress += udp::on_port_event(st, p);
                     }
-                    // SAFETY: as above; ring processing neither frees nor moves ports.
-                    let p = unsafe { &mut *pp };
-                    progress += udp::on_port_event(st, p);
                 }
                 TAG_RING => progress += udp::poll_ring(st),
                 _ => {}
@@ -495,6 +499,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
         ports: Vec::new(),
         ring: None,
         sweep_in: SWEEP_EVERY,
+        ring_drain: false,
         muxers: Vec::new(),
         alts: (0..a.int("alt_count").clamp(0, 64))
             .map(|_| AltSlot::default())
