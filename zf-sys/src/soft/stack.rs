@@ -506,7 +506,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
             .collect(),
         tcp_pool: Vec::new(),
         udp_pool: Vec::new(),
-        scratch: vec![0u8; udp::BATCH * udp::OVERFLOW].into_boxed_slice(),
+        scratch: vec![0u8; udp::DRAIN_BATCH * udp::OVERFLOW].into_boxed_slice(),
         evbuf: Vec::with_capacity(EVENTS),
         timer_work: false,
         wait_time_wait: a.int("tcp_wait_for_time_wait") != 0,

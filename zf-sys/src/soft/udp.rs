@@ -281,6 +281,9 @@ fn release_port(st: &mut Stack, pp: *mut UdpPort) {
 
 /// Datagrams read per `recvmmsg` call.
 pub(crate) const BATCH: usize = 8;
+/// Datagrams read per `recvmmsg` call when a ring-served socket is drained (a stub batch in
+/// one call).
+pub(crate) const DRAIN_BATCH: usize = STUB_BATCH as usize;
 /// Overflow space per batch slot for datagrams larger than a pool buffer.
 pub(crate) const OVERFLOW: usize = 65536;
 
@@ -321,7 +324,7 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort, hold: bool) -> (u
             iov_base: b[HDR..].as_mut_ptr().cast(),
             iov_len: UDP_BUF - HDR,
         };
-        // SAFETY: the scratch area holds BATCH * OVERFLOW bytes and N <= BATCH.
+        // SAFETY: the scratch area holds DRAIN_BATCH * OVERFLOW bytes and N <= DRAIN_BATCH.
         let slot = unsafe { over.add(i * OVERFLOW) };
         iovs[i][1] = libc::iovec {
             iov_base: slot.cast(),
@@ -571,8 +574,8 @@ pub(crate) fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
     let mut progress = 0;
     for _ in 0..DRAIN_ROUNDS {
         // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
-        let (n, _) = recv_batch::<BATCH>(st, unsafe { &mut *pp }, true);
-        if n < BATCH {
+        let (n, _) = recv_batch::<DRAIN_BATCH>(st, unsafe { &mut *pp }, true);
+        if n < DRAIN_BATCH {
             break;
         }
     }
@@ -609,8 +612,8 @@ fn on_doorbell(st: &mut Stack, p: &mut UdpPort, key: (u32, u16, usize)) -> c_int
             return release_held(st, p, i + 1);
         }
         let before = p.held.len();
-        let (n, _) = recv_batch::<BATCH>(st, p, true);
-        if n == 0 || (n < BATCH && p.held.len() == before) {
+        let (n, _) = recv_batch::<DRAIN_BATCH>(st, p, true);
+        if n == 0 || (n < DRAIN_BATCH && p.held.len() == before) {
             break;
         }
     }
@@ -725,7 +728,7 @@ fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
     let p = unsafe { &mut *pp };
     release_held(st, p, usize::MAX);
     for _ in 0..DRAIN_ROUNDS {
-        if recv_batch::<BATCH>(st, p, false).0 < BATCH {
+        if recv_batch::<DRAIN_BATCH>(st, p, false).0 < DRAIN_BATCH {
             break;
         }
     }
