@@ -85,6 +85,71 @@ struct Dgram {
     buf: Box<[u8]>,
     len: usize,
     ts: Option<libc::timespec>,
+    /// Header work left until the application asks for the headers (`zfur_pkt_get_header`),
+    /// which saves a checksum over the payload of every datagram whose headers nobody
+    /// looks at.
+    hdr: Lazy,
+}
+
+/// What [`Dgram::write_headers`] still has to do.
+#[derive(Debug, Clone, Copy)]
+enum Lazy {
+    /// The headers are in place.
+    Done,
+    /// Read from a socket: the headers are to be written from these fields.
+    Fields(HdrFields),
+    /// Through the ring, sent by this host with the UDP checksum left to the device: the
+    /// checksum is to be finished, as a datagram on the wire carries it.
+    Checksum,
+}
+
+/// The header fields of a datagram read from a socket: the sender's TTL and TOS as the kernel
+/// reported them, the addresses, and whether it arrived unfragmented.
+#[derive(Debug, Clone, Copy)]
+struct HdrFields {
+    src: (u32, u16),
+    dst: (u32, u16),
+    ttl: u8,
+    tos: u8,
+    df: bool,
+}
+
+impl Dgram {
+    /// Writes the IPv4 and UDP headers (with their checksums) in front of the payload.
+    fn write_headers(&mut self) {
+        let (buf, len) = (&mut self.buf, self.len);
+        let h = match std::mem::replace(&mut self.hdr, Lazy::Done) {
+            Lazy::Done => return,
+            Lazy::Fields(h) => h,
+            Lazy::Checksum => {
+                let be32 =
+                    |i: usize| u32::from_be_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+                let (src, dst) = (be32(12), be32(16));
+                let (hdr, payload) = buf[20..HDR + len].split_at(8);
+                let c = util::udp_checksum(src, dst, hdr, payload);
+                buf[26..28].copy_from_slice(&c.to_be_bytes());
+                return;
+            }
+        };
+        util::write_ip_header(
+            &mut buf[..20],
+            (HDR + len).min(0xffff) as u16,
+            0,
+            h.df,
+            h.ttl,
+            h.tos,
+            libc::IPPROTO_UDP as u8,
+            h.src.0,
+            h.dst.0,
+        );
+        buf[20..22].copy_from_slice(&h.src.1.to_be_bytes());
+        buf[22..24].copy_from_slice(&h.dst.1.to_be_bytes());
+        buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
+        buf[26..28].copy_from_slice(&[0, 0]);
+        let (hdr, payload) = buf[20..HDR + len].split_at(8);
+        let c = util::udp_checksum(h.src.0, h.dst.0, hdr, payload);
+        buf[26..28].copy_from_slice(&c.to_be_bytes());
+    }
 }
 
 /// The object behind `struct zfur*`.
@@ -440,24 +505,20 @@ fn build(
     }
     let df = len <= (st.mtu as usize).saturating_sub(HDR);
     let (sip, sport) = (util::sin_ip(src), util::sin_port(src));
-    util::write_ip_header(
-        &mut buf[..20],
-        (HDR + len).min(0xffff) as u16,
-        0,
-        df,
+    let hdr = HdrFields {
+        src: (sip, sport),
+        dst: (dst, p.port),
         ttl,
         tos,
-        libc::IPPROTO_UDP as u8,
-        sip,
-        dst,
-    );
-    buf[20..22].copy_from_slice(&sport.to_be_bytes());
-    buf[22..24].copy_from_slice(&p.port.to_be_bytes());
-    buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
-    let (hdr, payload) = buf[20..HDR + len].split_at(8);
-    let c = util::udp_checksum(sip, dst, hdr, payload);
-    buf[26..28].copy_from_slice(&c.to_be_bytes());
-    (Dgram { buf, len, ts }, (sip, sport))
+        df,
+    };
+    let d = Dgram {
+        buf,
+        len,
+        ts,
+        hdr: Lazy::Fields(hdr),
+    };
+    (d, (sip, sport))
 }
 
 /// Queues a datagram (headers in place) on the zfur whose binding on `p` matches its sender,
@@ -671,20 +732,25 @@ fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
     }
     buf[20..HDR].copy_from_slice(&ip[ihl..ihl + 8]);
     buf[HDR..HDR + len].copy_from_slice(&ip[ihl + 8..ihl + ulen]);
-    if f.csum_partial && buf[26..28] != [0, 0] {
-        // Sent by this host with the checksum left to the device: finish it, as a datagram
-        // on the wire carries it.
-        let (hdr, payload) = buf[20..HDR + len].split_at(8);
-        let c = util::udp_checksum(sip, dip, hdr, payload);
-        buf[26..28].copy_from_slice(&c.to_be_bytes());
-    }
+    // Sent by this host with the checksum left to the device: finished when asked for.
+    let lazy = if f.csum_partial && buf[26..28] != [0, 0] {
+        Lazy::Checksum
+    } else {
+        Lazy::Done
+    };
     let ts = st.rx_ts.then_some(f.ts);
     // Its stub waits in the socket.
     p.stubs += 1;
     if p.stubs >= stub_limit(st) {
         st.ring_drain = true;
     }
-    enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
+    let d = Dgram {
+        buf,
+        len,
+        ts,
+        hdr: lazy,
+    };
+    enqueue(st, p, (sip, sport), d)
 }
 
 /// Sets which ports the stack's ring serves: the unicast ports with receive bindings whose
@@ -1114,9 +1180,10 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
     if msg.is_null() || iphdr.is_null() || udphdr.is_null() || pktind != 0 || !ur.locked {
         return -libc::EINVAL;
     }
-    let Some(d) = ur.q.front() else {
+    let Some(d) = ur.q.front_mut() else {
         return -libc::EINVAL;
     };
+    d.write_headers();
     // SAFETY: non-null out pointers; the headers live in the locked buffer.
     unsafe {
         *iphdr = d.buf.as_ptr().cast();
