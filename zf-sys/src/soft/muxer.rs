@@ -340,9 +340,7 @@ pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_
     if busy {
         st.wake();
     } else {
-        let mut v: u64 = 0;
-        // SAFETY: reading 8 bytes from the stack's eventfd (non-blocking).
-        unsafe { libc::read(st.evfd, (&mut v as *mut u64).cast(), 8) };
+        st.unwake();
     }
     0
 }

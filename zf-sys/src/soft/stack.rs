@@ -155,6 +155,8 @@ pub(crate) struct Stack {
     pub shared: *mut Shared,
     pub epfd: c_int,
     pub evfd: c_int,
+    /// The eventfd was made readable by [`Stack::wake`] and not yet read.
+    pub woken: std::cell::Cell<bool>,
     pub ifindex: u32,
     pub mtu: i32,
     pub mac: [u8; 6],
@@ -236,6 +238,15 @@ impl Stack {
         // SAFETY: writing 8 bytes to the stack's eventfd (non-blocking; a full counter only
         // means it is readable already).
         unsafe { libc::write(self.evfd, (&one as *const u64).cast(), 8) };
+        self.woken.set(true);
+    }
+
+    /// Reads the eventfd (the reactor pass that [`Stack::wake`] asked for has come).
+    pub(crate) fn unwake(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: reading 8 bytes from the stack's eventfd into `v` (non-blocking).
+        unsafe { libc::read(self.evfd, (&mut v as *mut u64).cast(), 8) };
+        self.woken.set(false);
     }
 
     fn set_timer_hint(&self) {
@@ -293,6 +304,10 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
         arm_epoll(st);
     }
     if direct {
+        if st.woken.get() {
+            // Without epoll_wait here, nothing else would read it.
+            st.unwake();
+        }
         if st.ring.is_some() {
             progress += udp::poll_ring(st);
             st.sweep_in -= 1;
@@ -337,11 +352,7 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
         for &(events, data) in &evs[..n as usize] {
             let ptr = (data & !TAG_MASK) as *mut c_void;
             match data & TAG_MASK {
-                TAG_EVFD => {
-                    let mut v: u64 = 0;
-                    // SAFETY: reading 8 bytes from the stack's eventfd into `v`.
-                    unsafe { libc::read(st.evfd, (&mut v as *mut u64).cast(), 8) };
-                }
+                TAG_EVFD => st.unwake(),
                 TAG_TCP => {
                     // SAFETY: the tag says `ptr` is a live Tcp registered by this stack; it is
                     // removed from the epoll set before it is freed.
@@ -489,6 +500,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
         })),
         epfd,
         evfd,
+        woken: std::cell::Cell::new(false),
         ifindex,
         mtu: ifmtu.min(emu_mtu),
         mac,
