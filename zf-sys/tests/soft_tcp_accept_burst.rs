@@ -181,3 +181,36 @@ fn sixty_four_clients_connecting_at_once_are_all_served() {
         64,
     );
 }
+
+#[test]
+fn a_stack_holds_at_most_64_tcp_zockets() {
+    skip_unless_soft!();
+    // As TCPDirect, whose zocket ids run to 63: 64 is the most a stack may ask for.
+    // SAFETY: zf_init may be called before anything else.
+    unsafe { zf_init() };
+    let a = attr();
+    set_int(a, "max_tcp_endpoints", 65);
+    let mut st = std::ptr::null_mut();
+    // SAFETY: valid attribute object and out pointer.
+    let rc = unsafe { zf_stack_alloc(a, &mut st) };
+    assert_eq!(rc, -libc::EINVAL, "65 endpoints");
+    // SAFETY: freed once.
+    unsafe { zf_attr_free(a) };
+    let (st, a) = stack_with(&[("max_tcp_endpoints", 64)]);
+    let mut handles = Vec::new();
+    for i in 0..64 {
+        let mut h = std::ptr::null_mut();
+        // SAFETY: live stack and attributes, valid out pointer.
+        assert_eq!(unsafe { zft_alloc(st, a, &mut h) }, 0, "zocket {i}");
+        handles.push(h);
+    }
+    let mut h = std::ptr::null_mut();
+    // SAFETY: as above.
+    let rc = unsafe { zft_alloc(st, a, &mut h) };
+    assert_eq!(rc, -libc::ENOBUFS, "the 65th");
+    for h in handles {
+        // SAFETY: live handles, each freed once.
+        assert_eq!(unsafe { zft_handle_free(h) }, 0);
+    }
+    free_stack(st, a);
+}
