@@ -360,7 +360,8 @@ fn connection_refused_is_reported_through_recv_and_error() {
     assert_eq!(
         // SAFETY: live objects and valid buffers created by this test.
         unsafe { zft_send_single(z, b.as_ptr().cast(), 8, 0) },
-        -(libc::ENOTCONN as isize)
+        -(libc::EAGAIN as isize),
+        "SYN_SENT: try again later, as TCPDirect says"
     );
 
     let mut mux = std::ptr::null_mut();

@@ -10,12 +10,17 @@
 //!   waits on `zf_waitable_fd_get`'s fd); network progress (connection setup, moving received
 //!   data from the kernel into the zockets, closing handshakes, timers) happens only inside
 //!   `zf_reactor_perform` and `zf_muxer_wait`;
-//! * `zft_connect` returns a zocket in `SYN_SENT`; failures show up later through
-//!   `zft_error`, the receive calls and the muxer (`EPOLLERR|EPOLLHUP|EPOLLIN`);
+//! * `zft_connect` returns a zocket in `SYN_SENT` (where `zft_send` says `-EAGAIN`); failures
+//!   show up later through `zft_error`, the receive calls and the muxer
+//!   (`EPOLLERR|EPOLLHUP|EPOLLIN`); a reset ends in `CLOSED` with `ECONNRESET` however it is
+//!   first noticed;
 //! * zero-copy receive buffers stay valid until `zft_zc_recv_done(_some)` /
 //!   `zfur_zc_recv_done`; end of stream is a zero-length iovec that stays queued;
 //! * sends may be partial; `zft_send_space` is a promise (a send of at most that much is
-//!   accepted whole); the muxer is edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`;
+//!   accepted whole), and `EPOLLOUT` is reported only when it is non-zero; the muxer is
+//!   edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`; a listener is reported again after
+//!   each accept while connections wait, and `zf_stack_has_pending_work` also says yes
+//!   while a muxer has events its caller has not collected;
 //! * attributes have TCPDirect's names, types, defaults, `ZF_ATTR` parsing and errors;
 //! * errors are negative errno values; null or malformed arguments give errors, not crashes.
 //!
@@ -43,8 +48,12 @@
 //!   `lo`. Datagrams too large for the MTU (possible on `lo`), and datagrams that arrive in IP
 //!   fragments, are read from the socket instead (large ones when the ring rings their
 //!   doorbell, in order; reassembled ones at the next sweep of the sockets, at most 1024
-//!   direct reactor passes later, or at once when a blocking wait is in progress). Without
-//!   the capability every datagram is read from its socket, from any interface.
+//!   direct reactor passes later, or at once when a blocking wait is in progress). The
+//!   sockets get empty stubs of what the ring carries (a filter that dropped those instead
+//!   would make the kernel count each as a UDP receive error), read and discarded in
+//!   batches. Without the capability every datagram is read from its socket, from any
+//!   interface; its headers are written from the TTL and TOS the kernel reports, when
+//!   `zfur_pkt_get_header` asks for them.
 
 mod alts;
 mod attr;

@@ -150,6 +150,7 @@ pub unsafe extern "C" fn zf_muxer_add(
     wt.last = 0;
     wt.pending = !0;
     m.members.push(wt);
+    wake_if_ready(wt);
     0
 }
 
@@ -172,7 +173,19 @@ pub unsafe extern "C" fn zf_muxer_mod(
     wt.data = data;
     wt.last = 0;
     wt.pending = !0;
+    wake_if_ready(wt);
     0
+}
+
+/// A member that is ready at once (added or modified) is work for the application: makes
+/// `zf_stack_has_pending_work` say so until the next reactor pass, even if no network event
+/// is waiting (its data may have been read into the zocket already).
+fn wake_if_ready(w: &Waitable) {
+    // SAFETY: a waitable's stack outlives it; separate allocation.
+    let st = unsafe { &*w.stack };
+    if readiness(st, w) & w.events != 0 {
+        st.wake();
+    }
 }
 
 /// Removes a waitable from its set (`-EINVAL` if in none).
@@ -193,8 +206,19 @@ pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
 /// Collects ready members into `out`; returns the count.
 fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
     let mut n = 0;
-    for &wp in &m.members {
+    for (i, &wp) in m.members.iter().enumerate() {
         if n >= max {
+            // The caller's array is full. If more members have news, say so through
+            // `zf_stack_has_pending_work`: an application that polls only when there is work
+            // would otherwise never collect them.
+            if m.members[i..].iter().any(|&wp| {
+                // SAFETY: members are live waitables.
+                let w = unsafe { &*wp };
+                let cur = readiness(st, w);
+                (w.pending | (cur & !w.last)) & cur & w.events != 0
+            }) {
+                st.wake();
+            }
             break;
         }
         // SAFETY: members are live waitables.
@@ -314,13 +338,9 @@ pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_
         }
     }
     if busy {
-        let one: u64 = 1;
-        // SAFETY: writing 8 bytes to the stack's eventfd.
-        unsafe { libc::write(st.evfd, (&one as *const u64).cast(), 8) };
+        st.wake();
     } else {
-        let mut v: u64 = 0;
-        // SAFETY: reading 8 bytes from the stack's eventfd (non-blocking).
-        unsafe { libc::read(st.evfd, (&mut v as *mut u64).cast(), 8) };
+        st.unwake();
     }
     0
 }

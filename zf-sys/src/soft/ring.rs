@@ -16,8 +16,13 @@
 //! * of those, datagrams whose UDP length is at most `small` (the stack's MTU minus the IP
 //!   header: everything a NIC-backed stack can receive) are copied whole; for larger ones only
 //!   the headers are copied, as a doorbell telling the reactor to read the socket;
-//! * each UDP socket of such a port has a filter ([`keep_large_only`]) that drops datagrams of
-//!   at most `small` bytes, so every datagram arrives by exactly one path.
+//! * each UDP socket of such a port has a filter ([`stub_small`]) that cuts datagrams of at
+//!   most `small` bytes down to their UDP header, so that the payload of every datagram
+//!   arrives by exactly one path. The filter cuts rather than drops because the kernel counts
+//!   every datagram a socket filter drops as a UDP receive error (`InErrors` in
+//!   `/proc/net/snmp`, in `udp_queue_rcv_one_skb`), and these are no errors; a cut datagram
+//!   is queued as an empty stub, which the reactor reads and discards in batches (see
+//!   `udp.rs`). The socket's receive buffer is enlarged so that the stubs of a full ring fit.
 //!
 //! Without `CAP_NET_RAW` there is no ring and every datagram is read from its socket.
 
@@ -67,18 +72,23 @@ fn attach(fd: c_int, prog: &[libc::sock_filter]) -> c_int {
     util::setsockopt_val(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fp)
 }
 
-/// Makes a UDP socket drop datagrams whose UDP length is at most `small` (a socket filter sees
-/// the datagram from its UDP header on).
-pub(crate) fn keep_large_only(fd: c_int, small: u32) -> c_int {
-    attach(fd, &large_only_program(small))
+/// UDP header bytes: what a socket filter keeps of a datagram the ring carries.
+const UDP_HEADER: u32 = 8;
+
+/// Makes a UDP socket keep only the UDP header of datagrams whose UDP length is at most
+/// `small` (a socket filter sees the datagram from its UDP header on): they are read from the
+/// socket as empty stubs. A filter that drops them instead would make the kernel count each
+/// one as a receive error.
+pub(crate) fn stub_small(fd: c_int, small: u32) -> c_int {
+    attach(fd, &stub_small_program(small))
 }
 
-fn large_only_program(small: u32) -> [libc::sock_filter; 4] {
+fn stub_small_program(small: u32) -> [libc::sock_filter; 4] {
     [
         ins(LD_LEN, 0, 0, 0),
         ins(JGT_K, 0, 1, small),
         ins(RET_K, 0, 0, u32::MAX),
-        ins(RET_K, 0, 0, 0),
+        ins(RET_K, 0, 0, UDP_HEADER),
     ]
 }
 
@@ -437,10 +447,12 @@ mod tests {
     }
 
     #[test]
-    fn socket_filter_keeps_only_large_datagrams() {
-        // The socket filter sees a datagram from its UDP header on.
-        let prog = large_only_program(100);
-        assert_eq!(run(&prog, &[0u8; 100], 0, 0), 0);
+    fn socket_filter_cuts_small_datagrams_to_their_udp_header() {
+        // The socket filter sees a datagram from its UDP header on. It never drops (the
+        // kernel would count a receive error): small datagrams keep their 8 header bytes.
+        let prog = stub_small_program(100);
+        assert_eq!(run(&prog, &[0u8; 100], 0, 0), 8);
+        assert_eq!(run(&prog, &[0u8; 8], 0, 0), 8);
         assert_eq!(run(&prog, &[0u8; 101], 0, 0), u32::MAX);
     }
 

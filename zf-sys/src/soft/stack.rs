@@ -139,6 +139,8 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
             udp::drop_ring(st);
         }
     }
+    // Stubs of datagrams the ring has delivered would make the set look busy.
+    udp::drain_stubs(st, 1);
     // Only now: another thread that sees the set as complete may rely on it.
     // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
     unsafe { &*st.shared }.armed.store(true, Ordering::Release);
@@ -153,6 +155,8 @@ pub(crate) struct Stack {
     pub shared: *mut Shared,
     pub epfd: c_int,
     pub evfd: c_int,
+    /// The eventfd was made readable by [`Stack::wake`] and not yet read.
+    pub woken: std::cell::Cell<bool>,
     pub ifindex: u32,
     pub mtu: i32,
     pub mac: [u8; 6],
@@ -165,6 +169,8 @@ pub(crate) struct Stack {
     pub ring: Option<Ring>,
     /// Reactor passes until ring-served sockets are next read without a doorbell.
     pub sweep_in: u32,
+    /// Some ring-served socket has enough stubs waiting to be worth a read (see `udp.rs`).
+    pub ring_drain: bool,
     pub muxers: Vec<*mut Muxer>,
     pub alts: Vec<AltSlot>,
     pub tcp_pool: Vec<Box<[u8]>>,
@@ -224,6 +230,25 @@ impl Stack {
         unsafe { &*self.shared }.armed.load(Ordering::Relaxed)
     }
 
+    /// Makes the stack's epoll set readable until the next reactor pass, so that
+    /// `zf_stack_has_pending_work` (and a thread sleeping on the waitable fd) sees that the
+    /// application has something to collect.
+    pub(crate) fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes to the stack's eventfd (non-blocking; a full counter only
+        // means it is readable already).
+        unsafe { libc::write(self.evfd, (&one as *const u64).cast(), 8) };
+        self.woken.set(true);
+    }
+
+    /// Reads the eventfd (the reactor pass that [`Stack::wake`] asked for has come).
+    pub(crate) fn unwake(&self) {
+        let mut v: u64 = 0;
+        // SAFETY: reading 8 bytes from the stack's eventfd into `v` (non-blocking).
+        unsafe { libc::read(self.evfd, (&mut v as *mut u64).cast(), 8) };
+        self.woken.set(false);
+    }
+
     fn set_timer_hint(&self) {
         // SAFETY: `shared` is owned by the stack and live until zf_stack_free.
         unsafe { &*self.shared }
@@ -279,6 +304,10 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
         arm_epoll(st);
     }
     if direct {
+        if st.woken.get() {
+            // Without epoll_wait here, nothing else would read it.
+            st.unwake();
+        }
         if st.ring.is_some() {
             progress += udp::poll_ring(st);
             st.sweep_in -= 1;
@@ -323,11 +352,7 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
         for &(events, data) in &evs[..n as usize] {
             let ptr = (data & !TAG_MASK) as *mut c_void;
             match data & TAG_MASK {
-                TAG_EVFD => {
-                    let mut v: u64 = 0;
-                    // SAFETY: reading 8 bytes from the stack's eventfd into `v`.
-                    unsafe { libc::read(st.evfd, (&mut v as *mut u64).cast(), 8) };
-                }
+                TAG_EVFD => st.unwake(),
                 TAG_TCP => {
                     // SAFETY: the tag says `ptr` is a live Tcp registered by this stack; it is
                     // removed from the epoll set before it is freed.
@@ -343,13 +368,13 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
                     let pp = ptr.cast::<UdpPort>();
                     // SAFETY: as above, for a UDP port (read, no reference kept).
                     if unsafe { (*pp).ring_served } {
-                        // The ring's earlier frames first, so that a large datagram (read
-                        // from the socket) does not overtake them.
-                        progress += udp::poll_ring(st);
+                        // Stubs, or a large datagram, in the order of the ring's frames.
+                        progress += udp::drain_ring_port(st, pp);
+                    } else {
+                        // SAFETY: as above.
+                        let p = unsafe { &mut *pp };
+                        progress += udp::on_port_event(st, p);
                     }
-                    // SAFETY: as above; ring processing neither frees nor moves ports.
-                    let p = unsafe { &mut *pp };
-                    progress += udp::on_port_event(st, p);
                 }
                 TAG_RING => progress += udp::poll_ring(st),
                 _ => {}
@@ -475,6 +500,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
         })),
         epfd,
         evfd,
+        woken: std::cell::Cell::new(false),
         ifindex,
         mtu: ifmtu.min(emu_mtu),
         mac,
@@ -485,13 +511,14 @@ pub unsafe extern "C" fn zf_stack_alloc(
         ports: Vec::new(),
         ring: None,
         sweep_in: SWEEP_EVERY,
+        ring_drain: false,
         muxers: Vec::new(),
         alts: (0..a.int("alt_count").clamp(0, 64))
             .map(|_| AltSlot::default())
             .collect(),
         tcp_pool: Vec::new(),
         udp_pool: Vec::new(),
-        scratch: vec![0u8; udp::BATCH * udp::OVERFLOW].into_boxed_slice(),
+        scratch: vec![0u8; udp::DRAIN_BATCH * udp::OVERFLOW].into_boxed_slice(),
         evbuf: Vec::with_capacity(EVENTS),
         timer_work: false,
         wait_time_wait: a.int("tcp_wait_for_time_wait") != 0,

@@ -61,6 +61,10 @@ pub(crate) struct Tcp {
     pub connecting: bool,
     pub connect_error: c_int,
     pub tx_blocked: bool,
+    /// Blocked on the backend's send-queue limit ([`SNDBUF`]) while the kernel socket, whose
+    /// buffer is larger, may still be writable: the reactor watches the queue instead of
+    /// asking epoll for EPOLLOUT (which the kernel would report at once, every time).
+    pub space_wait: bool,
     pub shut_wr: bool,
     pub user_freed: bool,
     pub deadline: u64,
@@ -114,6 +118,7 @@ impl Tcp {
             connecting: false,
             connect_error: 0,
             tx_blocked: false,
+            space_wait: false,
             shut_wr: false,
             user_freed: false,
             deadline: 0,
@@ -207,7 +212,7 @@ pub(crate) fn update_interest(st: &mut Stack, t: &mut Tcp) {
     if !t.eof && t.rx_bytes < RX_LIMIT {
         m |= (libc::EPOLLIN | libc::EPOLLRDHUP) as u32;
     }
-    if t.connecting || t.tx_blocked {
+    if t.connecting || (t.tx_blocked && !t.space_wait) {
         m |= libc::EPOLLOUT as u32;
     }
     let data = tcp_ptr(t);
@@ -392,10 +397,26 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
             progress += 1;
         }
     }
-    if ev & libc::EPOLLOUT as u32 != 0 && t.tx_blocked {
-        t.tx_blocked = false;
-        t.w.pending |= libc::EPOLLOUT as u32;
+    if t.state != CLOSED && t.eof && !t.shut_wr && ev & libc::EPOLLHUP as u32 != 0 {
+        // Both directions are finished although this side never shut down: the connection
+        // was reset after its end of stream was read (or after a call took the kernel's
+        // report of the reset, so that reading saw only an end of stream).
+        let err = match util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+            Ok(e) if e != 0 => e,
+            _ => libc::ECONNRESET,
+        };
+        set_closed(st, t, err);
         progress += 1;
+    }
+    if ev & libc::EPOLLOUT as u32 != 0 && t.tx_blocked {
+        if send_space(t) > 0 {
+            t.tx_blocked = false;
+            t.w.pending |= libc::EPOLLOUT as u32;
+            progress += 1;
+        } else {
+            // The kernel has room, the backend's queue has not.
+            wait_for_space(st, t);
+        }
     }
     if t.eof && t.shut_wr && t.state != CLOSED {
         st.timer_work = true;
@@ -501,6 +522,19 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
             set_closed(st, t, e);
             progress += 1;
             continue;
+        }
+        if t.space_wait {
+            if !t.tx_blocked || !t.can_send() {
+                t.space_wait = false;
+            } else if send_space(t) > 0 {
+                t.space_wait = false;
+                t.tx_blocked = false;
+                t.w.pending |= libc::EPOLLOUT as u32;
+                update_interest(st, t);
+                progress += 1;
+            } else {
+                more = true;
+            }
         }
         match t.state {
             FIN_WAIT1 | FIN_WAIT2 | CLOSING | LAST_ACK => {
@@ -711,14 +745,21 @@ pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut cra
     if ts_out.is_null() {
         return -libc::EFAULT;
     }
-    match l.acceptq.pop_front() {
-        Some(t) => {
-            // SAFETY: non-null out pointer.
-            unsafe { *ts_out = t.cast() };
-            0
-        }
-        None => -libc::EAGAIN,
+    let Some(t) = l.acceptq.pop_front() else {
+        return -libc::EAGAIN;
+    };
+    if !l.acceptq.is_empty() {
+        // More connections wait: each is news of its own, as each completed handshake is in
+        // TCPDirect. Report the listener again and make `zf_stack_has_pending_work` say so,
+        // or an application that accepts one connection per event (and polls only when
+        // there is work) would leave the rest unaccepted.
+        l.w.pending |= libc::EPOLLIN as u32;
+        // SAFETY: a live listener's stack is live; separate allocation.
+        unsafe { &*l.stack }.wake();
     }
+    // SAFETY: non-null out pointer.
+    unsafe { *ts_out = t.cast() };
+    0
 }
 
 /// The listener's waitable (EPOLLIN when a connection can be accepted).
@@ -1298,6 +1339,10 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
     if t.ds_reserved > 0 {
         return -(libc::EBUSY as isize);
     }
+    if t.initialised && t.state == SYN_SENT {
+        // As in TCPDirect: the connection is on its way, the data can go once it is up.
+        return -(libc::EAGAIN as isize);
+    }
     if !t.initialised || !t.can_send() {
         return -(libc::ENOTCONN as isize);
     }
@@ -1307,11 +1352,10 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
     let mut trimmed: Vec<libc::iovec> = Vec::new();
     let mut iov = iov;
     if total > SMALL_SEND {
-        let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
-        let space = SNDBUF.saturating_sub(outq);
+        let space = send_space(t);
         if space == 0 {
             t.tx_blocked = true;
-            update_interest(st, t);
+            wait_for_space(st, t);
             return -(libc::EAGAIN as isize);
         }
         if space < total {
@@ -1352,6 +1396,18 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
                 -(libc::EAGAIN as isize)
             }
             libc::EMSGSIZE | libc::EINVAL => -(libc::EINVAL as isize),
+            libc::ECONNRESET | libc::EPIPE => {
+                // The peer reset the connection and this call took the kernel's report of it
+                // (EPIPE: an earlier call did, and the kernel's read side may now look like
+                // an orderly end of stream): record it, as the reactor would have.
+                let err = if t.eof && e == libc::EPIPE {
+                    libc::EPIPE
+                } else {
+                    libc::ECONNRESET
+                };
+                set_closed(st, t, err);
+                -(libc::ENOTCONN as isize)
+            }
             _ => -(libc::ENOTCONN as isize),
         };
     }
@@ -1448,10 +1504,23 @@ pub unsafe extern "C" fn zft_send_space(ts: *mut crate::zft, space: *mut usize) 
     if !t.initialised || !t.can_send() {
         return -libc::ENOTCONN;
     }
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     // SAFETY: non-null out pointer.
-    unsafe { *space = SNDBUF.saturating_sub(outq) };
+    unsafe { *space = send_space(t) };
     0
+}
+
+/// Free space in the backend's send queue: [`SNDBUF`] less what the kernel still holds.
+fn send_space(t: &Tcp) -> usize {
+    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    SNDBUF.saturating_sub(outq)
+}
+
+/// A send found no space in the backend's queue: the reactor's timer pass watches it until
+/// there is some (see [`Tcp::space_wait`]), and EPOLLOUT stays unreported meanwhile.
+fn wait_for_space(st: &mut Stack, t: &mut Tcp) {
+    t.space_wait = true;
+    st.timer_work = true;
+    update_interest(st, t);
 }
 
 /// Maximum segment size of the connection.

@@ -51,12 +51,33 @@ pub(crate) struct UdpPort {
     pub in_epoll: bool,
     /// How many reads in a row found a datagram (a burst is read in batches).
     streak: u8,
-    /// The socket drops datagrams the stack's ring can carry ([`ring::keep_large_only`]).
+    /// The socket gets only empty stubs of the datagrams the stack's ring can carry
+    /// ([`ring::stub_small`]); reads discard them.
     pub filtered: bool,
     /// The stack's ring delivers this port's datagrams (see [`refresh_ring`]).
     pub ring_served: bool,
+    /// Large datagrams read from a ring-served socket ahead of their doorbell (see
+    /// [`on_doorbell`]), in arrival order.
+    held: VecDeque<Held>,
+    /// Datagrams the ring delivered since the socket was last read: as many stubs may wait
+    /// in it (see [`drain_ring_port`]).
+    stubs: u32,
     mcast: Vec<(u32, Option<u32>)>,
 }
+
+/// A large datagram read from a ring-served socket, waiting for its place in the order of
+/// arrival, and the (source address, source port, payload length) its doorbell will name.
+#[derive(Debug)]
+struct Held {
+    d: Dgram,
+    key: (u32, u16, usize),
+}
+
+/// Ring deliveries to a port after which its socket is read to discard the stubs (well within
+/// the default receive buffer even if the enlargement in [`get_port`] failed).
+const STUB_BATCH: u32 = 32;
+/// Receive buffer asked for a ring-served socket: room for the stubs of a full ring.
+const STUB_RCVBUF: c_int = 4 << 20;
 
 /// A received datagram: headers at 0..28, payload from 28.
 #[derive(Debug)]
@@ -64,6 +85,71 @@ struct Dgram {
     buf: Box<[u8]>,
     len: usize,
     ts: Option<libc::timespec>,
+    /// Header work left until the application asks for the headers (`zfur_pkt_get_header`),
+    /// which saves a checksum over the payload of every datagram whose headers nobody
+    /// looks at.
+    hdr: Lazy,
+}
+
+/// What [`Dgram::write_headers`] still has to do.
+#[derive(Debug, Clone, Copy)]
+enum Lazy {
+    /// The headers are in place.
+    Done,
+    /// Read from a socket: the headers are to be written from these fields.
+    Fields(HdrFields),
+    /// Through the ring, sent by this host with the UDP checksum left to the device: the
+    /// checksum is to be finished, as a datagram on the wire carries it.
+    Checksum,
+}
+
+/// The header fields of a datagram read from a socket: the sender's TTL and TOS as the kernel
+/// reported them, the addresses, and whether it arrived unfragmented.
+#[derive(Debug, Clone, Copy)]
+struct HdrFields {
+    src: (u32, u16),
+    dst: (u32, u16),
+    ttl: u8,
+    tos: u8,
+    df: bool,
+}
+
+impl Dgram {
+    /// Writes the IPv4 and UDP headers (with their checksums) in front of the payload.
+    fn write_headers(&mut self) {
+        let (buf, len) = (&mut self.buf, self.len);
+        let h = match std::mem::replace(&mut self.hdr, Lazy::Done) {
+            Lazy::Done => return,
+            Lazy::Fields(h) => h,
+            Lazy::Checksum => {
+                let be32 =
+                    |i: usize| u32::from_be_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+                let (src, dst) = (be32(12), be32(16));
+                let (hdr, payload) = buf[20..HDR + len].split_at(8);
+                let c = util::udp_checksum(src, dst, hdr, payload);
+                buf[26..28].copy_from_slice(&c.to_be_bytes());
+                return;
+            }
+        };
+        util::write_ip_header(
+            &mut buf[..20],
+            (HDR + len).min(0xffff) as u16,
+            0,
+            h.df,
+            h.ttl,
+            h.tos,
+            libc::IPPROTO_UDP as u8,
+            h.src.0,
+            h.dst.0,
+        );
+        buf[20..22].copy_from_slice(&h.src.1.to_be_bytes());
+        buf[22..24].copy_from_slice(&h.dst.1.to_be_bytes());
+        buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
+        buf[26..28].copy_from_slice(&[0, 0]);
+        let (hdr, payload) = buf[20..HDR + len].split_at(8);
+        let c = util::udp_checksum(h.src.0, h.dst.0, hdr, payload);
+        buf[26..28].copy_from_slice(&c.to_be_bytes());
+    }
 }
 
 /// The object behind `struct zfur*`.
@@ -132,10 +218,15 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
     // this host (looped back by the kernel), stay with the socket.
     let filtered = match &st.ring {
         Some(r) if util::is_local_unicast(ip) => {
-            let rc = ring::keep_large_only(fd, r.small());
+            let rc = ring::stub_small(fd, r.small());
             if rc < 0 {
                 util::close(fd);
                 return Err(rc);
+            }
+            // Stubs take receive-buffer space until read: make room for a ring's worth (as
+            // root beyond `rmem_max`; otherwise as much as it allows).
+            if util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, STUB_RCVBUF) < 0 {
+                let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, STUB_RCVBUF);
             }
             true
         }
@@ -175,6 +266,8 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         streak: 0,
         filtered,
         ring_served: false,
+        held: VecDeque::new(),
+        stubs: 0,
         mcast: Vec::new(),
     }));
     st.ports.push(p);
@@ -253,6 +346,9 @@ fn release_port(st: &mut Stack, pp: *mut UdpPort) {
 
 /// Datagrams read per `recvmmsg` call.
 pub(crate) const BATCH: usize = 8;
+/// Datagrams read per `recvmmsg` call when a ring-served socket is drained (a stub batch in
+/// one call).
+pub(crate) const DRAIN_BATCH: usize = STUB_BATCH as usize;
 /// Overflow space per batch slot for datagrams larger than a pool buffer.
 pub(crate) const OVERFLOW: usize = 65536;
 
@@ -263,19 +359,21 @@ pub(crate) fn on_port_event(st: &mut Stack, p: &mut UdpPort) -> c_int {
     // each found a datagram) is worth a batch: preparing one costs more than a single read,
     // and in request/response traffic it would be spent just when the answer is due.
     if p.streak >= 2 {
-        let (n, progress) = recv_batch::<BATCH>(st, p);
+        let (n, progress) = recv_batch::<BATCH>(st, p, false);
         if n < BATCH {
             p.streak = 0;
         }
         return progress;
     }
-    let (n, progress) = recv_batch::<1>(st, p);
+    let (n, progress) = recv_batch::<1>(st, p, false);
     p.streak = if n == 1 { p.streak + 1 } else { 0 };
     progress
 }
 
 /// One `recvmmsg` of up to `N` datagrams; returns (datagrams read, datagrams delivered).
-fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort) -> (usize, c_int) {
+/// Stubs (see [`UdpPort::filtered`]) are discarded; with `hold` the other datagrams go to the
+/// port's held queue instead of their zfurs.
+fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort, hold: bool) -> (usize, c_int) {
     let mut bufs: [Option<Box<[u8]>>; N] = std::array::from_fn(|_| None);
     // SAFETY: these are plain old data; zero is a valid initial value.
     let mut srcs: [SockIn; N] = unsafe { zeroed() };
@@ -291,7 +389,7 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort) -> (usize, c_int)
             iov_base: b[HDR..].as_mut_ptr().cast(),
             iov_len: UDP_BUF - HDR,
         };
-        // SAFETY: the scratch area holds BATCH * OVERFLOW bytes and N <= BATCH.
+        // SAFETY: the scratch area holds DRAIN_BATCH * OVERFLOW bytes and N <= DRAIN_BATCH.
         let slot = unsafe { over.add(i * OVERFLOW) };
         iovs[i][1] = libc::iovec {
             iov_base: slot.cast(),
@@ -341,13 +439,26 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort) -> (usize, c_int)
             continue;
         }
         let len = hdrs[i].msg_len as usize;
-        progress += deliver(st, p, buf, len, &hdrs[i].msg_hdr, &srcs[i], i);
+        if p.filtered && len == 0 {
+            // A stub: the ring has (or had) this datagram.
+            st.put_buf(buf);
+            continue;
+        }
+        let (d, from) = build(st, p, buf, len, &hdrs[i].msg_hdr, &srcs[i], i);
+        if hold {
+            p.held.push_back(Held {
+                key: (from.0, from.1, d.len),
+                d,
+            });
+        } else {
+            progress += enqueue(st, p, from, d);
+        }
     }
     (n, progress)
 }
 
-/// Puts one received datagram on the queue of the zfur whose binding matches its sender.
-fn deliver(
+/// Gives one datagram read from a socket its IP and UDP headers; returns it and its sender.
+fn build(
     st: &mut Stack,
     p: &mut UdpPort,
     mut buf: Box<[u8]>,
@@ -355,7 +466,7 @@ fn deliver(
     mh: &libc::msghdr,
     src: &SockIn,
     slot: usize,
-) -> c_int {
+) -> (Dgram, (u32, u16)) {
     // Control messages: destination address, TTL, TOS, timestamp.
     let mut dst = p.ip;
     let mut ttl = 64u8;
@@ -394,24 +505,20 @@ fn deliver(
     }
     let df = len <= (st.mtu as usize).saturating_sub(HDR);
     let (sip, sport) = (util::sin_ip(src), util::sin_port(src));
-    util::write_ip_header(
-        &mut buf[..20],
-        (HDR + len).min(0xffff) as u16,
-        0,
-        df,
+    let hdr = HdrFields {
+        src: (sip, sport),
+        dst: (dst, p.port),
         ttl,
         tos,
-        libc::IPPROTO_UDP as u8,
-        sip,
-        dst,
-    );
-    buf[20..22].copy_from_slice(&sport.to_be_bytes());
-    buf[22..24].copy_from_slice(&p.port.to_be_bytes());
-    buf[24..26].copy_from_slice(&((8 + len).min(0xffff) as u16).to_be_bytes());
-    let (hdr, payload) = buf[20..HDR + len].split_at(8);
-    let c = util::udp_checksum(sip, dst, hdr, payload);
-    buf[26..28].copy_from_slice(&c.to_be_bytes());
-    enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
+        df,
+    };
+    let d = Dgram {
+        buf,
+        len,
+        ts,
+        hdr: Lazy::Fields(hdr),
+    };
+    (d, (sip, sport))
 }
 
 /// Queues a datagram (headers in place) on the zfur whose binding on `p` matches its sender,
@@ -446,37 +553,134 @@ const RING_BUDGET: usize = 64;
 /// Handles the frames waiting in the stack's ring: queues whole datagrams on their zfurs and,
 /// for doorbells, reads the datagram from its port's socket. Returns the datagrams queued.
 pub(crate) fn poll_ring(st: &mut Stack) -> c_int {
+    let (mut progress, lost, _) = ring_pass(st);
+    if lost {
+        // Doorbells may have been among the frames the kernel could not place.
+        progress += sweep_ring_ports(st);
+    } else if st.ring_drain {
+        st.ring_drain = false;
+        progress += drain_stubs(st, stub_limit(st));
+    }
+    progress
+}
+
+/// Stubs a ring-served socket may hold before it is read. Once the stack's sockets are in its
+/// epoll set, none: a stub of a datagram already delivered would make the set (and so
+/// `zf_waitable_fd_get`'s fd and `zf_stack_has_pending_events`) report work that is not
+/// there.
+fn stub_limit(st: &Stack) -> u32 {
+    if st.armed() { 1 } else { STUB_BATCH }
+}
+
+/// Drains the ring-served ports with at least `limit` stubs waiting; returns the datagrams
+/// queued.
+pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
+    let mut progress = 0;
+    for i in 0..st.ports.len() {
+        let pp = st.ports[i];
+        // SAFETY: listed ports are live; draining does not change the list.
+        if unsafe { (*pp).ring_served && (*pp).stubs >= limit } {
+            progress += drain_ring_port(st, pp);
+        }
+    }
+    progress
+}
+
+/// Up to [`RING_BUDGET`] frames of the ring; returns (datagrams queued, frames were lost,
+/// the ring is empty).
+fn ring_pass(st: &mut Stack) -> (c_int, bool, bool) {
     let Some(mut r) = st.ring.take() else {
-        return 0;
+        return (0, false, true);
     };
     let mut progress = 0;
     let mut lost = false;
+    let mut empty = false;
     for _ in 0..RING_BUDGET {
-        let Some(f) = r.peek() else { break };
+        let Some(f) = r.peek() else {
+            empty = true;
+            break;
+        };
         lost |= f.losing;
         progress += on_frame(st, &f);
         r.release();
     }
     st.ring = Some(r);
-    if lost {
-        // Doorbells may have been among the frames the kernel could not place.
-        progress += sweep_ring_ports(st);
-    }
-    progress
+    (progress, lost, empty)
 }
 
-/// Reads every ring-served port's socket (large datagrams whose doorbell was lost).
+/// Reads every ring-served port's socket (large datagrams whose doorbell was lost, datagrams
+/// reassembled from fragments, which have none, and stubs).
 pub(crate) fn sweep_ring_ports(st: &mut Stack) -> c_int {
     let mut progress = 0;
     for i in 0..st.ports.len() {
         let pp = st.ports[i];
-        // SAFETY: listed ports are live; reading does not change the list.
-        let p = unsafe { &mut *pp };
-        if p.ring_served {
-            progress += on_port_event(st, p);
+        // SAFETY: listed ports are live; draining does not change the list.
+        if unsafe { (*pp).ring_served } {
+            progress += drain_ring_port(st, pp);
         }
     }
     progress
+}
+
+/// Most `recvmmsg` calls of one [`drain_ring_port`], and ring passes after them.
+const DRAIN_ROUNDS: usize = 64;
+
+/// Reads everything a ring-served port's socket holds: stubs are discarded, large datagrams
+/// held. Then the ring is processed up to where it was when the socket was read (every frame
+/// reaches the ring before its datagram reaches the socket), so that each held datagram goes
+/// out at its doorbell, in order; what is still held after that has no doorbell to come (a
+/// datagram reassembled from fragments, or one whose doorbell arrived before the datagram
+/// did) and goes out now. Returns the datagrams queued.
+pub(crate) fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
+    let mut progress = 0;
+    for _ in 0..DRAIN_ROUNDS {
+        // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
+        let (n, _) = recv_batch::<DRAIN_BATCH>(st, unsafe { &mut *pp }, true);
+        if n < DRAIN_BATCH {
+            break;
+        }
+    }
+    // SAFETY: as above.
+    unsafe { (*pp).stubs = 0 };
+    for _ in 0..DRAIN_ROUNDS {
+        let (n, _, empty) = ring_pass(st);
+        progress += n;
+        // SAFETY: as above.
+        if empty || unsafe { (*pp).held.is_empty() } {
+            break;
+        }
+    }
+    // SAFETY: as above.
+    progress + release_held(st, unsafe { &mut *pp }, usize::MAX)
+}
+
+/// Queues the first `n` held datagrams of a port on their zfurs.
+fn release_held(st: &mut Stack, p: &mut UdpPort, n: usize) -> c_int {
+    let mut progress = 0;
+    for _ in 0..n {
+        let Some(h) = p.held.pop_front() else { break };
+        progress += enqueue(st, p, (h.key.0, h.key.1), h.d);
+    }
+    progress
+}
+
+/// A doorbell for a large datagram (`key`: source address, source port, payload length):
+/// it goes out now, with any held datagram that arrived before it. If it is not held yet it is
+/// read from the socket (stubs discarded; later datagrams read meanwhile are held).
+fn on_doorbell(st: &mut Stack, p: &mut UdpPort, key: (u32, u16, usize)) -> c_int {
+    for _ in 0..DRAIN_ROUNDS {
+        if let Some(i) = p.held.iter().position(|h| h.key == key) {
+            return release_held(st, p, i + 1);
+        }
+        let before = p.held.len();
+        let (n, _) = recv_batch::<DRAIN_BATCH>(st, p, true);
+        if n == 0 || (n < DRAIN_BATCH && p.held.len() == before) {
+            break;
+        }
+    }
+    // Not in the socket yet (the doorbell overtook it) or gone: it goes out when the
+    // socket is next drained.
+    0
 }
 
 /// One ring frame: a whole datagram or a doorbell.
@@ -502,7 +706,10 @@ fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
         return 0;
     }
     if f.doorbell {
-        return on_port_event(st, p);
+        if ulen < 8 {
+            return 0;
+        }
+        return on_doorbell(st, p, (sip, sport, ulen - 8));
     }
     if ulen < 8 || ihl + ulen > ip.len() || usize::from(at(2)) < ihl + ulen {
         return 0;
@@ -525,15 +732,25 @@ fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
     }
     buf[20..HDR].copy_from_slice(&ip[ihl..ihl + 8]);
     buf[HDR..HDR + len].copy_from_slice(&ip[ihl + 8..ihl + ulen]);
-    if f.csum_partial && buf[26..28] != [0, 0] {
-        // Sent by this host with the checksum left to the device: finish it, as a datagram
-        // on the wire carries it.
-        let (hdr, payload) = buf[20..HDR + len].split_at(8);
-        let c = util::udp_checksum(sip, dip, hdr, payload);
-        buf[26..28].copy_from_slice(&c.to_be_bytes());
-    }
+    // Sent by this host with the checksum left to the device: finished when asked for.
+    let lazy = if f.csum_partial && buf[26..28] != [0, 0] {
+        Lazy::Checksum
+    } else {
+        Lazy::Done
+    };
     let ts = st.rx_ts.then_some(f.ts);
-    enqueue(st, p, (sip, sport), Dgram { buf, len, ts })
+    // Its stub waits in the socket.
+    p.stubs += 1;
+    if p.stubs >= stub_limit(st) {
+        st.ring_drain = true;
+    }
+    let d = Dgram {
+        buf,
+        len,
+        ts,
+        hdr: lazy,
+    };
+    enqueue(st, p, (sip, sport), d)
 }
 
 /// Sets which ports the stack's ring serves: the unicast ports with receive bindings whose
@@ -541,9 +758,12 @@ fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
 /// stops filtering and is read through its socket. If the ring cannot take the new list, the
 /// stack gives up its ring and every port goes back to its socket.
 pub(crate) fn refresh_ring(st: &mut Stack) {
-    let Some(r) = st.ring.as_mut() else { return };
+    if st.ring.is_none() {
+        return;
+    }
     let mut list = Vec::new();
-    for &pp in &st.ports {
+    for i in 0..st.ports.len() {
+        let pp = st.ports[i];
         // SAFETY: listed ports are live.
         let p = unsafe { &mut *pp };
         p.ring_served = false;
@@ -553,19 +773,43 @@ pub(crate) fn refresh_ring(st: &mut Stack) {
         if list.len() < ring::MAX_PORTS {
             list.push((p.ip, p.port));
             p.ring_served = true;
-        } else if ring::unfilter(p.fd) == 0 {
-            p.filtered = false;
+        } else {
+            settle_stubs(st, pp);
+            // SAFETY: as above.
+            let p = unsafe { &mut *pp };
+            if ring::unfilter(p.fd) == 0 {
+                p.filtered = false;
+            }
         }
     }
-    if r.set_ports(&list) < 0 {
+    if st.ring.as_mut().is_some_and(|r| r.set_ports(&list) < 0) {
         drop_ring(st);
     }
 }
 
+/// Before a port's socket stops getting stubs: what is held, and what the socket holds
+/// (stubs discarded), goes to the zfurs.
+fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
+    // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
+    let p = unsafe { &mut *pp };
+    release_held(st, p, usize::MAX);
+    for _ in 0..DRAIN_ROUNDS {
+        if recv_batch::<DRAIN_BATCH>(st, p, false).0 < DRAIN_BATCH {
+            break;
+        }
+    }
+    p.stubs = 0;
+}
+
 /// Stops using the stack's ring: every socket receives all its datagrams again.
 pub(crate) fn drop_ring(st: &mut Stack) {
-    for &pp in &st.ports {
+    for i in 0..st.ports.len() {
+        let pp = st.ports[i];
         // SAFETY: listed ports are live.
+        if unsafe { (*pp).filtered } {
+            settle_stubs(st, pp);
+        }
+        // SAFETY: as above.
         let p = unsafe { &mut *pp };
         if p.filtered {
             let _ = ring::unfilter(p.fd);
@@ -936,9 +1180,10 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
     if msg.is_null() || iphdr.is_null() || udphdr.is_null() || pktind != 0 || !ur.locked {
         return -libc::EINVAL;
     }
-    let Some(d) = ur.q.front() else {
+    let Some(d) = ur.q.front_mut() else {
         return -libc::EINVAL;
     };
+    d.write_headers();
     // SAFETY: non-null out pointers; the headers live in the locked buffer.
     unsafe {
         *iphdr = d.buf.as_ptr().cast();

@@ -214,3 +214,68 @@ pub fn pat(seed: u8, i: usize) -> u8 {
         .wrapping_add(u64::from(seed))
         .to_le_bytes()[1]
 }
+
+/// Runs `f` on a thread inside a network namespace of its own (skips, saying so, without root).
+pub fn in_netns(test: &str, tag: u8, f: impl FnOnce() + Send + 'static) {
+    let Some(ns) = testkit::Netns::create(test, tag) else {
+        return;
+    };
+    testkit::run_in(&ns.name, f).join().expect("test body");
+}
+
+/// Makes a kernel socket's close send a reset.
+pub fn linger_zero(s: &std::net::TcpStream) {
+    let lg = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: valid socket and option value of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(s),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&lg as *const libc::linger).cast::<std::os::raw::c_void>(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+}
+
+/// `zft_send_single` of `data`.
+pub fn send(z: *mut zft, data: &[u8]) -> isize {
+    // SAFETY: live zocket; buffer valid for its length.
+    unsafe { zft_send_single(z, data.as_ptr().cast(), data.len(), 0) }
+}
+
+/// `zft_recv` into a small buffer.
+pub fn recv(z: *mut zft) -> c_int {
+    let mut b = [0u8; 64];
+    let v = iovec {
+        iov_base: b.as_mut_ptr().cast(),
+        iov_len: b.len(),
+    };
+    // SAFETY: live zocket, one valid iovec.
+    unsafe { zft_recv(z, &v, 1, 0) }
+}
+
+/// `zft_state`.
+pub fn state(z: *mut zft) -> c_int {
+    // SAFETY: live zocket.
+    unsafe { zft_state(z) }
+}
+
+/// `zft_error`.
+pub fn error(z: *mut zft) -> c_int {
+    // SAFETY: live zocket.
+    unsafe { zft_error(z) }
+}
+
+/// A connected zocket and the kernel end of it.
+pub fn connected_pair(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zft, std::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let z = connect(st, a, lo(port));
+    let (s, _) = listener.accept().unwrap();
+    (z, s)
+}

@@ -1,0 +1,37 @@
+//! A send on a zocket whose connection is still being set up (SYN_SENT) is "try again later",
+//! as in TCPDirect, not "not connected". Runs in a network namespace of its own.
+
+mod common;
+
+use common::*;
+use zf_sys::*;
+
+#[test]
+fn send_in_syn_sent_is_eagain() {
+    skip_unless_soft!();
+    in_netns("send_in_syn_sent_is_eagain", 91, || {
+        let (st, a) = stack_with(&[]);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let to = match listener.local_addr().unwrap() {
+            std::net::SocketAddr::V4(v4) => v4,
+            other => panic!("not IPv4: {other}"),
+        };
+        let mut h = std::ptr::null_mut();
+        // SAFETY: live stack and attributes, valid out pointer.
+        assert_eq!(unsafe { zft_alloc(st, a, &mut h) }, 0);
+        let r = sin(to);
+        let (p, l) = sa(&r);
+        let mut z = std::ptr::null_mut();
+        // SAFETY: valid handle, address and out pointer.
+        assert_eq!(unsafe { zft_connect(h, p, l, &mut z) }, 0);
+        assert_eq!(state(z), TCP_SYN_SENT, "no reactor pass yet");
+        let rc = send(z, b"too early");
+        eprintln!("zft_send in SYN_SENT: {rc}");
+        assert_eq!(rc, -(libc::EAGAIN as isize), "SYN_SENT: try again later");
+        poll_until(st, "ESTABLISHED", || state(z) == TCP_ESTABLISHED);
+        assert_eq!(send(z, b"now"), 3);
+        // SAFETY: live zocket, freed once.
+        assert_eq!(unsafe { zft_free(z) }, 0);
+        free_stack(st, a);
+    });
+}
