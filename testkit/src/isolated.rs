@@ -69,6 +69,14 @@ pub fn user_namespace_status() -> Result<bool, String> {
     }
 }
 
+/// Whether this process runs in a user namespace other than the machine's own (its uid map is
+/// not the identity over all ids): entered at start, or inherited from a parent that did.
+pub fn in_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .map(|m| m.split_whitespace().collect::<Vec<_>>() != ["0", "0", "4294967295"])
+        .unwrap_or(false)
+}
+
 /// Moves the calling thread into a new network namespace holding only `lo`, brought up, so
 /// that what the test sends and receives there is its own. Threads it spawns afterwards
 /// inherit the namespace. Needs `CAP_SYS_ADMIN`: root, or a user namespace entered with
@@ -108,6 +116,55 @@ fn lo_up() -> std::io::Result<()> {
         }
         req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
         if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Takes from the calling thread the privileges that open packet sockets (`CAP_NET_RAW` and
+/// every other capability), to test what an unprivileged user gets. As real root it becomes
+/// user and group 65534 (for the whole process, as `setresuid` does); in a user namespace of the
+/// tests' own, where no other id is mapped, it clears the thread's capability sets instead.
+pub fn drop_privileges() -> std::io::Result<()> {
+    if in_user_namespace() {
+        #[repr(C)]
+        struct CapHeader {
+            version: u32,
+            pid: i32,
+        }
+        #[repr(C)]
+        #[derive(Clone, Copy)]
+        struct CapData {
+            effective: u32,
+            permitted: u32,
+            inheritable: u32,
+        }
+        const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+        let mut header = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let data = [CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        }; 2];
+        // SAFETY: capset with a version-3 header and the two data words it reads; pid 0 is
+        // the calling thread.
+        let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+        return if rc == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        };
+    }
+    // SAFETY: plain system calls with valid arguments.
+    unsafe {
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setresgid(65534, 65534, 65534) != 0
+            || libc::setresuid(65534, 65534, 65534) != 0
+        {
             return Err(std::io::Error::last_os_error());
         }
     }

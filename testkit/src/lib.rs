@@ -19,7 +19,10 @@ pub const FAKE_ONLOAD_C: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/fake_onl
 pub const STAND_IN_ONLOAD_EXT_C: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/c/stand_in_onload_ext.c");
 
-pub use isolated::{__enter_user_namespace, isolate_thread_network, user_namespace_status};
+pub use isolated::{
+    __enter_user_namespace, drop_privileges, in_user_namespace, isolate_thread_network,
+    user_namespace_status,
+};
 pub use netns::{Netns, NetnsPair, run_in};
 
 use std::process::Command;

@@ -8,8 +8,7 @@ use crate::sh;
 /// Whether this process can create named network namespaces; reports why not for `test`
 /// (see [`crate::skip`]).
 fn netns_possible(test: &str) -> bool {
-    let in_own_userns = crate::user_namespace_status() == Ok(true);
-    if !crate::is_root() || in_own_userns {
+    if !crate::is_root() || crate::in_user_namespace() {
         crate::skip(
             test,
             "named network namespaces joined by veth (`ip netns add`) need real root",

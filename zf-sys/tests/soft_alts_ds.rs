@@ -26,6 +26,7 @@ fn iov(b: &[u8]) -> iovec {
 
 #[test]
 fn alternatives_queue_send_cancel_and_space() {
+    isolated!("alternatives_queue_send_cancel_and_space");
     skip_unless_soft!();
     // Without alt_count there are no alternatives.
     let (st0, a0) = stack_with(&[]);
@@ -115,6 +116,7 @@ fn alternatives_queue_send_cancel_and_space() {
 
 #[test]
 fn delegated_send_prepare_complete_cancel() {
+    isolated!("delegated_send_prepare_complete_cancel");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -205,6 +207,7 @@ fn delegated_send_prepare_complete_cancel() {
 
 #[test]
 fn both_ends_on_one_stack() {
+    isolated!("both_ends_on_one_stack");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let la = sin(lo(0));

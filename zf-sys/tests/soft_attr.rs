@@ -23,6 +23,7 @@ fn get_int(a: *mut zf_attr, n: &CStr) -> Result<i64, c_int> {
 
 #[test]
 fn defaults_types_and_errors() {
+    isolated!("defaults_types_and_errors");
     let a = new_attr();
     // SAFETY: valid attribute object; reset to built-in defaults (ZF_ATTR may be set).
     unsafe { zf_attr_reset(a) };
@@ -175,6 +176,7 @@ fn defaults_types_and_errors() {
 
 #[test]
 fn documentation() {
+    isolated!("documentation");
     let mut docs: *mut *const c_char = std::ptr::null_mut();
     let mut n: c_int = 0;
     // SAFETY: valid out pointers; the array is malloc'ed and the strings static.
@@ -216,6 +218,7 @@ fn documentation() {
 
 #[test]
 fn versions_and_init() {
+    isolated!("versions_and_init");
     skip_unless_soft!();
     // SAFETY: static strings; init/deinit have no preconditions here.
     unsafe {

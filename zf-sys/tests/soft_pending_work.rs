@@ -22,6 +22,7 @@ fn perform(st: *mut zf_stack) {
 
 #[test]
 fn pending_work_covers_ready_muxer_members_and_clears_after_a_pass() {
+    isolated!("pending_work_covers_ready_muxer_members_and_clears_after_a_pass");
     skip_unless_soft!();
     in_netns(
         "pending_work_covers_ready_muxer_members_and_clears_after_a_pass",

@@ -16,6 +16,7 @@ const MIB: usize = 1 << 20;
 
 #[test]
 fn client_exchanges_1mib_each_way_and_closes() {
+    isolated!("client_exchanges_1mib_each_way_and_closes");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -188,6 +189,7 @@ fn client_exchanges_1mib_each_way_and_closes() {
 
 #[test]
 fn listener_accepts_kernel_client_and_echoes() {
+    isolated!("listener_accepts_kernel_client_and_echoes");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let la = sin(lo(0));
@@ -328,6 +330,7 @@ fn listener_accepts_kernel_client_and_echoes() {
 
 #[test]
 fn connection_refused_is_reported_through_recv_and_error() {
+    isolated!("connection_refused_is_reported_through_recv_and_error");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let port = {
@@ -418,6 +421,7 @@ fn connection_refused_is_reported_through_recv_and_error() {
 
 #[test]
 fn peer_reset_gives_econnreset() {
+    isolated!("peer_reset_gives_econnreset");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -464,6 +468,7 @@ fn peer_reset_gives_econnreset() {
 
 #[test]
 fn waitable_fd_and_stack_waitable() {
+    isolated!("waitable_fd_and_stack_waitable");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -591,6 +596,7 @@ fn waitable_fd_and_stack_waitable() {
 
 #[test]
 fn bad_input_gives_errors_not_crashes() {
+    isolated!("bad_input_gives_errors_not_crashes");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("max_tcp_endpoints", 2)]);
     let any = sin(SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
@@ -699,6 +705,7 @@ fn bad_input_gives_errors_not_crashes() {
 
 #[test]
 fn zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest() {
+    isolated!("zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("rx_timestamping", 1), ("tx_timestamping", 1)]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -810,6 +817,7 @@ fn zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest() {
 
 #[test]
 fn freed_listener_keeps_its_port_until_accepted_zockets_go() {
+    isolated!("freed_listener_keeps_its_port_until_accepted_zockets_go");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let probe = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -875,6 +883,7 @@ fn freed_listener_keeps_its_port_until_accepted_zockets_go() {
 
 #[test]
 fn time_wait_counts_only_with_tcp_wait_for_time_wait() {
+    isolated!("time_wait_counts_only_with_tcp_wait_for_time_wait");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("tcp_wait_for_time_wait", 1), ("tcp_timewait_ms", 300)]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

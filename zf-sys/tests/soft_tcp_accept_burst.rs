@@ -168,12 +168,14 @@ fn burst_test(test: &str, tag: u8, clients: usize) {
 
 #[test]
 fn eight_clients_connecting_at_once_are_all_served() {
+    isolated!("eight_clients_connecting_at_once_are_all_served");
     skip_unless_soft!();
     burst_test("eight_clients_connecting_at_once_are_all_served", 81, 8);
 }
 
 #[test]
 fn sixty_four_clients_connecting_at_once_are_all_served() {
+    isolated!("sixty_four_clients_connecting_at_once_are_all_served");
     skip_unless_soft!();
     burst_test(
         "sixty_four_clients_connecting_at_once_are_all_served",
@@ -184,6 +186,7 @@ fn sixty_four_clients_connecting_at_once_are_all_served() {
 
 #[test]
 fn a_stack_holds_at_most_64_tcp_zockets() {
+    isolated!("a_stack_holds_at_most_64_tcp_zockets");
     skip_unless_soft!();
     // As TCPDirect, whose zocket ids run to 63: 64 is the most a stack may ask for.
     // SAFETY: zf_init may be called before anything else.

@@ -27,6 +27,7 @@ fn assert_reset(st: *mut zf_stack, z: *mut zft) {
 
 #[test]
 fn reset_seen_first_by_a_send_ends_closed_with_econnreset() {
+    isolated!("reset_seen_first_by_a_send_ends_closed_with_econnreset");
     skip_unless_soft!();
     in_netns(
         "reset_seen_first_by_a_send_ends_closed_with_econnreset",
@@ -51,6 +52,7 @@ fn reset_seen_first_by_a_send_ends_closed_with_econnreset() {
 
 #[test]
 fn reset_seen_by_the_reactor_ends_closed_with_econnreset() {
+    isolated!("reset_seen_by_the_reactor_ends_closed_with_econnreset");
     skip_unless_soft!();
     in_netns(
         "reset_seen_by_the_reactor_ends_closed_with_econnreset",
@@ -70,6 +72,7 @@ fn reset_seen_by_the_reactor_ends_closed_with_econnreset() {
 
 #[test]
 fn reset_after_sends_and_end_of_stream_ends_closed() {
+    isolated!("reset_after_sends_and_end_of_stream_ends_closed");
     skip_unless_soft!();
     in_netns(
         "reset_after_sends_and_end_of_stream_ends_closed",

@@ -12,6 +12,7 @@ use zf_sys::*;
 
 #[test]
 fn epollout_only_with_send_space_while_the_peer_does_not_read() {
+    isolated!("epollout_only_with_send_space_while_the_peer_does_not_read");
     skip_unless_soft!();
     in_netns(
         "epollout_only_with_send_space_while_the_peer_does_not_read",

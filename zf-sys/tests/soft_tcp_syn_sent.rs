@@ -8,6 +8,7 @@ use zf_sys::*;
 
 #[test]
 fn send_in_syn_sent_is_eagain() {
+    isolated!("send_in_syn_sent_is_eagain");
     skip_unless_soft!();
     in_netns("send_in_syn_sent_is_eagain", 91, || {
         let (st, a) = stack_with(&[]);

@@ -12,6 +12,7 @@ use zf_sys::*;
 
 #[test]
 fn zfut_to_kernel_and_back_into_zfur_with_headers() {
+    isolated!("zfut_to_kernel_and_back_into_zfur_with_headers");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("rx_timestamping", 1), ("tx_timestamping", 1)]);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -245,6 +246,7 @@ fn la_addr(p: u16) -> std::net::SocketAddr {
 
 #[test]
 fn remote_filter_and_errors() {
+    isolated!("remote_filter_and_errors");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
     let good = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -452,6 +454,7 @@ fn assert_quiet(st: *mut zf_stack, ur: *mut zfur) {
 /// same as with an unconnected socket, whatever the order of binds, unbinds and frees.
 #[test]
 fn port_with_one_remote_behaves_as_unconnected() {
+    isolated!("port_with_one_remote_behaves_as_unconnected");
     skip_unless_soft!();
     // A port the application names, and one the kernel picks.
     let named = UdpSocket::bind("127.0.0.1:0")

@@ -149,15 +149,11 @@ fn exercise() {
 
 #[test]
 fn headers_are_each_datagrams_own_on_both_receive_paths() {
+    isolated!("headers_are_each_datagrams_own_on_both_receive_paths");
     skip_unless_soft!();
     if std::env::var_os(CHILD_ENV).is_some() {
-        // SAFETY: dropping privileges of this (single-test) child process, which was started
-        // inside the parent's network namespace.
-        unsafe {
-            assert_eq!(libc::setgroups(0, std::ptr::null()), 0);
-            assert_eq!(libc::setresgid(65534, 65534, 65534), 0);
-            assert_eq!(libc::setresuid(65534, 65534, 65534), 0);
-        }
+        // This (single-test) child runs as an unprivileged user would.
+        testkit::drop_privileges().expect("drop privileges");
         exercise();
         println!("unprivileged run: done");
         return;

@@ -32,7 +32,8 @@ fn root() -> bool {
 /// How many AF_PACKET sockets this process holds (their inodes in /proc/net/packet, matched
 /// against the process's descriptors).
 fn packet_sockets() -> usize {
-    let table = std::fs::read_to_string("/proc/net/packet").unwrap();
+    let table = // This thread's network namespace (the test isolates its thread, not the process).
+    std::fs::read_to_string("/proc/thread-self/net/packet").unwrap();
     let inodes: Vec<String> = table
         .lines()
         .skip(1)
@@ -334,15 +335,12 @@ fn exercise_paths(expect_ring: bool) {
 
 #[test]
 fn both_receive_paths_deliver_in_order_with_real_headers() {
+    isolated!("both_receive_paths_deliver_in_order_with_real_headers");
     skip_unless_soft!();
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if std::env::var_os(CHILD_ENV).is_some() {
-        // SAFETY: dropping privileges of this (single-test) child process.
-        unsafe {
-            assert_eq!(libc::setgroups(0, std::ptr::null()), 0);
-            assert_eq!(libc::setresgid(65534, 65534, 65534), 0);
-            assert_eq!(libc::setresuid(65534, 65534, 65534), 0);
-        }
+        // This (single-test) child runs as an unprivileged user would.
+        testkit::drop_privileges().expect("drop privileges");
         exercise_paths(false);
         return;
     }
@@ -401,6 +399,7 @@ fn raw_datagram(dport: u16, ttl: u8, opts: bool, good_csum: bool, payload: &[u8]
 
 #[test]
 fn bad_checksums_are_dropped_and_ip_options_left_out_as_the_kernel_does() {
+    isolated!("bad_checksums_are_dropped_and_ip_options_left_out_as_the_kernel_does");
     skip_unless_soft!();
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     if !root() {
@@ -468,6 +467,7 @@ fn bad_checksums_are_dropped_and_ip_options_left_out_as_the_kernel_does() {
 
 #[test]
 fn more_ports_than_one_ring_filter_lists_all_receive() {
+    isolated!("more_ports_than_one_ring_filter_lists_all_receive");
     skip_unless_soft!();
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // 64 zockets with one port each: more than the 60 a ring lists, so the last ports are

@@ -90,6 +90,7 @@ fn burst(st: *mut zf_stack, ur: *mut zfur, port: u16, mut pass: impl FnMut()) {
 
 #[test]
 fn ring_served_datagrams_count_no_kernel_receive_errors() {
+    isolated!("ring_served_datagrams_count_no_kernel_receive_errors");
     skip_unless_soft!();
     let test = "ring_served_datagrams_count_no_kernel_receive_errors";
     if !testkit::is_root() {

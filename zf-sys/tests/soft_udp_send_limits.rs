@@ -14,6 +14,7 @@ use zf_sys::*;
 
 #[test]
 fn udp_send_sizes_follow_tcpdirect() {
+    isolated!("udp_send_sizes_follow_tcpdirect");
     skip_unless_soft!();
     in_netns("udp_send_sizes_follow_tcpdirect", 98, || {
         let (st, a) = stack_with(&[]);

@@ -20,13 +20,34 @@ pub const TCP_CLOSE: c_int = 7;
 pub const TCP_CLOSE_WAIT: c_int = 8;
 pub const TCP_LAST_ACK: c_int = 9;
 
-/// Returns from the calling test (with a note) unless this build uses the software backend:
-/// these tests run kernel peers on 127.0.0.1, which a NIC-backed TCPDirect stack cannot reach.
+// Unprivileged runs enter a user namespace of their own before the harness starts threads, so
+// that `isolated!` can give each test a network namespace of its own.
+testkit::enter_user_namespace_at_start!();
+
+/// Returns from the calling test (reporting it as skipped on the terminal) unless this build
+/// uses the software backend: these tests run kernel peers on 127.0.0.1, which a NIC-backed
+/// TCPDirect stack cannot reach.
 #[macro_export]
 macro_rules! skip_unless_soft {
     () => {
         if !zf_sys::SOFTWARE_BACKEND {
-            eprintln!("skipped: needs the software backend (kernel peers on 127.0.0.1)");
+            testkit::skip(
+                module_path!(),
+                "needs the software backend (kernel peers on 127.0.0.1)",
+            );
+            return;
+        }
+    };
+}
+
+/// Moves the calling test thread into a network namespace of its own (a private `lo`), or
+/// returns from the test, reporting why on the terminal, when that is not possible here.
+/// Call it first: sockets made before it live in the machine's namespace.
+#[macro_export]
+macro_rules! isolated {
+    ($test:literal) => {
+        if let Err(why) = testkit::isolate_thread_network() {
+            testkit::skip($test, &why);
             return;
         }
     };
@@ -215,12 +236,18 @@ pub fn pat(seed: u8, i: usize) -> u8 {
         .to_le_bytes()[1]
 }
 
-/// Runs `f` on a thread inside a network namespace of its own (skips, saying so, without root).
-pub fn in_netns(test: &str, tag: u8, f: impl FnOnce() + Send + 'static) {
-    let Some(ns) = testkit::Netns::create(test, tag) else {
-        return;
-    };
-    testkit::run_in(&ns.name, f).join().expect("test body");
+/// Runs `f` on a thread inside a network namespace of its own (a private `lo`); reports the
+/// test as skipped on the terminal where no namespace can be made.
+pub fn in_netns(test: &str, _tag: u8, f: impl FnOnce() + Send + 'static) {
+    let test = test.to_owned();
+    let body = std::thread::spawn(move || {
+        if let Err(why) = testkit::isolate_thread_network() {
+            testkit::skip(&test, &why);
+            return;
+        }
+        f();
+    });
+    body.join().expect("test body");
 }
 
 /// Makes a kernel socket's close send a reset.
