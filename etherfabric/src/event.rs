@@ -1,0 +1,590 @@
+//! Typed events, decoded from `ef_event` with the sys crate's accessor macros.
+
+use std::time::{Duration, SystemTime};
+
+use crate::ffi;
+use crate::pool::PacketBuf;
+
+bitflags::bitflags! {
+    /// Flags of a receive event (`EF_EVENT_FLAG_*`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct RxFlags: u32 {
+        /// The buffer holds the start of a packet.
+        const SOP = ffi::EF_EVENT_FLAG_SOP;
+        /// The packet continues in the next buffer.
+        const CONT = ffi::EF_EVENT_FLAG_CONT;
+        /// The NIC validated the iSCSI digest.
+        const ISCSI_OK = ffi::EF_EVENT_FLAG_ISCSI_OK;
+        /// The packet was sent to a multicast address.
+        const MULTICAST = ffi::EF_EVENT_FLAG_MULTICAST;
+    }
+}
+
+/// Why the NIC discarded a received packet (`EF_EVENT_RX_DISCARD_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DiscardKind {
+    /// Bad IP or TCP/UDP checksum.
+    CsumBad,
+    /// Multicast the VI did not ask for.
+    McastMismatch,
+    /// Bad Ethernet CRC.
+    CrcBad,
+    /// Truncated (no room in the ring, or too long).
+    Trunc,
+    /// The buffer was not registered with the VI's protection domain.
+    Rights,
+    /// Event queue error.
+    EvError,
+    /// Another reason.
+    Other,
+    /// Bad checksum of an encapsulated packet.
+    InnerCsumBad,
+    /// A value this crate does not know.
+    Unknown(u32),
+}
+
+impl DiscardKind {
+    fn from_raw(v: u32) -> DiscardKind {
+        match v {
+            ffi::EF_EVENT_RX_DISCARD_CSUM_BAD => DiscardKind::CsumBad,
+            ffi::EF_EVENT_RX_DISCARD_MCAST_MISMATCH => DiscardKind::McastMismatch,
+            ffi::EF_EVENT_RX_DISCARD_CRC_BAD => DiscardKind::CrcBad,
+            ffi::EF_EVENT_RX_DISCARD_TRUNC => DiscardKind::Trunc,
+            ffi::EF_EVENT_RX_DISCARD_RIGHTS => DiscardKind::Rights,
+            ffi::EF_EVENT_RX_DISCARD_EV_ERROR => DiscardKind::EvError,
+            ffi::EF_EVENT_RX_DISCARD_OTHER => DiscardKind::Other,
+            ffi::EF_EVENT_RX_DISCARD_INNER_CSUM_BAD => DiscardKind::InnerCsumBad,
+            v => DiscardKind::Unknown(v),
+        }
+    }
+}
+
+/// Why a transmit queue failed (`EF_EVENT_TX_ERROR_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TxErrorKind {
+    /// A buffer was not registered with the VI's protection domain.
+    Rights,
+    /// The transmit FIFO overflowed.
+    Oflow,
+    /// A packet was too big.
+    TooBig,
+    /// A bus error while reading a buffer.
+    Bus,
+    /// A value this crate does not know.
+    Unknown(u32),
+}
+
+impl TxErrorKind {
+    fn from_raw(v: u32) -> TxErrorKind {
+        match v {
+            ffi::EF_EVENT_TX_ERROR_RIGHTS => TxErrorKind::Rights,
+            ffi::EF_EVENT_TX_ERROR_OFLOW => TxErrorKind::Oflow,
+            ffi::EF_EVENT_TX_ERROR_2BIG => TxErrorKind::TooBig,
+            ffi::EF_EVENT_TX_ERROR_BUS => TxErrorKind::Bus,
+            v => TxErrorKind::Unknown(v),
+        }
+    }
+}
+
+bitflags::bitflags! {
+    /// The clock state a timestamp was taken in (`EF_VI_SYNC_FLAG_*`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SyncFlags: u32 {
+        /// The adapter clock has been set.
+        const CLOCK_SET = ffi::EF_VI_SYNC_FLAG_CLOCK_SET;
+        /// The adapter clock is in sync with the system's.
+        const CLOCK_IN_SYNC = ffi::EF_VI_SYNC_FLAG_CLOCK_IN_SYNC;
+    }
+}
+
+/// A hardware (or, on the software backend, system) timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch.
+    pub sec: i64,
+    /// Nanoseconds.
+    pub nsec: u32,
+    /// Fractions of a nanosecond, in 1/65536 ns.
+    pub nsec_frac: u16,
+    /// The clock's state.
+    pub sync: SyncFlags,
+}
+
+impl Timestamp {
+    /// The timestamp as a [`SystemTime`] (fractions of a nanosecond dropped).
+    pub fn to_system_time(&self) -> SystemTime {
+        let d = Duration::new(self.sec.unsigned_abs(), self.nsec.min(999_999_999));
+        if self.sec >= 0 {
+            SystemTime::UNIX_EPOCH + d
+        } else {
+            SystemTime::UNIX_EPOCH - d
+        }
+    }
+
+    pub(crate) fn from_precise(t: &ffi::ef_precisetime) -> Timestamp {
+        Timestamp {
+            sec: t.tv_sec,
+            nsec: t.tv_nsec,
+            nsec_frac: t.tv_nsec_frac,
+            sync: SyncFlags::from_bits_retain(u32::from(t.tv_flags)),
+        }
+    }
+}
+
+/// A received buffer (`EF_EVENT_TYPE_RX`).
+#[derive(Debug)]
+pub struct RxEvent {
+    /// The buffer, back in the application's hands.
+    pub buf: PacketBuf,
+    /// Bytes of the packet received so far, without the receive prefix (for a packet that
+    /// spans several buffers, the total up to and including this one).
+    pub len: usize,
+    /// Where the frame starts in the buffer: the receive prefix for the first buffer of a
+    /// packet, 0 for continuations.
+    pub offset: usize,
+    /// The RX queue label.
+    pub q_id: u32,
+    /// SOP / CONT / multicast / iSCSI flags.
+    pub flags: RxFlags,
+}
+
+impl RxEvent {
+    /// True when this buffer starts a packet.
+    pub fn is_start(&self) -> bool {
+        self.flags.contains(RxFlags::SOP)
+    }
+
+    /// True when the packet continues in the next buffer.
+    pub fn continues(&self) -> bool {
+        self.flags.contains(RxFlags::CONT)
+    }
+}
+
+/// A buffer whose packet the NIC discarded (`EF_EVENT_TYPE_RX_DISCARD`).
+#[derive(Debug)]
+pub struct RxDiscardEvent {
+    /// The buffer, back in the application's hands.
+    pub buf: PacketBuf,
+    /// Bytes received, without the prefix.
+    pub len: usize,
+    /// The RX queue label.
+    pub q_id: u32,
+    /// Flags of the buffer.
+    pub flags: RxFlags,
+    /// Why it was discarded.
+    pub kind: DiscardKind,
+}
+
+/// A batch of received buffers in event-merge mode (`EF_EVENT_TYPE_RX_MULTI` and
+/// `_RX_MULTI_DISCARD`); [`Vi::receive_unbundle`](crate::Vi::receive_unbundle) hands the
+/// buffers back. Neither `Copy` nor `Clone`: one batch is unbundled once.
+#[derive(Debug)]
+pub struct RxMulti {
+    pub(crate) raw: RawEvent,
+    /// The RX queue label.
+    pub q_id: u32,
+    /// Number of descriptors completed.
+    pub n_descs: u32,
+    /// SOP / CONT flags.
+    pub flags: RxFlags,
+    /// `Some` when the batch was discarded, and why.
+    pub discard: Option<DiscardKind>,
+}
+
+/// A buffer handed back by [`Vi::receive_unbundle`](crate::Vi::receive_unbundle).
+#[derive(Debug)]
+pub struct RxPacket {
+    /// The buffer.
+    pub buf: PacketBuf,
+    /// The packet's length from the receive prefix (`ef_vi_receive_get_bytes`), or `None`
+    /// when the buffer was discarded or carries no length.
+    pub len: Option<usize>,
+    /// Where the frame starts in the buffer (the receive prefix).
+    pub offset: usize,
+}
+
+/// Transmit completions, to hand to [`Vi::transmit_unbundle`](crate::Vi::transmit_unbundle)
+/// (`EF_EVENT_TYPE_TX`, or the completion part of `EF_EVENT_TYPE_TX_WITH_TIMESTAMP`). Neither
+/// `Copy` nor `Clone`: completions are handed back once.
+#[derive(Debug)]
+pub struct TxComplete {
+    pub(crate) raw: RawEvent,
+    /// For a timestamped completion, the DMA id of its one packet.
+    pub(crate) single: Option<u32>,
+    /// The TX queue label.
+    pub q_id: u32,
+    /// True when sent by cut-through PIO.
+    pub ctpio: bool,
+}
+
+/// A timestamped transmit completion (`EF_EVENT_TYPE_TX_WITH_TIMESTAMP`).
+#[derive(Debug)]
+pub struct TxTimestampEvent {
+    /// The completion: give it to [`Vi::transmit_unbundle`](crate::Vi::transmit_unbundle)
+    /// to get the buffer back.
+    pub completion: TxComplete,
+    /// When the packet left.
+    pub time: Timestamp,
+}
+
+/// The transmit queue failed (`EF_EVENT_TYPE_TX_ERROR`): no transmit is accepted until this
+/// is given to [`Vi::recover_tx_error`](crate::Vi::recover_tx_error).
+#[derive(Debug)]
+pub struct TxFailure {
+    /// The TX queue label.
+    pub q_id: u32,
+    /// What went wrong.
+    pub kind: TxErrorKind,
+}
+
+/// A packet of an X3/X4 ("express", efct) receive queue that the application may borrow
+/// (`EF_EVENT_TYPE_RX_REF` / `_RX_REF_DISCARD`): nothing was posted for it.
+///
+/// Give it to [`Vi::rx_ref`](crate::Vi::rx_ref) for a guard that lends the bytes and
+/// releases the packet when dropped, or to [`Vi::rx_ref_release`](crate::Vi::rx_ref_release).
+/// Neither `Copy` nor `Clone`, so a packet is released once; a dropped `RxRef` keeps its
+/// packet (and the adapter buffer holding it) until the VI is freed.
+#[derive(Debug)]
+#[must_use = "an unreleased packet holds one of the adapter's receive buffers"]
+pub struct RxRef {
+    /// The packet's id.
+    pub pkt_id: u32,
+    /// Its length.
+    pub len: usize,
+    /// The RX queue label.
+    pub q_id: u32,
+    /// The id of the filter that matched.
+    pub filter_id: u32,
+    /// User data of the filter.
+    pub user: u32,
+    /// For `RX_REF_DISCARD`: the discard flags (`EF_VI_DISCARD_RX_*`) and the reason.
+    pub discard: Option<(u32, DiscardKind)>,
+}
+
+/// A packed-stream receive event (`EF_EVENT_TYPE_RX_PACKED_STREAM`).
+#[derive(Debug)]
+pub struct PackedStreamEvent {
+    pub(crate) raw: RawEvent,
+    /// The RX queue label.
+    pub q_id: u32,
+    /// True when the packets start in a new packed-stream buffer.
+    pub next_buffer: bool,
+    /// Number of packets.
+    pub n_pkts: u32,
+    /// Packed-stream flags (`EF_VI_PS_FLAG_*`).
+    pub ps_flags: u32,
+}
+
+/// Several packets of an X3 receive queue (`EF_EVENT_TYPE_RX_MULTI_PKTS`).
+#[derive(Debug)]
+pub struct RxMultiPkts {
+    pub(crate) raw: RawEvent,
+    /// The RX queue label.
+    pub q_id: u32,
+    /// Number of packets.
+    pub n_pkts: u32,
+    /// Flags.
+    pub flags: u32,
+}
+
+/// One event of a VI's event queue, as returned by [`Vi::poll`](crate::Vi::poll): one
+/// variant per `EF_EVENT_TYPE_*`, with its fields decoded. Events that complete descriptors
+/// carry the buffers they hand back (or a value that hands them back once).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub enum Event {
+    /// No event (an empty slot of the poll array).
+    #[default]
+    None,
+    /// `EF_EVENT_TYPE_RX`: a buffer was filled.
+    Rx(RxEvent),
+    /// `EF_EVENT_TYPE_TX`: transmits completed.
+    Tx(TxComplete),
+    /// `EF_EVENT_TYPE_RX_DISCARD`: a received packet was discarded.
+    RxDiscard(RxDiscardEvent),
+    /// `EF_EVENT_TYPE_TX_ERROR`: the TX queue failed.
+    TxError(TxFailure),
+    /// `EF_EVENT_TYPE_RX_NO_DESC_TRUNC`: a packet was truncated for lack of RX descriptors.
+    RxNoDescTrunc {
+        /// The RX queue label.
+        q_id: u32,
+    },
+    /// `EF_EVENT_TYPE_SW`: a software event (`ef_eventq_put`).
+    Software {
+        /// Its data (low 16 bits).
+        data: u32,
+    },
+    /// `EF_EVENT_TYPE_OFLOW`: the event queue overflowed; events were lost.
+    Overflow,
+    /// `EF_EVENT_TYPE_TX_WITH_TIMESTAMP`: a transmit completed, with its time.
+    TxTimestamp(TxTimestampEvent),
+    /// `EF_EVENT_TYPE_RX_PACKED_STREAM`.
+    RxPackedStream(PackedStreamEvent),
+    /// `EF_EVENT_TYPE_RX_MULTI` or `_RX_MULTI_DISCARD`: buffers received in event-merge mode.
+    RxMulti(RxMulti),
+    /// `EF_EVENT_TYPE_TX_ALT`: a TX alternative was sent or discarded.
+    TxAlt {
+        /// The TX queue label.
+        q_id: u32,
+        /// The alternative.
+        alt_id: u32,
+    },
+    /// `EF_EVENT_TYPE_RESET`: the NIC was reset; the VI must be recreated.
+    Reset,
+    /// `EF_EVENT_TYPE_RX_MULTI_PKTS` (X3).
+    RxMultiPkts(RxMultiPkts),
+    /// `EF_EVENT_TYPE_RX_REF` or `_RX_REF_DISCARD` (X3/X4): a packet to borrow.
+    RxRef(RxRef),
+    /// A type this crate does not know.
+    Unknown {
+        /// Its `EF_EVENT_TYPE` value.
+        event_type: u32,
+    },
+}
+
+impl Event {
+    /// Takes the event out of its slot, leaving [`Event::None`].
+    #[inline]
+    pub fn take(&mut self) -> Event {
+        std::mem::take(self)
+    }
+}
+
+/// An `ef_event` that prints its type.
+#[derive(Clone, Copy, Default)]
+#[repr(transparent)]
+pub(crate) struct RawEvent(pub(crate) ffi::ef_event);
+
+impl std::fmt::Debug for RawEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // SAFETY: every `RawEvent` is a copy of a fully initialised event.
+        write!(f, "[ev:{:x}]", unsafe { ffi::EF_EVENT_PRI_ARG(&self.0) })
+    }
+}
+
+/// What the VI supplies to decode events: the buffer tokens for descriptor ids.
+pub(crate) trait Decoder {
+    fn rx_token(&self, id: u32) -> PacketBuf;
+    fn prefix(&self) -> usize;
+    fn tx_failed(&mut self);
+}
+
+/// Decodes one event.
+#[inline]
+pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
+    // SAFETY: the event was written by `ef_eventq_poll` into an initialised array, so all its
+    // bytes are initialised (this holds for every accessor call below).
+    let ty = unsafe { ffi::EF_EVENT_TYPE(e) };
+    match ty {
+        ffi::EF_EVENT_TYPE_RX => {
+            // SAFETY: as above.
+            let (id, bytes, q_id, flags) = unsafe {
+                (
+                    ffi::EF_EVENT_RX_RQ_ID(e),
+                    ffi::EF_EVENT_RX_BYTES(e) as usize,
+                    ffi::EF_EVENT_RX_Q_ID(e),
+                    e.rx.flags(),
+                )
+            };
+            let flags = RxFlags::from_bits_retain(flags);
+            let prefix = d.prefix();
+            Event::Rx(RxEvent {
+                buf: d.rx_token(id),
+                len: bytes.saturating_sub(prefix),
+                offset: if flags.contains(RxFlags::SOP) {
+                    prefix
+                } else {
+                    0
+                },
+                q_id,
+                flags,
+            })
+        }
+        ffi::EF_EVENT_TYPE_TX => Event::Tx(TxComplete {
+            raw: RawEvent(*e),
+            single: None,
+            // SAFETY: as above.
+            q_id: unsafe { ffi::EF_EVENT_TX_Q_ID(e) },
+            // SAFETY: as above.
+            ctpio: unsafe { ffi::EF_EVENT_TX_CTPIO(e) } != 0,
+        }),
+        ffi::EF_EVENT_TYPE_RX_DISCARD => {
+            // SAFETY: as above.
+            let (id, bytes, q_id, flags, sub) = unsafe {
+                (
+                    ffi::EF_EVENT_RX_DISCARD_RQ_ID(e),
+                    ffi::EF_EVENT_RX_DISCARD_BYTES(e) as usize,
+                    ffi::EF_EVENT_RX_DISCARD_Q_ID(e),
+                    e.rx_discard.flags(),
+                    ffi::EF_EVENT_RX_DISCARD_TYPE(e),
+                )
+            };
+            Event::RxDiscard(RxDiscardEvent {
+                buf: d.rx_token(id),
+                len: bytes.saturating_sub(d.prefix()),
+                q_id,
+                flags: RxFlags::from_bits_retain(flags),
+                kind: DiscardKind::from_raw(sub),
+            })
+        }
+        ffi::EF_EVENT_TYPE_TX_ERROR => {
+            d.tx_failed();
+            Event::TxError(TxFailure {
+                // SAFETY: as above.
+                q_id: unsafe { ffi::EF_EVENT_TX_ERROR_Q_ID(e) },
+                // SAFETY: as above.
+                kind: TxErrorKind::from_raw(unsafe { ffi::EF_EVENT_TX_ERROR_TYPE(e) }),
+            })
+        }
+        ffi::EF_EVENT_TYPE_RX_NO_DESC_TRUNC => Event::RxNoDescTrunc {
+            // SAFETY: as above.
+            q_id: unsafe { ffi::EF_EVENT_RX_NO_DESC_TRUNC_Q_ID(e) },
+        },
+        ffi::EF_EVENT_TYPE_SW => Event::Software {
+            // SAFETY: as above.
+            data: unsafe { ffi::EF_EVENT_SW_DATA(e) },
+        },
+        ffi::EF_EVENT_TYPE_OFLOW => Event::Overflow,
+        ffi::EF_EVENT_TYPE_TX_WITH_TIMESTAMP => {
+            // SAFETY: as above.
+            let (id, q_id, sec, nsec, frac, sync, flags) = unsafe {
+                (
+                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_RQ_ID(e),
+                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_Q_ID(e),
+                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_SEC(e),
+                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC(e),
+                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC_FRAC16(e),
+                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_SYNC_FLAGS(e),
+                    e.tx_timestamp.flags(),
+                )
+            };
+            Event::TxTimestamp(TxTimestampEvent {
+                completion: TxComplete {
+                    raw: RawEvent(*e),
+                    single: Some(id),
+                    q_id,
+                    ctpio: flags & ffi::EF_EVENT_FLAG_CTPIO != 0,
+                },
+                time: Timestamp {
+                    sec: i64::from(sec),
+                    nsec,
+                    nsec_frac: frac,
+                    sync: SyncFlags::from_bits_retain(sync),
+                },
+            })
+        }
+        ffi::EF_EVENT_TYPE_RX_PACKED_STREAM => {
+            // SAFETY: as above.
+            let (q_id, next, n, psf) = unsafe {
+                (
+                    e.rx_packed_stream.q_id(),
+                    ffi::EF_EVENT_RX_PS_NEXT_BUFFER(e) != 0,
+                    e.rx_packed_stream.n_pkts(),
+                    e.rx_packed_stream.ps_flags(),
+                )
+            };
+            Event::RxPackedStream(PackedStreamEvent {
+                raw: RawEvent(*e),
+                q_id,
+                next_buffer: next,
+                n_pkts: n,
+                ps_flags: psf,
+            })
+        }
+        ffi::EF_EVENT_TYPE_RX_MULTI | ffi::EF_EVENT_TYPE_RX_MULTI_DISCARD => {
+            let discard = ty == ffi::EF_EVENT_TYPE_RX_MULTI_DISCARD;
+            // SAFETY: as above (the two members share their first fields).
+            let (q_id, n, flags, sub) = unsafe {
+                (
+                    ffi::EF_EVENT_RX_MULTI_Q_ID(e),
+                    e.rx_multi.n_descs(),
+                    e.rx_multi.flags(),
+                    if discard {
+                        ffi::EF_EVENT_RX_MULTI_DISCARD_TYPE(e)
+                    } else {
+                        0
+                    },
+                )
+            };
+            Event::RxMulti(RxMulti {
+                raw: RawEvent(*e),
+                q_id,
+                n_descs: n,
+                flags: RxFlags::from_bits_retain(flags),
+                discard: discard.then(|| DiscardKind::from_raw(sub)),
+            })
+        }
+        ffi::EF_EVENT_TYPE_TX_ALT => Event::TxAlt {
+            // SAFETY: as above.
+            q_id: unsafe { ffi::EF_EVENT_TX_ALT_Q_ID(e) },
+            // SAFETY: as above.
+            alt_id: unsafe { ffi::EF_EVENT_TX_ALT_ALT_ID(e) },
+        },
+        ffi::EF_EVENT_TYPE_RESET => Event::Reset,
+        ffi::EF_EVENT_TYPE_RX_MULTI_PKTS => {
+            // SAFETY: as above.
+            let (q_id, n, flags) = unsafe {
+                (
+                    e.rx_multi_pkts.q_id(),
+                    e.rx_multi_pkts.n_pkts(),
+                    e.rx_multi_pkts.flags(),
+                )
+            };
+            Event::RxMultiPkts(RxMultiPkts {
+                raw: RawEvent(*e),
+                q_id,
+                n_pkts: n,
+                flags,
+            })
+        }
+        ffi::EF_EVENT_TYPE_RX_REF | ffi::EF_EVENT_TYPE_RX_REF_DISCARD => {
+            // SAFETY: as above; the two members share their first fields.
+            let r = unsafe { &e.rx_ref };
+            let discard = (ty == ffi::EF_EVENT_TYPE_RX_REF_DISCARD).then(|| {
+                // SAFETY: as above.
+                let fl = unsafe { e.rx_ref_discard.flags() };
+                let sub = ffi::ef_vi_get_rx_discard_subtype_from_flags(fl);
+                (fl, DiscardKind::from_raw(sub))
+            });
+            Event::RxRef(RxRef {
+                pkt_id: r.pkt_id(),
+                len: r.len() as usize,
+                q_id: r.q_id(),
+                filter_id: r.filter_id(),
+                user: r.user(),
+                discard,
+            })
+        }
+        t => Event::Unknown { event_type: t },
+    }
+}
+
+impl TxComplete {
+    /// The raw event.
+    pub fn as_raw(&self) -> &ffi::ef_event {
+        &self.raw.0
+    }
+}
+
+impl RxMulti {
+    /// The raw event.
+    pub fn as_raw(&self) -> &ffi::ef_event {
+        &self.raw.0
+    }
+}
+
+impl PackedStreamEvent {
+    /// The raw event, for `ef_vi_packed_stream_unbundle`.
+    pub fn as_raw(&self) -> &ffi::ef_event {
+        &self.raw.0
+    }
+}
+
+impl RxMultiPkts {
+    /// The raw event.
+    pub fn as_raw(&self) -> &ffi::ef_event {
+        &self.raw.0
+    }
+}
