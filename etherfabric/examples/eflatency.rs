@@ -59,8 +59,8 @@ fn main() {
         println!("# ef_vi_version_str: {}", v.to_string_lossy());
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (opts, rest) = common::getopt(&args, "p", "nswcm")
-        .unwrap_or_else(|e| common::usage_exit(Some(&e), USAGE));
+    let (opts, rest) =
+        common::getopt(&args, "p", "nswcm").unwrap_or_else(|e| common::usage_exit(Some(&e), USAGE));
     let mut cfg = Config {
         iters: 100_000,
         warmups: 10_000,
@@ -128,7 +128,10 @@ fn run(cfg: &Config, ping: bool, intf: &str) -> Result<()> {
     let mut vi = None;
     let mut mode = Mode::Dma;
     if cfg.modes.contains('c') && pd.capability(Capability::CTPIO).unwrap_or(0) != 0 {
-        match Vi::builder(&pd).flags(flags | ViFlags::TX_CTPIO).build(&pool) {
+        match Vi::builder(&pd)
+            .flags(flags | ViFlags::TX_CTPIO)
+            .build(&pool)
+        {
             Ok(v) => {
                 vi = Some(v);
                 mode = Mode::Ctpio;

@@ -169,7 +169,11 @@ fn run(cfg: &Config, intf: &str, dst_ip: Ipv4Addr, dst_port: u16) -> Result<u64>
         }
         free.push(b);
     }
-    let target = if cfg.iters < 0 { u64::MAX } else { cfg.iters as u64 };
+    let target = if cfg.iters < 0 {
+        u64::MAX
+    } else {
+        cfg.iters as u64
+    };
     let (mut pushed, mut sent) = (0u64, 0u64);
     let mut events: [Event; 32] = Default::default();
     while sent < target {

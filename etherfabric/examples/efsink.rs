@@ -297,9 +297,15 @@ fn monitor(
 ) {
     use std::io::Write;
     let mut header = if merge {
-        format!("#{:>9} {:>16} {:>16} {:>16}", "pkt-rate", "bandwidth(Mbps)", "total-pkts", "events")
+        format!(
+            "#{:>9} {:>16} {:>16} {:>16}",
+            "pkt-rate", "bandwidth(Mbps)", "total-pkts", "events"
+        )
     } else {
-        format!("#{:>9} {:>16} {:>16}", "pkt-rate", "bandwidth(Mbps)", "total-pkts")
+        format!(
+            "#{:>9} {:>16} {:>16}",
+            "pkt-rate", "bandwidth(Mbps)", "total-pkts"
+        )
     };
     for n in stats_names {
         header.push_str(&format!("  {n:>10}"));

@@ -393,6 +393,36 @@ impl Vi {
         self.raw
     }
 
+    /// Sends `len` bytes of `buf` from `offset` (for example a received frame, which starts
+    /// after the receive prefix): `ef_vi_transmit_init` without the push.
+    #[inline]
+    pub fn transmit_init_at(
+        &mut self,
+        buf: PacketBuf,
+        offset: usize,
+        len: usize,
+    ) -> Result<(), Rejected<PacketBuf>> {
+        if let Err(e) = self.tx_check(&buf, offset, len) {
+            return Err(Rejected::new(buf, e));
+        }
+        let addr = self.dma_addr(&buf) + offset as u64;
+        // SAFETY: as in `transmit_init`; `offset + len` lies within the buffer, which does not
+        // cross a 4 KiB page, so the DMA addresses are contiguous.
+        let rc = unsafe {
+            ffi::ef_vi_transmit_init(
+                self.raw,
+                addr,
+                len as c_int,
+                buf.index as ffi::ef_request_id,
+            )
+        };
+        if rc < 0 {
+            return Err(Rejected::new(buf, Self::tx_rc("ef_vi_transmit_init", rc)));
+        }
+        // The token now lives in the ring, as the descriptor's id.
+        Ok(())
+    }
+
     #[inline]
     fn dma_addr(&self, buf: &PacketBuf) -> u64 {
         let off = self.pool.offset(buf.index);
@@ -693,16 +723,21 @@ impl Vi {
     // ---------------------------------------------------------------- transmit
 
     #[inline]
-    fn tx_check(&self, buf: &PacketBuf, len: usize) -> Result<()> {
+    fn tx_check(&self, buf: &PacketBuf, offset: usize, len: usize) -> Result<()> {
         if self.tx_failed {
             return Err(Error::TxQueueFailed);
         }
         if !self.pool.owns(buf) {
             return Err(Error::ForeignBuffer);
         }
-        if len == 0 || len > self.pool.buf_size {
+        if len == 0
+            || offset
+                .checked_add(len)
+                .is_none_or(|e| e > self.pool.buf_size)
+        {
             return Err(Error::invalid(format!(
-                "frame of {len} bytes: must be 1 to {} (the buffer size)",
+                "frame of {len} bytes at offset {offset}: must be non-empty and within the \
+                 {}-byte buffer",
                 self.pool.buf_size
             )));
         }
@@ -722,7 +757,7 @@ impl Vi {
     /// [`transmit_push`](Self::transmit_push) sends the batch.
     #[inline]
     pub fn transmit_init(&mut self, buf: PacketBuf, len: usize) -> Result<(), Rejected<PacketBuf>> {
-        if let Err(e) = self.tx_check(&buf, len) {
+        if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
         let addr = self.dma_addr(&buf);
@@ -754,7 +789,7 @@ impl Vi {
     /// its completion ([`transmit_unbundle`](Self::transmit_unbundle)).
     #[inline]
     pub fn transmit(&mut self, buf: PacketBuf, len: usize) -> Result<(), Rejected<PacketBuf>> {
-        if let Err(e) = self.tx_check(&buf, len) {
+        if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
         let addr = self.dma_addr(&buf);
@@ -787,7 +822,7 @@ impl Vi {
             ));
         }
         for (b, l) in &segs {
-            if let Err(e) = self.tx_check(b, *l) {
+            if let Err(e) = self.tx_check(b, 0, *l) {
                 return Err(Rejected::new(segs, e));
             }
         }
@@ -831,7 +866,7 @@ impl Vi {
         len: usize,
         threshold: u32,
     ) -> Result<(), Rejected<PacketBuf>> {
-        if let Err(e) = self.tx_check(&buf, len) {
+        if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
         let addr = self.dma_addr(&buf);

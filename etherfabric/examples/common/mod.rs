@@ -64,7 +64,10 @@ pub fn udp_payload(frame: &[u8]) -> Option<(u16, &[u8])> {
     let ihl = usize::from(frame[14] & 0x0f) * 4;
     let udp = 14 + ihl;
     let dport = u16::from_be_bytes([*frame.get(udp + 2)?, *frame.get(udp + 3)?]);
-    let ulen = usize::from(u16::from_be_bytes([*frame.get(udp + 4)?, *frame.get(udp + 5)?]));
+    let ulen = usize::from(u16::from_be_bytes([
+        *frame.get(udp + 4)?,
+        *frame.get(udp + 5)?,
+    ]));
     let end = (udp + ulen).min(frame.len());
     Some((dport, frame.get(udp + 8..end)?))
 }
@@ -139,13 +142,12 @@ pub fn usage_exit(msg: Option<&str>, usage: &str) -> ! {
     std::process::exit(1);
 }
 
+/// Options (letter, value) and operands, as [`getopt`] splits them.
+pub type Opts = (Vec<(char, Option<String>)>, Vec<String>);
+
 /// A minimal getopt: splits `args` into options (with their values for letters in
 /// `with_value`) and operands; stops at the first operand or `--`.
-pub fn getopt(
-    args: &[String],
-    flags: &str,
-    with_value: &str,
-) -> std::result::Result<(Vec<(char, Option<String>)>, Vec<String>), String> {
+pub fn getopt(args: &[String], flags: &str, with_value: &str) -> std::result::Result<Opts, String> {
     let mut opts = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -165,7 +167,9 @@ pub fn getopt(
                     rest
                 } else {
                     i += 1;
-                    args.get(i).cloned().ok_or(format!("option -{c} needs a value"))?
+                    args.get(i)
+                        .cloned()
+                        .ok_or(format!("option -{c} needs a value"))?
                 };
                 opts.push((c, Some(v)));
                 break;
