@@ -68,25 +68,36 @@
 //!    The token is two integers: nothing is checked on the hot path except that it belongs
 //!    to the VI's pool.
 //!
-//!    ```compile_fail
+//!    ```compile_fail,E0382
 //!    # fn f(vi: &mut etherfabric::Vi, pool: &etherfabric::BufferPool, mut buf: etherfabric::PacketBuf) {
 //!    vi.post(buf).unwrap();
 //!    pool.bytes_mut(&mut buf)[0] = 1; // the buffer was moved into the RX ring
 //!    # }
 //!    ```
 //!
-//! 2. **Memory outlives every VI that may write it.** A VI holds its pool's memory regions,
-//!    which hold the memory and the protection domain; the driver handle closes last. The
-//!    compiler does not need to check this (it is shared ownership), but a VI cannot borrow
-//!    a pool or PD that is dropped before it either:
+//! 2. **Memory outlives every VI that may write it, and every view of it.** A VI holds its
+//!    pool's memory regions, which hold the memory and the protection domain; the driver
+//!    handle closes last. This is shared ownership, so dropping the application's handles in
+//!    any order is safe (the C objects are freed when the last user goes). Byte views borrow
+//!    the pool, so they cannot outlive it:
 //!
-//!    ```compile_fail
-//!    # use etherfabric::*;
-//!    fn vi_outliving(pd: ProtectionDomain) -> &'static Vi {
-//!        let pool = BufferPool::alloc(&pd, 64, 2048).unwrap();
-//!        let vi = Vi::builder(&pd).build(&pool).unwrap();
-//!        &vi // a Vi owns its parents through Arcs: there is nothing to borrow from
-//!    }
+//!    ```compile_fail,E0505
+//!    # fn f(pool: etherfabric::BufferPool, buf: etherfabric::PacketBuf) {
+//!    let bytes = pool.bytes(&buf);
+//!    drop(pool); // the view still borrows the pool's memory
+//!    let _ = bytes[0];
+//!    # }
+//!    ```
+//!
+//!    and a frame view borrows both the VI and the buffer token, so the buffer cannot go back
+//!    to the ring while the frame is read:
+//!
+//!    ```compile_fail,E0505
+//!    # fn f(vi: &mut etherfabric::Vi, rx: etherfabric::RxEvent) {
+//!    let frame = vi.frame(&rx);
+//!    vi.post(rx.buf).unwrap(); // the frame still borrows the buffer
+//!    let _ = frame[0];
+//!    # }
 //!    ```
 //!
 //! 3. **Views end before the next poll.** Packets borrowed from X3/X4 adapters
@@ -94,7 +105,7 @@
 //!    reuse the packet) while the view lives; a buffer view borrows its token, which cannot
 //!    be posted while the view lives.
 //!
-//!    ```compile_fail
+//!    ```compile_fail,E0499
 //!    # fn f(vi: &mut etherfabric::Vi, mut evs: [etherfabric::Event; 4]) {
 //!    let first = &vi.poll(&mut evs)[0];
 //!    vi.poll(&mut evs); // `evs` still borrowed by `first`

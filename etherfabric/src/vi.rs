@@ -328,7 +328,7 @@ impl ViBuilder {
 /// until the event that completes it, and keeps that pool's memory alive while the NIC may
 /// write it.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn share<T: Sync>(_: &T) {}
 /// fn check(vi: &etherfabric::Vi) { share(vi) } // a Vi is not Sync
 /// ```
@@ -1192,7 +1192,7 @@ impl Vi {
 /// (`efct_vi_rxpkt_release`). It borrows the VI mutably, so the VI cannot be polled while it
 /// lives.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0499
 /// # fn f(vi: &mut etherfabric::Vi, r: etherfabric::RxRef, evs: &mut [etherfabric::Event]) {
 /// let pkt = vi.rx_ref(r).unwrap();
 /// vi.poll(evs); // the packet view must end before the next poll

@@ -86,6 +86,15 @@ fn efsink_blocking_on_the_fd_counts_exactly_the_filtered_datagrams() {
 }
 
 #[test]
+fn efsink_blocking_on_the_event_queue_counts_exactly_the_filtered_datagrams() {
+    efsink_counts(
+        "efsink_blocking_on_the_event_queue_counts_exactly_the_filtered_datagrams",
+        9,
+        &["-e"],
+    );
+}
+
+#[test]
 fn efsink_rejects_a_bad_filter_spec_with_a_message() {
     let test = "efsink_rejects_a_bad_filter_spec_with_a_message";
     if !can_run(test) {
