@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+// Not every test binary that includes this module needs all of these.
+#[allow(unused_imports)]
 pub use testkit::{Netns, NetnsPair, is_root, run_in, sh};
 
 /// False (after printing why) when this process may not open the ef_vi driver.
