@@ -66,6 +66,30 @@ impl Driver {
         check("ef_vi_capabilities_get", rc)?;
         Ok(v as u64)
     }
+
+    /// Reads capability `cap` of interface `ifindex` for a protection domain that would have
+    /// `flags` (`ef_vi_capabilities_get_from_pd_flags`).
+    pub fn capability_with_pd_flags(
+        &self,
+        ifindex: u32,
+        flags: crate::PdFlags,
+        cap: crate::Capability,
+    ) -> Result<u64> {
+        let ifindex = crate::pd::ifindex_arg(ifindex)?;
+        let mut v: std::ffi::c_ulong = 0;
+        // SAFETY: the handle is open; `v` is writable.
+        let rc = unsafe {
+            ffi::ef_vi_capabilities_get_from_pd_flags(
+                self.inner.dh,
+                ifindex,
+                flags.bits(),
+                cap.0,
+                &mut v,
+            )
+        };
+        check("ef_vi_capabilities_get_from_pd_flags", rc)?;
+        Ok(v as u64)
+    }
 }
 
 impl AsRawFd for Driver {

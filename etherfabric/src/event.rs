@@ -183,6 +183,7 @@ pub struct RxDiscardEvent {
 #[derive(Debug)]
 pub struct RxMulti {
     pub(crate) raw: RawEvent,
+    pub(crate) owner: usize,
     /// The RX queue label.
     pub q_id: u32,
     /// Number of descriptors completed.
@@ -211,6 +212,7 @@ pub struct RxPacket {
 #[derive(Debug)]
 pub struct TxComplete {
     pub(crate) raw: RawEvent,
+    pub(crate) owner: usize,
     /// For a timestamped completion, the DMA id of its one packet.
     pub(crate) single: Option<u32>,
     /// The TX queue label.
@@ -233,6 +235,7 @@ pub struct TxTimestampEvent {
 /// is given to [`Vi::recover_tx_error`](crate::Vi::recover_tx_error).
 #[derive(Debug)]
 pub struct TxFailure {
+    pub(crate) owner: usize,
     /// The TX queue label.
     pub q_id: u32,
     /// What went wrong.
@@ -249,6 +252,7 @@ pub struct TxFailure {
 #[derive(Debug)]
 #[must_use = "an unreleased packet holds one of the adapter's receive buffers"]
 pub struct RxRef {
+    pub(crate) owner: usize,
     /// The packet's id.
     pub pkt_id: u32,
     /// Its length.
@@ -369,6 +373,8 @@ pub(crate) trait Decoder {
     fn rx_token(&self, id: u32) -> PacketBuf;
     fn prefix(&self) -> usize;
     fn tx_failed(&mut self);
+    /// Identifies the VI, so that completions are only handed back by the VI they came from.
+    fn owner(&self) -> usize;
 }
 
 /// Decodes one event.
@@ -404,6 +410,7 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
         }
         ffi::EF_EVENT_TYPE_TX => Event::Tx(TxComplete {
             raw: RawEvent(*e),
+            owner: d.owner(),
             single: None,
             // SAFETY: as above.
             q_id: unsafe { ffi::EF_EVENT_TX_Q_ID(e) },
@@ -432,6 +439,7 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
         ffi::EF_EVENT_TYPE_TX_ERROR => {
             d.tx_failed();
             Event::TxError(TxFailure {
+                owner: d.owner(),
                 // SAFETY: as above.
                 q_id: unsafe { ffi::EF_EVENT_TX_ERROR_Q_ID(e) },
                 // SAFETY: as above.
@@ -463,6 +471,7 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
             Event::TxTimestamp(TxTimestampEvent {
                 completion: TxComplete {
                     raw: RawEvent(*e),
+                    owner: d.owner(),
                     single: Some(id),
                     q_id,
                     ctpio: flags & ffi::EF_EVENT_FLAG_CTPIO != 0,
@@ -510,6 +519,7 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
             };
             Event::RxMulti(RxMulti {
                 raw: RawEvent(*e),
+                owner: d.owner(),
                 q_id,
                 n_descs: n,
                 flags: RxFlags::from_bits_retain(flags),
@@ -549,6 +559,7 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
                 (fl, DiscardKind::from_raw(sub))
             });
             Event::RxRef(RxRef {
+                owner: d.owner(),
                 pkt_id: r.pkt_id(),
                 len: r.len() as usize,
                 q_id: r.q_id(),

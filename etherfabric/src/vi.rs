@@ -300,7 +300,9 @@ impl ViBuilder {
             )));
         }
         let chain = vec![CHAIN_END; shared.count as usize].into_boxed_slice();
+        static NEXT_VI_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
         Ok(Vi {
+            id: NEXT_VI_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             mr: region.raw_mr(),
             _mr: mr,
             raw,
@@ -335,6 +337,8 @@ impl ViBuilder {
 #[derive(Debug)]
 pub struct Vi {
     raw: *mut ffi::ef_vi,
+    /// Unique among all VIs of the process, ever: completions carry it.
+    id: usize,
     core: Arc<ViCore>,
     pool: Arc<PoolShared>,
     mr: *const ffi::ef_memreg,
@@ -356,6 +360,7 @@ pub struct Vi {
 unsafe impl Send for Vi {}
 
 struct Dec<'a> {
+    owner: usize,
     pool: &'a PoolShared,
     prefix: usize,
     tx_failed: &'a mut bool,
@@ -373,6 +378,10 @@ impl Decoder for Dec<'_> {
     #[inline]
     fn tx_failed(&mut self) {
         *self.tx_failed = true;
+    }
+    #[inline]
+    fn owner(&self) -> usize {
+        self.owner
     }
 }
 
@@ -558,7 +567,12 @@ impl Vi {
 
     /// Hands back the buffers of an event-merge batch (`ef_vi_receive_unbundle`), calling `f`
     /// for each with its packet length (`ef_vi_receive_get_bytes`); returns how many.
+    ///
+    /// An event polled from another VI hands back nothing (returns 0).
     pub fn receive_unbundle(&mut self, ev: RxMulti, mut f: impl FnMut(RxPacket)) -> usize {
+        if ev.owner != self.id {
+            return 0;
+        }
         let mut ids = [0 as ffi::ef_request_id; ffi::EF_VI_RECEIVE_BATCH as usize];
         // SAFETY: the event came from this VI's queue (it is not Clone, so this runs once per
         // event); `ids` has room for a batch.
@@ -656,6 +670,7 @@ impl Vi {
         };
         let n = n.clamp(0, max as c_int) as usize;
         let mut d = Dec {
+            owner: self.id,
             pool: &self.pool,
             prefix: self.prefix,
             tx_failed: &mut self.tx_failed,
@@ -913,6 +928,58 @@ impl Vi {
         Ok(())
     }
 
+    /// Copies `data` into the linked PIO region at `offset` (`ef_pio_memcpy`), for a later
+    /// [`transmit_pio`](Self::transmit_pio).
+    pub fn pio_write(&mut self, offset: usize, data: &[u8]) -> Result<()> {
+        self.pio_check(offset, data.len().max(16))?;
+        // SAFETY: a PIO is linked; offset and length were checked against its size; `data` is
+        // read during the call.
+        let rc = unsafe {
+            ffi::ef_pio_memcpy(
+                self.raw,
+                data.as_ptr().cast(),
+                offset as c_int,
+                data.len() as c_int,
+            )
+        };
+        check("ef_pio_memcpy", rc)?;
+        Ok(())
+    }
+
+    /// Sends `len` bytes already in the linked PIO region at `offset`
+    /// (`ef_vi_transmit_pio`); the region stays busy until the completion.
+    pub fn transmit_pio(&mut self, offset: usize, len: usize) -> Result<()> {
+        if self.tx_failed {
+            return Err(Error::TxQueueFailed);
+        }
+        self.pio_check(offset, len)?;
+        // SAFETY: a PIO is linked; offset and length were checked against its size.
+        let rc = unsafe {
+            ffi::ef_vi_transmit_pio(
+                self.raw,
+                offset as c_int,
+                len as c_int,
+                NO_BUF_ID as ffi::ef_request_id,
+            )
+        };
+        if rc < 0 {
+            return Err(Self::tx_rc("ef_vi_transmit_pio", rc));
+        }
+        Ok(())
+    }
+
+    /// The packed-stream parameters of a VI made with [`ViFlags::RX_PACKED_STREAM`]
+    /// (`ef_vi_packed_stream_get_params`).
+    pub fn packed_stream_params(&mut self) -> Result<ffi::ef_packed_stream_params> {
+        // SAFETY: plain C data; zeroes are a valid initial value.
+        let mut p: ffi::ef_packed_stream_params = unsafe { std::mem::zeroed() };
+        // SAFETY: the VI is live; `p` is writable.
+        check("ef_vi_packed_stream_get_params", unsafe {
+            ffi::ef_vi_packed_stream_get_params(self.raw, &mut p)
+        })?;
+        Ok(p)
+    }
+
     fn pio_check(&self, offset: usize, len: usize) -> Result<()> {
         let size = self
             .core
@@ -955,8 +1022,13 @@ impl Vi {
     /// Hands back the buffers of a transmit completion (`ef_vi_transmit_unbundle`), calling
     /// `f` for each (all buffers of a `transmitv` packet); returns how many transmits
     /// completed, including those without a buffer (PIO).
+    ///
+    /// A completion polled from another VI hands back nothing (returns 0).
     #[inline]
     pub fn transmit_unbundle(&mut self, ev: TxComplete, mut f: impl FnMut(PacketBuf)) -> usize {
+        if ev.owner != self.id {
+            return 0;
+        }
         if let Some(id) = ev.single {
             self.hand_back(id, &mut f);
             return 1;
@@ -995,12 +1067,16 @@ impl Vi {
     /// Recovers from an `EF_EVENT_TYPE_TX_ERROR`: hands back every transmit that was lost
     /// (`ef_vi_for_each_tx_error_failed_transmit`), calling `f` for each buffer, then makes
     /// the TX ring usable again (`ef_vi_reinit_txq_post_error`). Returns how many were lost.
+    ///
+    /// Fails with [`Error::InvalidArgument`] for a failure polled from another VI.
     pub fn recover_tx_error(
         &mut self,
         ev: TxFailure,
         mut f: impl FnMut(PacketBuf),
     ) -> Result<usize> {
-        let _ = ev;
+        if ev.owner != self.id {
+            return Err(Error::invalid("the TX failure was polled from another VI"));
+        }
         let mut lost = 0usize;
         let mut ids = [0u32; ffi::EF_VI_TRANSMIT_BATCH as usize];
         loop {
@@ -1066,6 +1142,9 @@ impl Vi {
     /// (`efct_vi_rxpkt_release`) when dropped, and borrows the VI until then, so the packet
     /// cannot be read after the next poll.
     pub fn rx_ref(&mut self, r: RxRef) -> Result<RxRefPacket<'_>> {
+        if r.owner != self.id {
+            return Err(Error::invalid("the packet was polled from another VI"));
+        }
         // SAFETY: the id came from this VI's queue.
         let p = unsafe { ffi::efct_vi_rxpkt_get(self.raw, r.pkt_id) };
         if p.is_null() {
@@ -1082,9 +1161,15 @@ impl Vi {
     }
 
     /// Releases the packet of an `RX_REF` event without reading it (`efct_vi_rxpkt_release`).
-    pub fn rx_ref_release(&mut self, r: RxRef) {
+    ///
+    /// A packet polled from another VI is not released (it is handed back as `Err`).
+    pub fn rx_ref_release(&mut self, r: RxRef) -> Result<(), RxRef> {
+        if r.owner != self.id {
+            return Err(r);
+        }
         // SAFETY: the id came from this VI's queue and is released once (RxRef is not Clone).
         unsafe { ffi::efct_vi_rxpkt_release(self.raw, r.pkt_id) };
+        Ok(())
     }
 
     // ---------------------------------------------------------------- control

@@ -475,3 +475,100 @@ fn long_lived_handles_are_send_and_sync() {
     send::<PacketBuf>();
     send::<Event>();
 }
+
+#[test]
+fn a_completion_is_handed_back_only_by_its_own_vi() {
+    in_lo_ns("a_completion_is_handed_back_only_by_its_own_vi", 27, || {
+        let driver = Driver::open().unwrap();
+        let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
+        let mut pool = BufferPool::alloc(&pd, 16, DEFAULT_BUF_SIZE).unwrap();
+        let mut a = Vi::builder(&pd).build(&pool).unwrap();
+        let mut b = Vi::builder(&pd).build(&pool).unwrap();
+        let mut buf = pool.take().unwrap();
+        let len = frames::write_udp_header(
+            pool.bytes_mut(&mut buf),
+            [0; 6],
+            [0; 6],
+            (LO, 1),
+            (LO, 9),
+            4,
+        )
+        .unwrap();
+        a.transmit(buf, len).unwrap();
+        let evs = poll_for(&mut a, 1, |e| matches!(e, Event::Tx(_)));
+        let Some(Event::Tx(c)) = evs.into_iter().next() else {
+            panic!("no TX completion")
+        };
+        let mut n = 0;
+        assert_eq!(b.transmit_unbundle(c, |_| n += 1), 0);
+        assert_eq!(n, 0, "another VI handed back a buffer it never sent");
+        assert_eq!(b.tx_fill_level(), 0);
+    });
+}
+
+#[test]
+fn pio_sends_reach_a_kernel_socket() {
+    in_lo_ns("pio_sends_reach_a_kernel_socket", 28, || {
+        let driver = Driver::open().unwrap();
+        let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
+        let pool = BufferPool::alloc(&pd, 16, DEFAULT_BUF_SIZE).unwrap();
+        let mut vi = Vi::builder(&pd).build(&pool).unwrap();
+        let pio = match Pio::alloc(&pd, 4096) {
+            Ok(p) => p,
+            Err(Error::Unsupported { .. }) => {
+                println!("pio_sends_reach_a_kernel_socket: skipped: no PIO on this adapter");
+                return;
+            }
+            Err(e) => panic!("Pio::alloc: {e}"),
+        };
+        assert!(!pio.is_empty());
+        vi.link_pio(pio).expect("link PIO");
+        let rx = UdpSocket::bind((LO, 0)).unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut frame = vec![0u8; frames::HDR_LEN + 3];
+        frames::write_udp_header(
+            &mut frame,
+            [0; 6],
+            [0; 6],
+            (LO, 40002),
+            (LO, rx.local_addr().unwrap().port()),
+            3,
+        )
+        .unwrap();
+        frame[frames::HDR_LEN..].copy_from_slice(b"pio");
+        // Bad offsets are refused.
+        assert!(matches!(
+            vi.transmit_copy_pio(3, &frame),
+            Err(Error::InvalidArgument { .. })
+        ));
+        assert!(matches!(
+            vi.transmit_copy_pio(0, &frame[..8]),
+            Err(Error::InvalidArgument { .. })
+        ));
+        vi.transmit_copy_pio(0, &frame).expect("copy-PIO send");
+        frame[frames::HDR_LEN..].copy_from_slice(b"PIO");
+        vi.pio_write(256, &frame).expect("PIO write");
+        vi.transmit_pio(256, frame.len()).expect("PIO send");
+        let mut done = 0;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut evs: [Event; 8] = Default::default();
+        while done < 2 && Instant::now() < deadline {
+            let mut cs = Vec::new();
+            for e in vi.poll(&mut evs) {
+                if let Event::Tx(c) = e.take() {
+                    cs.push(c);
+                }
+            }
+            for c in cs {
+                done +=
+                    vi.transmit_unbundle(c, |b| panic!("a PIO send returned buffer {}", b.index()));
+            }
+        }
+        assert_eq!(done, 2, "PIO completions");
+        let mut got = [0u8; 16];
+        let (n, _) = rx.recv_from(&mut got).unwrap();
+        assert_eq!(&got[..n], b"pio");
+        let (n, _) = rx.recv_from(&mut got).unwrap();
+        assert_eq!(&got[..n], b"PIO");
+    });
+}
