@@ -120,7 +120,8 @@ fn run(merge: bool, uni: bool, stats: bool, i0: &str, i1: &str) -> Result<()> {
                 match ev.take() {
                     Event::Rx(r) => {
                         counts[i].fetch_add(1, Ordering::Relaxed);
-                        forward(&mut pool, tx, r.buf, r.offset, r.len);
+                        let (off, len) = (r.offset(), r.len());
+                        forward(&mut pool, tx, r.buf, off, len);
                     }
                     Event::RxMulti(m) => {
                         let discard = m.discard.is_some();

@@ -229,7 +229,7 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
             c.events.fetch_add(1, Ordering::Relaxed);
             if rx.is_start() {
                 c.pkts.fetch_add(1, Ordering::Relaxed);
-                c.bytes.fetch_add(rx.len as u64, Ordering::Relaxed);
+                c.bytes.fetch_add(rx.len() as u64, Ordering::Relaxed);
                 if cfg.timestamps {
                     match vi.rx_timestamp(&rx.buf) {
                         Ok(t) => println!("Timestamp = {}.{:09}", t.sec, t.nsec),
@@ -244,7 +244,7 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
         }
         Event::RxDiscard(d) => {
             if cfg.verbose {
-                println!("ERROR: discard type={:?}", d.kind);
+                println!("ERROR: discard type={:?}", d.kind());
             }
             let _ = pool.put(d.buf);
         }

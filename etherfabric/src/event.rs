@@ -134,47 +134,118 @@ impl Timestamp {
 }
 
 /// A received buffer (`EF_EVENT_TYPE_RX`).
+///
+/// Only the buffer is decoded when the event is polled; the other fields are read from the
+/// event by the accessors, so a loop pays only for what it uses.
 #[derive(Debug)]
 pub struct RxEvent {
     /// The buffer, back in the application's hands.
     pub buf: PacketBuf,
-    /// Bytes of the packet received so far, without the receive prefix (for a packet that
-    /// spans several buffers, the total up to and including this one).
-    pub len: usize,
-    /// Where the frame starts in the buffer: the receive prefix for the first buffer of a
-    /// packet, 0 for continuations.
-    pub offset: usize,
-    /// The RX queue label.
-    pub q_id: u32,
-    /// SOP / CONT / multicast / iSCSI flags.
-    pub flags: RxFlags,
+    raw: RawEvent,
+    prefix: u32,
 }
 
 impl RxEvent {
-    /// True when this buffer starts a packet.
-    pub fn is_start(&self) -> bool {
-        self.flags.contains(RxFlags::SOP)
+    /// Bytes of the packet received so far, without the receive prefix (for a packet that
+    /// spans several buffers, the total up to and including this one; `EF_EVENT_RX_BYTES`).
+    #[inline]
+    pub fn len(&self) -> usize {
+        // SAFETY: a copy of a polled, fully initialised event.
+        (unsafe { ffi::EF_EVENT_RX_BYTES(&self.raw.0) } as usize)
+            .saturating_sub(self.prefix as usize)
     }
 
-    /// True when the packet continues in the next buffer.
+    /// True when no frame bytes arrived.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where the frame starts in the buffer: the receive prefix for the first buffer of a
+    /// packet, 0 for continuations.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        if self.prefix == 0 || !self.is_start() {
+            0
+        } else {
+            self.prefix as usize
+        }
+    }
+
+    /// The RX queue label (`EF_EVENT_RX_Q_ID`).
+    #[inline]
+    pub fn q_id(&self) -> u32 {
+        // SAFETY: as in `len`.
+        unsafe { ffi::EF_EVENT_RX_Q_ID(&self.raw.0) }
+    }
+
+    /// SOP / CONT / multicast / iSCSI flags.
+    #[inline]
+    pub fn flags(&self) -> RxFlags {
+        // SAFETY: as in `len`.
+        RxFlags::from_bits_retain(unsafe { self.raw.0.rx.flags() })
+    }
+
+    /// True when this buffer starts a packet (`EF_EVENT_RX_SOP`).
+    #[inline]
+    pub fn is_start(&self) -> bool {
+        // SAFETY: as in `len`.
+        unsafe { ffi::EF_EVENT_RX_SOP(&self.raw.0) != 0 }
+    }
+
+    /// True when the packet continues in the next buffer (`EF_EVENT_RX_CONT`).
+    #[inline]
     pub fn continues(&self) -> bool {
-        self.flags.contains(RxFlags::CONT)
+        // SAFETY: as in `len`.
+        unsafe { ffi::EF_EVENT_RX_CONT(&self.raw.0) != 0 }
     }
 }
 
-/// A buffer whose packet the NIC discarded (`EF_EVENT_TYPE_RX_DISCARD`).
+/// A buffer whose packet the NIC discarded (`EF_EVENT_TYPE_RX_DISCARD`); fields are read
+/// from the event by the accessors.
 #[derive(Debug)]
 pub struct RxDiscardEvent {
     /// The buffer, back in the application's hands.
     pub buf: PacketBuf,
-    /// Bytes received, without the prefix.
-    pub len: usize,
+    raw: RawEvent,
+    prefix: u32,
+}
+
+impl RxDiscardEvent {
+    /// Bytes received, without the prefix (`EF_EVENT_RX_DISCARD_BYTES`).
+    #[inline]
+    pub fn len(&self) -> usize {
+        // SAFETY: a copy of a polled, fully initialised event.
+        (unsafe { ffi::EF_EVENT_RX_DISCARD_BYTES(&self.raw.0) } as usize)
+            .saturating_sub(self.prefix as usize)
+    }
+
+    /// True when no frame bytes arrived.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The RX queue label.
-    pub q_id: u32,
+    #[inline]
+    pub fn q_id(&self) -> u32 {
+        // SAFETY: as in `len`.
+        unsafe { ffi::EF_EVENT_RX_DISCARD_Q_ID(&self.raw.0) }
+    }
+
     /// Flags of the buffer.
-    pub flags: RxFlags,
-    /// Why it was discarded.
-    pub kind: DiscardKind,
+    #[inline]
+    pub fn flags(&self) -> RxFlags {
+        // SAFETY: as in `len`.
+        RxFlags::from_bits_retain(unsafe { self.raw.0.rx_discard.flags() })
+    }
+
+    /// Why it was discarded (`EF_EVENT_RX_DISCARD_TYPE`).
+    #[inline]
+    pub fn kind(&self) -> DiscardKind {
+        // SAFETY: as in `len`.
+        DiscardKind::from_raw(unsafe { ffi::EF_EVENT_RX_DISCARD_TYPE(&self.raw.0) })
+    }
 }
 
 /// A batch of received buffers in event-merge mode (`EF_EVENT_TYPE_RX_MULTI` and
@@ -215,10 +286,6 @@ pub struct TxComplete {
     pub(crate) owner: usize,
     /// For a timestamped completion, the DMA id of its one packet.
     pub(crate) single: Option<u32>,
-    /// The TX queue label.
-    pub q_id: u32,
-    /// True when sent by cut-through PIO.
-    pub ctpio: bool,
 }
 
 /// A timestamped transmit completion (`EF_EVENT_TYPE_TX_WITH_TIMESTAMP`).
@@ -377,65 +444,31 @@ pub(crate) trait Decoder {
     fn owner(&self) -> usize;
 }
 
-/// Decodes one event.
-#[inline]
+/// Decodes one event. Always inlined, so that the caller's `match` on the result fuses with
+/// the one here and only the fields used are read.
+#[inline(always)]
 pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
     // SAFETY: the event was written by `ef_eventq_poll` into an initialised array, so all its
     // bytes are initialised (this holds for every accessor call below).
     let ty = unsafe { ffi::EF_EVENT_TYPE(e) };
     match ty {
-        ffi::EF_EVENT_TYPE_RX => {
+        ffi::EF_EVENT_TYPE_RX => Event::Rx(RxEvent {
             // SAFETY: as above.
-            let (id, bytes, q_id, flags) = unsafe {
-                (
-                    ffi::EF_EVENT_RX_RQ_ID(e),
-                    ffi::EF_EVENT_RX_BYTES(e) as usize,
-                    ffi::EF_EVENT_RX_Q_ID(e),
-                    e.rx.flags(),
-                )
-            };
-            let flags = RxFlags::from_bits_retain(flags);
-            let prefix = d.prefix();
-            Event::Rx(RxEvent {
-                buf: d.rx_token(id),
-                len: bytes.saturating_sub(prefix),
-                offset: if flags.contains(RxFlags::SOP) {
-                    prefix
-                } else {
-                    0
-                },
-                q_id,
-                flags,
-            })
-        }
+            buf: d.rx_token(unsafe { ffi::EF_EVENT_RX_RQ_ID(e) }),
+            raw: RawEvent(*e),
+            prefix: d.prefix() as u32,
+        }),
         ffi::EF_EVENT_TYPE_TX => Event::Tx(TxComplete {
             raw: RawEvent(*e),
             owner: d.owner(),
             single: None,
-            // SAFETY: as above.
-            q_id: unsafe { ffi::EF_EVENT_TX_Q_ID(e) },
-            // SAFETY: as above.
-            ctpio: unsafe { ffi::EF_EVENT_TX_CTPIO(e) } != 0,
         }),
-        ffi::EF_EVENT_TYPE_RX_DISCARD => {
+        ffi::EF_EVENT_TYPE_RX_DISCARD => Event::RxDiscard(RxDiscardEvent {
             // SAFETY: as above.
-            let (id, bytes, q_id, flags, sub) = unsafe {
-                (
-                    ffi::EF_EVENT_RX_DISCARD_RQ_ID(e),
-                    ffi::EF_EVENT_RX_DISCARD_BYTES(e) as usize,
-                    ffi::EF_EVENT_RX_DISCARD_Q_ID(e),
-                    e.rx_discard.flags(),
-                    ffi::EF_EVENT_RX_DISCARD_TYPE(e),
-                )
-            };
-            Event::RxDiscard(RxDiscardEvent {
-                buf: d.rx_token(id),
-                len: bytes.saturating_sub(d.prefix()),
-                q_id,
-                flags: RxFlags::from_bits_retain(flags),
-                kind: DiscardKind::from_raw(sub),
-            })
-        }
+            buf: d.rx_token(unsafe { ffi::EF_EVENT_RX_DISCARD_RQ_ID(e) }),
+            raw: RawEvent(*e),
+            prefix: d.prefix() as u32,
+        }),
         ffi::EF_EVENT_TYPE_TX_ERROR => {
             d.tx_failed();
             Event::TxError(TxFailure {
@@ -457,15 +490,13 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
         ffi::EF_EVENT_TYPE_OFLOW => Event::Overflow,
         ffi::EF_EVENT_TYPE_TX_WITH_TIMESTAMP => {
             // SAFETY: as above.
-            let (id, q_id, sec, nsec, frac, sync, flags) = unsafe {
+            let (id, sec, nsec, frac, sync) = unsafe {
                 (
                     ffi::EF_EVENT_TX_WITH_TIMESTAMP_RQ_ID(e),
-                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_Q_ID(e),
                     ffi::EF_EVENT_TX_WITH_TIMESTAMP_SEC(e),
                     ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC(e),
                     ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC_FRAC16(e),
                     ffi::EF_EVENT_TX_WITH_TIMESTAMP_SYNC_FLAGS(e),
-                    e.tx_timestamp.flags(),
                 )
             };
             Event::TxTimestamp(TxTimestampEvent {
@@ -473,8 +504,6 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
                     raw: RawEvent(*e),
                     owner: d.owner(),
                     single: Some(id),
-                    q_id,
-                    ctpio: flags & ffi::EF_EVENT_FLAG_CTPIO != 0,
                 },
                 time: Timestamp {
                     sec: i64::from(sec),
@@ -573,6 +602,21 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
 }
 
 impl TxComplete {
+    /// The TX queue label (`EF_EVENT_TX_Q_ID`).
+    #[inline]
+    pub fn q_id(&self) -> u32 {
+        // SAFETY: a copy of a polled, fully initialised event; both TX members keep the queue
+        // label in the same place.
+        unsafe { ffi::EF_EVENT_TX_Q_ID(&self.raw.0) }
+    }
+
+    /// True when sent by cut-through PIO (`EF_EVENT_TX_CTPIO`).
+    #[inline]
+    pub fn ctpio(&self) -> bool {
+        // SAFETY: as in `q_id`.
+        unsafe { ffi::EF_EVENT_TX_CTPIO(&self.raw.0) != 0 }
+    }
+
     /// The raw event.
     pub fn as_raw(&self) -> &ffi::ef_event {
         &self.raw.0

@@ -6,6 +6,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_int;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -314,7 +315,6 @@ impl ViBuilder {
             tx_failed: false,
             chain,
             chained: false,
-            evs: [event::RawEvent::default(); POLL_BATCH],
             _not_sync: PhantomData,
         })
     }
@@ -350,7 +350,6 @@ pub struct Vi {
     /// For each buffer sent by `transmitv`, the next buffer of its packet.
     chain: Box<[u32]>,
     chained: bool,
-    evs: [event::RawEvent; POLL_BATCH],
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -538,8 +537,8 @@ impl Vi {
     #[track_caller]
     pub fn frame<'a>(&'a self, ev: &'a event::RxEvent) -> &'a [u8] {
         let b = self.pool.bytes(&ev.buf);
-        let start = ev.offset.min(b.len());
-        let end = start.saturating_add(ev.len).min(b.len());
+        let start = ev.offset().min(b.len());
+        let end = start.saturating_add(ev.len()).min(b.len());
         &b[start..end]
     }
 
@@ -654,31 +653,73 @@ impl Vi {
         self.poll_with(out, true)
     }
 
-    #[inline]
-    fn poll_with<'e>(&mut self, out: &'e mut [Event], rx_only: bool) -> &'e mut [Event] {
-        let max = out.len().min(POLL_BATCH);
+    /// Polls the C event queue into a stack array; returns how many events it wrote.
+    #[inline(always)]
+    fn poll_raw(
+        &mut self,
+        evs: &mut [MaybeUninit<ffi::ef_event>; POLL_BATCH],
+        max: usize,
+        rx_only: bool,
+    ) -> usize {
+        let max = max.min(POLL_BATCH);
         if max < ffi::EF_VI_EVENT_POLL_MIN_EVS as usize {
-            return &mut out[..0];
+            return 0;
         }
-        // SAFETY: the VI is live and used by this thread only; `evs` has room for `max`.
+        let p = evs.as_mut_ptr().cast::<ffi::ef_event>();
+        // SAFETY: the VI is live and used by this thread only; `evs` has room for `max`
+        // events, which the library writes in full before counting them.
         let n = unsafe {
             if rx_only {
-                ffi::ef_receive_poll(self.raw, self.evs.as_mut_ptr().cast(), max as c_int)
+                ffi::ef_receive_poll(self.raw, p, max as c_int)
             } else {
-                ffi::ef_eventq_poll(self.raw, self.evs.as_mut_ptr().cast(), max as c_int)
+                ffi::ef_eventq_poll(self.raw, p, max as c_int)
             }
         };
-        let n = n.clamp(0, max as c_int) as usize;
+        n.clamp(0, max as c_int) as usize
+    }
+
+    #[inline]
+    fn poll_with<'e>(&mut self, out: &'e mut [Event], rx_only: bool) -> &'e mut [Event] {
+        let mut evs = [MaybeUninit::<ffi::ef_event>::uninit(); POLL_BATCH];
+        let n = self.poll_raw(&mut evs, out.len(), rx_only);
         let mut d = Dec {
             owner: self.id,
             pool: &self.pool,
             prefix: self.prefix,
             tx_failed: &mut self.tx_failed,
         };
-        for (slot, e) in out[..n].iter_mut().zip(&self.evs[..n]) {
-            *slot = event::decode(&e.0, &mut d);
+        for (slot, e) in out[..n].iter_mut().zip(&evs[..n]) {
+            // SAFETY: the first `n` events were written by the library.
+            *slot = event::decode(unsafe { e.assume_init_ref() }, &mut d);
         }
         &mut out[..n]
+    }
+
+    /// Polls the event queue (`ef_eventq_poll`) for up to `max` events (2 to
+    /// [`POLL_BATCH`]) and calls `f` with the VI and each decoded event, in order; returns
+    /// how many. Allocates nothing and copies no event: the fastest way to poll, as `f` is
+    /// inlined and decodes only the fields it reads.
+    ///
+    /// `f` may post, transmit and unbundle through the VI it is given, and may even poll
+    /// again (events of the inner poll are handled there, before the rest of this batch).
+    #[inline]
+    pub fn poll_each(&mut self, max: usize, mut f: impl FnMut(&mut Vi, Event)) -> usize {
+        let mut evs = [MaybeUninit::<ffi::ef_event>::uninit(); POLL_BATCH];
+        let n = self.poll_raw(&mut evs, max, false);
+        for e in &evs[..n] {
+            let ev = {
+                let mut d = Dec {
+                    owner: self.id,
+                    pool: &self.pool,
+                    prefix: self.prefix,
+                    tx_failed: &mut self.tx_failed,
+                };
+                // SAFETY: the first `n` events were written by the library.
+                event::decode(unsafe { e.assume_init_ref() }, &mut d)
+            };
+            f(self, ev);
+        }
+        n
     }
 
     /// True when [`poll`](Self::poll) would return events (`ef_eventq_has_event`).
