@@ -124,7 +124,7 @@ fn run(merge: bool, uni: bool, stats: bool, i0: &str, i1: &str) -> Result<()> {
                         forward(&mut pool, tx, r.buf, off, len);
                     }
                     Event::RxMulti(m) => {
-                        let discard = m.discard.is_some();
+                        let discard = m.discard().is_some();
                         let mut got: [Option<RxPacket>; 15] = Default::default();
                         let mut n = 0;
                         rx.vi.receive_unbundle(m, |p| {

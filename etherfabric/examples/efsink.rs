@@ -250,7 +250,7 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
         }
         Event::RxMulti(m) => {
             c.events.fetch_add(1, Ordering::Relaxed);
-            let discard = m.discard;
+            let discard = m.discard();
             vi.receive_unbundle(m, |p| {
                 if discard.is_none() {
                     c.pkts.fetch_add(1, Ordering::Relaxed);

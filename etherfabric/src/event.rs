@@ -255,14 +255,35 @@ impl RxDiscardEvent {
 pub struct RxMulti {
     pub(crate) raw: RawEvent,
     pub(crate) owner: usize,
-    /// The RX queue label.
-    pub q_id: u32,
+}
+
+impl RxMulti {
+    /// The RX queue label (`EF_EVENT_RX_MULTI_Q_ID`).
+    pub fn q_id(&self) -> u32 {
+        // SAFETY: a copy of a polled, fully initialised event.
+        unsafe { ffi::EF_EVENT_RX_MULTI_Q_ID(&self.raw.0) }
+    }
+
     /// Number of descriptors completed.
-    pub n_descs: u32,
+    pub fn n_descs(&self) -> u32 {
+        // SAFETY: as in `q_id`.
+        unsafe { self.raw.0.rx_multi.n_descs() }
+    }
+
     /// SOP / CONT flags.
-    pub flags: RxFlags,
-    /// `Some` when the batch was discarded, and why.
-    pub discard: Option<DiscardKind>,
+    pub fn flags(&self) -> RxFlags {
+        // SAFETY: as in `q_id`.
+        RxFlags::from_bits_retain(unsafe { self.raw.0.rx_multi.flags() })
+    }
+
+    /// `Some` when the batch was discarded (`EF_EVENT_TYPE_RX_MULTI_DISCARD`), and why.
+    pub fn discard(&self) -> Option<DiscardKind> {
+        // SAFETY: as in `q_id`.
+        unsafe {
+            (ffi::EF_EVENT_TYPE(&self.raw.0) == ffi::EF_EVENT_TYPE_RX_MULTI_DISCARD)
+                .then(|| DiscardKind::from_raw(ffi::EF_EVENT_RX_MULTI_DISCARD_TYPE(&self.raw.0)))
+        }
+    }
 }
 
 /// A buffer handed back by [`Vi::receive_unbundle`](crate::Vi::receive_unbundle).
@@ -294,8 +315,23 @@ pub struct TxTimestampEvent {
     /// The completion: give it to [`Vi::transmit_unbundle`](crate::Vi::transmit_unbundle)
     /// to get the buffer back.
     pub completion: TxComplete,
-    /// When the packet left.
-    pub time: Timestamp,
+}
+
+impl TxTimestampEvent {
+    /// When the packet left (`EF_EVENT_TX_WITH_TIMESTAMP_SEC`, `_NSEC`, `_NSEC_FRAC16`,
+    /// `_SYNC_FLAGS`).
+    pub fn time(&self) -> Timestamp {
+        let e = &self.completion.raw.0;
+        // SAFETY: a copy of a polled, fully initialised event.
+        unsafe {
+            Timestamp {
+                sec: i64::from(ffi::EF_EVENT_TX_WITH_TIMESTAMP_SEC(e)),
+                nsec: ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC(e),
+                nsec_frac: ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC_FRAC16(e),
+                sync: SyncFlags::from_bits_retain(ffi::EF_EVENT_TX_WITH_TIMESTAMP_SYNC_FLAGS(e)),
+            }
+        }
+    }
 }
 
 /// The transmit queue failed (`EF_EVENT_TYPE_TX_ERROR`): no transmit is accepted until this
@@ -320,18 +356,60 @@ pub struct TxFailure {
 #[must_use = "an unreleased packet holds one of the adapter's receive buffers"]
 pub struct RxRef {
     pub(crate) owner: usize,
+    raw: RawEvent,
+}
+
+impl RxRef {
+    fn r(&self) -> &ffi::ef_event__bindgen_ty_14 {
+        // SAFETY: a copy of a polled, fully initialised event (RX_REF and RX_REF_DISCARD
+        // share these fields).
+        unsafe { &self.raw.0.rx_ref }
+    }
+
     /// The packet's id.
-    pub pkt_id: u32,
+    pub fn pkt_id(&self) -> u32 {
+        self.r().pkt_id()
+    }
+
     /// Its length.
-    pub len: usize,
+    pub fn len(&self) -> usize {
+        self.r().len() as usize
+    }
+
+    /// True for a packet of no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The RX queue label.
-    pub q_id: u32,
+    pub fn q_id(&self) -> u32 {
+        self.r().q_id()
+    }
+
     /// The id of the filter that matched.
-    pub filter_id: u32,
+    pub fn filter_id(&self) -> u32 {
+        self.r().filter_id()
+    }
+
     /// User data of the filter.
-    pub user: u32,
-    /// For `RX_REF_DISCARD`: the discard flags (`EF_VI_DISCARD_RX_*`) and the reason.
-    pub discard: Option<(u32, DiscardKind)>,
+    pub fn user(&self) -> u32 {
+        self.r().user()
+    }
+
+    /// For `RX_REF_DISCARD`: the discard flags (`EF_VI_DISCARD_RX_*`) and the reason
+    /// (`ef_vi_get_rx_discard_subtype_from_flags`).
+    pub fn discard(&self) -> Option<(u32, DiscardKind)> {
+        // SAFETY: as in `r`.
+        unsafe {
+            (ffi::EF_EVENT_TYPE(&self.raw.0) == ffi::EF_EVENT_TYPE_RX_REF_DISCARD).then(|| {
+                let fl = self.raw.0.rx_ref_discard.flags();
+                (
+                    fl,
+                    DiscardKind::from_raw(ffi::ef_vi_get_rx_discard_subtype_from_flags(fl)),
+                )
+            })
+        }
+    }
 }
 
 /// A packed-stream receive event (`EF_EVENT_TYPE_RX_PACKED_STREAM`).
@@ -488,31 +566,14 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
             data: unsafe { ffi::EF_EVENT_SW_DATA(e) },
         },
         ffi::EF_EVENT_TYPE_OFLOW => Event::Overflow,
-        ffi::EF_EVENT_TYPE_TX_WITH_TIMESTAMP => {
-            // SAFETY: as above.
-            let (id, sec, nsec, frac, sync) = unsafe {
-                (
-                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_RQ_ID(e),
-                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_SEC(e),
-                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC(e),
-                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_NSEC_FRAC16(e),
-                    ffi::EF_EVENT_TX_WITH_TIMESTAMP_SYNC_FLAGS(e),
-                )
-            };
-            Event::TxTimestamp(TxTimestampEvent {
-                completion: TxComplete {
-                    raw: RawEvent(*e),
-                    owner: d.owner(),
-                    single: Some(id),
-                },
-                time: Timestamp {
-                    sec: i64::from(sec),
-                    nsec,
-                    nsec_frac: frac,
-                    sync: SyncFlags::from_bits_retain(sync),
-                },
-            })
-        }
+        ffi::EF_EVENT_TYPE_TX_WITH_TIMESTAMP => Event::TxTimestamp(TxTimestampEvent {
+            completion: TxComplete {
+                raw: RawEvent(*e),
+                owner: d.owner(),
+                // SAFETY: as above.
+                single: Some(unsafe { ffi::EF_EVENT_TX_WITH_TIMESTAMP_RQ_ID(e) }),
+            },
+        }),
         ffi::EF_EVENT_TYPE_RX_PACKED_STREAM => {
             // SAFETY: as above.
             let (q_id, next, n, psf) = unsafe {
@@ -532,27 +593,9 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
             })
         }
         ffi::EF_EVENT_TYPE_RX_MULTI | ffi::EF_EVENT_TYPE_RX_MULTI_DISCARD => {
-            let discard = ty == ffi::EF_EVENT_TYPE_RX_MULTI_DISCARD;
-            // SAFETY: as above (the two members share their first fields).
-            let (q_id, n, flags, sub) = unsafe {
-                (
-                    ffi::EF_EVENT_RX_MULTI_Q_ID(e),
-                    e.rx_multi.n_descs(),
-                    e.rx_multi.flags(),
-                    if discard {
-                        ffi::EF_EVENT_RX_MULTI_DISCARD_TYPE(e)
-                    } else {
-                        0
-                    },
-                )
-            };
             Event::RxMulti(RxMulti {
                 raw: RawEvent(*e),
                 owner: d.owner(),
-                q_id,
-                n_descs: n,
-                flags: RxFlags::from_bits_retain(flags),
-                discard: discard.then(|| DiscardKind::from_raw(sub)),
             })
         }
         ffi::EF_EVENT_TYPE_TX_ALT => Event::TxAlt {
@@ -578,25 +621,10 @@ pub(crate) fn decode(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
                 flags,
             })
         }
-        ffi::EF_EVENT_TYPE_RX_REF | ffi::EF_EVENT_TYPE_RX_REF_DISCARD => {
-            // SAFETY: as above; the two members share their first fields.
-            let r = unsafe { &e.rx_ref };
-            let discard = (ty == ffi::EF_EVENT_TYPE_RX_REF_DISCARD).then(|| {
-                // SAFETY: as above.
-                let fl = unsafe { e.rx_ref_discard.flags() };
-                let sub = ffi::ef_vi_get_rx_discard_subtype_from_flags(fl);
-                (fl, DiscardKind::from_raw(sub))
-            });
-            Event::RxRef(RxRef {
-                owner: d.owner(),
-                pkt_id: r.pkt_id(),
-                len: r.len() as usize,
-                q_id: r.q_id(),
-                filter_id: r.filter_id(),
-                user: r.user(),
-                discard,
-            })
-        }
+        ffi::EF_EVENT_TYPE_RX_REF | ffi::EF_EVENT_TYPE_RX_REF_DISCARD => Event::RxRef(RxRef {
+            owner: d.owner(),
+            raw: RawEvent(*e),
+        }),
         t => Event::Unknown { event_type: t },
     }
 }
@@ -641,5 +669,20 @@ impl RxMultiPkts {
     /// The raw event.
     pub fn as_raw(&self) -> &ffi::ef_event {
         &self.raw.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        // Events are written into the caller's poll array: keep them a few words long.
+        assert!(
+            std::mem::size_of::<Event>() <= 40,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
     }
 }

@@ -579,7 +579,7 @@ impl Vi {
         let n = n.clamp(0, ids.len() as c_int) as usize;
         for &id in &ids[..n] {
             let buf = self.pool.token(id as u32);
-            let len = if ev.discard.is_none() {
+            let len = if ev.discard().is_none() {
                 let mut b: u16 = 0;
                 // SAFETY: the buffer was just returned by the ring (its prefix is written);
                 // `b` is writable.
@@ -1187,16 +1187,16 @@ impl Vi {
             return Err(Error::invalid("the packet was polled from another VI"));
         }
         // SAFETY: the id came from this VI's queue.
-        let p = unsafe { ffi::efct_vi_rxpkt_get(self.raw, r.pkt_id) };
+        let p = unsafe { ffi::efct_vi_rxpkt_get(self.raw, r.pkt_id()) };
         if p.is_null() {
             // SAFETY: as above; the packet is released even though it cannot be read.
-            unsafe { ffi::efct_vi_rxpkt_release(self.raw, r.pkt_id) };
+            unsafe { ffi::efct_vi_rxpkt_release(self.raw, r.pkt_id()) };
             return Err(Error::from_errno("efct_vi_rxpkt_get", libc::ENOENT));
         }
         Ok(RxRefPacket {
             ptr: p.cast(),
-            len: r.len,
-            pkt_id: r.pkt_id,
+            len: r.len(),
+            pkt_id: r.pkt_id(),
             vi: self,
         })
     }
@@ -1209,7 +1209,7 @@ impl Vi {
             return Err(r);
         }
         // SAFETY: the id came from this VI's queue and is released once (RxRef is not Clone).
-        unsafe { ffi::efct_vi_rxpkt_release(self.raw, r.pkt_id) };
+        unsafe { ffi::efct_vi_rxpkt_release(self.raw, r.pkt_id()) };
         Ok(())
     }
 

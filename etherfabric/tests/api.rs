@@ -453,7 +453,7 @@ fn timestamps_on_receive_and_transmit() {
         let Some(Event::TxTimestamp(t)) = evs.into_iter().next() else {
             panic!("no timestamped TX completion")
         };
-        assert!(t.time.sec > 0);
+        assert!(t.time().sec > 0);
         let mut back = Vec::new();
         vi.transmit_unbundle(t.completion, |b| back.push(b.index()));
         assert_eq!(back, [idx]);
