@@ -572,3 +572,42 @@ fn pio_sends_reach_a_kernel_socket() {
         assert_eq!(&got[..n], b"PIO");
     });
 }
+
+#[test]
+fn tx_error_blocks_sends_until_recovered() {
+    in_lo_ns("tx_error_blocks_sends_until_recovered", 29, || {
+        let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 16);
+        // Provoke a TX error behind the crate's back: a descriptor for an address no memory
+        // region covers (its id is outside the pool, so no buffer token is involved).
+        // SAFETY: the send reads nothing the program owns: the address is refused by the NIC
+        // (or the software backend) with a TX error.
+        let rc = unsafe { ffi::ef_vi_transmit(vi.as_raw(), 0x1000, 60, 0x7fff_fff0) };
+        assert_eq!(rc, 0);
+        let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::TxError(_)));
+        let Some(Event::TxError(failure)) = evs.into_iter().next() else {
+            println!("tx_error_blocks_sends_until_recovered: skipped: no TX error was raised here");
+            return;
+        };
+        let mut b = pool.take().unwrap();
+        let len =
+            frames::write_udp_header(pool.bytes_mut(&mut b), [0; 6], [0; 6], (LO, 1), (LO, 9), 4)
+                .unwrap();
+        let r = vi.transmit(b, len).unwrap_err();
+        assert!(matches!(r.error, Error::TxQueueFailed), "{}", r.error);
+        let mut back = 0;
+        let lost = vi
+            .recover_tx_error(failure, |_| back += 1)
+            .expect("recover");
+        assert_eq!((lost, back), (1, 0), "one lost send, which had no buffer");
+        assert_eq!(vi.tx_fill_level(), 0);
+        let idx = r.buf.index();
+        vi.transmit(r.buf, len).expect("sending works again");
+        let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Tx(_)));
+        let Some(Event::Tx(c)) = evs.into_iter().next() else {
+            panic!("no completion after recovery")
+        };
+        let mut got = Vec::new();
+        vi.transmit_unbundle(c, |b| got.push(b.index()));
+        assert_eq!(got, [idx]);
+    });
+}
