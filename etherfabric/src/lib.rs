@@ -54,6 +54,10 @@
 //! # }
 //! ```
 //!
+//! [`Vi::poll_each`] is the same loop without the event array: the closure gets the VI and
+//! each event by value, and the decoding inlines into it (the fastest way to poll; see
+//! `benches/loops.rs`).
+//!
 //! # Safety model
 //!
 //! Safe code cannot make the adapter write memory that Rust code may be using, nor free
@@ -170,3 +174,8 @@ pub use pio::Pio;
 pub use pool::{BufferPool, DEFAULT_BUF_SIZE, PacketBuf};
 pub use set::ViSet;
 pub use vi::{CTPIO_THRESHOLD_SNF, DiscardFlags, POLL_BATCH, RxRefPacket, Vi, ViBuilder, ViFlags};
+
+/// The README's example, compiled as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
