@@ -47,7 +47,7 @@ fn setup() -> Setup {
     let driver = Driver::open().expect("driver");
     let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).expect("PD");
     let pool = BufferPool::alloc(&pd, 1024, DEFAULT_BUF_SIZE).expect("pool");
-    let vi = Vi::builder(&pd).build(&pool).expect("VI");
+    let mut vi = Vi::builder(&pd).build(&pool).expect("VI");
     let filter = vi
         .add_filter(&format!("udp:127.0.0.1:{PORT}").parse().unwrap())
         .expect("filter");

@@ -504,8 +504,9 @@ impl FromStr for FilterSpec {
 
 // ------------------------------------------------------------------- guards
 
-/// A filter added to a VI; removed (`ef_vi_filter_del`) when dropped. It keeps the VI's C
-/// structure alive, so it may outlive the [`Vi`](crate::Vi) handle.
+/// A filter added to a VI; removed (`ef_vi_filter_del`) when dropped (see
+/// [`Vi::add_filter`](crate::Vi::add_filter) for when exactly). It keeps the VI's C structure
+/// alive, so it may outlive the [`Vi`](crate::Vi) handle.
 #[derive(Debug)]
 #[must_use = "dropping a Filter removes it at once"]
 pub struct Filter {
@@ -516,8 +517,8 @@ pub struct Filter {
 impl Filter {
     pub(crate) fn add(core: &Arc<ViCore>, spec: &FilterSpec) -> Result<Filter> {
         let mut cookie = ffi::ef_filter_cookie::default();
-        // SAFETY: the VI is live; `spec` is initialised; `cookie` writable. Adding a filter
-        // reads only the VI's identity, so it may run beside the VI's data path.
+        // SAFETY: the VI is live and this runs on its thread (called through `&mut Vi`);
+        // `spec` is initialised; `cookie` writable.
         let rc = unsafe { ffi::ef_vi_filter_add(core.raw(), core.dh, &spec.raw, &mut cookie) };
         check("ef_vi_filter_add", rc)?;
         Ok(Filter {
@@ -534,16 +535,19 @@ impl Filter {
         drop(unsafe { std::ptr::read(&me.core) });
     }
 
-    /// Asks the driver about the filter (`ef_vi_filter_query`); the C `ef_filter_info` is
-    /// returned as it is.
-    pub fn query_raw(&self) -> Result<ffi::ef_filter_info> {
+    /// `ef_vi_filter_query` for this filter, on the VI `core` (which must be its own).
+    pub(crate) fn query(&self, core: &Arc<ViCore>) -> Result<ffi::ef_filter_info> {
+        if !Arc::ptr_eq(core, &self.core) {
+            return Err(Error::invalid("the filter belongs to another VI"));
+        }
         // SAFETY: plain C data; zeroes are a valid initial value.
         let mut info: ffi::ef_filter_info = unsafe { std::mem::zeroed() };
-        // SAFETY: the VI is live; `info` is writable for its size.
+        // SAFETY: the VI is live and this runs on its thread (called through `&mut Vi`);
+        // `info` is writable for its size.
         let rc = unsafe {
             ffi::ef_vi_filter_query(
-                self.core.raw(),
-                self.core.dh,
+                core.raw(),
+                core.dh,
                 &self.cookie,
                 &mut info,
                 std::mem::size_of::<ffi::ef_filter_info>(),
@@ -561,9 +565,16 @@ impl Filter {
 
 impl Drop for Filter {
     fn drop(&mut self) {
-        // SAFETY: the VI is live (held by `core`); the cookie came from `ef_vi_filter_add`
-        // and is deleted once.
-        unsafe { ffi::ef_vi_filter_del(self.core.raw(), self.core.dh, &mut self.cookie) };
+        let mut d = self.core.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        d.cookies.push(self.cookie);
+        if d.vi_alive {
+            // The VI's own thread removes it (see `Vi::add_filter`).
+            self.core
+                .pending
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            self.core.remove_filters(&mut d);
+        }
     }
 }
 

@@ -119,7 +119,8 @@
 //!
 //! 4. **One VI, one thread.** ef_vi functions are not thread-safe: [`Vi`] is `Send` but not
 //!    `Sync`, and its data path takes `&mut self`. Control-path objects are `Send + Sync`
-//!    and serialise their calls inside.
+//!    and serialise their calls inside; a [`Filter`] dropped on another thread while its VI
+//!    lives is removed by the VI's next poll, so ef_vi calls on one VI never overlap.
 //!
 //! What stays `unsafe`: registering caller memory ([`MemoryRegion::from_raw`]) and the raw
 //! pointers (`as_raw`) for calls this crate does not wrap.

@@ -8,6 +8,7 @@ use std::ffi::c_int;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -129,15 +130,41 @@ pub(crate) struct ViCore {
     vi: Box<UnsafeCell<ffi::ef_vi>>,
     pub(crate) dh: ffi::ef_driver_handle,
     pio: Mutex<Option<Pio>>,
+    /// Filter removals: made by the `Vi`'s thread while a `Vi` handle lives, else at once.
+    pub(crate) deferred: Mutex<Deferred>,
+    /// Set when `deferred` holds removals for the `Vi` to make.
+    pub(crate) pending: AtomicBool,
     /// Buffers the NIC may still write while the VI lives.
     _pool: Arc<PoolShared>,
     _set: Option<Arc<SetInner>>,
     _pd: Arc<PdInner>,
 }
 
-// SAFETY: the data path reaches the `ef_vi` only through the one `Vi` (which is `!Sync`);
-// filters reach it only for `ef_vi_filter_add/del/query`, which read the VI's identity and
-// touch no ring state. Everything else is immutable or behind a mutex.
+/// Filter removals waiting for the VI's thread.
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    /// False once the `Vi` handle is dropped: removals are then made at once (under this lock).
+    pub(crate) vi_alive: bool,
+    pub(crate) cookies: Vec<ffi::ef_filter_cookie>,
+}
+
+impl ViCore {
+    /// Removes the filters in `d` (called with the lock held, so removals never overlap).
+    pub(crate) fn remove_filters(&self, d: &mut Deferred) {
+        for mut c in d.cookies.drain(..) {
+            // SAFETY: the VI is live; the cookie came from `ef_vi_filter_add` and is deleted
+            // once; no other ef_vi call on this VI runs meanwhile (the `Vi` handle is gone, or
+            // this is its own thread).
+            unsafe { ffi::ef_vi_filter_del(self.vi.get(), self.dh, &mut c) };
+        }
+        self.pending.store(false, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: the `ef_vi` is only used through the one `Vi` (which is `!Sync`), on its thread;
+// filters dropped elsewhere leave their removal to that thread (see `Deferred`), or make it
+// under the `deferred` lock once the `Vi` is gone. Everything else is immutable or behind a
+// mutex.
 unsafe impl Send for ViCore {}
 // SAFETY: as above.
 unsafe impl Sync for ViCore {}
@@ -281,6 +308,11 @@ impl ViBuilder {
             vi,
             dh,
             pio: Mutex::new(None),
+            deferred: Mutex::new(Deferred {
+                vi_alive: true,
+                cookies: Vec::new(),
+            }),
+            pending: AtomicBool::new(false),
             _pool: shared.clone(),
             _set: self.set.as_ref().map(|(s, _)| s.inner.clone()),
             _pd: self.pd.inner.clone(),
@@ -661,6 +693,9 @@ impl Vi {
         max: usize,
         rx_only: bool,
     ) -> usize {
+        if self.core.pending.load(Ordering::Relaxed) {
+            self.remove_dropped_filters();
+        }
         let max = max.min(POLL_BATCH);
         if max < ffi::EF_VI_EVENT_POLL_MIN_EVS as usize {
             return 0;
@@ -1216,9 +1251,27 @@ impl Vi {
     // ---------------------------------------------------------------- control
 
     /// Adds a filter steering matching packets to this VI (`ef_vi_filter_add`); the filter is
-    /// removed when the returned guard is dropped.
-    pub fn add_filter(&self, spec: &FilterSpec) -> Result<Filter> {
+    /// removed when the returned guard is dropped: at once when dropped while no `Vi` handle
+    /// is left, else by this VI's next [`poll`](Self::poll) (or [`remove_dropped_filters`],
+    /// or its drop), because ef_vi calls on one VI must not run on two threads.
+    ///
+    /// [`remove_dropped_filters`]: Self::remove_dropped_filters
+    pub fn add_filter(&mut self, spec: &FilterSpec) -> Result<Filter> {
+        self.remove_dropped_filters();
         Filter::add(&self.core, spec)
+    }
+
+    /// Removes the filters of this VI dropped since the last poll (`ef_vi_filter_del`).
+    #[cold]
+    pub fn remove_dropped_filters(&mut self) {
+        let mut d = self.core.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        self.core.remove_filters(&mut d);
+    }
+
+    /// Asks the driver about one of this VI's filters (`ef_vi_filter_query`); the C
+    /// `ef_filter_info` is returned as it is.
+    pub fn filter_info_raw(&mut self, filter: &Filter) -> Result<ffi::ef_filter_info> {
+        filter.query(&self.core)
     }
 
     /// The VI's MAC address (`ef_vi_get_mac`; not cheap: cache it).
@@ -1346,6 +1399,15 @@ impl Drop for RxRefPacket<'_> {
     fn drop(&mut self) {
         // SAFETY: the packet was got from this VI and is released once, here.
         unsafe { ffi::efct_vi_rxpkt_release(self.vi.raw, self.pkt_id) };
+    }
+}
+
+impl Drop for Vi {
+    fn drop(&mut self) {
+        // From now on filters are removed by whoever drops them, under the lock.
+        let mut d = self.core.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        d.vi_alive = false;
+        self.core.remove_filters(&mut d);
     }
 }
 

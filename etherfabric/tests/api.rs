@@ -344,6 +344,23 @@ fn dropping_a_filter_stops_delivery() {
             .filter(|e| matches!(e, Event::Rx(_)))
             .count();
         assert_eq!(n, 0, "a removed filter still delivered");
+
+        // A filter dropped on another thread is removed by the VI's thread at its next poll.
+        let f = vi
+            .add_filter(&format!("udp:127.0.0.1:{port}").parse().unwrap())
+            .unwrap();
+        tx.send_to(b"three", (LO, port)).unwrap();
+        assert_eq!(poll_for(&mut vi, 1, |e| matches!(e, Event::Rx(_))).len(), 1);
+        std::thread::spawn(move || drop(f)).join().unwrap();
+        vi.remove_dropped_filters();
+        tx.send_to(b"four", (LO, port)).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let n = vi
+            .poll(&mut evs)
+            .iter()
+            .filter(|e| matches!(e, Event::Rx(_)))
+            .count();
+        assert_eq!(n, 0, "a filter dropped on another thread still delivered");
     });
 }
 

@@ -70,7 +70,7 @@ fn new_vi(pd: &ProtectionDomain, pool: &BufferPool) -> Vi {
     Vi::builder(pd).build(pool).expect("VI")
 }
 
-fn filter(vi: &Vi) -> Filter {
+fn filter(vi: &mut Vi) -> Filter {
     vi.add_filter(&format!("udp:127.0.0.1:{PORT}").parse().unwrap())
         .expect("filter")
 }
@@ -99,8 +99,8 @@ impl Model {
         for b in all {
             pool.put(b).unwrap();
         }
-        let vi = new_vi(&pd, &pool);
-        let filter = Some(filter(&vi));
+        let mut vi = new_vi(&pd, &pool);
+        let filter = Some(filter(&mut vi));
         Model {
             pd,
             pool,
@@ -220,7 +220,7 @@ impl Model {
                     &mut self.vi,
                     new_vi(&self.pd, &self.pool),
                 ));
-                self.filter = Some(filter(&self.vi));
+                self.filter = Some(filter(&mut self.vi));
                 self.lost += self.rx_in_ring + self.tx_in_flight;
                 self.rx_in_ring = 0;
                 self.tx_in_flight = 0;
