@@ -140,7 +140,8 @@ impl BufferPool {
     pub fn alloc(pd: &ProtectionDomain, count: u32, buf_size: usize) -> Result<BufferPool> {
         check_geometry(count, buf_size)?;
         let region = MemoryRegion::alloc(pd, count as usize * buf_size)?;
-        BufferPool::new(region, buf_size)
+        // The mapping may be larger (a whole huge page): the pool has the buffers asked for.
+        BufferPool::make(vec![region], buf_size, Some(count))
     }
 
     /// Makes a pool of as many `buf_size`-byte buffers as fit in `region`.
@@ -155,6 +156,10 @@ impl BufferPool {
     /// must register the same memory ([`MemoryRegion::register_with`]), each with a different
     /// protection domain.
     pub fn with_regions(regions: Vec<MemoryRegion>, buf_size: usize) -> Result<BufferPool> {
+        BufferPool::make(regions, buf_size, None)
+    }
+
+    fn make(regions: Vec<MemoryRegion>, buf_size: usize, count: Option<u32>) -> Result<BufferPool> {
         let Some(first) = regions.first() else {
             return Err(Error::invalid("a buffer pool needs a memory region"));
         };
@@ -173,7 +178,8 @@ impl BufferPool {
                 ));
             }
         }
-        let count = u32::try_from(first.len() / buf_size.max(1)).unwrap_or(u32::MAX >> 1);
+        let fits = u32::try_from(first.len() / buf_size.max(1)).unwrap_or(u32::MAX >> 1);
+        let count = count.unwrap_or(fits).min(fits);
         check_geometry(count, buf_size)?;
         let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
         let base = first.as_ptr().cast_mut();

@@ -345,6 +345,7 @@ impl ViBuilder {
             q_id: q_id as u32,
             flags: self.flags,
             tx_failed: false,
+            pio_len: 0,
             chain,
             chained: false,
             _not_sync: PhantomData,
@@ -379,6 +380,8 @@ pub struct Vi {
     q_id: u32,
     flags: ViFlags,
     tx_failed: bool,
+    /// Size of the linked PIO region (0: none).
+    pio_len: usize,
     /// For each buffer sent by `transmitv`, the next buffer of its packet.
     chain: Box<[u32]>,
     chained: bool,
@@ -1057,16 +1060,10 @@ impl Vi {
     }
 
     fn pio_check(&self, offset: usize, len: usize) -> Result<()> {
-        let size = self
-            .core
-            .pio
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|p| p.len());
-        let Some(size) = size else {
+        let size = self.pio_len;
+        if size == 0 {
             return Err(Error::invalid("no PIO region is linked to this VI"));
-        };
+        }
         if offset % 64 != 0 || len < 16 || offset.checked_add(len).is_none_or(|e| e > size) {
             return Err(Error::invalid(format!(
                 "PIO send of {len} bytes at {offset}: the offset must be 64-byte aligned, the \
@@ -1091,6 +1088,7 @@ impl Vi {
         if rc < 0 {
             return Err(Rejected::new(pio, Error::from_rc("ef_pio_link_vi", rc)));
         }
+        self.pio_len = pio.len();
         *slot = Some(pio);
         Ok(())
     }
