@@ -101,9 +101,7 @@ fn efsink_rejects_a_bad_filter_spec_with_a_message() {
         return;
     }
     let Some(ns) = lo_netns(test, 4) else { return };
-    let out = std::process::Command::new("ip")
-        .args(["netns", "exec", &ns.name])
-        .arg(example("efsink"))
+    let out = example_command(&ns.name, "efsink")
         .args(["lo", "udp:nohost"])
         .output()
         .expect("run efsink");

@@ -55,6 +55,25 @@ pub fn example(name: &str) -> PathBuf {
     p
 }
 
+/// `ip netns exec NS [wrapper...] <example>`: the command that runs an example inside a
+/// namespace. `EF_EXAMPLE_WRAPPER` (for example `valgrind --error-exitcode=1 -q`) is put in
+/// front of the example, so the examples can be checked by a tool as their tests run them.
+pub fn example_command(ns: &str, name: &str) -> Command {
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", ns]);
+    let wrapper = std::env::var("EF_EXAMPLE_WRAPPER").unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    match words.next() {
+        Some(tool) => {
+            c.arg(tool).args(words).arg(example(name));
+        }
+        None => {
+            c.arg(example(name));
+        }
+    }
+    c
+}
+
 /// An example running in a network namespace; killed when dropped. Its stdout lines arrive
 /// through `lines`.
 pub struct Program {
@@ -66,9 +85,7 @@ pub struct Program {
 impl Program {
     /// Starts example `name` with `args` inside namespace `ns`.
     pub fn start(ns: &str, name: &str, args: &[&str]) -> Program {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", ns])
-            .arg(example(name))
+        let mut child = example_command(ns, name)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
