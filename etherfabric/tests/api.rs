@@ -628,3 +628,46 @@ fn tx_error_blocks_sends_until_recovered() {
         assert_eq!(got, [idx]);
     });
 }
+
+#[test]
+fn ipv6_and_mac_filters_deliver() {
+    in_lo_ns("ipv6_and_mac_filters_deliver", 31, || {
+        let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 64);
+        vi.refill(&mut pool, 32);
+        let port = 37031;
+        match vi.add_filter(&format!("udp:[::1]:{port}").parse().unwrap()) {
+            Ok(_f) => {
+                let s = UdpSocket::bind("[::1]:0").expect("IPv6 on lo");
+                s.send_to(b"six", ("::1", port)).unwrap();
+                let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Rx(_)));
+                let Some(Event::Rx(rx)) = evs.into_iter().next() else {
+                    panic!("no RX through the IPv6 filter")
+                };
+                let f = vi.frame(&rx);
+                assert_eq!(&f[12..14], &[0x86, 0xdd], "an IPv6 frame");
+                assert_eq!(&f[f.len() - 3..], b"six");
+                pool.put(rx.buf).unwrap();
+            }
+            Err(Error::Unsupported { .. }) => println!("IPv6 filters: not supported here"),
+            Err(e) => panic!("IPv6 filter: {e}"),
+        }
+        // A MAC filter for lo's all-zero address takes every frame on lo.
+        let port = 37032;
+        let _m = vi
+            .add_filter(&FilterSpec::default().eth_local(None, [0; 6]).unwrap())
+            .expect("MAC filter");
+        UdpSocket::bind((LO, 0))
+            .unwrap()
+            .send_to(b"mac", (LO, port))
+            .unwrap();
+        let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Rx(_)));
+        let Some(Event::Rx(rx)) = evs.into_iter().next() else {
+            panic!("no RX through the MAC filter")
+        };
+        assert_eq!(
+            frames::udp_payload(vi.frame(&rx)).unwrap(),
+            (port, &b"mac"[..])
+        );
+        pool.put(rx.buf).unwrap();
+    });
+}

@@ -93,8 +93,15 @@ impl Vi {
         self.prefix
     }
 
-    /// The frame in a buffer returned by an RX event: `len` bytes from `offset`, bounded by
-    /// the buffer.
+    /// The frame in a buffer returned by an RX event: [`len`](event::RxEvent::len) bytes from
+    /// [`offset`](event::RxEvent::offset), bounded by the buffer. For a packet that spans
+    /// several buffers (jumbo frames), `len` counts the bytes of all buffers so far: the view
+    /// of each buffer is then that buffer's part (up to its end).
+    ///
+    /// # Panics
+    ///
+    /// If the event's buffer belongs to another pool than this VI's (it cannot, for events
+    /// this VI polled).
     #[inline]
     #[track_caller]
     pub fn frame<'a>(&'a self, ev: &'a event::RxEvent) -> &'a [u8] {
