@@ -49,19 +49,34 @@
 //!   feature) and `ef_vi_capabilities_get()` reports it as absent.
 
 use core::ffi::c_int;
+use filter_table::IfaceTable;
+use memreg::MemregRec;
+use pd::PdShared;
+use set::SetShared;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
+use vi::ViShared;
 
+mod capabilities;
 mod checksum;
 mod driver;
-mod filter;
+mod evq;
+mod filter_spec;
+mod filter_table;
 mod frame;
+mod memreg;
+mod pd;
+mod pio;
+mod poll;
+mod rx;
+mod set;
+mod socket;
+mod stats;
+mod tx;
 mod vi;
-
-use driver::{PdShared, SetShared};
-use filter::IfaceTable;
-use vi::ViShared;
+mod vi_alloc;
+mod vi_filter;
 
 /// Locks a mutex, ignoring poisoning (no invariant of the backend spans a panic).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,7 +122,7 @@ pub(crate) struct Registry {
     /// Filter tables by (network namespace inode, ifindex).
     pub tables: HashMap<(u64, c_int), Weak<IfaceTable>>,
     /// Registered memory by the address of its DMA address array.
-    pub memregs: HashMap<usize, driver::MemregRec>,
+    pub memregs: HashMap<usize, MemregRec>,
     /// PIO regions by the address of their buffer: (length, linked VI id).
     pub pios: HashMap<usize, (usize, Option<u32>)>,
 }

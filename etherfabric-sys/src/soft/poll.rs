@@ -1,0 +1,294 @@
+//! Polling.
+
+use core::ffi::{c_int, c_uint};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::errno;
+use super::evq::EventQueue;
+use super::evq::is_rx_event;
+use super::lock;
+use super::vi::SoftVi;
+use super::vi::ctx;
+use crate::bindings::*;
+
+impl SoftVi {
+    /// Makes progress: sends pushed transmits, reads frames.
+    pub(super) fn pump(&mut self, want: usize) {
+        if self.tx_done != self.state().txq.previous {
+            self.tx_process();
+        }
+        self.rx_pump(want);
+    }
+}
+
+/// Pumps every queue reporting to the event queue of `evq`.
+///
+/// # Safety
+///
+/// `evq` must be a live VI owning an event queue, used by this thread only.
+pub(super) unsafe fn pump_all(evq: *const ef_vi, want: usize) {
+    // SAFETY: guaranteed by the caller; each VI in vi_qs is live or null (freed VIs are
+    // removed from the array).
+    unsafe {
+        let n = (*evq).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
+        for i in 0..n {
+            let q = (*evq).vi_qs[i];
+            if let Some(sv) = ctx(q) {
+                sv.pump(want);
+            }
+        }
+    }
+}
+
+/// The event queue a VI reports to.
+///
+/// # Safety
+///
+/// `vi` must be null or a VI of this backend.
+pub(super) unsafe fn evq_of(vi: *const ef_vi) -> Option<Arc<Mutex<EventQueue>>> {
+    // SAFETY: guaranteed by the caller; the reference is dropped at once.
+    unsafe { ctx(vi) }.map(|s| s.shared.evq.clone())
+}
+
+pub(super) unsafe extern "C" fn op_eventq_poll(
+    vi: *mut ef_vi,
+    evs: *mut ef_event,
+    n: c_int,
+) -> c_int {
+    // SAFETY: `vi` is a VI of this backend owning an event queue.
+    let Some(q) = (unsafe { evq_of(vi) }) else {
+        return -libc::EINVAL;
+    };
+    if evs.is_null() || n <= 0 {
+        return 0;
+    }
+    // SAFETY: as above.
+    unsafe { pump_all(vi, n as usize) };
+    let mut q = lock(&q);
+    let k = q.events.len().min(n as usize);
+    for i in 0..k {
+        let ev = q.events.pop_front().unwrap_or_default();
+        // SAFETY: the caller provides room for `n` events.
+        unsafe { evs.add(i).write(ev) };
+    }
+    q.unsignal_if_empty();
+    drop(q);
+    // SAFETY: ep_state of a live VI.
+    unsafe {
+        let st = &mut (*(*vi).ep_state).evq;
+        st.evq_ptr = st.evq_ptr.wrapping_add(8 * k as u32);
+    }
+    k as c_int
+}
+
+pub(super) unsafe extern "C" fn op_receive_poll(
+    vi: *mut ef_vi,
+    evs: *mut ef_event,
+    n: c_int,
+) -> c_int {
+    // SAFETY: as in op_eventq_poll.
+    let Some(q) = (unsafe { evq_of(vi) }) else {
+        return -libc::EINVAL;
+    };
+    if evs.is_null() || n <= 0 {
+        return 0;
+    }
+    // SAFETY: as above.
+    unsafe {
+        let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
+        for i in 0..nq {
+            if let Some(sv) = ctx((*vi).vi_qs[i]) {
+                sv.rx_pump(n as usize);
+            }
+        }
+    }
+    let mut q = lock(&q);
+    let mut k = 0usize;
+    let mut i = 0usize;
+    while i < q.events.len() && k < n as usize {
+        if is_rx_event(&q.events[i]) {
+            let ev = q.events.remove(i).unwrap_or_default();
+            // SAFETY: the caller provides room for `n` events.
+            unsafe { evs.add(k).write(ev) };
+            k += 1;
+        } else {
+            i += 1;
+        }
+    }
+    q.unsignal_if_empty();
+    k as c_int
+}
+
+/// Adds the VI's descriptors to the epoll set `dh` and wakes it if events are waiting.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend owning an event queue.
+pub(super) unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
+    let mut fds = Vec::new();
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
+        for i in 0..nq {
+            if let Some(sv) = ctx((*vi).vi_qs[i]) {
+                if sv.shared.rx && sv.rxq_size > 0 {
+                    fds.push(sv.shared.sock);
+                }
+            }
+        }
+    }
+    // SAFETY: as above.
+    let Some(q) = (unsafe { evq_of(vi) }) else {
+        return -libc::EINVAL;
+    };
+    let mut q = lock(&q);
+    fds.push(q.wake_fd);
+    for fd in fds {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: fd as u64,
+        };
+        // SAFETY: registering a descriptor we own with the caller's epoll handle.
+        if unsafe { libc::epoll_ctl(dh, libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+            let e = errno();
+            if e != libc::EEXIST {
+                return -e;
+            }
+        }
+    }
+    q.armed = true;
+    if !q.events.is_empty() && !q.signalled {
+        q.signal();
+    }
+    0
+}
+
+pub(super) unsafe extern "C" fn op_eventq_prime(vi: *mut ef_vi) {
+    if vi.is_null() {
+        return;
+    }
+    // SAFETY: `vi` is a VI of this backend.
+    unsafe { arm(vi, (*vi).dh) };
+}
+
+pub(super) unsafe extern "C" fn op_timer(_vi: *mut ef_vi, _v: c_uint) {}
+
+pub(super) unsafe extern "C" fn op_timer_clear(_vi: *mut ef_vi) {}
+
+pub(super) unsafe extern "C" fn op_has_event(vi: *const ef_vi) -> c_int {
+    // SAFETY: the VI is used by this thread only, as the SDK requires.
+    unsafe { op_has_many_events(vi, 0) }
+}
+
+pub(super) unsafe extern "C" fn op_has_many_events(vi: *const ef_vi, n: c_int) -> c_int {
+    let n = n.max(0) as usize;
+    // SAFETY: `vi` is a VI of this backend owning an event queue.
+    let Some(q) = (unsafe { evq_of(vi) }) else {
+        return 0;
+    };
+    if lock(&q).events.len() > n {
+        return 1;
+    }
+    // SAFETY: as above.
+    unsafe { pump_all(vi, n + 1) };
+    c_int::from(lock(&q).events.len() > n)
+}
+
+pub(super) unsafe extern "C" fn op_future_poll(
+    _vi: *mut ef_vi,
+    _evs: *mut ef_event,
+    _n: c_int,
+) -> c_int {
+    0
+}
+
+/// Arms the VI's event queue and adds its descriptors to the epoll set `dh`, so that
+/// `poll()`/`epoll_wait()` on `dh` reports it readable while events are waiting.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend owning an event queue.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_vi_prime(
+    vi: *mut ef_vi,
+    dh: ef_driver_handle,
+    _current_ptr: c_uint,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    if unsafe { ctx(vi) }.is_none() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: as above.
+    unsafe { arm(vi, dh) }
+}
+
+/// Blocks until the event queue of `vi` has an event, or the timeout (NULL or zero: none)
+/// passes (`-ETIMEDOUT`).
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend owning an event queue; `timeout` null or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_eventq_wait(
+    vi: *mut ef_vi,
+    _dh: ef_driver_handle,
+    _current_ptr: c_uint,
+    timeout: *const timeval,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    let Some(q) = (unsafe { evq_of(vi) }) else {
+        return -libc::EINVAL;
+    };
+    let deadline = if timeout.is_null() {
+        None
+    } else {
+        // SAFETY: readable per the caller.
+        let t = unsafe { *timeout };
+        let d = Duration::from_secs(t.tv_sec.max(0) as u64)
+            + Duration::from_micros(t.tv_usec.max(0) as u64);
+        (!d.is_zero()).then(|| Instant::now() + d)
+    };
+    loop {
+        // SAFETY: as above.
+        unsafe { pump_all(vi, 1) };
+        let wake_fd = {
+            let q = lock(&q);
+            if !q.events.is_empty() {
+                return 0;
+            }
+            q.wake_fd
+        };
+        let mut fds = vec![libc::pollfd {
+            fd: wake_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: as above.
+        unsafe {
+            let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
+            for i in 0..nq {
+                if let Some(sv) = ctx((*vi).vi_qs[i]) {
+                    if sv.shared.rx && sv.rxq_size > 0 {
+                        fds.push(libc::pollfd {
+                            fd: sv.shared.sock,
+                            events: libc::POLLIN,
+                            revents: 0,
+                        });
+                    }
+                }
+            }
+        }
+        // Wake up at least every 100 ms to retry transmits the socket had no room for.
+        let mut ms = 100;
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return -libc::ETIMEDOUT;
+            }
+            ms = ms.min(left.as_millis().max(1) as c_int);
+        }
+        // SAFETY: `fds` is a valid array.
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    }
+}

@@ -1,0 +1,591 @@
+//! VI allocation.
+
+use core::ffi::{c_char, c_int, c_uint, c_void};
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicU16;
+use std::sync::{Arc, Mutex};
+
+use super::errno;
+use super::evq::EventQueue;
+use super::filter_table::Owner;
+use super::filter_table::SetPlace;
+use super::filter_table::TableView;
+use super::lock;
+use super::log_once;
+use super::pd::PdShared;
+use super::pd::pd_of;
+use super::pio::op_transmit_copy_pio;
+use super::pio::op_transmit_copy_pio_warm;
+use super::pio::op_transmit_ctpio_fallback;
+use super::pio::op_transmit_pio;
+use super::pio::op_transmit_pio_warm;
+use super::pio::op_transmitv_ctpio;
+use super::pio::op_transmitv_ctpio_copy;
+use super::pio::op_transmitv_ctpio_fallback;
+use super::poll::op_eventq_poll;
+use super::poll::op_eventq_prime;
+use super::poll::op_future_poll;
+use super::poll::op_has_event;
+use super::poll::op_has_many_events;
+use super::poll::op_receive_poll;
+use super::poll::op_timer;
+use super::poll::op_timer_clear;
+use super::registry;
+use super::rx::PFX_FILTER_OFF;
+use super::rx::PFX_LEN_OFF;
+use super::rx::PREFIX_LEN;
+use super::rx::op_receive_get_discards;
+use super::rx::op_receive_get_filter_id;
+use super::rx::op_receive_get_timestamp;
+use super::rx::op_receive_init;
+use super::rx::op_receive_push;
+use super::rx::op_receive_set_discards;
+use super::set::SetShared;
+use super::set::SlotHold;
+use super::set::set_of;
+use super::socket::ETH_P_ALL;
+use super::socket::MAX_FRAME;
+use super::socket::apply_memberships;
+use super::socket::open_socket;
+use super::stats::Stats;
+use super::tx::TxDesc;
+use super::tx::op_alt_default;
+use super::tx::op_alt_id;
+use super::tx::op_start_transmit_warm;
+use super::tx::op_stop_transmit_warm;
+use super::tx::op_transmit;
+use super::tx::op_transmit_push;
+use super::tx::op_transmitv;
+use super::tx::op_transmitv_init;
+use super::vi::SYNC_FLAGS;
+use super::vi::SoftVi;
+use super::vi::ViShared;
+use super::vi::ctx;
+use super::vi::flag;
+use crate::bindings::*;
+
+/// Default RX buffer length, as on EF10 adapters.
+pub(super) const RX_BUFFER_LEN: c_uint = 1792;
+
+pub(super) fn ops_table() -> ef_vi_ops {
+    ef_vi_ops {
+        transmit: Some(op_transmit),
+        transmitv: Some(op_transmitv),
+        transmitv_init: Some(op_transmitv_init),
+        transmit_push: Some(op_transmit_push),
+        transmit_pio: Some(op_transmit_pio),
+        transmit_copy_pio: Some(op_transmit_copy_pio),
+        start_transmit_warm: Some(op_start_transmit_warm),
+        stop_transmit_warm: Some(op_stop_transmit_warm),
+        transmit_pio_warm: Some(op_transmit_pio_warm),
+        transmit_copy_pio_warm: Some(op_transmit_copy_pio_warm),
+        transmitv_ctpio: Some(op_transmitv_ctpio),
+        transmitv_ctpio_copy: Some(op_transmitv_ctpio_copy),
+        transmit_alt_select: Some(op_alt_id),
+        transmit_alt_select_default: Some(op_alt_default),
+        transmit_alt_stop: Some(op_alt_id),
+        transmit_alt_go: Some(op_alt_id),
+        receive_set_discards: Some(op_receive_set_discards),
+        receive_get_discards: Some(op_receive_get_discards),
+        transmit_alt_discard: Some(op_alt_id),
+        receive_init: Some(op_receive_init),
+        receive_push: Some(op_receive_push),
+        receive_get_timestamp: Some(op_receive_get_timestamp),
+        eventq_poll: Some(op_eventq_poll),
+        eventq_prime: Some(op_eventq_prime),
+        eventq_timer_prime: Some(op_timer),
+        eventq_timer_run: Some(op_timer),
+        eventq_timer_clear: Some(op_timer_clear),
+        eventq_timer_zero: Some(op_timer_clear),
+        eventq_has_event: Some(op_has_event),
+        eventq_has_many_events: Some(op_has_many_events),
+        transmit_ctpio_fallback: Some(op_transmit_ctpio_fallback),
+        transmitv_ctpio_fallback: Some(op_transmitv_ctpio_fallback),
+        receive_poll: Some(op_receive_poll),
+        receive_get_filter_id: Some(op_receive_get_filter_id),
+        future_eventq_poll: Some(op_future_poll),
+    }
+}
+
+// ---------------------------------------------------------------------- allocation
+
+pub(super) fn env_size(name: &str) -> Option<c_int> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// Rounds a requested ring size to what the backend provides: -1 = `default`, 0 = none,
+/// else the next power of two, at least 512; `-EINVAL` above `max`.
+pub(super) fn ring_size(req: c_int, default: u32, max: u32) -> Result<u32, c_int> {
+    match req {
+        0 => Ok(0),
+        r if r < 0 => Ok(default),
+        r => {
+            let s = (r as u32).next_power_of_two().max(512);
+            if s > max { Err(-libc::EINVAL) } else { Ok(s) }
+        }
+    }
+}
+
+pub(super) static LAYOUT_FRAME: &core::ffi::CStr = c"Frame";
+pub(super) static LAYOUT_LEN: &core::ffi::CStr = c"Packet length";
+pub(super) static LAYOUT_FILTER: &core::ffi::CStr = c"Filter id";
+
+/// Allocates a VI (from a domain, or a set when `place` is given).
+///
+/// # Safety
+///
+/// `vi` must be writable memory for an `ef_vi` that will not move until freed; `evq_opt`
+/// null or a live VI of this backend owning an event queue.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn alloc_vi(
+    vi: *mut ef_vi,
+    vi_dh: ef_driver_handle,
+    pd: Arc<PdShared>,
+    set: Option<(Arc<SetShared>, c_int)>,
+    evq_cap: c_int,
+    rxq_cap: c_int,
+    txq_cap: c_int,
+    evq_opt: *mut ef_vi,
+    flags: ef_vi_flags,
+) -> c_int {
+    if vi.is_null() {
+        return -libc::EINVAL;
+    }
+    if flags & (ef_vi_flags_EF_VI_RX_PACKED_STREAM | ef_vi_flags_EF_VI_TX_ALT) != 0 {
+        log_once(
+            "vi_flags",
+            "EF_VI_RX_PACKED_STREAM and EF_VI_TX_ALT are not supported by the software backend",
+        );
+        return -libc::EOPNOTSUPP;
+    }
+    if flags & (ef_vi_flags_EF_VI_ENABLE_TPH | ef_vi_flags_EF_VI_TPH_TAG_MODE) != 0 {
+        return -libc::EINVAL;
+    }
+    let rxq_req = if rxq_cap < 0 {
+        env_size("EF_VI_RXQ_SIZE").unwrap_or(rxq_cap)
+    } else {
+        rxq_cap
+    };
+    let txq_req = if txq_cap < 0 {
+        env_size("EF_VI_TXQ_SIZE").unwrap_or(txq_cap)
+    } else {
+        txq_cap
+    };
+    let (rxq_size, txq_size) = match (ring_size(rxq_req, 512, 4096), ring_size(txq_req, 512, 4096))
+    {
+        (Ok(r), Ok(t)) => (r, t),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    // SAFETY: evq_opt is null or a VI of this backend, per the caller.
+    let evq_sv = unsafe { ctx(evq_opt) };
+    let evq_size = if evq_opt.is_null() {
+        let req = if evq_cap < 0 {
+            env_size("EF_VI_EVQ_SIZE").unwrap_or(evq_cap)
+        } else {
+            evq_cap
+        };
+        if req == 0 {
+            return -libc::EINVAL;
+        }
+        let default = (rxq_size + txq_size).next_power_of_two().clamp(512, 32768);
+        match ring_size(req, default, 32768) {
+            Ok(s) => s,
+            Err(e) => return e,
+        }
+    } else {
+        if evq_cap != 0 || evq_sv.is_none() {
+            return -libc::EINVAL;
+        }
+        0
+    };
+    if rxq_size == 0 && txq_size == 0 && evq_size == 0 {
+        return -libc::EINVAL;
+    }
+    let evq_owner: *mut ef_vi = if evq_opt.is_null() { vi } else { evq_opt };
+    let q_label = if evq_opt.is_null() {
+        0
+    } else {
+        // SAFETY: evq_opt is a live VI.
+        let n = unsafe { (*evq_opt).vi_qs_n };
+        if n >= EF_VI_MAX_QS as c_int {
+            return -libc::EBUSY;
+        }
+        n as u32
+    };
+    // Set slot, held from here until the VI fills it (or the allocation fails).
+    let (place, hold) = match &set {
+        None => (None, None),
+        Some((s, idx)) => {
+            let hold = match SlotHold::take(s, u32::try_from(*idx).ok()) {
+                Ok(h) => h,
+                Err(e) => return e,
+            };
+            let at = SetPlace {
+                set: s.id,
+                index: hold.index(),
+                n: s.n,
+            };
+            (Some((s.clone(), at)), Some(hold))
+        }
+    };
+    let rx = rxq_size > 0;
+    let sock = match open_socket(pd.ifindex, rx) {
+        Ok(fd) => fd,
+        Err(e) => return e,
+    };
+    let evq = match evq_sv {
+        Some(e) => e.shared.evq.clone(),
+        None => {
+            // SAFETY: plain eventfd creation.
+            let wake = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            if wake < 0 {
+                let e = errno();
+                // SAFETY: closing our socket.
+                unsafe { libc::close(sock) };
+                return -e;
+            }
+            Arc::new(Mutex::new(EventQueue {
+                events: VecDeque::new(),
+                wake_fd: wake,
+                signalled: false,
+                armed: false,
+            }))
+        }
+    };
+    let id = registry().new_id();
+    let shared = Arc::new(ViShared {
+        id,
+        pd: pd.clone(),
+        sock,
+        rx,
+        evq,
+        set: place.clone(),
+        stats: Stats::default(),
+        proto: AtomicU16::new(if rx { ETH_P_ALL.to_be() } else { 0 }),
+    });
+
+    // ep_state, then the RX and TX id arrays, then the event ring.
+    let state_words = core::mem::size_of::<ef_vi_state>().div_ceil(8);
+    let ids_words = (rxq_size as usize + txq_size as usize).div_ceil(2);
+    let ring_words = evq_size as usize;
+    let state: Box<[u64]> = vec![0u64; state_words + ids_words + ring_words].into_boxed_slice();
+    let state = Box::into_raw(state);
+    let base = state.cast::<u64>();
+    // SAFETY: all offsets are inside `state`.
+    let (ep_state, rx_ids, tx_ids, ring) = unsafe {
+        let ids = base.add(state_words).cast::<u32>();
+        (
+            base.cast::<ef_vi_state>(),
+            ids,
+            ids.add(rxq_size as usize),
+            base.add(state_words + ids_words).cast::<c_char>(),
+        )
+    };
+    let merge = flag(flags, ef_vi_flags_EF_VI_RX_EVENT_MERGE);
+    let prefix = if rx
+        && flags
+            & (ef_vi_flags_EF_VI_RX_TIMESTAMPS
+                | ef_vi_flags_EF_VI_RX_EVENT_MERGE
+                | ef_vi_flags_EF_VI_RX_FILTER_ID)
+            != 0
+    {
+        PREFIX_LEN
+    } else {
+        0
+    };
+    let mut layout = vec![ef_vi_layout_entry {
+        evle_type: ef_vi_layout_type_EF_VI_LAYOUT_FRAME,
+        evle_offset: prefix as c_int,
+        evle_description: LAYOUT_FRAME.as_ptr(),
+    }];
+    if prefix > 0 {
+        layout.push(ef_vi_layout_entry {
+            evle_type: ef_vi_layout_type_EF_VI_LAYOUT_PACKET_LENGTH,
+            evle_offset: PFX_LEN_OFF as c_int,
+            evle_description: LAYOUT_LEN.as_ptr(),
+        });
+        if flag(flags, ef_vi_flags_EF_VI_RX_FILTER_ID) {
+            layout.push(ef_vi_layout_entry {
+                evle_type: ef_vi_layout_type_EF_VI_LAYOUT_FILTER_ID,
+                evle_offset: PFX_FILTER_OFF as c_int,
+                evle_description: LAYOUT_FILTER.as_ptr(),
+            });
+        }
+    }
+    let mut rx_buf = vec![0u8; MAX_FRAME + 8];
+    rx_buf.shrink_to_fit();
+    let sv = Box::new(SoftVi {
+        shared: shared.clone(),
+        vi,
+        state_mem: state,
+        rx_desc: vec![0u64; rxq_size as usize].into_boxed_slice(),
+        tx_desc: vec![TxDesc::default(); txq_size as usize].into_boxed_slice(),
+        rxq_size,
+        txq_size,
+        q_label,
+        rx_hw: 0,
+        tx_done: 0,
+        tx_evented: 0,
+        tx_error: false,
+        flushed: false,
+        warming: false,
+        ctpio_sent: false,
+        tx_ev_start: 0,
+        view: TableView::default(),
+        rx_buf: if rx { rx_buf } else { Vec::new() },
+        tx_buf: Vec::with_capacity(if txq_size > 0 { 2048 } else { 0 }),
+        prefix,
+        flags,
+        layout: layout.into_boxed_slice(),
+    });
+    let rx_desc_ptr = sv.rx_desc.as_ptr() as *mut c_void;
+    let tx_desc_ptr = sv.tx_desc.as_ptr() as *mut c_void;
+
+    // SAFETY: `vi` is writable (caller); every pointer stored points into memory owned by
+    // the boxed SoftVi, which lives until ef_vi_free.
+    unsafe {
+        core::ptr::write_bytes(vi, 0, 1);
+        let v = &mut *vi;
+        v.inited = 0x3f;
+        v.vi_resource_id = id;
+        v.vi_i = id;
+        v.dh = vi_dh;
+        v.rx_buffer_len = RX_BUFFER_LEN;
+        v.rx_prefix_len = prefix as c_uint;
+        v.rx_discard_mask = u64::from(
+            ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L4_CSUM_ERR
+                | ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_L3_CSUM_ERR
+                | ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_ETH_FCS_ERR
+                | ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_ETH_LEN_ERR,
+        );
+        if prefix > 0 {
+            v.rx_pkt_len_offset = PFX_LEN_OFF as c_uint;
+            v.rx_pkt_len_mask = 0xffff;
+        }
+        v.ts_format = ef_timestamp_format_TS_FORMAT_SECONDS_QTR_NANOSECONDS;
+        v.ep_state_bytes =
+            (core::mem::size_of::<ef_vi_state>() + 4 * (rxq_size + txq_size) as usize) as c_int;
+        v.vi_is_normal = c_int::from(!merge);
+        v.vi_ps_buf_size = 1024 * 1024;
+        if evq_size > 0 {
+            v.evq_base = ring;
+            v.evq_mask = evq_size * 8 - 1;
+        }
+        v.tx_push_thresh = if flag(flags, ef_vi_flags_EF_VI_TX_PUSH_DISABLE) {
+            0
+        } else if flag(flags, ef_vi_flags_EF_VI_TX_PUSH_ALWAYS) {
+            c_uint::MAX
+        } else {
+            16
+        };
+        v.vi_txq.mask = txq_size.saturating_sub(1);
+        v.vi_txq.ct_fifo_bytes = i32::MAX as u32;
+        v.vi_txq.descriptors = tx_desc_ptr;
+        v.vi_txq.ids = if txq_size > 0 {
+            tx_ids
+        } else {
+            core::ptr::null_mut()
+        };
+        v.vi_rxq.mask = rxq_size.saturating_sub(1);
+        v.vi_rxq.descriptors = rx_desc_ptr;
+        v.vi_rxq.ids = if rxq_size > 0 {
+            rx_ids
+        } else {
+            core::ptr::null_mut()
+        };
+        v.ep_state = ep_state;
+        v.vi_flags = flags;
+        if flags & (ef_vi_flags_EF_VI_RX_TIMESTAMPS | ef_vi_flags_EF_VI_TX_TIMESTAMPS) != 0 {
+            v.vi_out_flags = ef_vi_out_flags_EF_VI_OUT_CLOCK_SYNC_STATUS;
+        }
+        v.nic_type = ef_vi_nic_type {
+            arch: ef_vi_arch_EF_VI_ARCH_EF10 as u8,
+            variant: b'S' as c_char,
+            revision: 0,
+            nic_flags: 0,
+        };
+        v.evq_vi = evq_owner;
+        if evq_opt.is_null() {
+            v.vi_qs[0] = vi;
+            v.vi_qs_n = 1;
+        } else {
+            (*evq_opt).vi_qs[q_label as usize] = vi;
+            (*evq_opt).vi_qs_n += 1;
+        }
+        v.ops = ops_table();
+        let st = &mut *ep_state;
+        st.evq.sync_flags = SYNC_FLAGS;
+        st.evq.sync_timestamp_synchronised = 1;
+        for i in 0..rxq_size as usize {
+            *rx_ids.add(i) = EF_REQUEST_ID_MASK;
+        }
+        for i in 0..txq_size as usize {
+            *tx_ids.add(i) = EF_REQUEST_ID_MASK;
+        }
+        v.xdp_kick_context = Box::into_raw(sv).cast();
+    }
+    {
+        let mut reg = registry();
+        reg.vis.insert(id, shared.clone());
+    }
+    if let (Some((s, _)), Some(hold)) = (&place, hold) {
+        hold.fill(id);
+        if rx {
+            for e in pd.table.owned(Owner::Set(s.id)) {
+                apply_memberships(&[sock], pd.ifindex, &e.matcher, true);
+            }
+        }
+    }
+    q_label as c_int
+}
+
+/// Allocates a VI from a protection domain. Returns the queue label (q_id) on success.
+///
+/// # Safety
+///
+/// `vi` must be writable memory that does not move until `ef_vi_free()`; `pd` an allocated
+/// domain; `evq_opt` null or a VI of this backend with an event queue.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_vi_alloc_from_pd(
+    vi: *mut ef_vi,
+    vi_dh: ef_driver_handle,
+    pd: *mut ef_pd,
+    _pd_dh: ef_driver_handle,
+    evq_capacity: c_int,
+    rxq_capacity: c_int,
+    txq_capacity: c_int,
+    evq_opt: *mut ef_vi,
+    _evq_dh: ef_driver_handle,
+    flags: ef_vi_flags,
+) -> c_int {
+    let pd = match pd_of(pd) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    // SAFETY: forwarded guarantees.
+    unsafe {
+        alloc_vi(
+            vi,
+            vi_dh,
+            pd,
+            None,
+            evq_capacity,
+            rxq_capacity,
+            txq_capacity,
+            evq_opt,
+            flags,
+        )
+    }
+}
+
+/// Allocates a VI as member `index_in_vi_set` (or any free one for -1) of a VI set.
+///
+/// # Safety
+///
+/// As [`ef_vi_alloc_from_pd`], with `vi_set` an allocated set.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_vi_alloc_from_set(
+    vi: *mut ef_vi,
+    vi_dh: ef_driver_handle,
+    vi_set: *mut ef_vi_set,
+    _vi_set_dh: ef_driver_handle,
+    index_in_vi_set: c_int,
+    evq_capacity: c_int,
+    rxq_capacity: c_int,
+    txq_capacity: c_int,
+    evq_opt: *mut ef_vi,
+    _evq_dh: ef_driver_handle,
+    flags: ef_vi_flags,
+) -> c_int {
+    let set = match set_of(vi_set) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let pd = set.pd.clone();
+    // SAFETY: forwarded guarantees.
+    unsafe {
+        alloc_vi(
+            vi,
+            vi_dh,
+            pd,
+            Some((set, index_in_vi_set)),
+            evq_capacity,
+            rxq_capacity,
+            txq_capacity,
+            evq_opt,
+            flags,
+        )
+    }
+}
+
+/// Frees a VI: its filters, socket and state. Free VIs that use another VI's event queue
+/// before that VI.
+///
+/// # Safety
+///
+/// `vi` must be a VI allocated by this backend and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_vi_free(vi: *mut ef_vi, _dh: ef_driver_handle) -> c_int {
+    if vi.is_null() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: the caller guarantees a live VI of this backend.
+    let p = unsafe { (*vi).xdp_kick_context }.cast::<SoftVi>();
+    if p.is_null() {
+        return -libc::EINVAL;
+    }
+    // SAFETY: the context is the Box made in alloc_vi; taking it back ends the VI.
+    let sv = unsafe { Box::from_raw(p) };
+    // SAFETY: as above.
+    unsafe {
+        (*vi).xdp_kick_context = core::ptr::null_mut();
+        let evq = (*vi).evq_vi;
+        if !evq.is_null() && evq != vi {
+            let n = (*evq).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
+            for i in 0..n {
+                if (*evq).vi_qs[i] == vi {
+                    (*evq).vi_qs[i] = core::ptr::null_mut();
+                }
+            }
+        }
+    }
+    let id = sv.shared.id;
+    // A PIO region still linked is released with the VI.
+    // SAFETY: `vi` is live until this function returns; a linked region is valid.
+    let pio = unsafe { (*vi).linked_pio };
+    if !pio.is_null() {
+        // SAFETY: as above.
+        let buf = unsafe { (*pio).pio_buffer };
+        if let Some(rec) = registry().pios.get_mut(&(buf as usize)) {
+            rec.1 = None;
+        }
+        // SAFETY: as above.
+        unsafe { (*vi).linked_pio = core::ptr::null_mut() };
+    }
+    sv.shared.pd.table.remove_owner(Owner::Vi(id));
+    if let Some((s, p)) = &sv.shared.set {
+        lock(&s.members)[p.index as usize] = None;
+    }
+    registry().vis.remove(&id);
+    drop(sv);
+    0
+}
+
+/// Stops the VI: buffers it holds may be reused once this returns (nothing is received into
+/// them or sent from them afterwards).
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ef_vi_flush(vi: *mut ef_vi, _dh: ef_driver_handle) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    match unsafe { ctx(vi) } {
+        Some(sv) => {
+            sv.tx_process();
+            sv.flushed = true;
+            0
+        }
+        None => -libc::EINVAL,
+    }
+}
