@@ -194,7 +194,8 @@ pub unsafe extern "C" fn ef_pd_capabilities_get(
     cap: ef_vi_capability,
     value: *mut c_ulong,
 ) -> c_int {
-    if let Err(e) = pd_of(pd) {
+    // SAFETY: `pd` is null or an `ef_pd`, per the caller.
+    if let Err(e) = unsafe { pd_of(pd) } {
         return e;
     }
     answer(cap, value)

@@ -1,9 +1,14 @@
-//! Driver handles.
+//! Driver handles and the version strings.
+//!
+//! There is no driver: a handle is an epoll descriptor, to which `ef_vi_prime()` adds the
+//! descriptors of a VI (its packet sockets and the eventfd of its event queue), so that
+//! `poll()` on the handle wakes up when the VI has events, as on an adapter.
 
 use core::ffi::{CStr, c_char, c_int};
+use std::os::fd::{FromRawFd, OwnedFd};
 
 use super::errno;
-use super::no_cap_net_raw;
+use super::socket::PacketSocket;
 use crate::bindings::*;
 
 /// The string `ef_vi_version_str()` returns.
@@ -43,18 +48,9 @@ pub unsafe extern "C" fn ef_driver_open(dh_out: *mut ef_driver_handle) -> c_int 
     if dh_out.is_null() {
         return -libc::EINVAL;
     }
-    // SAFETY: plain socket creation, closed right away.
-    let probe = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-    if probe < 0 {
-        let e = errno();
-        return if e == libc::EPERM || e == libc::EACCES {
-            no_cap_net_raw("ef_driver_open")
-        } else {
-            -e
-        };
+    if let Err(e) = PacketSocket::probe() {
+        return e;
     }
-    // SAFETY: `probe` is a descriptor we own.
-    unsafe { libc::close(probe) };
     // SAFETY: plain epoll creation.
     let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if fd < 0 {
@@ -65,13 +61,19 @@ pub unsafe extern "C" fn ef_driver_open(dh_out: *mut ef_driver_handle) -> c_int 
     0
 }
 
-/// Closes a driver handle.
+/// Closes a driver handle (`-EBADF` when `dh` is no open descriptor).
+///
+/// # Safety
+///
+/// `dh` must be a handle from [`ef_driver_open`] that nothing uses afterwards: the
+/// descriptor is closed.
 #[unsafe(no_mangle)]
-pub extern "C" fn ef_driver_close(dh: ef_driver_handle) -> c_int {
-    // SAFETY: closing a descriptor the caller says is a handle it owns.
-    if unsafe { libc::close(dh) } < 0 {
-        -errno()
-    } else {
-        0
+pub unsafe extern "C" fn ef_driver_close(dh: ef_driver_handle) -> c_int {
+    // SAFETY: F_GETFD only asks whether `dh` is an open descriptor.
+    if dh < 0 || unsafe { libc::fcntl(dh, libc::F_GETFD) } < 0 {
+        return -libc::EBADF;
     }
+    // SAFETY: the caller hands the open descriptor over; dropping it closes it.
+    drop(unsafe { OwnedFd::from_raw_fd(dh) });
+    0
 }

@@ -1,18 +1,23 @@
-//! Event queues.
+//! Event queues: the events a VI's queues raise, waiting to be polled, and the eventfd that
+//! wakes a driver handle while there are some.
+//!
+//! On an adapter the event ring lives in host memory and the application reads it; here the
+//! events wait in a queue of the backend until `ef_eventq_poll()` copies them out (see
+//! `poll.rs`), and the ring in the `ef_vi` is only there for the header macros.
 
 use core::ffi::{c_int, c_uint};
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
 
-use super::registry;
-use super::vi::ViShared;
+use super::{Registry, errno, lock};
 use crate::bindings::*;
 
 /// An event queue: the events not yet polled, and the eventfd that makes the driver handle
 /// readable while there are some (after `ef_vi_prime()`).
 pub(crate) struct EventQueue {
     pub(super) events: VecDeque<ef_event>,
-    pub(super) wake_fd: c_int,
+    pub(super) wake_fd: OwnedFd,
     pub(super) signalled: bool,
     pub(super) armed: bool,
 }
@@ -29,6 +34,23 @@ impl core::fmt::Debug for EventQueue {
 }
 
 impl EventQueue {
+    /// An empty queue with its eventfd.
+    pub(super) fn new() -> Result<EventQueue, c_int> {
+        // SAFETY: plain eventfd creation.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(-errno());
+        }
+        Ok(EventQueue {
+            events: VecDeque::new(),
+            // SAFETY: `fd` is a new descriptor nothing else owns.
+            wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            signalled: false,
+            armed: false,
+        })
+    }
+
+    /// Queues an event, waking the driver handle if the queue is armed.
     pub(super) fn push(&mut self, ev: ef_event) {
         self.events.push_back(ev);
         if self.armed && !self.signalled {
@@ -36,10 +58,24 @@ impl EventQueue {
         }
     }
 
+    /// Queues a software event (`EF_EVENT_TYPE_SW`) and wakes the driver handle.
+    pub(super) fn inject(&mut self, data: c_uint) {
+        let mut ev = ef_event::default();
+        // SAFETY: `sw` is a plain-integer member of the event union.
+        unsafe {
+            ev.sw.set_type(EF_EVENT_TYPE_SW);
+            ev.sw.data = data;
+        }
+        self.events.push_back(ev);
+        if !self.signalled {
+            self.signal();
+        }
+    }
+
     pub(super) fn signal(&mut self) {
         let one: u64 = 1;
         // SAFETY: writing 8 bytes to our eventfd.
-        unsafe { libc::write(self.wake_fd, (&one as *const u64).cast(), 8) };
+        unsafe { libc::write(self.wake_fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
         self.signalled = true;
     }
 
@@ -47,19 +83,36 @@ impl EventQueue {
         if self.signalled && self.events.is_empty() {
             let mut v: u64 = 0;
             // SAFETY: reading 8 bytes from our non-blocking eventfd.
-            unsafe { libc::read(self.wake_fd, (&mut v as *mut u64).cast(), 8) };
+            unsafe { libc::read(self.wake_fd.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
             self.signalled = false;
         }
     }
 }
 
-impl Drop for EventQueue {
-    fn drop(&mut self) {
-        // SAFETY: the eventfd is owned by this queue.
-        unsafe { libc::close(self.wake_fd) };
+/// The event queue of each VI not yet freed, by the VI's resource id, for `ef_eventq_put()`.
+static QUEUES: Registry<u32, Arc<Mutex<EventQueue>>> = Registry::new();
+
+/// Keeps the event queue of VI `id` reachable by `ef_eventq_put()` until dropped.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    id: u32,
+}
+
+impl Listing {
+    /// Lists `q` as the event queue of VI `id`.
+    pub(super) fn new(id: u32, q: &Arc<Mutex<EventQueue>>) -> Listing {
+        QUEUES.lock().insert(id, q.clone());
+        Listing { id }
     }
 }
 
+impl Drop for Listing {
+    fn drop(&mut self) {
+        QUEUES.lock().remove(&self.id);
+    }
+}
+
+/// True for the events of a receive queue.
 pub(super) fn is_rx_event(ev: &ef_event) -> bool {
     // SAFETY: reading the type of an initialised event.
     let t = unsafe { ev.generic.type_() };
@@ -102,9 +155,9 @@ pub extern "C" fn ef_eventq_put(
     if ev_bits & !(EF_EVENT_SW_DATA_MASK as c_uint) != 0 {
         return -libc::EINVAL;
     }
-    let Some(v): Option<Arc<ViShared>> = registry().vis.get(&resource_id).cloned() else {
+    let Some(q) = QUEUES.lock().get(&resource_id).cloned() else {
         return -libc::ENOENT;
     };
-    v.inject(ev_bits);
+    lock(&q).inject(ev_bits);
     0
 }

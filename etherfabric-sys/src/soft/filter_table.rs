@@ -1,12 +1,13 @@
 //! The filter table.
 
 use core::ffi::{c_int, c_uint};
+use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::filter_spec::*;
 use super::frame::{FrameInfo, IPPROTO_TCP, IPPROTO_UDP};
-use super::lock;
+use super::{Registry, lock};
 use crate::bindings::*;
 
 /// What a filter matches, decoded from a spec.
@@ -287,7 +288,31 @@ pub(crate) struct SetPlace {
     pub n: u32,
 }
 
+/// The tables in use, by (network namespace inode, ifindex).
+static TABLES: Registry<(u64, c_int), Weak<IfaceTable>> = Registry::new();
+
+/// The inode of the calling thread's network namespace.
+fn netns_id() -> u64 {
+    std::fs::metadata("/proc/thread-self/ns/net")
+        .map(|m| m.ino())
+        .unwrap_or(0)
+}
+
 impl IfaceTable {
+    /// The table of interface `ifindex` in the calling thread's network namespace, shared by
+    /// every protection domain on it.
+    pub(crate) fn of_interface(ifindex: c_int) -> Arc<IfaceTable> {
+        let key = (netns_id(), ifindex);
+        let mut tables = TABLES.lock();
+        if let Some(t) = tables.get(&key).and_then(Weak::upgrade) {
+            return t;
+        }
+        tables.retain(|_, w| w.strong_count() > 0);
+        let t = Arc::new(IfaceTable::default());
+        tables.insert(key, Arc::downgrade(&t));
+        t
+    }
+
     pub(super) fn publish(&self, entries: &[Arc<FilterEntry>]) {
         *lock(&self.snapshot) = Arc::new(entries.to_vec());
         self.generation.fetch_add(1, Ordering::Release);
@@ -493,11 +518,14 @@ pub(super) fn best(
     Verdict::Drop
 }
 
-/// Fills a cookie.
-pub(crate) fn fill_cookie(cookie: *mut ef_filter_cookie, e: &FilterEntry) {
+/// Fills in the cookie of filter `e`, unless `cookie` is null.
+///
+/// # Safety
+///
+/// `cookie` must be null or writable.
+pub(crate) unsafe fn fill_cookie(cookie: *mut ef_filter_cookie, e: &FilterEntry) {
     if !cookie.is_null() {
-        // SAFETY: the caller of the exported function guarantees a writable cookie when it is
-        // not null.
+        // SAFETY: guaranteed by the caller.
         unsafe {
             cookie.write(ef_filter_cookie {
                 filter_id: e.id,

@@ -49,14 +49,10 @@
 //!   feature) and `ef_vi_capabilities_get()` reports it as absent.
 
 use core::ffi::c_int;
-use filter_table::IfaceTable;
-use memreg::MemregRec;
-use pd::PdShared;
-use set::SetShared;
+use core::ptr::NonNull;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
-use vi::ViShared;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 
 mod capabilities;
 mod checksum;
@@ -73,6 +69,7 @@ mod rx;
 mod set;
 mod socket;
 mod stats;
+mod steering;
 mod tx;
 mod vi;
 mod vi_alloc;
@@ -112,31 +109,64 @@ pub(crate) fn no_cap_net_raw(what: &str) -> c_int {
     -libc::EPERM
 }
 
-/// Every resource the backend has handed out, by resource id.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    next_id: u32,
-    pub pds: HashMap<u32, Arc<PdShared>>,
-    pub vis: HashMap<u32, Arc<ViShared>>,
-    pub sets: HashMap<u32, Arc<SetShared>>,
-    /// Filter tables by (network namespace inode, ifindex).
-    pub tables: HashMap<(u64, c_int), Weak<IfaceTable>>,
-    /// Registered memory by the address of its DMA address array.
-    pub memregs: HashMap<usize, MemregRec>,
-    /// PIO regions by the address of their buffer: (length, linked VI id).
-    pub pios: HashMap<usize, (usize, Option<u32>)>,
-}
+/// A process-wide table of the resources of one kind the backend has handed out, by key.
+pub(crate) struct Registry<K, V>(LazyLock<Mutex<HashMap<K, V>>>);
 
-impl Registry {
-    /// A fresh resource id (never 0).
-    pub fn new_id(&mut self) -> u32 {
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.next_id
+impl<K, V> Registry<K, V> {
+    /// An empty table.
+    pub(crate) const fn new() -> Self {
+        Registry(LazyLock::new(|| Mutex::new(HashMap::new())))
+    }
+
+    /// Locks the table.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, HashMap<K, V>> {
+        lock(&self.0)
     }
 }
 
-/// The process-wide registry.
-pub(crate) fn registry() -> MutexGuard<'static, Registry> {
-    static REG: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
-    lock(&REG)
+/// A fresh resource id, unique among the backend's resources of every kind (never 0).
+pub(crate) fn new_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        if id != 0 {
+            return id;
+        }
+    }
 }
+
+/// A heap array whose address is handed to the application (a DMA address array, a PIO
+/// buffer, a VI's ring state): owned here and freed on drop. It is reached only through the
+/// raw pointer, never through a Rust reference, since the application reads and writes it
+/// through the pointer it was given.
+#[derive(Debug)]
+pub(crate) struct CArray<T> {
+    ptr: NonNull<[T]>,
+}
+
+impl<T> CArray<T> {
+    /// Takes ownership of the elements of `v`.
+    pub(crate) fn new(v: Vec<T>) -> Self {
+        CArray {
+            ptr: NonNull::from(Box::leak(v.into_boxed_slice())),
+        }
+    }
+
+    /// The address of the first element.
+    pub(crate) fn as_ptr(&self) -> *mut T {
+        self.ptr.as_ptr().cast()
+    }
+}
+
+impl<T> Drop for CArray<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from Box::leak in `new` and is freed only here.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
+
+// SAFETY: a CArray owns its elements like a Box<[T]>; the application's accesses through the
+// pointer are its own to synchronise, as with the real library's memory.
+unsafe impl<T: Send> Send for CArray<T> {}
+// SAFETY: as above; the CArray itself only hands out the raw pointer.
+unsafe impl<T: Sync> Sync for CArray<T> {}

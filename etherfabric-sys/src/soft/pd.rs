@@ -5,14 +5,12 @@ use std::ffi::CString;
 use std::sync::{Arc, RwLock};
 
 use super::filter_table::IfaceTable;
-use super::log_once;
-use super::registry;
 use super::socket::if_ioctl_tmp;
+use super::{Registry, log_once, new_id};
 use crate::bindings::*;
-use std::os::unix::fs::MetadataExt;
 
 /// A range of memory a protection domain may DMA to and from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Region {
     pub(super) start: usize,
     pub(super) end: usize,
@@ -21,15 +19,30 @@ pub(crate) struct Region {
 /// State of a protection domain shared with its VIs.
 #[derive(Debug)]
 pub(crate) struct PdShared {
-    pub id: u32,
     pub ifindex: c_int,
     pub ifname: CString,
     pub loopback: bool,
     pub table: Arc<IfaceTable>,
-    pub(super) regions: RwLock<Vec<Region>>,
+    regions: RwLock<Vec<Region>>,
 }
 
 impl PdShared {
+    /// Lets the domain's VIs reach `r`.
+    pub(crate) fn add_region(&self, r: Region) {
+        self.regions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(r);
+    }
+
+    /// Takes back one registration of `r`.
+    pub(crate) fn remove_region(&self, r: Region) {
+        let mut regions = self.regions.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = regions.iter().position(|x| *x == r) {
+            regions.remove(i);
+        }
+    }
+
     /// True when `[addr, addr + len)` lies in memory registered with this domain.
     pub(crate) fn dma_ok(&self, addr: u64, len: usize) -> bool {
         let Ok(a) = usize::try_from(addr) else {
@@ -46,24 +59,29 @@ impl PdShared {
     }
 }
 
-/// The inode of the calling thread's network namespace.
-pub(super) fn netns_id() -> u64 {
-    std::fs::metadata("/proc/thread-self/ns/net")
-        .map(|m| m.ino())
-        .unwrap_or(0)
-}
+/// The protection domains not yet freed, by resource id.
+static PDS: Registry<u32, Arc<PdShared>> = Registry::new();
 
-/// The PD behind an `ef_pd`.
-pub(crate) fn pd_of(pd: *const ef_pd) -> Result<Arc<PdShared>, c_int> {
+/// The PD behind an `ef_pd` (`-EINVAL` for null or one not allocated here).
+///
+/// # Safety
+///
+/// `pd` must be null or point to a readable `ef_pd`.
+pub(crate) unsafe fn pd_of(pd: *const ef_pd) -> Result<Arc<PdShared>, c_int> {
     if pd.is_null() {
         return Err(-libc::EINVAL);
     }
-    // SAFETY: the caller of the exported function guarantees a valid `ef_pd`.
+    // SAFETY: readable per the caller.
     let id = unsafe { (*pd).pd_resource_id };
-    registry().pds.get(&id).cloned().ok_or(-libc::EINVAL)
+    PDS.lock().get(&id).cloned().ok_or(-libc::EINVAL)
 }
 
-pub(super) fn pd_alloc_common(pd: *mut ef_pd, ifname: CString, flags: ef_pd_flags) -> c_int {
+/// Allocates a domain on the interface `ifname`.
+///
+/// # Safety
+///
+/// `pd` must be null or point to writable memory for an `ef_pd`.
+unsafe fn pd_alloc_common(pd: *mut ef_pd, ifname: CString, flags: ef_pd_flags) -> c_int {
     if pd.is_null() {
         return -libc::EINVAL;
     }
@@ -88,30 +106,17 @@ pub(super) fn pd_alloc_common(pd: *mut ef_pd, ifname: CString, flags: ef_pd_flag
         Ok(d) => i16::from_ne_bytes([d[0], d[1]]) as c_int & libc::IFF_LOOPBACK != 0,
         Err(e) => return e,
     };
-    let key = (netns_id(), ifindex);
-    let mut reg = registry();
-    let table = match reg.tables.get(&key).and_then(|w| w.upgrade()) {
-        Some(t) => t,
-        None => {
-            let t = Arc::new(IfaceTable::default());
-            reg.tables.insert(key, Arc::downgrade(&t));
-            t
-        }
-    };
-    reg.tables.retain(|_, w| w.strong_count() > 0);
-    let id = reg.new_id();
-    let name_ptr = ifname.clone().into_raw();
-    reg.pds.insert(
-        id,
-        Arc::new(PdShared {
-            id,
-            ifindex,
-            ifname,
-            loopback,
-            table,
-            regions: RwLock::new(Vec::new()),
-        }),
-    );
+    let id = new_id();
+    let shared = Arc::new(PdShared {
+        ifindex,
+        ifname,
+        loopback,
+        table: IfaceTable::of_interface(ifindex),
+        regions: RwLock::new(Vec::new()),
+    });
+    // The name stays valid while the domain's state lives (at least until ef_pd_free()).
+    let name_ptr = shared.ifname.as_ptr().cast_mut();
+    PDS.lock().insert(id, shared);
     // SAFETY: the caller guarantees `pd` is writable.
     unsafe {
         pd.write(ef_pd {
@@ -151,7 +156,8 @@ pub unsafe extern "C" fn ef_pd_alloc(
     }
     // SAFETY: if_indextoname wrote a NUL-terminated name.
     let name = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_owned();
-    pd_alloc_common(pd, name, flags)
+    // SAFETY: forwarded guarantee on `pd`.
+    unsafe { pd_alloc_common(pd, name, flags) }
 }
 
 /// Allocates a protection domain on the named interface. There are no application clusters
@@ -175,7 +181,8 @@ pub unsafe extern "C" fn ef_pd_alloc_by_name(
     if name.as_bytes().len() >= libc::IF_NAMESIZE {
         return -libc::ENODEV;
     }
-    pd_alloc_common(pd, name, flags)
+    // SAFETY: forwarded guarantee on `pd`.
+    unsafe { pd_alloc_common(pd, name, flags) }
 }
 
 /// Virtual ports need full-featured adapter firmware: not supported (`-EOPNOTSUPP`).
@@ -219,15 +226,13 @@ pub unsafe extern "C" fn ef_pd_free(pd: *mut ef_pd, _pd_dh: ef_driver_handle) ->
         return -libc::EINVAL;
     }
     // SAFETY: the caller guarantees a valid `ef_pd`.
-    let (id, name) = unsafe { ((*pd).pd_resource_id, (*pd).pd_intf_name) };
-    if registry().pds.remove(&id).is_none() {
+    let id = unsafe { (*pd).pd_resource_id };
+    // The domain's state (and its interface name) lives on while VIs or registered memory
+    // still hold it.
+    if PDS.lock().remove(&id).is_none() {
         return -libc::EINVAL;
     }
-    if !name.is_null() {
-        // SAFETY: the name was made by CString::into_raw in pd_alloc_common.
-        drop(unsafe { CString::from_raw(name) });
-        // SAFETY: as above, `pd` is writable.
-        unsafe { (*pd).pd_intf_name = core::ptr::null_mut() };
-    }
+    // SAFETY: as above, `pd` is writable.
+    unsafe { (*pd).pd_intf_name = core::ptr::null_mut() };
     0
 }

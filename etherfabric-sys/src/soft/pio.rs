@@ -3,15 +3,34 @@
 use core::ffi::{c_int, c_uint, c_void};
 
 use super::pd::pd_of;
-use super::registry;
+use super::tx::TxOutcome;
 use super::vi::SoftVi;
 use super::vi::ctx;
 use super::vi::flag;
 use super::vi::slice;
+use super::{CArray, Registry, new_id};
 use crate::bindings::*;
 
 /// Size of a PIO region.
 pub(crate) const PIO_SIZE: usize = 2048;
+
+/// A PIO region: its buffer (host memory standing in for the adapter's), and the VI it is
+/// linked to.
+#[derive(Debug)]
+struct PioRegion {
+    buf: CArray<u8>,
+    linked: Option<u32>,
+}
+
+/// The PIO regions not yet freed, by the address of their buffer.
+static PIOS: Registry<usize, PioRegion> = Registry::new();
+
+/// Records that the region with buffer `buf` is linked to no VI any more.
+pub(super) fn mark_unlinked(buf: *mut u8) {
+    if let Some(r) = PIOS.lock().get_mut(&(buf as usize)) {
+        r.linked = None;
+    }
+}
 
 impl SoftVi {
     /// Sends `len` bytes of the linked PIO region at `offset`.
@@ -41,7 +60,7 @@ impl SoftVi {
         let mut f = Vec::with_capacity(l);
         // SAFETY: [o, o + l) lies inside the PIO buffer.
         f.extend_from_slice(unsafe { core::slice::from_raw_parts(buf.add(o), l) });
-        if !self.send_frame(&mut f, true) {
+        if self.send_frame(&mut f, true) == TxOutcome::Busy {
             return -libc::EAGAIN;
         }
         self.tx_add_sent(dma_id, false)
@@ -69,7 +88,7 @@ impl SoftVi {
             return;
         }
         // Cut-through sends have no checksum offload.
-        self.ctpio_sent = self.send_frame(&mut f, false);
+        self.ctpio_sent = self.send_frame(&mut f, false) == TxOutcome::Done;
         // SAFETY: self.vi is live.
         unsafe { (*self.vi).last_ctpio_failed = u8::from(!self.ctpio_sent) };
     }
@@ -225,13 +244,17 @@ pub unsafe extern "C" fn ef_pio_alloc(
     if pio.is_null() {
         return -libc::EINVAL;
     }
-    if let Err(e) = pd_of(pd) {
+    // SAFETY: `pd` is null or an `ef_pd`, per the caller.
+    if let Err(e) = unsafe { pd_of(pd) } {
         return e;
     }
-    let buf = Box::into_raw(vec![0u8; PIO_SIZE].into_boxed_slice()).cast::<u8>();
-    let mut reg = registry();
-    let id = reg.new_id();
-    reg.pios.insert(buf as usize, (PIO_SIZE, None));
+    let region = PioRegion {
+        buf: CArray::new(vec![0u8; PIO_SIZE]),
+        linked: None,
+    };
+    let buf = region.buf.as_ptr();
+    let id = new_id();
+    PIOS.lock().insert(buf as usize, region);
     // SAFETY: writable per the caller.
     unsafe {
         pio.write(ef_pio {
@@ -256,15 +279,15 @@ pub unsafe extern "C" fn ef_pio_free(pio: *mut ef_pio, _dh: ef_driver_handle) ->
     }
     // SAFETY: readable per the caller.
     let buf = unsafe { (*pio).pio_buffer };
-    let mut reg = registry();
-    match reg.pios.get(&(buf as usize)) {
-        None => return -libc::EINVAL,
-        Some((_, Some(_))) => return -libc::EBUSY,
-        Some(_) => {}
+    {
+        let mut pios = PIOS.lock();
+        match pios.get(&(buf as usize)) {
+            None => return -libc::EINVAL,
+            Some(r) if r.linked.is_some() => return -libc::EBUSY,
+            Some(_) => {}
+        }
+        pios.remove(&(buf as usize));
     }
-    let (len, _) = reg.pios.remove(&(buf as usize)).unwrap_or((PIO_SIZE, None));
-    // SAFETY: `buf` came from Box::into_raw of a boxed slice of `len` bytes.
-    drop(unsafe { Box::from_raw(core::ptr::slice_from_raw_parts_mut(buf, len)) });
     // SAFETY: writable per the caller.
     unsafe {
         (*pio).pio_buffer = core::ptr::null_mut();
@@ -294,15 +317,15 @@ pub unsafe extern "C" fn ef_pio_link_vi(
     }
     // SAFETY: readable per the caller.
     let buf = unsafe { (*pio).pio_buffer };
-    let mut reg = registry();
-    let Some(rec) = reg.pios.get_mut(&(buf as usize)) else {
+    let mut pios = PIOS.lock();
+    let Some(rec) = pios.get_mut(&(buf as usize)) else {
         return -libc::EINVAL;
     };
     // SAFETY: sv.vi is live.
-    if rec.1.is_some() || !unsafe { (*sv.vi).linked_pio }.is_null() {
+    if rec.linked.is_some() || !unsafe { (*sv.vi).linked_pio }.is_null() {
         return -libc::EBUSY;
     }
-    rec.1 = Some(sv.shared.id);
+    rec.linked = Some(sv.base.id);
     // SAFETY: as above.
     unsafe { (*sv.vi).linked_pio = pio };
     0
@@ -330,9 +353,7 @@ pub unsafe extern "C" fn ef_pio_unlink_vi(
     }
     // SAFETY: readable per the caller.
     let buf = unsafe { (*pio).pio_buffer };
-    if let Some(rec) = registry().pios.get_mut(&(buf as usize)) {
-        rec.1 = None;
-    }
+    mark_unlinked(buf);
     // SAFETY: as above.
     unsafe { (*sv.vi).linked_pio = core::ptr::null_mut() };
     0

@@ -1,6 +1,7 @@
 //! Polling.
 
 use core::ffi::{c_int, c_uint};
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -48,7 +49,7 @@ pub(super) unsafe fn pump_all(evq: *const ef_vi, want: usize) {
 /// `vi` must be null or a VI of this backend.
 pub(super) unsafe fn evq_of(vi: *const ef_vi) -> Option<Arc<Mutex<EventQueue>>> {
     // SAFETY: guaranteed by the caller; the reference is dropped at once.
-    unsafe { ctx(vi) }.map(|s| s.shared.evq.clone())
+    unsafe { ctx(vi) }.map(|s| s.base.evq.clone())
 }
 
 pub(super) unsafe extern "C" fn op_eventq_poll(
@@ -132,8 +133,8 @@ pub(super) unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
         let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
         for i in 0..nq {
             if let Some(sv) = ctx((*vi).vi_qs[i]) {
-                if sv.shared.rx && sv.rxq_size > 0 {
-                    fds.push(sv.shared.sock);
+                if sv.base.rx && sv.rxq_size > 0 {
+                    fds.push(sv.base.sock.fd().as_raw_fd());
                 }
             }
         }
@@ -143,7 +144,7 @@ pub(super) unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
         return -libc::EINVAL;
     };
     let mut q = lock(&q);
-    fds.push(q.wake_fd);
+    fds.push(q.wake_fd.as_raw_fd());
     for fd in fds {
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,
@@ -257,7 +258,7 @@ pub unsafe extern "C" fn ef_eventq_wait(
             if !q.events.is_empty() {
                 return 0;
             }
-            q.wake_fd
+            q.wake_fd.as_raw_fd()
         };
         let mut fds = vec![libc::pollfd {
             fd: wake_fd,
@@ -269,9 +270,9 @@ pub unsafe extern "C" fn ef_eventq_wait(
             let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
             for i in 0..nq {
                 if let Some(sv) = ctx((*vi).vi_qs[i]) {
-                    if sv.shared.rx && sv.rxq_size > 0 {
+                    if sv.base.rx && sv.rxq_size > 0 {
                         fds.push(libc::pollfd {
-                            fd: sv.shared.sock,
+                            fd: sv.base.sock.fd().as_raw_fd(),
                             events: libc::POLLIN,
                             revents: 0,
                         });

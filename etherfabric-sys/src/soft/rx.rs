@@ -1,36 +1,112 @@
-//! Receive.
+//! Receive: posting RX buffers, reading frames from the packet socket, steering them through
+//! the filter table, and copying them into the posted buffers with the events an adapter
+//! raises; and the receive prefix with its accessors.
+//!
+//! Where this differs from an adapter: frames are read from the socket when the application
+//! polls, not written into the ring as they arrive (see `soft/mod.rs`), and the prefix has a
+//! layout of the backend's own, described by `ef_vi_receive_query_layout()`.
 
 use core::ffi::{c_int, c_uint, c_void};
 
-use super::filter_table;
-use super::filter_table::Verdict;
-use super::frame::{self, FrameInfo};
+use super::filter_table::{self, Verdict};
+use super::frame::{self, CsumErrors};
 use super::lock;
-use super::socket::AuxData;
-use super::socket::MAX_FRAME;
-use super::socket::PACKET_AUXDATA;
-use super::socket::PACKET_OUTGOING;
-use super::socket::TP_STATUS_CSUM_VALID;
-use super::socket::TP_STATUS_CSUMNOTREADY;
-use super::socket::TP_STATUS_VLAN_TPID_VALID;
-use super::socket::TP_STATUS_VLAN_VALID;
 use super::stats::bump;
-use super::vi::SYNC_FLAGS;
-use super::vi::SoftVi;
-use super::vi::ctx;
-use super::vi::flag;
-use super::vi::now;
+use super::vi::{SYNC_FLAGS, SoftVi, ctx, flag, now};
 use crate::bindings::*;
 
-/// Length of the metadata prefix when one is configured (timestamps, event merging, filter
-/// ids). Layout (little-endian): seconds u32 at 0, nanoseconds u32 at 4 (`u32::MAX`: none),
-/// frame length u16 at 8, `EF_VI_DISCARD_RX_*` error bits u16 at 10, filter id i32 at 12.
-pub(super) const PREFIX_LEN: usize = 16;
-pub(super) const PFX_LEN_OFF: usize = 8;
-pub(super) const PFX_FLAGS_OFF: usize = 10;
-pub(super) const PFX_FILTER_OFF: usize = 12;
 /// Most RX descriptors one merged RX event completes (`EF_VI_RECEIVE_BATCH`).
-pub(super) const RX_BATCH: u32 = EF_VI_RECEIVE_BATCH;
+const RX_BATCH: u32 = EF_VI_RECEIVE_BATCH;
+
+/// The metadata the backend writes in front of a received frame when the VI has a prefix
+/// (`EF_VI_RX_TIMESTAMPS`, `EF_VI_RX_EVENT_MERGE` or `EF_VI_RX_FILTER_ID`), and which the
+/// `ef_vi_receive_get_*()` calls read back.
+///
+/// Layout ([`RxPrefix::LEN`] bytes, little-endian): seconds u32 at 0, nanoseconds u32 at 4,
+/// frame length u16 at [`RxPrefix::LEN_OFFSET`], `EF_VI_DISCARD_RX_*` bits u16 at 10, filter
+/// id i32 at [`RxPrefix::FILTER_ID_OFFSET`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RxPrefix {
+    /// Receive time, seconds (of `CLOCK_REALTIME`).
+    pub sec: u32,
+    /// Receive time, nanoseconds; 1e9 or more: no timestamp.
+    pub nsec: u32,
+    /// Length of the frame.
+    pub len: u16,
+    /// `EF_VI_DISCARD_RX_*` errors found in the frame.
+    pub discard: u16,
+    /// Id of the filter that steered the frame here (-1: none, sniffing).
+    pub filter_id: c_int,
+}
+
+impl RxPrefix {
+    /// Length of the prefix.
+    pub const LEN: usize = 16;
+    /// Offset of the frame length.
+    pub const LEN_OFFSET: usize = 8;
+    /// Offset of the discard bits.
+    const DISCARD_OFFSET: usize = 10;
+    /// Offset of the filter id.
+    pub const FILTER_ID_OFFSET: usize = 12;
+
+    /// The prefix as written in front of the frame.
+    pub fn to_bytes(self) -> [u8; Self::LEN] {
+        let mut p = [0u8; Self::LEN];
+        p[0..4].copy_from_slice(&self.sec.to_le_bytes());
+        p[4..8].copy_from_slice(&self.nsec.to_le_bytes());
+        p[Self::LEN_OFFSET..Self::LEN_OFFSET + 2].copy_from_slice(&self.len.to_le_bytes());
+        p[Self::DISCARD_OFFSET..Self::DISCARD_OFFSET + 2]
+            .copy_from_slice(&self.discard.to_le_bytes());
+        p[Self::FILTER_ID_OFFSET..Self::FILTER_ID_OFFSET + 4]
+            .copy_from_slice(&self.filter_id.to_le_bytes());
+        p
+    }
+
+    /// Decodes a prefix written by [`RxPrefix::to_bytes`].
+    pub fn from_bytes(p: [u8; Self::LEN]) -> RxPrefix {
+        let u16_at = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]);
+        let u32_at = |o: usize| u32::from_le_bytes([p[o], p[o + 1], p[o + 2], p[o + 3]]);
+        RxPrefix {
+            sec: u32_at(0),
+            nsec: u32_at(4),
+            len: u16_at(Self::LEN_OFFSET),
+            discard: u16_at(Self::DISCARD_OFFSET),
+            filter_id: u32_at(Self::FILTER_ID_OFFSET) as c_int,
+        }
+    }
+
+    /// Reads the prefix at the start of a received buffer.
+    ///
+    /// # Safety
+    ///
+    /// `pkt` must point to at least [`RxPrefix::LEN`] readable bytes.
+    pub unsafe fn read(pkt: *const c_void) -> RxPrefix {
+        // SAFETY: guaranteed by the caller.
+        RxPrefix::from_bytes(unsafe { pkt.cast::<[u8; Self::LEN]>().read_unaligned() })
+    }
+
+    /// The receive time: (seconds, nanoseconds), or `-ENODATA` when the frame has none.
+    pub fn time(self) -> Result<(i64, u32), c_int> {
+        if self.nsec >= 1_000_000_000 {
+            Err(-libc::ENODATA)
+        } else {
+            Ok((i64::from(self.sec), self.nsec))
+        }
+    }
+}
+
+/// A frame steered to this VI, ready to be copied into its RX buffers.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    /// Where the frame is in `rx_buf`.
+    start: usize,
+    len: usize,
+    multicast: bool,
+    truncated: bool,
+    errs: CsumErrors,
+    time: libc::timespec,
+    filter_id: c_int,
+}
 
 impl SoftVi {
     pub(super) fn rx_avail(&mut self) -> u32 {
@@ -40,7 +116,7 @@ impl SoftVi {
 
     /// Reads frames from the socket until `want` events are queued or it is empty.
     pub(super) fn rx_pump(&mut self, want: usize) {
-        if !self.shared.rx || self.rxq_size == 0 {
+        if !self.base.rx || self.rxq_size == 0 {
             return;
         }
         for _ in 0..64 {
@@ -55,80 +131,19 @@ impl SoftVi {
 
     /// Receives and handles one frame; false when the socket is empty.
     pub(super) fn rx_one(&mut self) -> bool {
-        let mut sll: libc::sockaddr_ll = {
-            // SAFETY: sockaddr_ll is plain data; all zeroes is valid.
-            unsafe { core::mem::zeroed() }
-        };
-        let mut cbuf = [0u64; 32];
-        let mut iov = libc::iovec {
-            // Leave 4 bytes in front to re-insert a VLAN tag.
-            // SAFETY: rx_buf has MAX_FRAME + 8 bytes.
-            iov_base: unsafe { self.rx_buf.as_mut_ptr().add(4) }.cast(),
-            iov_len: MAX_FRAME,
-        };
-        // SAFETY: msghdr is plain data; all zeroes is valid.
-        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-        msg.msg_name = (&mut sll as *mut libc::sockaddr_ll).cast();
-        msg.msg_namelen = core::mem::size_of::<libc::sockaddr_ll>() as u32;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr().cast();
-        msg.msg_controllen = core::mem::size_of_val(&cbuf);
-        // SAFETY: `msg` describes valid buffers.
-        let n = unsafe {
-            libc::recvmsg(
-                self.shared.sock,
-                &mut msg,
-                libc::MSG_DONTWAIT | libc::MSG_TRUNC,
-            )
-        };
-        if n < 0 {
+        let Some(r) = self.base.sock.recv(&mut self.rx_buf) else {
             return false;
-        }
-        let mut len = n as usize;
-        let truncated = len > MAX_FRAME || msg.msg_flags & libc::MSG_TRUNC != 0;
-        len = len.min(MAX_FRAME);
-        let mut aux = AuxData::default();
-        let mut ts: Option<libc::timespec> = None;
-        // SAFETY: walking the control messages the kernel wrote into `cbuf`.
-        unsafe {
-            let mut c = libc::CMSG_FIRSTHDR(&msg);
-            while !c.is_null() {
-                let data = libc::CMSG_DATA(c);
-                if (*c).cmsg_level == libc::SOL_PACKET && (*c).cmsg_type == PACKET_AUXDATA {
-                    aux = data.cast::<AuxData>().read_unaligned();
-                } else if (*c).cmsg_level == libc::SOL_SOCKET
-                    && (*c).cmsg_type == libc::SCM_TIMESTAMPNS
-                {
-                    ts = Some(data.cast::<libc::timespec>().read_unaligned());
-                }
-                c = libc::CMSG_NXTHDR(&msg, c);
-            }
-        }
-        let outgoing = sll.sll_pkttype == PACKET_OUTGOING;
-        // Re-insert the VLAN tag the kernel took out of the frame.
-        let mut start = 4;
-        if aux.status & TP_STATUS_VLAN_VALID != 0 && len >= 12 {
-            let tpid = if aux.status & TP_STATUS_VLAN_TPID_VALID != 0 && aux.vlan_tpid != 0 {
-                aux.vlan_tpid
-            } else {
-                frame::ETH_P_8021Q
-            };
-            self.rx_buf.copy_within(4..16, 0);
-            self.rx_buf[12..14].copy_from_slice(&tpid.to_be_bytes());
-            self.rx_buf[14..16].copy_from_slice(&aux.vlan_tci.to_be_bytes());
-            start = 0;
-            len += 4;
-        }
+        };
+        let (start, len) = (r.start, r.len);
         let fi = frame::parse(&self.rx_buf[start..start + len]);
-        self.shared.pd.table.refresh(&mut self.view);
-        let me = self.shared.id;
-        let place = self.shared.set.as_ref().map(|(_, p)| *p);
+        self.base.pd.table.refresh(&mut self.view);
+        let me = self.base.id;
+        let place = self.base.set.as_ref().map(|(_, p)| *p);
         let verdict = filter_table::decide(
             &self.view,
             &fi,
-            outgoing,
-            self.shared.pd.loopback,
+            r.outgoing,
+            self.base.pd.loopback,
             me,
             place,
             || frame::flow_hash(&fi),
@@ -136,41 +151,45 @@ impl SoftVi {
         let Verdict::Deliver(filter_id) = verdict else {
             return true;
         };
-        bump(&self.shared.stats.rx_frames);
+        bump(&self.base.stats.rx_frames);
         // Checksums: complete them when the kernel left them to "hardware" (loopback and
         // veth offload), else check them as an adapter does.
-        let mut errs = frame::CsumErrors::default();
+        let mut errs = CsumErrors::default();
         {
             let f = &mut self.rx_buf[start..start + len];
-            if aux.status & TP_STATUS_CSUMNOTREADY != 0 {
+            if r.csum_not_ready {
                 frame::fill_l4(f, &fi);
-            } else if !truncated {
+            } else if !r.truncated {
                 errs = frame::verify(f, &fi);
-                if aux.status & TP_STATUS_CSUM_VALID != 0 {
+                if r.csum_valid {
                     errs.l4 = false;
                 }
             }
         }
-        let ts = ts.unwrap_or_else(now);
-        self.deliver(start, len, &fi, errs, truncated, ts, filter_id);
+        self.deliver(&Arrival {
+            start,
+            len,
+            multicast: fi.is_multicast(),
+            truncated: r.truncated,
+            errs,
+            time: r.time.unwrap_or_else(now),
+            filter_id,
+        });
         true
     }
 
     /// Copies a frame into posted RX buffers and raises the events.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn deliver(
-        &mut self,
-        start: usize,
-        len: usize,
-        fi: &FrameInfo,
-        errs: frame::CsumErrors,
-        truncated: bool,
-        ts: libc::timespec,
-        filter_id: c_int,
-    ) {
+    fn deliver(&mut self, a: &Arrival) {
+        let &Arrival {
+            start,
+            len,
+            truncated,
+            errs,
+            ..
+        } = a;
         let mask = self.rxq_size - 1;
         if self.flushed || self.rx_avail() == 0 {
-            bump(&self.shared.stats.rx_nodesc_drops);
+            bump(&self.base.stats.rx_nodesc_drops);
             return;
         }
         let merge = flag(self.flags, ef_vi_flags_EF_VI_RX_EVENT_MERGE);
@@ -186,10 +205,10 @@ impl SoftVi {
             err_bits |= ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_ETH_LEN_ERR as u16;
         }
         if errs.l3 || errs.l4 {
-            bump(&self.shared.stats.rx_csum_errors);
+            bump(&self.base.stats.rx_csum_errors);
         }
         if truncated {
-            bump(&self.shared.stats.rx_trunc);
+            bump(&self.base.stats.rx_trunc);
         }
         let subtype = if truncated {
             Some(EF_EVENT_RX_DISCARD_TRUNC)
@@ -200,7 +219,7 @@ impl SoftVi {
         };
         // SAFETY: self.vi is live.
         let buf_len = (unsafe { (*self.vi).rx_buffer_len } as usize).max(self.prefix + 1);
-        let mcast = if fi.is_multicast() {
+        let mcast = if a.multicast {
             EF_EVENT_FLAG_MULTICAST
         } else {
             0
@@ -216,7 +235,7 @@ impl SoftVi {
                     ev.rx_no_desc_trunc.set_type(EF_EVENT_TYPE_RX_NO_DESC_TRUNC);
                     ev.rx_no_desc_trunc.set_q_id(self.q_label);
                 }
-                bump(&self.shared.stats.rx_nodesc_drops);
+                bump(&self.base.stats.rx_nodesc_drops);
                 self.push_event(ev);
                 return;
             }
@@ -225,22 +244,21 @@ impl SoftVi {
             let pre = if first { self.prefix } else { 0 };
             let chunk = (len - placed).min(buf_len - pre);
             let more = placed + chunk < len;
-            let ok = self.shared.pd.dma_ok(addr, pre + chunk);
+            let ok = self.base.pd.dma_ok(addr, pre + chunk);
             if ok {
                 // SAFETY: [addr, addr + pre + chunk) lies in memory registered with this VI's
                 // domain, posted to the RX ring: the application handed it to the "NIC".
                 unsafe {
                     let dst = addr as usize as *mut u8;
                     if pre > 0 {
-                        let mut p = [0u8; PREFIX_LEN];
-                        p[0..4].copy_from_slice(&(ts.tv_sec as u32).to_le_bytes());
-                        p[4..8].copy_from_slice(&(ts.tv_nsec as u32).to_le_bytes());
-                        p[PFX_LEN_OFF..PFX_LEN_OFF + 2]
-                            .copy_from_slice(&(len as u16).to_le_bytes());
-                        p[PFX_FLAGS_OFF..PFX_FLAGS_OFF + 2]
-                            .copy_from_slice(&err_bits.to_le_bytes());
-                        p[PFX_FILTER_OFF..PFX_FILTER_OFF + 4]
-                            .copy_from_slice(&filter_id.to_le_bytes());
+                        let p = RxPrefix {
+                            sec: a.time.tv_sec as u32,
+                            nsec: a.time.tv_nsec as u32,
+                            len: len as u16,
+                            discard: err_bits,
+                            filter_id: a.filter_id,
+                        }
+                        .to_bytes();
                         core::ptr::copy_nonoverlapping(p.as_ptr(), dst, pre);
                     }
                     core::ptr::copy_nonoverlapping(
@@ -298,7 +316,7 @@ impl SoftVi {
 
     /// Queues (or extends) an `RX_MULTI`/`RX_MULTI_DISCARD` event for one more descriptor.
     pub(super) fn push_merged(&self, fl: c_uint, sub: Option<c_uint>, single: bool) {
-        let mut q = lock(&self.shared.evq);
+        let mut q = lock(&self.base.evq);
         let ty = if sub.is_some() {
             EF_EVENT_TYPE_RX_MULTI_DISCARD
         } else {
@@ -386,27 +404,38 @@ pub(super) unsafe extern "C" fn op_receive_push(vi: *mut ef_vi) {
     }
 }
 
-/// Reads the prefix timestamp of a received buffer.
+/// The prefix of `pkt`, the first buffer of a packet received on `vi`: `Err(missing)` when
+/// the VI writes no prefix or lacks one of the flags `needs`, `-EINVAL` when `vi` is not a VI.
 ///
 /// # Safety
 ///
-/// `pkt` must point to the start of the first buffer of a packet received on `vi`.
-pub(super) unsafe fn prefix_ts(vi: *mut ef_vi, pkt: *const c_void) -> Result<(i64, u32), c_int> {
-    // SAFETY: `vi` is a VI of this backend.
+/// `vi` must be null or a live VI of this backend; `pkt` null or the first buffer of a packet
+/// received on it (which starts with the prefix when the VI has one).
+unsafe fn read_prefix(
+    vi: *mut ef_vi,
+    pkt: *const c_void,
+    needs: ef_vi_flags,
+    missing: c_int,
+) -> Result<RxPrefix, c_int> {
+    // SAFETY: guaranteed by the caller.
     let Some(sv) = (unsafe { ctx(vi) }) else {
         return Err(-libc::EINVAL);
     };
-    if !flag(sv.flags, ef_vi_flags_EF_VI_RX_TIMESTAMPS) || sv.prefix == 0 || pkt.is_null() {
-        return Err(-libc::EOPNOTSUPP);
+    if sv.flags & needs != needs || sv.prefix == 0 || pkt.is_null() {
+        return Err(missing);
     }
-    // SAFETY: the prefix is the first PREFIX_LEN bytes of the buffer.
-    let p = unsafe { pkt.cast::<[u8; PREFIX_LEN]>().read_unaligned() };
-    let sec = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
-    let nsec = u32::from_le_bytes([p[4], p[5], p[6], p[7]]);
-    if nsec >= 1_000_000_000 {
-        return Err(-libc::ENODATA);
-    }
-    Ok((i64::from(sec), nsec))
+    // SAFETY: the buffer starts with the prefix, per the caller.
+    Ok(unsafe { RxPrefix::read(pkt) })
+}
+
+/// The receive timestamp in the prefix of `pkt`.
+///
+/// # Safety
+///
+/// As [`read_prefix`].
+unsafe fn prefix_ts(vi: *mut ef_vi, pkt: *const c_void) -> Result<(i64, u32), c_int> {
+    // SAFETY: forwarded guarantees.
+    unsafe { read_prefix(vi, pkt, ef_vi_flags_EF_VI_RX_TIMESTAMPS, -libc::EOPNOTSUPP) }?.time()
 }
 
 pub(super) unsafe extern "C" fn op_receive_get_timestamp(
@@ -440,16 +469,11 @@ pub(super) unsafe extern "C" fn op_receive_get_filter_id(
     _ev: *const ef_event,
     pkt: *const c_void,
 ) -> c_int {
-    // SAFETY: `vi` is a VI of this backend.
-    let Some(sv) = (unsafe { ctx(vi) }) else {
-        return -libc::EINVAL;
-    };
-    if !flag(sv.flags, ef_vi_flags_EF_VI_RX_FILTER_ID) || pkt.is_null() {
-        return -libc::EOPNOTSUPP;
+    // SAFETY: `vi` is a VI of this backend; `pkt` a buffer received on it.
+    match unsafe { read_prefix(vi, pkt, ef_vi_flags_EF_VI_RX_FILTER_ID, -libc::EOPNOTSUPP) } {
+        Ok(p) => p.filter_id,
+        Err(e) => e,
     }
-    // SAFETY: `pkt` is the first buffer of a received packet, which starts with the prefix.
-    let p = unsafe { pkt.cast::<[u8; PREFIX_LEN]>().read_unaligned() };
-    c_int::from_le_bytes([p[12], p[13], p[14], p[15]])
 }
 
 /// Posts one RX buffer and pushes it (`ef_vi_receive_init()` + `ef_vi_receive_push()`).
@@ -532,19 +556,18 @@ pub unsafe extern "C" fn ef_vi_receive_get_bytes(
     pkt: *const c_void,
     bytes_out: *mut u16,
 ) -> c_int {
+    if bytes_out.is_null() {
+        return -libc::EINVAL;
+    }
     // SAFETY: forwarded guarantees.
-    let Some(sv) = (unsafe { ctx(vi) }) else {
-        return -libc::EINVAL;
-    };
-    if sv.prefix == 0 || pkt.is_null() || bytes_out.is_null() {
-        return -libc::EINVAL;
+    match unsafe { read_prefix(vi, pkt, 0, -libc::EINVAL) } {
+        Ok(p) => {
+            // SAFETY: writable per the caller.
+            unsafe { bytes_out.write(p.len) };
+            0
+        }
+        Err(e) => e,
     }
-    // SAFETY: the buffer starts with the prefix; `bytes_out` is writable.
-    unsafe {
-        let p = pkt.cast::<u8>().add(PFX_LEN_OFF);
-        *bytes_out = u16::from_le_bytes([*p, *p.add(1)]);
-    }
-    0
 }
 
 /// User marks need SN1000-class adapters: not supported (`-EOPNOTSUPP`).
@@ -573,19 +596,18 @@ pub unsafe extern "C" fn ef_vi_receive_get_discard_flags(
     pkt: *const c_void,
     flags_out: *mut c_uint,
 ) -> c_int {
-    // SAFETY: forwarded guarantees.
-    let Some(sv) = (unsafe { ctx(vi) }) else {
-        return -libc::EINVAL;
-    };
-    if sv.prefix == 0 || pkt.is_null() || flags_out.is_null() {
+    if flags_out.is_null() {
         return -libc::EOPNOTSUPP;
     }
-    // SAFETY: the buffer starts with the prefix; `flags_out` is writable.
-    unsafe {
-        let p = pkt.cast::<u8>().add(PFX_FLAGS_OFF);
-        *flags_out = c_uint::from(u16::from_le_bytes([*p, *p.add(1)]));
+    // SAFETY: forwarded guarantees.
+    match unsafe { read_prefix(vi, pkt, 0, -libc::EOPNOTSUPP) } {
+        Ok(p) => {
+            // SAFETY: writable per the caller.
+            unsafe { flags_out.write(c_uint::from(p.discard)) };
+            0
+        }
+        Err(e) => e,
     }
-    0
 }
 
 /// Unbundles an `EF_EVENT_TYPE_RX_MULTI(_DISCARD)` event: the ids of its buffers, in order.
@@ -739,4 +761,35 @@ pub unsafe extern "C" fn efct_vi_rx_future_poll(
     _n: c_int,
 ) -> c_int {
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RxPrefix;
+
+    #[test]
+    fn prefix_reads_back_what_was_written() {
+        let p = RxPrefix {
+            sec: 1_700_000_000,
+            nsec: 999_999_999,
+            len: 1514,
+            discard: 0x12,
+            filter_id: -1,
+        };
+        let b = p.to_bytes();
+        assert_eq!(RxPrefix::from_bytes(b), p);
+        // SAFETY: `b` has RxPrefix::LEN readable bytes.
+        assert_eq!(unsafe { RxPrefix::read(b.as_ptr().cast()) }, p);
+        assert_eq!(p.time(), Ok((1_700_000_000, 999_999_999)));
+        assert_eq!(
+            u16::from_le_bytes([b[RxPrefix::LEN_OFFSET], b[RxPrefix::LEN_OFFSET + 1]]),
+            1514,
+            "the length is where the layout and rx_pkt_len_offset say"
+        );
+        let none = RxPrefix {
+            nsec: 1_000_000_000,
+            ..p
+        };
+        assert_eq!(none.time(), Err(-libc::ENODATA));
+    }
 }

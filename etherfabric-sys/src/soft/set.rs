@@ -1,30 +1,58 @@
-//! VI sets.
+//! VI sets: a group of VIs sharing the frames of the set's filters by flow hash (RSS), as
+//! the adapter spreads them over its receive queues.
 
-use core::ffi::{c_int, c_uint};
+use core::ffi::c_int;
 use std::sync::{Arc, Mutex};
 
-use super::filter_table;
-use super::filter_table::Matcher;
 use super::filter_table::Owner;
-use super::lock;
-use super::pd::PdShared;
-use super::pd::pd_of;
-use super::registry;
-use super::socket::apply_memberships;
+use super::pd::{PdShared, pd_of};
+use super::socket::PacketSocket;
+use super::steering::{install, uninstall};
+use super::{Registry, lock, new_id};
 use crate::bindings::*;
 
-/// A VI set: its domain, size and which slots are taken.
+/// A VI set: its domain, size and slots.
 #[derive(Debug)]
 pub(crate) struct SetShared {
     pub id: u32,
     pub pd: Arc<PdShared>,
     pub n: u32,
-    /// The VI id in each slot; [`SLOT_RESERVED`] while a VI is being allocated into it.
-    pub members: Mutex<Vec<Option<u32>>>,
+    pub members: Mutex<Vec<Slot>>,
 }
 
-/// Marks a set slot taken by a VI whose allocation has not finished (no VI has this id).
-pub(crate) const SLOT_RESERVED: u32 = u32::MAX;
+/// One place in a VI set.
+#[derive(Debug, Clone)]
+pub(crate) enum Slot {
+    /// No VI.
+    Free,
+    /// Taken by a VI whose allocation has not finished.
+    Reserved,
+    /// Taken by a VI, with its packet socket when it receives.
+    Taken { sock: Option<Arc<PacketSocket>> },
+}
+
+/// The sets not yet freed, by resource id.
+static SETS: Registry<u32, Arc<SetShared>> = Registry::new();
+
+impl SetShared {
+    /// The packet sockets of the members that receive.
+    pub(crate) fn member_socks(&self) -> Vec<Arc<PacketSocket>> {
+        lock(&self.members)
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Taken { sock, .. } => sock.clone(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Empties slot `index` (the VI in it was freed).
+    pub(crate) fn leave(&self, index: u32) {
+        if let Some(s) = lock(&self.members).get_mut(index as usize) {
+            *s = Slot::Free;
+        }
+    }
+}
 
 /// A set slot held for a VI being allocated: freed again when dropped unless
 /// [`SlotHold::fill`] gave it to the VI. Taking the slot under the set's lock, in the same
@@ -32,9 +60,9 @@ pub(crate) const SLOT_RESERVED: u32 = u32::MAX;
 /// per thread, as RSS applications do) in different slots.
 #[derive(Debug)]
 pub(crate) struct SlotHold {
-    pub(super) set: Arc<SetShared>,
-    pub(super) index: usize,
-    pub(super) filled: bool,
+    set: Arc<SetShared>,
+    index: usize,
+    filled: bool,
 }
 
 impl SlotHold {
@@ -42,16 +70,14 @@ impl SlotHold {
     /// is free, `-EINVAL` when out of range.
     pub(crate) fn take(set: &Arc<SetShared>, index: Option<u32>) -> Result<SlotHold, c_int> {
         let mut members = lock(&set.members);
+        let free = |s: &Slot| matches!(s, Slot::Free);
         let index = match index {
-            None => members
-                .iter()
-                .position(Option::is_none)
-                .ok_or(-libc::EBUSY)?,
+            None => members.iter().position(free).ok_or(-libc::EBUSY)?,
             Some(i) if i >= set.n => return Err(-libc::EINVAL),
-            Some(i) if members[i as usize].is_some() => return Err(-libc::EBUSY),
+            Some(i) if !free(&members[i as usize]) => return Err(-libc::EBUSY),
             Some(i) => i as usize,
         };
-        members[index] = Some(SLOT_RESERVED);
+        members[index] = Slot::Reserved;
         Ok(SlotHold {
             set: set.clone(),
             index,
@@ -64,9 +90,9 @@ impl SlotHold {
         self.index as u32
     }
 
-    /// Gives the slot to the VI `id`.
-    pub(crate) fn fill(mut self, id: u32) {
-        lock(&self.set.members)[self.index] = Some(id);
+    /// Gives the slot to its VI, whose packet socket is `sock` when it receives.
+    pub(crate) fn fill(mut self, sock: Option<Arc<PacketSocket>>) {
+        lock(&self.set.members)[self.index] = Slot::Taken { sock };
         self.filled = true;
     }
 }
@@ -74,7 +100,7 @@ impl SlotHold {
 impl Drop for SlotHold {
     fn drop(&mut self) {
         if !self.filled {
-            lock(&self.set.members)[self.index] = None;
+            lock(&self.set.members)[self.index] = Slot::Free;
         }
     }
 }
@@ -95,19 +121,19 @@ pub unsafe extern "C" fn ef_vi_set_alloc_from_pd(
     if vi_set.is_null() || n_vis <= 0 || n_vis > 64 {
         return -libc::EINVAL;
     }
-    let pd_shared = match pd_of(pd) {
+    // SAFETY: `pd` is null or an `ef_pd`, per the caller.
+    let pd_shared = match unsafe { pd_of(pd) } {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let mut reg = registry();
-    let id = reg.new_id();
-    reg.sets.insert(
+    let id = new_id();
+    SETS.lock().insert(
         id,
         Arc::new(SetShared {
             id,
             pd: pd_shared,
             n: n_vis as u32,
-            members: Mutex::new(vec![None; n_vis as usize]),
+            members: Mutex::new(vec![Slot::Free; n_vis as usize]),
         }),
     );
     // SAFETY: the caller guarantees `vi_set` is writable.
@@ -120,14 +146,18 @@ pub unsafe extern "C" fn ef_vi_set_alloc_from_pd(
     0
 }
 
-/// The set behind an `ef_vi_set`.
-pub(crate) fn set_of(vi_set: *const ef_vi_set) -> Result<Arc<SetShared>, c_int> {
+/// The set behind an `ef_vi_set` (`-EINVAL` for null or one not allocated here).
+///
+/// # Safety
+///
+/// `vi_set` must be null or point to a readable `ef_vi_set`.
+pub(crate) unsafe fn set_of(vi_set: *const ef_vi_set) -> Result<Arc<SetShared>, c_int> {
     if vi_set.is_null() {
         return Err(-libc::EINVAL);
     }
-    // SAFETY: the caller of the exported function guarantees a valid `ef_vi_set`.
+    // SAFETY: readable per the caller.
     let id = unsafe { (*vi_set).vis_res_id };
-    registry().sets.get(&id).cloned().ok_or(-libc::EINVAL)
+    SETS.lock().get(&id).cloned().ok_or(-libc::EINVAL)
 }
 
 /// Frees a VI set (and its filters).
@@ -137,26 +167,18 @@ pub(crate) fn set_of(vi_set: *const ef_vi_set) -> Result<Arc<SetShared>, c_int> 
 /// `vi_set` must point to a set allocated by this backend.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ef_vi_set_free(vi_set: *mut ef_vi_set, _dh: ef_driver_handle) -> c_int {
-    let set = match set_of(vi_set) {
+    // SAFETY: forwarded guarantee.
+    let set = match unsafe { set_of(vi_set) } {
         Ok(s) => s,
         Err(e) => return e,
     };
+    let socks = set.member_socks();
+    let socks: Vec<&PacketSocket> = socks.iter().map(|s| &**s).collect();
     for e in set.pd.table.remove_owner(Owner::Set(set.id)) {
-        apply_memberships(&member_socks(&set), set.pd.ifindex, &e.matcher, false);
+        super::socket::drop_memberships(&socks, &e.matcher);
     }
-    registry().sets.remove(&set.id);
+    SETS.lock().remove(&set.id);
     0
-}
-
-/// The packet sockets of the current members of a set.
-pub(crate) fn member_socks(set: &SetShared) -> Vec<c_int> {
-    let ids: Vec<u32> = lock(&set.members).iter().flatten().copied().collect();
-    let reg = registry();
-    ids.iter()
-        .filter_map(|i| reg.vis.get(i))
-        .filter(|v| v.rx)
-        .map(|v| v.sock)
-        .collect()
 }
 
 /// Adds a filter to a VI set: matching frames are spread over the set's VIs by flow hash.
@@ -171,31 +193,15 @@ pub unsafe extern "C" fn ef_vi_set_filter_add(
     fs: *const ef_filter_spec,
     cookie: *mut ef_filter_cookie,
 ) -> c_int {
-    let set = match set_of(vi_set) {
+    // SAFETY: forwarded guarantee.
+    let set = match unsafe { set_of(vi_set) } {
         Ok(s) => s,
         Err(e) => return e,
     };
-    if fs.is_null() {
-        return -libc::EINVAL;
-    }
-    // SAFETY: the caller guarantees an initialised spec.
-    let fs = unsafe { &*fs };
-    let m = match Matcher::from_spec(fs) {
-        Ok(m) => m,
-        Err(e) => return e,
-    };
-    match set
-        .pd
-        .table
-        .insert(Owner::Set(set.id), m, fs.flags, fs.type_)
-    {
-        Ok(e) => {
-            apply_memberships(&member_socks(&set), set.pd.ifindex, &e.matcher, true);
-            filter_table::fill_cookie(cookie, &e);
-            0
-        }
-        Err(e) => e,
-    }
+    let socks = set.member_socks();
+    let socks: Vec<&PacketSocket> = socks.iter().map(|s| &**s).collect();
+    // SAFETY: forwarded guarantees on `fs` and `cookie`.
+    unsafe { install(&set.pd.table, Owner::Set(set.id), fs, cookie, &socks) }
 }
 
 /// Removes a filter from a VI set.
@@ -209,24 +215,13 @@ pub unsafe extern "C" fn ef_vi_set_filter_del(
     _dh: ef_driver_handle,
     cookie: *mut ef_filter_cookie,
 ) -> c_int {
-    let set = match set_of(vi_set) {
+    // SAFETY: forwarded guarantee.
+    let set = match unsafe { set_of(vi_set) } {
         Ok(s) => s,
         Err(e) => return e,
     };
-    if cookie.is_null() {
-        return -libc::EINVAL;
-    }
-    // SAFETY: the caller guarantees a readable cookie.
-    let c = unsafe { *cookie };
-    match set
-        .pd
-        .table
-        .remove(Owner::Set(set.id), c.filter_id, c.filter_type as c_uint)
-    {
-        Ok(e) => {
-            apply_memberships(&member_socks(&set), set.pd.ifindex, &e.matcher, false);
-            0
-        }
-        Err(e) => e,
-    }
+    let socks = set.member_socks();
+    let socks: Vec<&PacketSocket> = socks.iter().map(|s| &**s).collect();
+    // SAFETY: forwarded guarantee on `cookie`.
+    unsafe { uninstall(&set.pd.table, Owner::Set(set.id), cookie, &socks) }
 }

@@ -1,4 +1,8 @@
-//! Statistics.
+//! Statistics: the counters `ef_vi_stats_query()` reports and their layout.
+//!
+//! An adapter counts in hardware per port; here each VI counts what the backend did for it:
+//! frames delivered, frames dropped for want of a posted buffer, truncated frames, frames with
+//! a bad checksum, frames sent and frames the kernel refused.
 
 use core::ffi::c_int;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,8 +20,30 @@ pub(crate) struct Stats {
     pub(super) tx_drops: AtomicU32,
 }
 
+/// Adds one to a counter.
 pub(super) fn bump(c: &AtomicU32) {
     c.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Stats {
+    /// The counters in the order of [`STATS_LAYOUT`], set back to 0 when `reset`.
+    pub(super) fn read(&self, reset: bool) -> [u32; 6] {
+        [
+            &self.rx_frames,
+            &self.rx_nodesc_drops,
+            &self.rx_trunc,
+            &self.rx_csum_errors,
+            &self.tx_frames,
+            &self.tx_drops,
+        ]
+        .map(|c| {
+            if reset {
+                c.swap(0, Ordering::Relaxed)
+            } else {
+                c.load(Ordering::Relaxed)
+            }
+        })
+    }
 }
 
 /// `ef_vi_stats_layout` with its fields.

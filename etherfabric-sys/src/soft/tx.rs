@@ -1,41 +1,33 @@
-//! Transmit.
+//! Transmit: the TX ring, sending pushed descriptors through the packet socket with checksum
+//! offload, completion events (merged and unbundled as on an adapter), TX timestamps, warming
+//! and the TX error path. PIO and CTPIO, which send from elsewhere, are in `pio.rs`.
+//!
+//! Where this differs from an adapter: a frame goes out when it is pushed (or on the next
+//! poll if the socket is full), through the kernel's `send()`; its timestamp is the time of
+//! that call. A frame the kernel refuses is dropped, counted in `tx_drops` and reported once
+//! on stderr, and completes like a sent one.
 
 use core::ffi::{c_char, c_int, c_uint};
 
-use super::errno;
-use super::frame::{self};
-use super::lock;
-use super::log_once;
-use super::socket::MAX_FRAME;
+use super::frame;
+use super::socket::{MAX_FRAME, Sent};
 use super::stats::bump;
-use super::vi::SYNC_FLAGS;
-use super::vi::SoftVi;
-use super::vi::ctx;
-use super::vi::flag;
-use super::vi::now;
-use super::vi::slice;
+use super::vi::{SYNC_FLAGS, SoftVi, TxDesc, TxKind, ctx, flag, now, slice};
+use super::{lock, log_once};
 use crate::bindings::*;
 
 /// Most TX descriptors one TX event completes (`EF_VI_TRANSMIT_BATCH`).
-pub(super) const TX_BATCH: u32 = EF_VI_TRANSMIT_BATCH;
+const TX_BATCH: u32 = EF_VI_TRANSMIT_BATCH;
 
-/// How a TX descriptor's data is found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) enum TxKind {
-    /// In registered memory at `addr`.
-    #[default]
-    Dma,
-    /// Already sent (PIO, or CTPIO when `ctpio`): only the completion is left.
-    Sent,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct TxDesc {
-    pub(super) addr: u64,
-    pub(super) len: u32,
-    pub(super) more: bool,
-    pub(super) kind: TxKind,
-    pub(super) ctpio: bool,
+/// What became of a packet handed to the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TxOutcome {
+    /// Done with: sent, or dropped and counted (as an adapter drops a frame it cannot send).
+    Done,
+    /// The socket has no room now: the packet stays for the next poll.
+    Busy,
+    /// A descriptor points outside registered memory: `EF_EVENT_TX_ERROR_BUS`.
+    Fault,
 }
 
 impl SoftVi {
@@ -112,9 +104,9 @@ impl SoftVi {
             }
             if self.tx_desc[(start & mask) as usize].kind == TxKind::Dma {
                 match self.tx_send_dma(start, end) {
-                    Ok(true) => {}
-                    Ok(false) => break, // socket busy: retry on the next poll
-                    Err(()) => {
+                    TxOutcome::Done => {}
+                    TxOutcome::Busy => break, // retried on the next poll
+                    TxOutcome::Fault => {
                         let mut ev = ef_event::default();
                         // SAFETY: plain-integer union member.
                         unsafe {
@@ -172,7 +164,7 @@ impl SoftVi {
             }
             let last = self.tx_evented.wrapping_add(n).wrapping_sub(1);
             let flags = if ctpio { EF_EVENT_FLAG_CTPIO } else { 0 };
-            let mut q = lock(&self.shared.evq);
+            let mut q = lock(&self.base.evq);
             // Like an adapter, completions not yet polled are merged into one event (up to a
             // batch), so that TX events cannot outnumber the event queue.
             let covered = last.wrapping_sub(self.tx_ev_start).wrapping_add(1);
@@ -206,19 +198,18 @@ impl SoftVi {
         }
     }
 
-    /// Gathers and sends the packet in descriptors `[start, end)`. `Ok(false)`: the socket
-    /// has no room now; `Err`: a descriptor points outside registered memory.
-    pub(super) fn tx_send_dma(&mut self, start: u32, end: u32) -> Result<bool, ()> {
+    /// Gathers and sends the packet in descriptors `[start, end)`.
+    fn tx_send_dma(&mut self, start: u32, end: u32) -> TxOutcome {
         let mask = self.txq_size - 1;
         self.tx_buf.clear();
         let mut i = start;
         while i != end {
             let d = self.tx_desc[(i & mask) as usize];
             if d.len > 0 {
-                if !self.shared.pd.dma_ok(d.addr, d.len as usize)
+                if !self.base.pd.dma_ok(d.addr, d.len as usize)
                     || self.tx_buf.len() + d.len as usize > MAX_FRAME
                 {
-                    return Err(());
+                    return TxOutcome::Fault;
                 }
                 // SAFETY: the range lies in memory registered with this VI's protection domain,
                 // which the application keeps valid while descriptors refer to it.
@@ -232,20 +223,20 @@ impl SoftVi {
         let mut buf = core::mem::take(&mut self.tx_buf);
         let r = self.send_frame(&mut buf, true);
         self.tx_buf = buf;
-        Ok(r)
+        r
     }
 
-    /// Sends one frame, with checksum offload if `offload` and padding to the Ethernet minimum.
-    /// False when the socket is full.
-    pub(super) fn send_frame(&mut self, f: &mut Vec<u8>, offload: bool) -> bool {
+    /// Sends one frame, with checksum offload if `offload` and padding to the Ethernet minimum
+    /// (never [`TxOutcome::Fault`]).
+    pub(super) fn send_frame(&mut self, f: &mut Vec<u8>, offload: bool) -> TxOutcome {
         if f.len() < 14 {
-            bump(&self.shared.stats.tx_drops);
-            return true;
+            bump(&self.base.stats.tx_drops);
+            return TxOutcome::Done;
         }
         let fi = frame::parse(f);
         if flag(self.flags, ef_vi_flags_EF_VI_TX_TCPUDP_ONLY) && !fi.has_ports() {
-            bump(&self.shared.stats.tx_drops);
-            return true;
+            bump(&self.base.stats.tx_drops);
+            return TxOutcome::Done;
         }
         if offload {
             if !flag(self.flags, ef_vi_flags_EF_VI_TX_IP_CSUM_DIS) {
@@ -259,23 +250,14 @@ impl SoftVi {
         if f.len() < 60 {
             f.resize(60, 0);
         }
-        // SAFETY: sending from a valid buffer on our socket.
-        let rc = unsafe {
-            libc::send(
-                self.shared.sock,
-                f.as_ptr().cast(),
-                f.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if rc >= 0 {
-            bump(&self.shared.stats.tx_frames);
-            return true;
-        }
-        match errno() {
-            libc::EAGAIN | libc::ENOBUFS => false,
-            e => {
-                bump(&self.shared.stats.tx_drops);
+        match self.base.sock.send(f) {
+            Sent::Done => {
+                bump(&self.base.stats.tx_frames);
+                TxOutcome::Done
+            }
+            Sent::Full => TxOutcome::Busy,
+            Sent::Refused(e) => {
+                bump(&self.base.stats.tx_drops);
                 log_once(
                     "tx_drop",
                     &format!(
@@ -284,7 +266,7 @@ impl SoftVi {
                         std::io::Error::from_raw_os_error(e)
                     ),
                 );
-                true
+                TxOutcome::Done
             }
         }
     }

@@ -1,66 +1,84 @@
-//! The VI: its private state and the queries on it.
+//! The VI: its private state, how an `ef_vi` leads to it, and the queries on it (MTU, MAC,
+//! statistics).
+//!
+//! The `ef_vi` structure is laid out as the library lays it out: the descriptor rings' masks
+//! and id arrays, the `ep_state` with the ring pointers the header macros read, the event
+//! ring, the `ops` table. The backend's own state of a VI ([`SoftVi`]) hangs off
+//! `xdp_kick_context`, a field this architecture (EF10) does not use. The transmit, receive,
+//! PIO and polling engines working on it are in `tx.rs`, `rx.rs`, `pio.rs` and `poll.rs`;
+//! allocation, freeing and the `ops` table in `vi_alloc.rs`.
 
 use core::ffi::{c_int, c_uint, c_void};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::evq::EventQueue;
-use super::filter_table::SetPlace;
-use super::filter_table::TableView;
-use super::lock;
+use super::evq::{EventQueue, Listing};
+use super::filter_table::{Owner, SetPlace, TableView};
 use super::pd::PdShared;
 use super::set::SetShared;
-use super::socket::if_ioctl;
+use super::socket::{PacketSocket, if_ioctl};
 use super::stats::Stats;
-use super::tx::TxDesc;
+use super::{CArray, lock};
 use crate::bindings::*;
 
-/// The part of a VI other threads may reach through the registry.
+/// What a VI is attached to: its domain, packet socket, event queue and set, and its
+/// counters. Dropping it takes the VI's filters out of the interface's table, its slot out
+/// of its set, and its event queue out of the reach of `ef_eventq_put()`.
 #[derive(Debug)]
-pub(crate) struct ViShared {
+pub(crate) struct ViBase {
     pub id: u32,
     pub pd: Arc<PdShared>,
-    pub sock: c_int,
+    pub sock: Arc<PacketSocket>,
+    /// The VI has an RX ring (its socket receives).
     pub rx: bool,
     pub evq: Arc<Mutex<EventQueue>>,
     pub set: Option<(Arc<SetShared>, SetPlace)>,
     pub stats: Stats,
-    /// The protocol the packet socket is bound to (network order), see [`narrow_socket`].
-    pub proto: AtomicU16,
+    /// Held for its `Drop`: the VI's event queue stays reachable by `ef_eventq_put()`.
+    pub _listing: Listing,
 }
 
-impl ViShared {
-    /// Queues a software event (from any thread).
-    pub(crate) fn inject(&self, data: c_uint) {
-        let mut ev = ef_event::default();
-        // SAFETY: `sw` is a plain-integer member of the event union.
-        unsafe {
-            ev.sw.set_type(EF_EVENT_TYPE_SW);
-            ev.sw.data = data;
-        }
-        let mut q = lock(&self.evq);
-        q.events.push_back(ev);
-        if !q.signalled {
-            q.signal();
-        }
-    }
-}
-
-impl Drop for ViShared {
+impl Drop for ViBase {
     fn drop(&mut self) {
-        // SAFETY: the packet socket is owned by this VI.
-        unsafe { libc::close(self.sock) };
+        self.pd.table.remove_owner(Owner::Vi(self.id));
+        if let Some((s, p)) = &self.set {
+            s.leave(p.index);
+        }
     }
+}
+
+/// How a TX descriptor's data is found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum TxKind {
+    /// In registered memory at `addr`.
+    #[default]
+    Dma,
+    /// Already sent (PIO, or CTPIO when `ctpio`): only the completion is left.
+    Sent,
+}
+
+/// A TX descriptor as the backend keeps it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct TxDesc {
+    pub addr: u64,
+    pub len: u32,
+    /// More descriptors of the same packet follow.
+    pub more: bool,
+    pub kind: TxKind,
+    pub ctpio: bool,
 }
 
 /// The private state of a VI, reached through `ef_vi::xdp_kick_context`.
+///
+/// Invariant: `vi` points to the `ef_vi` whose context this is, which does not move until
+/// `ef_vi_free()` drops this state; that `ef_vi`'s `ep_state` and id arrays point into
+/// `_state_mem`. The methods below rely on it to reach them.
 #[derive(Debug)]
 pub(super) struct SoftVi {
-    pub(super) shared: Arc<ViShared>,
+    pub(super) base: ViBase,
     pub(super) vi: *mut ef_vi,
-    /// The allocation holding `ep_state`, the id arrays and the event ring (from
-    /// `Box::into_raw`, freed on drop; only reached through the pointers in the `ef_vi`).
-    pub(super) state_mem: *mut [u64],
+    /// Held for its `Drop`: the memory holding `ep_state`, the id arrays and the event ring,
+    /// only reached through the pointers in the `ef_vi`.
+    pub(super) _state_mem: CArray<u64>,
     pub(super) rx_desc: Box<[u64]>,
     pub(super) tx_desc: Box<[TxDesc]>,
     pub(super) rxq_size: u32,
@@ -82,16 +100,10 @@ pub(super) struct SoftVi {
     pub(super) view: TableView,
     pub(super) rx_buf: Vec<u8>,
     pub(super) tx_buf: Vec<u8>,
+    /// Length of the receive prefix (0, or the length of the receive prefix, see `rx.rs`).
     pub(super) prefix: usize,
     pub(super) flags: ef_vi_flags,
     pub(super) layout: Box<[ef_vi_layout_entry]>,
-}
-
-impl Drop for SoftVi {
-    fn drop(&mut self) {
-        // SAFETY: `state_mem` came from Box::into_raw in alloc_vi and is freed only here.
-        drop(unsafe { Box::from_raw(self.state_mem) });
-    }
 }
 
 /// The private state of `vi`, if it is a live VI of this backend.
@@ -134,26 +146,26 @@ pub(super) const SYNC_FLAGS: u32 = EF_VI_SYNC_FLAG_CLOCK_SET | EF_VI_SYNC_FLAG_C
 
 impl SoftVi {
     pub(super) fn state(&mut self) -> &mut ef_vi_state {
-        // SAFETY: ep_state points into `state_mem`, owned by self.
+        // SAFETY: ep_state points into `_state_mem`, owned by self.
         unsafe { &mut *(*self.vi).ep_state }
     }
 
     pub(super) fn rx_ids(&mut self) -> &mut [u32] {
-        // SAFETY: the ids array has `rxq_size` entries inside `state_mem`.
+        // SAFETY: the ids array has `rxq_size` entries inside `_state_mem`.
         unsafe { core::slice::from_raw_parts_mut((*self.vi).vi_rxq.ids, self.rxq_size as usize) }
     }
 
     pub(super) fn tx_ids(&mut self) -> &mut [u32] {
-        // SAFETY: the ids array has `txq_size` entries inside `state_mem`.
+        // SAFETY: the ids array has `txq_size` entries inside `_state_mem`.
         unsafe { core::slice::from_raw_parts_mut((*self.vi).vi_txq.ids, self.txq_size as usize) }
     }
 
     pub(super) fn push_event(&self, ev: ef_event) {
-        lock(&self.shared.evq).push(ev);
+        lock(&self.base.evq).push(ev);
     }
 
     pub(super) fn queued_events(&self) -> usize {
-        lock(&self.shared.evq).events.len()
+        lock(&self.base.evq).events.len()
     }
 
     pub(super) fn discard_mask(&self) -> u64 {
@@ -198,7 +210,7 @@ pub unsafe extern "C" fn ef_vi_mtu(vi: *mut ef_vi, _dh: ef_driver_handle) -> c_u
     let Some(sv) = (unsafe { ctx(vi) }) else {
         return 0;
     };
-    match if_ioctl(sv.shared.sock, &sv.shared.pd.ifname, libc::SIOCGIFMTU as _) {
+    match if_ioctl(sv.base.sock.fd(), &sv.base.pd.ifname, libc::SIOCGIFMTU as _) {
         Ok(d) => c_int::from_ne_bytes([d[0], d[1], d[2], d[3]]) as c_uint + 18,
         Err(_) => 0,
     }
@@ -223,8 +235,8 @@ pub unsafe extern "C" fn ef_vi_get_mac(
         return -libc::EINVAL;
     }
     match if_ioctl(
-        sv.shared.sock,
-        &sv.shared.pd.ifname,
+        sv.base.sock.fd(),
+        &sv.base.pd.ifname,
         libc::SIOCGIFHWADDR as _,
     ) {
         Ok(d) => {
@@ -255,21 +267,7 @@ pub unsafe extern "C" fn ef_vi_stats_query(
     if data.is_null() {
         return -libc::EINVAL;
     }
-    let s = &sv.shared.stats;
-    let all = [
-        &s.rx_frames,
-        &s.rx_nodesc_drops,
-        &s.rx_trunc,
-        &s.rx_csum_errors,
-        &s.tx_frames,
-        &s.tx_drops,
-    ];
-    for (i, c) in all.iter().enumerate() {
-        let v = if do_reset != 0 {
-            c.swap(0, Ordering::Relaxed)
-        } else {
-            c.load(Ordering::Relaxed)
-        };
+    for (i, v) in sv.base.stats.read(do_reset != 0).into_iter().enumerate() {
         // SAFETY: `data` has room for six u32 values.
         unsafe {
             data.cast::<u8>()

@@ -1,67 +1,18 @@
 //! VI allocation.
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
-use std::collections::VecDeque;
-use std::sync::atomic::AtomicU16;
 use std::sync::{Arc, Mutex};
 
-use super::errno;
-use super::evq::EventQueue;
-use super::filter_table::Owner;
-use super::filter_table::SetPlace;
-use super::filter_table::TableView;
-use super::lock;
-use super::log_once;
-use super::pd::PdShared;
-use super::pd::pd_of;
-use super::pio::op_transmit_copy_pio;
-use super::pio::op_transmit_copy_pio_warm;
-use super::pio::op_transmit_ctpio_fallback;
-use super::pio::op_transmit_pio;
-use super::pio::op_transmit_pio_warm;
-use super::pio::op_transmitv_ctpio;
-use super::pio::op_transmitv_ctpio_copy;
-use super::pio::op_transmitv_ctpio_fallback;
-use super::poll::op_eventq_poll;
-use super::poll::op_eventq_prime;
-use super::poll::op_future_poll;
-use super::poll::op_has_event;
-use super::poll::op_has_many_events;
-use super::poll::op_receive_poll;
-use super::poll::op_timer;
-use super::poll::op_timer_clear;
-use super::registry;
-use super::rx::PFX_FILTER_OFF;
-use super::rx::PFX_LEN_OFF;
-use super::rx::PREFIX_LEN;
-use super::rx::op_receive_get_discards;
-use super::rx::op_receive_get_filter_id;
-use super::rx::op_receive_get_timestamp;
-use super::rx::op_receive_init;
-use super::rx::op_receive_push;
-use super::rx::op_receive_set_discards;
-use super::set::SetShared;
-use super::set::SlotHold;
-use super::set::set_of;
-use super::socket::ETH_P_ALL;
-use super::socket::MAX_FRAME;
-use super::socket::apply_memberships;
-use super::socket::open_socket;
+use super::evq::{EventQueue, Listing};
+use super::filter_table::{Owner, SetPlace, TableView};
+use super::pd::{PdShared, pd_of};
+use super::pio::mark_unlinked;
+use super::rx::RxPrefix;
+use super::set::{SetShared, SlotHold, set_of};
+use super::socket::{MAX_FRAME, PacketSocket, VLAN_HEADROOM, add_memberships};
 use super::stats::Stats;
-use super::tx::TxDesc;
-use super::tx::op_alt_default;
-use super::tx::op_alt_id;
-use super::tx::op_start_transmit_warm;
-use super::tx::op_stop_transmit_warm;
-use super::tx::op_transmit;
-use super::tx::op_transmit_push;
-use super::tx::op_transmitv;
-use super::tx::op_transmitv_init;
-use super::vi::SYNC_FLAGS;
-use super::vi::SoftVi;
-use super::vi::ViShared;
-use super::vi::ctx;
-use super::vi::flag;
+use super::vi::{SYNC_FLAGS, SoftVi, TxDesc, ViBase, ctx, flag};
+use super::{CArray, log_once, new_id, pio, poll, rx, tx};
 use crate::bindings::*;
 
 /// Default RX buffer length, as on EF10 adapters.
@@ -69,41 +20,41 @@ pub(super) const RX_BUFFER_LEN: c_uint = 1792;
 
 pub(super) fn ops_table() -> ef_vi_ops {
     ef_vi_ops {
-        transmit: Some(op_transmit),
-        transmitv: Some(op_transmitv),
-        transmitv_init: Some(op_transmitv_init),
-        transmit_push: Some(op_transmit_push),
-        transmit_pio: Some(op_transmit_pio),
-        transmit_copy_pio: Some(op_transmit_copy_pio),
-        start_transmit_warm: Some(op_start_transmit_warm),
-        stop_transmit_warm: Some(op_stop_transmit_warm),
-        transmit_pio_warm: Some(op_transmit_pio_warm),
-        transmit_copy_pio_warm: Some(op_transmit_copy_pio_warm),
-        transmitv_ctpio: Some(op_transmitv_ctpio),
-        transmitv_ctpio_copy: Some(op_transmitv_ctpio_copy),
-        transmit_alt_select: Some(op_alt_id),
-        transmit_alt_select_default: Some(op_alt_default),
-        transmit_alt_stop: Some(op_alt_id),
-        transmit_alt_go: Some(op_alt_id),
-        receive_set_discards: Some(op_receive_set_discards),
-        receive_get_discards: Some(op_receive_get_discards),
-        transmit_alt_discard: Some(op_alt_id),
-        receive_init: Some(op_receive_init),
-        receive_push: Some(op_receive_push),
-        receive_get_timestamp: Some(op_receive_get_timestamp),
-        eventq_poll: Some(op_eventq_poll),
-        eventq_prime: Some(op_eventq_prime),
-        eventq_timer_prime: Some(op_timer),
-        eventq_timer_run: Some(op_timer),
-        eventq_timer_clear: Some(op_timer_clear),
-        eventq_timer_zero: Some(op_timer_clear),
-        eventq_has_event: Some(op_has_event),
-        eventq_has_many_events: Some(op_has_many_events),
-        transmit_ctpio_fallback: Some(op_transmit_ctpio_fallback),
-        transmitv_ctpio_fallback: Some(op_transmitv_ctpio_fallback),
-        receive_poll: Some(op_receive_poll),
-        receive_get_filter_id: Some(op_receive_get_filter_id),
-        future_eventq_poll: Some(op_future_poll),
+        transmit: Some(tx::op_transmit),
+        transmitv: Some(tx::op_transmitv),
+        transmitv_init: Some(tx::op_transmitv_init),
+        transmit_push: Some(tx::op_transmit_push),
+        transmit_pio: Some(pio::op_transmit_pio),
+        transmit_copy_pio: Some(pio::op_transmit_copy_pio),
+        start_transmit_warm: Some(tx::op_start_transmit_warm),
+        stop_transmit_warm: Some(tx::op_stop_transmit_warm),
+        transmit_pio_warm: Some(pio::op_transmit_pio_warm),
+        transmit_copy_pio_warm: Some(pio::op_transmit_copy_pio_warm),
+        transmitv_ctpio: Some(pio::op_transmitv_ctpio),
+        transmitv_ctpio_copy: Some(pio::op_transmitv_ctpio_copy),
+        transmit_alt_select: Some(tx::op_alt_id),
+        transmit_alt_select_default: Some(tx::op_alt_default),
+        transmit_alt_stop: Some(tx::op_alt_id),
+        transmit_alt_go: Some(tx::op_alt_id),
+        receive_set_discards: Some(rx::op_receive_set_discards),
+        receive_get_discards: Some(rx::op_receive_get_discards),
+        transmit_alt_discard: Some(tx::op_alt_id),
+        receive_init: Some(rx::op_receive_init),
+        receive_push: Some(rx::op_receive_push),
+        receive_get_timestamp: Some(rx::op_receive_get_timestamp),
+        eventq_poll: Some(poll::op_eventq_poll),
+        eventq_prime: Some(poll::op_eventq_prime),
+        eventq_timer_prime: Some(poll::op_timer),
+        eventq_timer_run: Some(poll::op_timer),
+        eventq_timer_clear: Some(poll::op_timer_clear),
+        eventq_timer_zero: Some(poll::op_timer_clear),
+        eventq_has_event: Some(poll::op_has_event),
+        eventq_has_many_events: Some(poll::op_has_many_events),
+        transmit_ctpio_fallback: Some(pio::op_transmit_ctpio_fallback),
+        transmitv_ctpio_fallback: Some(pio::op_transmitv_ctpio_fallback),
+        receive_poll: Some(poll::op_receive_poll),
+        receive_get_filter_id: Some(rx::op_receive_get_filter_id),
+        future_eventq_poll: Some(poll::op_future_poll),
     }
 }
 
@@ -229,56 +180,55 @@ pub(super) unsafe fn alloc_vi(
         }
     };
     let rx = rxq_size > 0;
-    let sock = match open_socket(pd.ifindex, rx) {
-        Ok(fd) => fd,
+    let sock = match PacketSocket::open(pd.ifindex, rx) {
+        Ok(s) => Arc::new(s),
         Err(e) => return e,
     };
     let evq = match evq_sv {
-        Some(e) => e.shared.evq.clone(),
-        None => {
-            // SAFETY: plain eventfd creation.
-            let wake = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-            if wake < 0 {
-                let e = errno();
-                // SAFETY: closing our socket.
-                unsafe { libc::close(sock) };
-                return -e;
-            }
-            Arc::new(Mutex::new(EventQueue {
-                events: VecDeque::new(),
-                wake_fd: wake,
-                signalled: false,
-                armed: false,
-            }))
-        }
+        Some(e) => e.base.evq.clone(),
+        None => match EventQueue::new() {
+            Ok(q) => Arc::new(Mutex::new(q)),
+            Err(e) => return e,
+        },
     };
-    let id = registry().new_id();
-    let shared = Arc::new(ViShared {
+    let id = new_id();
+    let base = ViBase {
         id,
         pd: pd.clone(),
-        sock,
+        sock: sock.clone(),
         rx,
+        _listing: Listing::new(id, &evq),
         evq,
         set: place.clone(),
         stats: Stats::default(),
-        proto: AtomicU16::new(if rx { ETH_P_ALL.to_be() } else { 0 }),
-    });
+    };
+    // Join the set: from here its new filters reach this VI's socket; those it has already
+    // need the interface memberships on it too. (Dropping `base` leaves the set again.)
+    if let (Some((s, _)), Some(hold)) = (&place, hold) {
+        hold.fill(rx.then(|| sock.clone()));
+        if rx {
+            for e in pd.table.owned(Owner::Set(s.id)) {
+                if let Err(err) = add_memberships(&[&sock], &e.matcher) {
+                    return err;
+                }
+            }
+        }
+    }
 
     // ep_state, then the RX and TX id arrays, then the event ring.
     let state_words = core::mem::size_of::<ef_vi_state>().div_ceil(8);
     let ids_words = (rxq_size as usize + txq_size as usize).div_ceil(2);
     let ring_words = evq_size as usize;
-    let state: Box<[u64]> = vec![0u64; state_words + ids_words + ring_words].into_boxed_slice();
-    let state = Box::into_raw(state);
-    let base = state.cast::<u64>();
+    let state = CArray::new(vec![0u64; state_words + ids_words + ring_words]);
+    let words = state.as_ptr();
     // SAFETY: all offsets are inside `state`.
     let (ep_state, rx_ids, tx_ids, ring) = unsafe {
-        let ids = base.add(state_words).cast::<u32>();
+        let ids = words.add(state_words).cast::<u32>();
         (
-            base.cast::<ef_vi_state>(),
+            words.cast::<ef_vi_state>(),
             ids,
             ids.add(rxq_size as usize),
-            base.add(state_words + ids_words).cast::<c_char>(),
+            words.add(state_words + ids_words).cast::<c_char>(),
         )
     };
     let merge = flag(flags, ef_vi_flags_EF_VI_RX_EVENT_MERGE);
@@ -289,7 +239,7 @@ pub(super) unsafe fn alloc_vi(
                 | ef_vi_flags_EF_VI_RX_FILTER_ID)
             != 0
     {
-        PREFIX_LEN
+        RxPrefix::LEN
     } else {
         0
     };
@@ -301,23 +251,23 @@ pub(super) unsafe fn alloc_vi(
     if prefix > 0 {
         layout.push(ef_vi_layout_entry {
             evle_type: ef_vi_layout_type_EF_VI_LAYOUT_PACKET_LENGTH,
-            evle_offset: PFX_LEN_OFF as c_int,
+            evle_offset: RxPrefix::LEN_OFFSET as c_int,
             evle_description: LAYOUT_LEN.as_ptr(),
         });
         if flag(flags, ef_vi_flags_EF_VI_RX_FILTER_ID) {
             layout.push(ef_vi_layout_entry {
                 evle_type: ef_vi_layout_type_EF_VI_LAYOUT_FILTER_ID,
-                evle_offset: PFX_FILTER_OFF as c_int,
+                evle_offset: RxPrefix::FILTER_ID_OFFSET as c_int,
                 evle_description: LAYOUT_FILTER.as_ptr(),
             });
         }
     }
-    let mut rx_buf = vec![0u8; MAX_FRAME + 8];
+    let mut rx_buf = vec![0u8; VLAN_HEADROOM + MAX_FRAME + 4];
     rx_buf.shrink_to_fit();
     let sv = Box::new(SoftVi {
-        shared: shared.clone(),
+        base,
         vi,
-        state_mem: state,
+        _state_mem: state,
         rx_desc: vec![0u64; rxq_size as usize].into_boxed_slice(),
         tx_desc: vec![TxDesc::default(); txq_size as usize].into_boxed_slice(),
         rxq_size,
@@ -359,7 +309,7 @@ pub(super) unsafe fn alloc_vi(
                 | ef_vi_rx_discard_err_flags_EF_VI_DISCARD_RX_ETH_LEN_ERR,
         );
         if prefix > 0 {
-            v.rx_pkt_len_offset = PFX_LEN_OFF as c_uint;
+            v.rx_pkt_len_offset = RxPrefix::LEN_OFFSET as c_uint;
             v.rx_pkt_len_mask = 0xffff;
         }
         v.ts_format = ef_timestamp_format_TS_FORMAT_SECONDS_QTR_NANOSECONDS;
@@ -424,18 +374,6 @@ pub(super) unsafe fn alloc_vi(
         }
         v.xdp_kick_context = Box::into_raw(sv).cast();
     }
-    {
-        let mut reg = registry();
-        reg.vis.insert(id, shared.clone());
-    }
-    if let (Some((s, _)), Some(hold)) = (&place, hold) {
-        hold.fill(id);
-        if rx {
-            for e in pd.table.owned(Owner::Set(s.id)) {
-                apply_memberships(&[sock], pd.ifindex, &e.matcher, true);
-            }
-        }
-    }
     q_label as c_int
 }
 
@@ -458,7 +396,8 @@ pub unsafe extern "C" fn ef_vi_alloc_from_pd(
     _evq_dh: ef_driver_handle,
     flags: ef_vi_flags,
 ) -> c_int {
-    let pd = match pd_of(pd) {
+    // SAFETY: forwarded guarantee on `pd`.
+    let pd = match unsafe { pd_of(pd) } {
         Ok(p) => p,
         Err(e) => return e,
     };
@@ -497,7 +436,8 @@ pub unsafe extern "C" fn ef_vi_alloc_from_set(
     _evq_dh: ef_driver_handle,
     flags: ef_vi_flags,
 ) -> c_int {
-    let set = match set_of(vi_set) {
+    // SAFETY: forwarded guarantee on `vi_set`.
+    let set = match unsafe { set_of(vi_set) } {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -549,24 +489,16 @@ pub unsafe extern "C" fn ef_vi_free(vi: *mut ef_vi, _dh: ef_driver_handle) -> c_
             }
         }
     }
-    let id = sv.shared.id;
     // A PIO region still linked is released with the VI.
     // SAFETY: `vi` is live until this function returns; a linked region is valid.
     let pio = unsafe { (*vi).linked_pio };
     if !pio.is_null() {
         // SAFETY: as above.
-        let buf = unsafe { (*pio).pio_buffer };
-        if let Some(rec) = registry().pios.get_mut(&(buf as usize)) {
-            rec.1 = None;
-        }
+        mark_unlinked(unsafe { (*pio).pio_buffer });
         // SAFETY: as above.
         unsafe { (*vi).linked_pio = core::ptr::null_mut() };
     }
-    sv.shared.pd.table.remove_owner(Owner::Vi(id));
-    if let Some((s, p)) = &sv.shared.set {
-        lock(&s.members)[p.index as usize] = None;
-    }
-    registry().vis.remove(&id);
+    // Its filters, set slot, socket, event queue (unless shared) and state go with it.
     drop(sv);
     0
 }

@@ -1,44 +1,22 @@
-//! Filters on VIs.
+//! Filters on VIs: `ef_vi_filter_add()`, `_del()` and `_query()`. The filter table itself,
+//! and how a frame is matched, is in `filter_table.rs`.
 
 use core::ffi::{c_int, c_uint};
-use std::sync::atomic::Ordering;
 
-use super::filter_table;
-use super::filter_table::Matcher;
 use super::filter_table::Owner;
-use super::socket::apply_memberships;
-use super::vi::ViShared;
-use super::vi::ctx;
+use super::steering::{install, uninstall};
+use super::vi::{ViBase, ctx};
 use crate::bindings::*;
 
 /// Re-binds a VI's packet socket to the protocol its own filters need (see
 /// `IfaceTable::packet_protocol`), before any frame of a newly added filter can arrive. A VI in
 /// a set also receives through the set's filters and keeps every protocol.
-pub(super) fn narrow_socket(shared: &ViShared) {
-    if !shared.rx || shared.set.is_some() {
+fn narrow_socket(base: &ViBase) {
+    if !base.rx || base.set.is_some() {
         return;
     }
-    let proto = shared.pd.table.packet_protocol(Owner::Vi(shared.id));
-    if shared.proto.swap(proto, Ordering::Relaxed) == proto {
-        return;
-    }
-    // SAFETY: sockaddr_ll is plain data.
-    let mut sll: libc::sockaddr_ll = unsafe { core::mem::zeroed() };
-    sll.sll_family = libc::AF_PACKET as u16;
-    sll.sll_protocol = proto;
-    sll.sll_ifindex = shared.pd.ifindex;
-    // SAFETY: re-binding our own socket to a valid sockaddr_ll; frames already queued stay.
-    let rc = unsafe {
-        libc::bind(
-            shared.sock,
-            (&sll as *const libc::sockaddr_ll).cast(),
-            core::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    };
-    if rc < 0 {
-        // Keep receiving everything rather than miss frames.
-        shared.proto.store(0, Ordering::Relaxed);
-    }
+    base.sock
+        .narrow_to(base.pd.table.packet_protocol(Owner::Vi(base.id)));
 }
 
 /// Adds a filter steering matching frames to `vi`.
@@ -58,32 +36,16 @@ pub unsafe extern "C" fn ef_vi_filter_add(
     let Some(sv) = (unsafe { ctx(vi) }) else {
         return -libc::EINVAL;
     };
-    if fs.is_null() {
+    if fs.is_null() || sv.rxq_size == 0 {
         return -libc::EINVAL;
     }
-    if sv.rxq_size == 0 {
-        return -libc::EINVAL;
+    let b = &sv.base;
+    // SAFETY: forwarded guarantees on `fs` and `cookie`.
+    let rc = unsafe { install(&b.pd.table, Owner::Vi(b.id), fs, cookie, &[&b.sock]) };
+    if rc == 0 {
+        narrow_socket(b);
     }
-    // SAFETY: guaranteed by the caller.
-    let fs = unsafe { &*fs };
-    let m = match Matcher::from_spec(fs) {
-        Ok(m) => m,
-        Err(e) => return e,
-    };
-    match sv
-        .shared
-        .pd
-        .table
-        .insert(Owner::Vi(sv.shared.id), m, fs.flags, fs.type_)
-    {
-        Ok(e) => {
-            apply_memberships(&[sv.shared.sock], sv.shared.pd.ifindex, &e.matcher, true);
-            filter_table::fill_cookie(cookie, &e);
-            narrow_socket(&sv.shared);
-            0
-        }
-        Err(e) => e,
-    }
+    rc
 }
 
 /// Removes a filter from `vi`.
@@ -101,23 +63,13 @@ pub unsafe extern "C" fn ef_vi_filter_del(
     let Some(sv) = (unsafe { ctx(vi) }) else {
         return -libc::EINVAL;
     };
-    if cookie.is_null() {
-        return -libc::EINVAL;
+    let b = &sv.base;
+    // SAFETY: forwarded guarantee on `cookie`.
+    let rc = unsafe { uninstall(&b.pd.table, Owner::Vi(b.id), cookie, &[&b.sock]) };
+    if rc == 0 {
+        narrow_socket(b);
     }
-    // SAFETY: readable per the caller.
-    let c = unsafe { *cookie };
-    match sv.shared.pd.table.remove(
-        Owner::Vi(sv.shared.id),
-        c.filter_id,
-        c.filter_type as c_uint,
-    ) {
-        Ok(e) => {
-            apply_memberships(&[sv.shared.sock], sv.shared.pd.ifindex, &e.matcher, false);
-            narrow_socket(&sv.shared);
-            0
-        }
-        Err(e) => e,
-    }
+    rc
 }
 
 /// Describes an installed filter: its id and the RX queue (the VI's instance) it feeds.
@@ -143,19 +95,14 @@ pub unsafe extern "C" fn ef_vi_filter_query(
     }
     // SAFETY: readable per the caller.
     let c = unsafe { *cookie };
-    let t = &sv.shared.pd.table;
-    let found = t
-        .find(
-            Owner::Vi(sv.shared.id),
-            c.filter_id,
-            c.filter_type as c_uint,
-        )
-        .or_else(|| {
-            sv.shared
-                .set
-                .as_ref()
-                .and_then(|(s, _)| t.find(Owner::Set(s.id), c.filter_id, c.filter_type as c_uint))
-        });
+    let t = &sv.base.pd.table;
+    let found =
+        t.find(Owner::Vi(sv.base.id), c.filter_id, c.filter_type as c_uint)
+            .or_else(|| {
+                sv.base.set.as_ref().and_then(|(s, _)| {
+                    t.find(Owner::Set(s.id), c.filter_id, c.filter_type as c_uint)
+                })
+            });
     let Some(e) = found else {
         return -libc::ENOENT;
     };
@@ -168,7 +115,7 @@ pub unsafe extern "C" fn ef_vi_filter_query(
             ),
             flags: 0,
             filter_id: e.id as c_uint,
-            q_id: sv.shared.id as c_uint,
+            q_id: sv.base.id as c_uint,
         });
     }
     0
