@@ -1,4 +1,10 @@
-//! Capabilities.
+//! Capabilities: what `ef_vi_capabilities_get()` and its siblings report for the software
+//! backend (the same for every interface), and the capability names.
+//!
+//! Features the backend does not have read 0 (or `-EOPNOTSUPP` for their parameters), so an
+//! application that checks capabilities first takes its fallback path: packed stream, TX
+//! alternatives, virtual ports, physical addressing, EFCT receive, pacing. Timestamping reads
+//! as present: the timestamps are the system clock's, taken in software.
 
 use core::ffi::{CStr, c_char, c_int, c_ulong};
 
@@ -145,7 +151,12 @@ pub(super) fn capability(cap: ef_vi_capability) -> Result<c_ulong, c_int> {
     }
 }
 
-pub(super) fn answer(cap: ef_vi_capability, value: *mut c_ulong) -> c_int {
+/// Writes the answer to `cap` to `value` (0 when the feature does not exist here).
+///
+/// # Safety
+///
+/// `value` must be null or writable.
+unsafe fn answer(cap: ef_vi_capability, value: *mut c_ulong) -> c_int {
     if value.is_null() {
         return -libc::EINVAL;
     }
@@ -178,7 +189,8 @@ pub unsafe extern "C" fn ef_vi_capabilities_get(
     if ifindex <= 0 {
         return -libc::ENODEV;
     }
-    answer(cap, value)
+    // SAFETY: `value` is null or writable, per the caller.
+    unsafe { answer(cap, value) }
 }
 
 /// Queries a capability of a protection domain's interface.
@@ -198,7 +210,8 @@ pub unsafe extern "C" fn ef_pd_capabilities_get(
     if let Err(e) = unsafe { pd_of(pd) } {
         return e;
     }
-    answer(cap, value)
+    // SAFETY: `value` is null or writable, per the caller.
+    unsafe { answer(cap, value) }
 }
 
 /// Queries a capability as it would be for a domain allocated with `pd_flags`.
@@ -217,7 +230,8 @@ pub unsafe extern "C" fn ef_vi_capabilities_get_from_pd_flags(
     if ifindex <= 0 {
         return -libc::ENODEV;
     }
-    answer(cap, value)
+    // SAFETY: `value` is null or writable, per the caller.
+    unsafe { answer(cap, value) }
 }
 
 /// The number of capabilities (`EF_VI_CAP_MAX`).

@@ -1,23 +1,9 @@
-//! Filters: the `ef_filter_spec_*` builders, the per-interface filter table, and the software
-//! equivalent of the adapter's filter lookup.
+//! Filter specs: the `ef_filter_spec_*` builders.
 //!
 //! A spec records what to match in `type` (a bit set of the kinds below) and `data[]`, the way
-//! the library does, so that the cookie's `filter_type` carries the same information. Adding a
-//! spec to a VI or VI set turns it into a [`Matcher`] stored in the table of the interface (per
-//! network namespace and ifindex). Every VI on the interface has its own packet socket and sees
-//! every frame; it delivers a frame only when the table says the frame is steered to it:
-//!
-//! * among all filters that match, the most specific kind wins (full 5-tuple, then local
-//!   3-tuple, then MAC with protocol/EtherType, MAC, IP protocol/EtherType, unicast/multicast
-//!   all, mismatch); every owner of a winning filter gets the frame (multicast replication);
-//! * a VI set owner gets it on the member chosen by the flow hash (RSS);
-//! * a promiscuous port-sniff filter copies every received frame, a TX port-sniff filter every
-//!   frame sent on the interface;
-//! * a filter with `EF_FILTER_FLAG_MCAST_LOOP_RECEIVE` also matches multicast frames sent from
-//!   this host on the interface.
-//!
-//! The table is per process: VIs of other processes (and the kernel stack, which an `AF_PACKET`
-//! socket cannot take frames away from) keep receiving their copies.
+//! the library does, so that the cookie's `filter_type` carries the same information, and
+//! refuses the combinations the library refuses. Adding a spec to a VI or a VI set decodes it
+//! into a matcher of the interface's filter table (`filter_table.rs`).
 
 use core::ffi::{c_int, c_uint, c_void};
 
@@ -369,12 +355,8 @@ pub unsafe extern "C" fn ef_filter_spec_set_eth_type(
 }
 
 /// User marks need SN1000-class adapters: not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None beyond the pointer being unused.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_filter_spec_set_user_mark(
+pub extern "C" fn ef_filter_spec_set_user_mark(
     _fs: *mut ef_filter_spec,
     _user_mark: u32,
     _flags: c_int,
@@ -383,12 +365,8 @@ pub unsafe extern "C" fn ef_filter_spec_set_user_mark(
 }
 
 /// User flags need SN1000-class adapters: not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None beyond the pointer being unused.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_filter_spec_set_user_flag(
+pub extern "C" fn ef_filter_spec_set_user_flag(
     _fs: *mut ef_filter_spec,
     _user_flag: u8,
     _flags: c_int,
@@ -398,12 +376,8 @@ pub unsafe extern "C" fn ef_filter_spec_set_user_flag(
 
 /// Choosing the hardware RX queue of a filter is an X3 feature: not supported
 /// (`-EOPNOTSUPP`, and `EF_VI_CAP_RX_FILTER_SET_DEST` reads 0).
-///
-/// # Safety
-///
-/// None beyond the pointer being unused.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_filter_spec_set_dest(
+pub extern "C" fn ef_filter_spec_set_dest(
     _fs: *mut ef_filter_spec,
     _dest: c_int,
     _flags: c_uint,

@@ -1,4 +1,22 @@
-//! The filter table.
+//! The filter table of an interface, and the software equivalent of the adapter's filter
+//! lookup.
+//!
+//! Adding a spec to a VI or VI set turns it into a [`Matcher`] stored in the table of the
+//! interface (per network namespace and ifindex). Every VI on the interface has its own packet
+//! socket and sees every frame; it delivers a frame only when the table says the frame is
+//! steered to it:
+//!
+//! * among all filters that match, the most specific kind wins (full 5-tuple, then local
+//!   3-tuple, then MAC with protocol/EtherType, MAC, IP protocol/EtherType, unicast/multicast
+//!   all, mismatch); every owner of a winning filter gets the frame (multicast replication);
+//! * a VI set owner gets it on the member chosen by the flow hash (RSS);
+//! * a promiscuous port-sniff filter copies every received frame, a TX port-sniff filter every
+//!   frame sent on the interface;
+//! * a filter with `EF_FILTER_FLAG_MCAST_LOOP_RECEIVE` also matches multicast frames sent from
+//!   this host on the interface.
+//!
+//! The table is per process: VIs of other processes (and the kernel stack, which an `AF_PACKET`
+//! socket cannot take frames away from) keep receiving their copies.
 
 use core::ffi::{c_int, c_uint};
 use std::os::unix::fs::MetadataExt;

@@ -10,10 +10,11 @@
 //!   masks and id arrays in `ep_state`, `evq_vi`/`vi_qs` for shared event queues, the `ops`
 //!   table), so the header macros and inline functions work unchanged;
 //! * registered memory gets one DMA address per 4 KiB page; the address is the virtual
-//!   address, and every descriptor is checked against the regions registered with the VI's
-//!   protection domain (an invalid address gives `EF_EVENT_TYPE_TX_ERROR`/`_BUS` on transmit,
+//!   address. Registering memory that could not be pinned fails as with the driver (`-ENOMEM`,
+//!   `-EFAULT`, see `memreg.rs`), and every descriptor is checked against the regions
+//!   registered with the VI's protection domain (an invalid address gives `EF_EVENT_TYPE_TX_ERROR`/`_BUS` on transmit,
 //!   `EF_EVENT_RX_DISCARD_RIGHTS` on receive) before the backend copies data;
-//! * frames are steered by filters matched in software (see `filter.rs`); a received frame is
+//! * frames are steered by filters matched in software (see `filter_table.rs`); a received frame is
 //!   copied into the posted RX buffers (spanning several with SOP/CONT when it is longer than
 //!   `ef_vi_receive_buffer_len()`), checksums are checked (bad ones give
 //!   `EF_EVENT_RX_DISCARD_CSUM_BAD` unless masked with `ef_vi_receive_set_discards()`);
@@ -47,6 +48,51 @@
 //! * not supported: packed stream, TX alternatives, virtual ports, physical addressing, EFCT
 //!   (X3) receive, pacing. Each gives `-EOPNOTSUPP` (or the SDK's error for a VI without the
 //!   feature) and `ef_vi_capabilities_get()` reports it as absent.
+//!
+//! # Where things are
+//!
+//! Each file is one concept; a file uses only the files listed before it (and this one), so
+//! there is no import cycle:
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `checksum.rs`, `frame.rs` | Internet checksums; parsing frames, filling and checking their checksums |
+//! | `filter_spec.rs` | the `ef_filter_spec_*` builders |
+//! | `filter_table.rs` | decoded filters, the per-interface table, the steering decision |
+//! | `socket.rs` | the `AF_PACKET` socket of a VI, interface ioctls, packet memberships |
+//! | `steering.rs` | installing a filter: table entry plus the memberships it needs |
+//! | `stats.rs` | the counters of `ef_vi_stats_query()` and their layout |
+//! | `evq.rs` | event queues, their eventfd, `ef_eventq_put()` |
+//! | `driver.rs` | driver handles, version strings |
+//! | `pd.rs`, `memreg.rs` | protection domains; registered memory |
+//! | `set.rs` | VI sets and their slots |
+//! | `vi.rs` | a VI's state and the way from an `ef_vi` to it; MTU, MAC, statistics |
+//! | `tx.rs`, `rx.rs` | the transmit and receive engines and their calls; the receive prefix |
+//! | `pio.rs` | PIO regions, PIO and CTPIO sends |
+//! | `poll.rs` | polling, blocking, priming |
+//! | `vi_filter.rs` | `ef_vi_filter_*` |
+//! | `capabilities.rs` | `ef_vi_capabilities_*` |
+//! | `vi_alloc.rs` | allocating and freeing VIs, the `ops` table |
+//!
+//! Each resource kind keeps its own table of live objects (`Registry`) in its file. What a
+//! soft object owns (descriptors as `OwnedFd`, memory handed to the application as
+//! `CArray`, table entries, set slots) is freed by its `Drop`: freeing a VI, a domain or
+//! registered memory is dropping the object behind it.
+//!
+//! # Safety docs of the exported functions
+//!
+//! One rule for every exported C function: it is an `unsafe extern "C" fn` exactly when its
+//! correctness depends on something the caller passes that the backend cannot check (a
+//! pointer it reads or writes, an object such as an `ef_vi` it must trust was set up here, a
+//! descriptor whose ownership it takes), and then its `# Safety` section says, in the SDK's
+//! terms, what each such argument must be. A function that dereferences nothing it is given
+//! (integers only, or pointers it ignores, as the stubs of unsupported features do) is a safe
+//! `extern "C" fn` without a `# Safety` section. (C callers see the same prototypes either
+//! way; the bindings declare them all `unsafe`.) Null pointers are checked wherever a
+//! function reads or writes through one. The `op_*` functions of the `ops` table follow the
+//! same rule, with the contract of the `ef_vi_*` call that reaches them. Private helpers that
+//! dereference a raw pointer are `unsafe fn` with a `# Safety` section too; methods of
+//! `vi::SoftVi` rely on the invariant documented there instead.
 
 use core::ffi::c_int;
 use core::ptr::NonNull;

@@ -1,4 +1,8 @@
-//! Protection domains.
+//! Protection domains: the interface a domain is on, the filter table it shares with the
+//! other domains there, and the regions of memory registered with it.
+//!
+//! There are no application clusters and no virtual ports here: a name given to
+//! `ef_pd_alloc_by_name()` is always an interface name.
 
 use core::ffi::{CStr, c_char, c_int, c_uint};
 use std::ffi::CString;
@@ -186,12 +190,8 @@ pub unsafe extern "C" fn ef_pd_alloc_by_name(
 }
 
 /// Virtual ports need full-featured adapter firmware: not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_pd_alloc_with_vport(
+pub extern "C" fn ef_pd_alloc_with_vport(
     _pd: *mut ef_pd,
     _pd_dh: ef_driver_handle,
     _intf_name: *const c_char,

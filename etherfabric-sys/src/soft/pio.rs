@@ -1,4 +1,9 @@
-//! PIO and CTPIO.
+//! PIO and CTPIO: sending a frame from a PIO region, or cut-through from the caller's iovecs.
+//!
+//! A PIO region is host memory here (2048 bytes, `EF_VI_CAP_PIO_BUFFER_SIZE`); a PIO send
+//! copies the frame out of it and sends it at once. A CTPIO send with `EF_VI_TX_CTPIO` goes
+//! out at once without checksum offload, and its fallback descriptor only completes; without
+//! the flag the fallback sends the frame. Warming sends nothing.
 
 use core::ffi::{c_int, c_uint, c_void};
 
@@ -68,8 +73,13 @@ impl SoftVi {
 
     /// CTPIO: sends the frame now when the VI has `EF_VI_TX_CTPIO`; the fallback descriptor
     /// that follows then only completes. Without the flag nothing is sent here and the
-    /// fallback sends the frame.
-    pub(super) fn transmitv_ctpio(&mut self, iov: &[libc::iovec], fallback: *mut c_void) {
+    /// fallback sends the frame. The frame is also copied to `fallback` unless it is null.
+    ///
+    /// # Safety
+    ///
+    /// Each of `iov` must be readable for its length; `fallback` null or writable for the
+    /// whole frame.
+    unsafe fn transmitv_ctpio(&mut self, iov: &[libc::iovec], fallback: *mut c_void) {
         let mut f = Vec::new();
         for v in iov {
             if !v.iov_base.is_null() && v.iov_len > 0 {
@@ -106,6 +116,11 @@ impl SoftVi {
     }
 }
 
+/// The `transmit_pio` op, behind `ef_vi_transmit_pio()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
 pub(super) unsafe extern "C" fn op_transmit_pio(
     vi: *mut ef_vi,
     offset: c_int,
@@ -146,6 +161,11 @@ pub(super) unsafe fn pio_copy(
     0
 }
 
+/// The `transmit_copy_pio` op, behind `ef_vi_transmit_copy_pio()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend and `src` readable for `len` bytes.
 pub(super) unsafe extern "C" fn op_transmit_copy_pio(
     vi: *mut ef_vi,
     offset: c_int,
@@ -162,8 +182,14 @@ pub(super) unsafe extern "C" fn op_transmit_copy_pio(
     unsafe { op_transmit_pio(vi, offset, len, id) }
 }
 
-pub(super) unsafe extern "C" fn op_transmit_pio_warm(_vi: *mut ef_vi) {}
+/// The `transmit_pio_warm` op, behind `ef_vi_transmit_pio_warm()`: nothing to warm: PIO sends copy from host memory.
+pub(super) extern "C" fn op_transmit_pio_warm(_vi: *mut ef_vi) {}
 
+/// The `transmit_copy_pio_warm` op, behind `ef_vi_transmit_copy_pio_warm()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend and `src` readable for `len` bytes.
 pub(super) unsafe extern "C" fn op_transmit_copy_pio_warm(
     vi: *mut ef_vi,
     offset: c_int,
@@ -174,6 +200,11 @@ pub(super) unsafe extern "C" fn op_transmit_copy_pio_warm(
     unsafe { pio_copy(vi, offset, src, len) };
 }
 
+/// The `transmitv_ctpio` op, behind `ef_vi_transmitv_ctpio()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend and `iov` readable for `n` entries, each readable for its length.
 pub(super) unsafe extern "C" fn op_transmitv_ctpio(
     vi: *mut ef_vi,
     _frame_len: usize,
@@ -184,10 +215,16 @@ pub(super) unsafe extern "C" fn op_transmitv_ctpio(
     // SAFETY: `iov` has `n` entries; `vi` is a VI of this backend.
     let (iov, sv) = unsafe { (slice(iov.cast::<libc::iovec>(), n), ctx(vi)) };
     if let Some(sv) = sv {
-        sv.transmitv_ctpio(iov, core::ptr::null_mut());
+        // SAFETY: the iovecs are readable, per the caller.
+        unsafe { sv.transmitv_ctpio(iov, core::ptr::null_mut()) };
     }
 }
 
+/// The `transmitv_ctpio_copy` op, behind `ef_vi_transmitv_ctpio_copy()`.
+///
+/// # Safety
+///
+/// As `op_transmitv_ctpio`, and `fallback` null or writable for the whole frame.
 pub(super) unsafe extern "C" fn op_transmitv_ctpio_copy(
     vi: *mut ef_vi,
     _frame_len: usize,
@@ -199,10 +236,16 @@ pub(super) unsafe extern "C" fn op_transmitv_ctpio_copy(
     // SAFETY: as in op_transmitv_ctpio; `fallback` has room for the frame.
     let (iov, sv) = unsafe { (slice(iov.cast::<libc::iovec>(), n), ctx(vi)) };
     if let Some(sv) = sv {
-        sv.transmitv_ctpio(iov, fallback);
+        // SAFETY: the iovecs are readable and `fallback` writable, per the caller.
+        unsafe { sv.transmitv_ctpio(iov, fallback) };
     }
 }
 
+/// The `transmit_ctpio_fallback` op, behind `ef_vi_transmit_ctpio_fallback()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
 pub(super) unsafe extern "C" fn op_transmit_ctpio_fallback(
     vi: *mut ef_vi,
     addr: ef_addr,
@@ -217,6 +260,11 @@ pub(super) unsafe extern "C" fn op_transmit_ctpio_fallback(
     unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| sv.ctpio_fallback(&iov, id))
 }
 
+/// The `transmitv_ctpio_fallback` op, behind `ef_vi_transmitv_ctpio_fallback()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend and `iov` readable for `n` entries.
 pub(super) unsafe extern "C" fn op_transmitv_ctpio_fallback(
     vi: *mut ef_vi,
     iov: *const ef_iovec,

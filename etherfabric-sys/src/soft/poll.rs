@@ -1,4 +1,10 @@
-//! Polling.
+//! Polling and blocking: `ef_eventq_poll()` and `ef_receive_poll()` (which make progress
+//! first: transmits pushed, frames read), `ef_eventq_has_event(s)`, `ef_eventq_wait()` and
+//! `ef_vi_prime()`.
+//!
+//! An adapter writes events into the ring by itself; here frames are read from the packet
+//! sockets of the VIs that share the event queue only inside these calls, and `poll()` on a
+//! primed driver handle wakes up on the sockets and the queue's eventfd.
 
 use core::ffi::{c_int, c_uint};
 use std::os::fd::AsRawFd;
@@ -52,6 +58,11 @@ pub(super) unsafe fn evq_of(vi: *const ef_vi) -> Option<Arc<Mutex<EventQueue>>> 
     unsafe { ctx(vi) }.map(|s| s.base.evq.clone())
 }
 
+/// The `eventq_poll` op, behind `ef_eventq_poll()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend owning an event queue, and `evs` writable for `n` events.
 pub(super) unsafe extern "C" fn op_eventq_poll(
     vi: *mut ef_vi,
     evs: *mut ef_event,
@@ -83,6 +94,11 @@ pub(super) unsafe extern "C" fn op_eventq_poll(
     k as c_int
 }
 
+/// The `receive_poll` op, behind `ef_receive_poll()`.
+///
+/// # Safety
+///
+/// As `op_eventq_poll`.
 pub(super) unsafe extern "C" fn op_receive_poll(
     vi: *mut ef_vi,
     evs: *mut ef_event,
@@ -165,6 +181,11 @@ pub(super) unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
     0
 }
 
+/// The `eventq_prime` op, behind `ef_eventq_prime()`.
+///
+/// # Safety
+///
+/// `vi` must be null or a live VI of this backend owning an event queue.
 pub(super) unsafe extern "C" fn op_eventq_prime(vi: *mut ef_vi) {
     if vi.is_null() {
         return;
@@ -173,15 +194,27 @@ pub(super) unsafe extern "C" fn op_eventq_prime(vi: *mut ef_vi) {
     unsafe { arm(vi, (*vi).dh) };
 }
 
-pub(super) unsafe extern "C" fn op_timer(_vi: *mut ef_vi, _v: c_uint) {}
+/// The `eventq_timer_prime/_run` op, behind `ef_eventq_timer_prime()`: no interrupt moderation timer here.
+pub(super) extern "C" fn op_timer(_vi: *mut ef_vi, _v: c_uint) {}
 
-pub(super) unsafe extern "C" fn op_timer_clear(_vi: *mut ef_vi) {}
+/// The `eventq_timer_clear/_zero` op, behind `ef_eventq_timer_clear()`: no interrupt moderation timer here.
+pub(super) extern "C" fn op_timer_clear(_vi: *mut ef_vi) {}
 
+/// The `eventq_has_event` op, behind `ef_eventq_has_event()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend owning an event queue, used by this thread only.
 pub(super) unsafe extern "C" fn op_has_event(vi: *const ef_vi) -> c_int {
     // SAFETY: the VI is used by this thread only, as the SDK requires.
     unsafe { op_has_many_events(vi, 0) }
 }
 
+/// The `eventq_has_many_events` op, behind `ef_eventq_has_many_events()`.
+///
+/// # Safety
+///
+/// As `op_has_event`.
 pub(super) unsafe extern "C" fn op_has_many_events(vi: *const ef_vi, n: c_int) -> c_int {
     let n = n.max(0) as usize;
     // SAFETY: `vi` is a VI of this backend owning an event queue.
@@ -196,11 +229,8 @@ pub(super) unsafe extern "C" fn op_has_many_events(vi: *const ef_vi, n: c_int) -
     c_int::from(lock(&q).events.len() > n)
 }
 
-pub(super) unsafe extern "C" fn op_future_poll(
-    _vi: *mut ef_vi,
-    _evs: *mut ef_event,
-    _n: c_int,
-) -> c_int {
+/// The `future_eventq_poll` op, behind `efct_vi_rx_future_poll()`: no EFCT receive: no events.
+pub(super) extern "C" fn op_future_poll(_vi: *mut ef_vi, _evs: *mut ef_event, _n: c_int) -> c_int {
     0
 }
 

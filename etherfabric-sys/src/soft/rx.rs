@@ -354,6 +354,11 @@ impl SoftVi {
     }
 }
 
+/// The `receive_set_discards` op, behind `ef_vi_receive_set_discards()`.
+///
+/// # Safety
+///
+/// `vi` must be null or a live VI of this backend.
 pub(super) unsafe extern "C" fn op_receive_set_discards(vi: *mut ef_vi, flags: c_uint) -> c_int {
     if vi.is_null() {
         return -libc::EINVAL;
@@ -363,6 +368,11 @@ pub(super) unsafe extern "C" fn op_receive_set_discards(vi: *mut ef_vi, flags: c
     0
 }
 
+/// The `receive_get_discards` op, behind `ef_vi_receive_get_discards()`.
+///
+/// # Safety
+///
+/// `vi` must be null or a live VI of this backend.
 pub(super) unsafe extern "C" fn op_receive_get_discards(vi: *mut ef_vi) -> u64 {
     if vi.is_null() {
         return 0;
@@ -371,6 +381,11 @@ pub(super) unsafe extern "C" fn op_receive_get_discards(vi: *mut ef_vi) -> u64 {
     unsafe { (*vi).rx_discard_mask }
 }
 
+/// The `receive_init` op, behind `ef_vi_receive_init()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend; `addr` a DMA address of registered memory with room for a receive buffer.
 pub(super) unsafe extern "C" fn op_receive_init(
     vi: *mut ef_vi,
     addr: ef_addr,
@@ -396,6 +411,11 @@ pub(super) unsafe extern "C" fn op_receive_init(
     0
 }
 
+/// The `receive_push` op, behind `ef_vi_receive_push()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
 pub(super) unsafe extern "C" fn op_receive_push(vi: *mut ef_vi) {
     // SAFETY: `vi` is a VI of this backend.
     if let Some(sv) = unsafe { ctx(vi) } {
@@ -438,6 +458,11 @@ unsafe fn prefix_ts(vi: *mut ef_vi, pkt: *const c_void) -> Result<(i64, u32), c_
     unsafe { read_prefix(vi, pkt, ef_vi_flags_EF_VI_RX_TIMESTAMPS, -libc::EOPNOTSUPP) }?.time()
 }
 
+/// The `receive_get_timestamp` op, behind `ef_vi_receive_get_precise_timestamp()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend, `pkt` the first buffer of a packet received on it, `out` null or writable.
 pub(super) unsafe extern "C" fn op_receive_get_timestamp(
     vi: *mut ef_vi,
     pkt: *const c_void,
@@ -464,6 +489,11 @@ pub(super) unsafe extern "C" fn op_receive_get_timestamp(
     rc
 }
 
+/// The `receive_get_filter_id` op, behind `ef_vi_receive_get_filter_id()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend and `pkt` the first buffer of a packet received on it.
 pub(super) unsafe extern "C" fn op_receive_get_filter_id(
     vi: *mut ef_vi,
     _ev: *const ef_event,
@@ -571,12 +601,8 @@ pub unsafe extern "C" fn ef_vi_receive_get_bytes(
 }
 
 /// User marks need SN1000-class adapters: not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_receive_get_user_data(
+pub extern "C" fn ef_vi_receive_get_user_data(
     _vi: *mut ef_vi,
     _pkt: *const c_void,
     _user_mark: *mut u32,
@@ -693,12 +719,8 @@ pub unsafe extern "C" fn ef_vi_receive_query_layout(
 }
 
 /// Packed-stream mode is not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_packed_stream_get_params(
+pub extern "C" fn ef_vi_packed_stream_get_params(
     _vi: *mut ef_vi,
     _p: *mut ef_packed_stream_params,
 ) -> c_int {
@@ -706,12 +728,8 @@ pub unsafe extern "C" fn ef_vi_packed_stream_get_params(
 }
 
 /// Packed-stream mode is not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_packed_stream_unbundle(
+pub extern "C" fn ef_vi_packed_stream_unbundle(
     _vi: *mut ef_vi,
     _ev: *const ef_event,
     _pkt_iter: *mut *mut ef_packed_stream_packet,
@@ -722,44 +740,24 @@ pub unsafe extern "C" fn ef_vi_packed_stream_unbundle(
 }
 
 /// EFCT receive is not used by this backend (no `EF_EVENT_TYPE_RX_REF` events): NULL.
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn efct_vi_rxpkt_get(_vi: *mut ef_vi, _pkt_id: u32) -> *const c_void {
+pub extern "C" fn efct_vi_rxpkt_get(_vi: *mut ef_vi, _pkt_id: u32) -> *const c_void {
     core::ptr::null()
 }
 
 /// EFCT receive is not used by this backend: nothing to release.
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn efct_vi_rxpkt_release(_vi: *mut ef_vi, _pkt_id: u32) {}
+pub extern "C" fn efct_vi_rxpkt_release(_vi: *mut ef_vi, _pkt_id: u32) {}
 
 /// EFCT receive is not used by this backend: no packet is ever in the future (NULL).
-///
-/// # Safety
-///
-/// None: the argument is not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn efct_vi_rx_future_peek(_vi: *mut ef_vi) -> *const c_void {
+pub extern "C" fn efct_vi_rx_future_peek(_vi: *mut ef_vi) -> *const c_void {
     core::ptr::null()
 }
 
 /// EFCT receive is not used by this backend: no events.
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn efct_vi_rx_future_poll(
-    _vi: *mut ef_vi,
-    _evs: *mut ef_event,
-    _n: c_int,
-) -> c_int {
+pub extern "C" fn efct_vi_rx_future_poll(_vi: *mut ef_vi, _evs: *mut ef_event, _n: c_int) -> c_int {
     0
 }
 

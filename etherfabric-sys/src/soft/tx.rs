@@ -292,6 +292,11 @@ impl SoftVi {
     }
 }
 
+/// The `transmit` op, behind `ef_vi_transmit()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
 pub(super) unsafe extern "C" fn op_transmit(
     vi: *mut ef_vi,
     base: ef_addr,
@@ -313,6 +318,11 @@ pub(super) unsafe extern "C" fn op_transmit(
     rc
 }
 
+/// The `transmitv` op, behind `ef_vi_transmitv()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend and `iov` readable for `n` entries.
 pub(super) unsafe extern "C" fn op_transmitv(
     vi: *mut ef_vi,
     iov: *const ef_iovec,
@@ -329,6 +339,11 @@ pub(super) unsafe extern "C" fn op_transmitv(
     rc
 }
 
+/// The `transmitv_init` op, behind `ef_vi_transmitv_init()`.
+///
+/// # Safety
+///
+/// As `op_transmitv`.
 pub(super) unsafe extern "C" fn op_transmitv_init(
     vi: *mut ef_vi,
     iov: *const ef_iovec,
@@ -340,6 +355,11 @@ pub(super) unsafe extern "C" fn op_transmitv_init(
     sv.map_or(-libc::EINVAL, |sv| sv.transmitv_init(iov, id))
 }
 
+/// The `transmit_push` op, behind `ef_vi_transmit_push()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
 pub(super) unsafe extern "C" fn op_transmit_push(vi: *mut ef_vi) {
     // SAFETY: `vi` is a VI of this backend.
     if let Some(sv) = unsafe { ctx(vi) } {
@@ -347,6 +367,11 @@ pub(super) unsafe extern "C" fn op_transmit_push(vi: *mut ef_vi) {
     }
 }
 
+/// The `start_transmit_warm` op, behind `ef_vi_start_transmit_warm()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend; `saved` null or writable.
 pub(super) unsafe extern "C" fn op_start_transmit_warm(
     vi: *mut ef_vi,
     saved: *mut ef_vi_tx_warm_state,
@@ -369,6 +394,11 @@ pub(super) unsafe extern "C" fn op_start_transmit_warm(
     }
 }
 
+/// The `stop_transmit_warm` op, behind `ef_vi_stop_transmit_warm()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend.
 pub(super) unsafe extern "C" fn op_stop_transmit_warm(
     vi: *mut ef_vi,
     saved: *mut ef_vi_tx_warm_state,
@@ -380,11 +410,13 @@ pub(super) unsafe extern "C" fn op_stop_transmit_warm(
     }
 }
 
-pub(super) unsafe extern "C" fn op_alt_id(_vi: *mut ef_vi, _alt: c_uint) -> c_int {
+/// The `transmit_alt_*` op, behind `ef_vi_transmit_alt_select()`: no TX alternatives: `-EOPNOTSUPP`.
+pub(super) extern "C" fn op_alt_id(_vi: *mut ef_vi, _alt: c_uint) -> c_int {
     -libc::EOPNOTSUPP
 }
 
-pub(super) unsafe extern "C" fn op_alt_default(_vi: *mut ef_vi) -> c_int {
+/// The `transmit_alt_select_default` op, behind `ef_vi_transmit_alt_select_default()`: no TX alternatives: `-EOPNOTSUPP`.
+pub(super) extern "C" fn op_alt_default(_vi: *mut ef_vi) -> c_int {
     -libc::EOPNOTSUPP
 }
 
@@ -546,22 +578,14 @@ pub unsafe extern "C" fn __ef_vi_reinit_txq_post_error(vi: *mut ef_vi) -> c_int 
 }
 
 /// TX alternatives are not available (`EF_VI_CAP_TX_ALTERNATIVES` is 0): 0 ids.
-///
-/// # Safety
-///
-/// None: the argument is not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_transmit_alt_num_ids(_vi: *mut ef_vi) -> c_uint {
+pub extern "C" fn ef_vi_transmit_alt_num_ids(_vi: *mut ef_vi) -> c_uint {
     0
 }
 
 /// TX alternatives are not available: `-EINVAL` (no VI has `EF_VI_TX_ALT`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_transmit_alt_query_overhead(
+pub extern "C" fn ef_vi_transmit_alt_query_overhead(
     _vi: *mut ef_vi,
     _out: *mut ef_vi_transmit_alt_overhead,
 ) -> c_int {
@@ -569,12 +593,8 @@ pub unsafe extern "C" fn ef_vi_transmit_alt_query_overhead(
 }
 
 /// TX alternatives are not available: `-EINVAL` (no VI has `EF_VI_TX_ALT`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_transmit_alt_alloc(
+pub extern "C" fn ef_vi_transmit_alt_alloc(
     _vi: *mut ef_vi,
     _dh: ef_driver_handle,
     _n: c_int,
@@ -584,22 +604,14 @@ pub unsafe extern "C" fn ef_vi_transmit_alt_alloc(
 }
 
 /// TX alternatives are not available: `-EINVAL`.
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_transmit_alt_free(_vi: *mut ef_vi, _dh: ef_driver_handle) -> c_int {
+pub extern "C" fn ef_vi_transmit_alt_free(_vi: *mut ef_vi, _dh: ef_driver_handle) -> c_int {
     -libc::EINVAL
 }
 
 /// TX alternatives are not available: `-EINVAL`.
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_transmit_alt_query_buffering(
+pub extern "C" fn ef_vi_transmit_alt_query_buffering(
     _vi: *mut ef_vi,
     _ifindex: c_int,
     _dh: ef_driver_handle,

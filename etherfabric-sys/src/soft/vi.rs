@@ -189,12 +189,8 @@ pub(super) unsafe fn slice<'a, T>(iov: *const T, n: c_int) -> &'a [T] {
 }
 
 /// Pacing needs adapter support: not supported (`-EOPNOTSUPP`).
-///
-/// # Safety
-///
-/// None: the arguments are not used.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ef_vi_pace(_vi: *mut ef_vi, _dh: ef_driver_handle, _val: c_int) -> c_int {
+pub extern "C" fn ef_vi_pace(_vi: *mut ef_vi, _dh: ef_driver_handle, _val: c_int) -> c_int {
     -libc::EOPNOTSUPP
 }
 

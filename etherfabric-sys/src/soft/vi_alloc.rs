@@ -1,4 +1,8 @@
-//! VI allocation.
+//! Allocating and freeing VIs: ring sizes, the `ef_vi` fields the header macros read, the
+//! `ops` table, joining a VI set and sharing an event queue; and `ef_vi_flush()`.
+//!
+//! Freeing a VI drops its state ([`SoftVi`]): its filters, set slot, socket, event queue
+//! (unless another VI shares it) and ring memory go with it.
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
 use std::sync::{Arc, Mutex};
