@@ -214,24 +214,22 @@ pub unsafe extern "C" fn ef_pd_capabilities_get(
     unsafe { answer(cap, value) }
 }
 
-/// Queries a capability as it would be for a domain allocated with `pd_flags`.
+/// Queries a capability as it would be for a domain allocated with `pd_flags` (the flags
+/// change nothing here).
 ///
 /// # Safety
 ///
 /// `value` must be writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ef_vi_capabilities_get_from_pd_flags(
-    _handle: ef_driver_handle,
+    handle: ef_driver_handle,
     ifindex: c_int,
     _pd_flags: ef_pd_flags,
     cap: ef_vi_capability,
     value: *mut c_ulong,
 ) -> c_int {
-    if ifindex <= 0 {
-        return -libc::ENODEV;
-    }
-    // SAFETY: `value` is null or writable, per the caller.
-    unsafe { answer(cap, value) }
+    // SAFETY: forwarded guarantee on `value`.
+    unsafe { ef_vi_capabilities_get(handle, ifindex, cap, value) }
 }
 
 /// The number of capabilities (`EF_VI_CAP_MAX`).

@@ -29,23 +29,50 @@ impl SoftVi {
     }
 }
 
+/// Calls `f` on each VI whose queues report to the event queue of `evq` (`evq` included).
+///
+/// # Safety
+///
+/// `evq` must be a live VI of this backend owning an event queue, used by this thread only.
+unsafe fn for_each_queue(evq: *const ef_vi, mut f: impl FnMut(&mut SoftVi)) {
+    // SAFETY: guaranteed by the caller; each VI in vi_qs is live or null (freed VIs are
+    // removed from the array), and only one state is borrowed at a time.
+    unsafe {
+        let n = (*evq).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
+        for i in 0..n {
+            if let Some(sv) = ctx((*evq).vi_qs[i]) {
+                f(sv);
+            }
+        }
+    }
+}
+
 /// Pumps every queue reporting to the event queue of `evq`.
 ///
 /// # Safety
 ///
-/// `evq` must be a live VI owning an event queue, used by this thread only.
-pub(super) unsafe fn pump_all(evq: *const ef_vi, want: usize) {
-    // SAFETY: guaranteed by the caller; each VI in vi_qs is live or null (freed VIs are
-    // removed from the array).
+/// As [`for_each_queue`].
+unsafe fn pump_all(evq: *const ef_vi, want: usize) {
+    // SAFETY: forwarded guarantee.
+    unsafe { for_each_queue(evq, |sv| sv.pump(want)) };
+}
+
+/// The packet sockets that receive for the event queue of `evq`.
+///
+/// # Safety
+///
+/// As [`for_each_queue`].
+unsafe fn receiving_fds(evq: *const ef_vi) -> Vec<c_int> {
+    let mut fds = Vec::new();
+    // SAFETY: forwarded guarantee.
     unsafe {
-        let n = (*evq).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
-        for i in 0..n {
-            let q = (*evq).vi_qs[i];
-            if let Some(sv) = ctx(q) {
-                sv.pump(want);
+        for_each_queue(evq, |sv| {
+            if sv.base.rx && sv.rxq_size > 0 {
+                fds.push(sv.base.sock.fd().as_raw_fd());
             }
-        }
-    }
+        })
+    };
+    fds
 }
 
 /// The event queue a VI reports to.
@@ -112,14 +139,7 @@ pub(super) unsafe extern "C" fn op_receive_poll(
         return 0;
     }
     // SAFETY: as above.
-    unsafe {
-        let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
-        for i in 0..nq {
-            if let Some(sv) = ctx((*vi).vi_qs[i]) {
-                sv.rx_pump(n as usize);
-            }
-        }
-    }
+    unsafe { for_each_queue(vi, |sv| sv.rx_pump(n as usize)) };
     let mut q = lock(&q);
     let mut k = 0usize;
     let mut i = 0usize;
@@ -143,18 +163,8 @@ pub(super) unsafe extern "C" fn op_receive_poll(
 ///
 /// `vi` must be a live VI of this backend owning an event queue.
 pub(super) unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
-    let mut fds = Vec::new();
     // SAFETY: guaranteed by the caller.
-    unsafe {
-        let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
-        for i in 0..nq {
-            if let Some(sv) = ctx((*vi).vi_qs[i]) {
-                if sv.base.rx && sv.rxq_size > 0 {
-                    fds.push(sv.base.sock.fd().as_raw_fd());
-                }
-            }
-        }
-    }
+    let mut fds = unsafe { receiving_fds(vi) };
     // SAFETY: as above.
     let Some(q) = (unsafe { evq_of(vi) }) else {
         return -libc::EINVAL;
@@ -290,26 +300,16 @@ pub unsafe extern "C" fn ef_eventq_wait(
             }
             q.wake_fd.as_raw_fd()
         };
-        let mut fds = vec![libc::pollfd {
-            fd: wake_fd,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
         // SAFETY: as above.
-        unsafe {
-            let nq = (*vi).vi_qs_n.clamp(0, EF_VI_MAX_QS as c_int) as usize;
-            for i in 0..nq {
-                if let Some(sv) = ctx((*vi).vi_qs[i]) {
-                    if sv.base.rx && sv.rxq_size > 0 {
-                        fds.push(libc::pollfd {
-                            fd: sv.base.sock.fd().as_raw_fd(),
-                            events: libc::POLLIN,
-                            revents: 0,
-                        });
-                    }
-                }
-            }
-        }
+        let socks = unsafe { receiving_fds(vi) };
+        let mut fds: Vec<libc::pollfd> = core::iter::once(wake_fd)
+            .chain(socks)
+            .map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
         // Wake up at least every 100 ms to retry transmits the socket had no room for.
         let mut ms = 100;
         if let Some(d) = deadline {

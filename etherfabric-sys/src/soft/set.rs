@@ -173,7 +173,6 @@ pub unsafe extern "C" fn ef_vi_set_free(vi_set: *mut ef_vi_set, _dh: ef_driver_h
         Err(e) => return e,
     };
     let socks = set.member_socks();
-    let socks: Vec<&PacketSocket> = socks.iter().map(|s| &**s).collect();
     for e in set.pd.table.remove_owner(Owner::Set(set.id)) {
         super::socket::drop_memberships(&socks, &e.matcher);
     }
@@ -199,7 +198,6 @@ pub unsafe extern "C" fn ef_vi_set_filter_add(
         Err(e) => return e,
     };
     let socks = set.member_socks();
-    let socks: Vec<&PacketSocket> = socks.iter().map(|s| &**s).collect();
     // SAFETY: forwarded guarantees on `fs` and `cookie`.
     unsafe { install(&set.pd.table, Owner::Set(set.id), fs, cookie, &socks) }
 }
@@ -221,7 +219,6 @@ pub unsafe extern "C" fn ef_vi_set_filter_del(
         Err(e) => return e,
     };
     let socks = set.member_socks();
-    let socks: Vec<&PacketSocket> = socks.iter().map(|s| &**s).collect();
     // SAFETY: forwarded guarantee on `cookie`.
     unsafe { uninstall(&set.pd.table, Owner::Set(set.id), cookie, &socks) }
 }

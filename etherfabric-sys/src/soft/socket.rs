@@ -11,6 +11,7 @@
 
 use core::ffi::{CStr, c_char, c_int, c_void};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 use super::filter_table::Matcher;
@@ -380,7 +381,7 @@ fn membership_for(ifindex: c_int, m: &Matcher) -> Option<PacketMreq> {
 
 /// Makes the interface accept the frames filter `m` needs, on each of `socks`. When one
 /// socket refuses, the memberships already added are dropped again and the error returned.
-pub(super) fn add_memberships(socks: &[&PacketSocket], m: &Matcher) -> Result<(), c_int> {
+pub(super) fn add_memberships(socks: &[Arc<PacketSocket>], m: &Matcher) -> Result<(), c_int> {
     for (i, s) in socks.iter().enumerate() {
         let Some(req) = membership_for(s.ifindex, m) else {
             return Ok(());
@@ -396,7 +397,7 @@ pub(super) fn add_memberships(socks: &[&PacketSocket], m: &Matcher) -> Result<()
 }
 
 /// Drops what [`add_memberships`] added for filter `m` on each of `socks`.
-pub(super) fn drop_memberships(socks: &[&PacketSocket], m: &Matcher) {
+pub(super) fn drop_memberships(socks: &[Arc<PacketSocket>], m: &Matcher) {
     for s in socks {
         if let Some(req) = membership_for(s.ifindex, m) {
             // Nothing to do about a failure: the interface accepts more frames than needed.

@@ -2,6 +2,7 @@
 //! and the packet memberships that make the interface accept its frames.
 
 use core::ffi::{c_int, c_uint};
+use std::sync::Arc;
 
 use super::filter_table::{IfaceTable, Matcher, Owner, fill_cookie};
 use super::socket::{PacketSocket, add_memberships, drop_memberships};
@@ -19,7 +20,7 @@ pub(super) unsafe fn install(
     owner: Owner,
     fs: *const ef_filter_spec,
     cookie: *mut ef_filter_cookie,
-    socks: &[&PacketSocket],
+    socks: &[Arc<PacketSocket>],
 ) -> c_int {
     if fs.is_null() {
         return -libc::EINVAL;
@@ -52,7 +53,7 @@ pub(super) unsafe fn uninstall(
     table: &IfaceTable,
     owner: Owner,
     cookie: *const ef_filter_cookie,
-    socks: &[&PacketSocket],
+    socks: &[Arc<PacketSocket>],
 ) -> c_int {
     if cookie.is_null() {
         return -libc::EINVAL;

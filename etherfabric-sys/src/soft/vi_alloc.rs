@@ -212,7 +212,7 @@ pub(super) unsafe fn alloc_vi(
         hold.fill(rx.then(|| sock.clone()));
         if rx {
             for e in pd.table.owned(Owner::Set(s.id)) {
-                if let Err(err) = add_memberships(&[&sock], &e.matcher) {
+                if let Err(err) = add_memberships(core::slice::from_ref(&sock), &e.matcher) {
                     return err;
                 }
             }

@@ -41,7 +41,15 @@ pub unsafe extern "C" fn ef_vi_filter_add(
     }
     let b = &sv.base;
     // SAFETY: forwarded guarantees on `fs` and `cookie`.
-    let rc = unsafe { install(&b.pd.table, Owner::Vi(b.id), fs, cookie, &[&b.sock]) };
+    let rc = unsafe {
+        install(
+            &b.pd.table,
+            Owner::Vi(b.id),
+            fs,
+            cookie,
+            core::slice::from_ref(&b.sock),
+        )
+    };
     if rc == 0 {
         narrow_socket(b);
     }
@@ -65,7 +73,14 @@ pub unsafe extern "C" fn ef_vi_filter_del(
     };
     let b = &sv.base;
     // SAFETY: forwarded guarantee on `cookie`.
-    let rc = unsafe { uninstall(&b.pd.table, Owner::Vi(b.id), cookie, &[&b.sock]) };
+    let rc = unsafe {
+        uninstall(
+            &b.pd.table,
+            Owner::Vi(b.id),
+            cookie,
+            core::slice::from_ref(&b.sock),
+        )
+    };
     if rc == 0 {
         narrow_socket(b);
     }
