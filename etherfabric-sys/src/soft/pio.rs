@@ -9,10 +9,7 @@ use core::ffi::{c_int, c_uint, c_void};
 
 use super::pd::pd_of;
 use super::tx::TxOutcome;
-use super::vi::SoftVi;
-use super::vi::ctx;
-use super::vi::flag;
-use super::vi::slice;
+use super::vi::{SoftVi, ctx, flag, with_slice};
 use super::{CArray, Registry, new_id};
 use crate::bindings::*;
 
@@ -107,11 +104,7 @@ impl SoftVi {
         if core::mem::take(&mut self.ctpio_sent) {
             self.tx_add_sent(dma_id, true)
         } else {
-            let rc = self.transmitv_init(iov, dma_id);
-            if rc == 0 {
-                self.transmit_push();
-            }
-            rc
+            self.transmitv(iov, dma_id)
         }
     }
 }
@@ -200,6 +193,22 @@ pub(super) unsafe extern "C" fn op_transmit_copy_pio_warm(
     unsafe { pio_copy(vi, offset, src, len) };
 }
 
+/// Sends the frame of `n` iovecs at `iov` by CTPIO, copying it to `fallback` unless null.
+///
+/// # Safety
+///
+/// `vi` must be null or a live VI of this backend; `iov` readable for `n` entries, each
+/// readable for its length; `fallback` null or writable for the whole frame.
+unsafe fn ctpio(vi: *mut ef_vi, iov: *const iovec, n: c_int, fallback: *mut c_void) {
+    let send = |sv: &mut SoftVi, iov: &[libc::iovec]| {
+        // SAFETY: the iovecs are readable and `fallback` writable, per the caller.
+        unsafe { sv.transmitv_ctpio(iov, fallback) };
+        0
+    };
+    // SAFETY: guaranteed by the caller.
+    unsafe { with_slice(vi, iov.cast::<libc::iovec>(), n, send) };
+}
+
 /// The `transmitv_ctpio` op, behind `ef_vi_transmitv_ctpio()`.
 ///
 /// # Safety
@@ -212,12 +221,8 @@ pub(super) unsafe extern "C" fn op_transmitv_ctpio(
     n: c_int,
     _thresh: c_uint,
 ) {
-    // SAFETY: `iov` has `n` entries; `vi` is a VI of this backend.
-    let (iov, sv) = unsafe { (slice(iov.cast::<libc::iovec>(), n), ctx(vi)) };
-    if let Some(sv) = sv {
-        // SAFETY: the iovecs are readable, per the caller.
-        unsafe { sv.transmitv_ctpio(iov, core::ptr::null_mut()) };
-    }
+    // SAFETY: `vi` is a VI of this backend; `iov` has `n` readable entries.
+    unsafe { ctpio(vi, iov, n, core::ptr::null_mut()) };
 }
 
 /// The `transmitv_ctpio_copy` op, behind `ef_vi_transmitv_ctpio_copy()`.
@@ -234,11 +239,7 @@ pub(super) unsafe extern "C" fn op_transmitv_ctpio_copy(
     fallback: *mut c_void,
 ) {
     // SAFETY: as in op_transmitv_ctpio; `fallback` has room for the frame.
-    let (iov, sv) = unsafe { (slice(iov.cast::<libc::iovec>(), n), ctx(vi)) };
-    if let Some(sv) = sv {
-        // SAFETY: the iovecs are readable and `fallback` writable, per the caller.
-        unsafe { sv.transmitv_ctpio(iov, fallback) };
-    }
+    unsafe { ctpio(vi, iov, n, fallback) };
 }
 
 /// The `transmit_ctpio_fallback` op, behind `ef_vi_transmit_ctpio_fallback()`.
@@ -272,8 +273,7 @@ pub(super) unsafe extern "C" fn op_transmitv_ctpio_fallback(
     id: ef_request_id,
 ) -> c_int {
     // SAFETY: `iov` has `n` entries; `vi` is a VI of this backend.
-    let (iov, sv) = unsafe { (slice(iov, n), ctx(vi)) };
-    sv.map_or(-libc::EINVAL, |sv| sv.ctpio_fallback(iov, id))
+    unsafe { with_slice(vi, iov, n, |sv, iov| sv.ctpio_fallback(iov, id)) }
 }
 
 /// Allocates a PIO region (2048 bytes, host memory here).

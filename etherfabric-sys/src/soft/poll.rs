@@ -11,12 +11,9 @@ use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::errno;
-use super::evq::EventQueue;
-use super::evq::is_rx_event;
-use super::lock;
-use super::vi::SoftVi;
-use super::vi::ctx;
+use super::evq::{EventQueue, is_rx_event};
+use super::vi::{SoftVi, ctx};
+use super::{errno, lock};
 use crate::bindings::*;
 
 impl SoftVi {
@@ -85,66 +82,34 @@ pub(super) unsafe fn evq_of(vi: *const ef_vi) -> Option<Arc<Mutex<EventQueue>>> 
     unsafe { ctx(vi) }.map(|s| s.base.evq.clone())
 }
 
-/// The `eventq_poll` op, behind `ef_eventq_poll()`.
+/// Polls the event queue of `vi`: `progress` first makes progress on its queues, then up to
+/// `n` of the waiting events that are `wanted` move to `evs`, in order. Returns how many
+/// moved, or `-EINVAL` when `vi` is no VI of this backend.
 ///
 /// # Safety
 ///
-/// `vi` must be a live VI of this backend owning an event queue, and `evs` writable for `n` events.
-pub(super) unsafe extern "C" fn op_eventq_poll(
+/// `vi` must be null or a live VI of this backend owning an event queue, used by this thread
+/// only; `evs` null or writable for `n` events.
+unsafe fn poll_events(
     vi: *mut ef_vi,
     evs: *mut ef_event,
     n: c_int,
+    progress: impl FnOnce(usize),
+    wanted: impl Fn(&ef_event) -> bool,
 ) -> c_int {
-    // SAFETY: `vi` is a VI of this backend owning an event queue.
+    // SAFETY: guaranteed by the caller.
     let Some(q) = (unsafe { evq_of(vi) }) else {
         return -libc::EINVAL;
     };
     if evs.is_null() || n <= 0 {
         return 0;
     }
-    // SAFETY: as above.
-    unsafe { pump_all(vi, n as usize) };
+    let n = n as usize;
+    progress(n);
     let mut q = lock(&q);
-    let k = q.events.len().min(n as usize);
-    for i in 0..k {
-        let ev = q.events.pop_front().unwrap_or_default();
-        // SAFETY: the caller provides room for `n` events.
-        unsafe { evs.add(i).write(ev) };
-    }
-    q.unsignal_if_empty();
-    drop(q);
-    // SAFETY: ep_state of a live VI.
-    unsafe {
-        let st = &mut (*(*vi).ep_state).evq;
-        st.evq_ptr = st.evq_ptr.wrapping_add(8 * k as u32);
-    }
-    k as c_int
-}
-
-/// The `receive_poll` op, behind `ef_receive_poll()`.
-///
-/// # Safety
-///
-/// As `op_eventq_poll`.
-pub(super) unsafe extern "C" fn op_receive_poll(
-    vi: *mut ef_vi,
-    evs: *mut ef_event,
-    n: c_int,
-) -> c_int {
-    // SAFETY: as in op_eventq_poll.
-    let Some(q) = (unsafe { evq_of(vi) }) else {
-        return -libc::EINVAL;
-    };
-    if evs.is_null() || n <= 0 {
-        return 0;
-    }
-    // SAFETY: as above.
-    unsafe { for_each_queue(vi, |sv| sv.rx_pump(n as usize)) };
-    let mut q = lock(&q);
-    let mut k = 0usize;
-    let mut i = 0usize;
-    while i < q.events.len() && k < n as usize {
-        if is_rx_event(&q.events[i]) {
+    let (mut k, mut i) = (0, 0);
+    while i < q.events.len() && k < n {
+        if wanted(&q.events[i]) {
             let ev = q.events.remove(i).unwrap_or_default();
             // SAFETY: the caller provides room for `n` events.
             unsafe { evs.add(k).write(ev) };
@@ -155,6 +120,47 @@ pub(super) unsafe extern "C" fn op_receive_poll(
     }
     q.unsignal_if_empty();
     k as c_int
+}
+
+/// The `eventq_poll` op, behind `ef_eventq_poll()`.
+///
+/// # Safety
+///
+/// `vi` must be a live VI of this backend owning an event queue, and `evs` writable for `n`
+/// events.
+pub(super) unsafe extern "C" fn op_eventq_poll(
+    vi: *mut ef_vi,
+    evs: *mut ef_event,
+    n: c_int,
+) -> c_int {
+    // SAFETY: `vi` is a VI of this backend owning an event queue; `evs` has room for `n`.
+    let pump = |want| unsafe { pump_all(vi, want) };
+    // SAFETY: as above.
+    let k = unsafe { poll_events(vi, evs, n, pump, |_| true) };
+    if k > 0 {
+        // SAFETY: ep_state of a live VI. The read pointer moves as the library's does.
+        unsafe {
+            let st = &mut (*(*vi).ep_state).evq;
+            st.evq_ptr = st.evq_ptr.wrapping_add(8 * k as u32);
+        }
+    }
+    k
+}
+
+/// The `receive_poll` op, behind `ef_receive_poll()`: only the receive events.
+///
+/// # Safety
+///
+/// As `op_eventq_poll`.
+pub(super) unsafe extern "C" fn op_receive_poll(
+    vi: *mut ef_vi,
+    evs: *mut ef_event,
+    n: c_int,
+) -> c_int {
+    // SAFETY: as in op_eventq_poll.
+    let pump = |want| unsafe { for_each_queue(vi, |sv| sv.rx_pump(want)) };
+    // SAFETY: as above.
+    unsafe { poll_events(vi, evs, n, pump, is_rx_event) }
 }
 
 /// Adds the VI's descriptors to the epoll set `dh` and wakes it if events are waiting.

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 use super::filter_table::Matcher;
-use super::frame;
-use super::{errno, no_cap_net_raw};
+use super::{errno, frame, no_cap_net_raw};
 
 /// Largest frame read from a socket (lo has a 64 KiB MTU).
 pub(super) const MAX_FRAME: usize = 65536 + 64;

@@ -9,11 +9,10 @@
 
 use core::ffi::{c_char, c_int, c_uint};
 
-use super::frame;
 use super::socket::{MAX_FRAME, Sent};
 use super::stats::bump;
-use super::vi::{SYNC_FLAGS, SoftVi, TxDesc, TxKind, ctx, flag, now, slice};
-use super::{lock, log_once};
+use super::vi::{SYNC_FLAGS, SoftVi, TxDesc, TxKind, ctx, flag, now, slice, with_slice};
+use super::{frame, lock, log_once};
 use crate::bindings::*;
 
 /// Most TX descriptors one TX event completes (`EF_VI_TRANSMIT_BATCH`).
@@ -72,6 +71,15 @@ impl SoftVi {
             );
         }
         0
+    }
+
+    /// `transmitv_init` then, when it succeeds, `transmit_push`.
+    pub(super) fn transmitv(&mut self, iov: &[ef_iovec], dma_id: ef_request_id) -> c_int {
+        let rc = self.transmitv_init(iov, dma_id);
+        if rc == 0 {
+            self.transmit_push();
+        }
+        rc
     }
 
     pub(super) fn transmit_push(&mut self) {
@@ -308,14 +316,7 @@ pub(super) unsafe extern "C" fn op_transmit(
         iov_len: len.max(0) as c_uint,
     }];
     // SAFETY: the ops table is only reached through a VI of this backend.
-    let Some(sv) = (unsafe { ctx(vi) }) else {
-        return -libc::EINVAL;
-    };
-    let rc = sv.transmitv_init(&iov, id);
-    if rc == 0 {
-        sv.transmit_push();
-    }
-    rc
+    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| sv.transmitv(&iov, id))
 }
 
 /// The `transmitv` op, behind `ef_vi_transmitv()`.
@@ -330,13 +331,7 @@ pub(super) unsafe extern "C" fn op_transmitv(
     id: ef_request_id,
 ) -> c_int {
     // SAFETY: the caller passes `n` iovecs; `vi` is a VI of this backend.
-    let (iov, sv) = unsafe { (slice(iov, n), ctx(vi)) };
-    let Some(sv) = sv else { return -libc::EINVAL };
-    let rc = sv.transmitv_init(iov, id);
-    if rc == 0 {
-        sv.transmit_push();
-    }
-    rc
+    unsafe { with_slice(vi, iov, n, |sv, iov| sv.transmitv(iov, id)) }
 }
 
 /// The `transmitv_init` op, behind `ef_vi_transmitv_init()`.
@@ -351,8 +346,7 @@ pub(super) unsafe extern "C" fn op_transmitv_init(
     id: ef_request_id,
 ) -> c_int {
     // SAFETY: as in op_transmitv.
-    let (iov, sv) = unsafe { (slice(iov, n), ctx(vi)) };
-    sv.map_or(-libc::EINVAL, |sv| sv.transmitv_init(iov, id))
+    unsafe { with_slice(vi, iov, n, |sv, iov| sv.transmitv_init(iov, id)) }
 }
 
 /// The `transmit_push` op, behind `ef_vi_transmit_push()`.

@@ -174,6 +174,25 @@ impl SoftVi {
     }
 }
 
+/// Runs `f` on the state of `vi` and the `n` elements at `p` (`-EINVAL` when `vi` is no VI
+/// of this backend).
+///
+/// # Safety
+///
+/// As [`ctx`] and [`slice`].
+pub(super) unsafe fn with_slice<T>(
+    vi: *const ef_vi,
+    p: *const T,
+    n: c_int,
+    f: impl FnOnce(&mut SoftVi, &[T]) -> c_int,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    match unsafe { (ctx(vi), slice(p, n)) } {
+        (Some(sv), s) => f(sv, s),
+        (None, _) => -libc::EINVAL,
+    }
+}
+
 /// Converts an iovec array to a slice.
 ///
 /// # Safety
