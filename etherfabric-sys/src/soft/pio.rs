@@ -8,7 +8,7 @@
 use core::ffi::{c_int, c_uint, c_void};
 
 use super::pd::pd_of;
-use super::tx::TxOutcome;
+use super::tx::{TxOutcome, one_iov};
 use super::vi::{SoftVi, ctx, flag, with_slice};
 use super::{CArray, Registry, new_id};
 use crate::bindings::*;
@@ -253,12 +253,10 @@ pub(super) unsafe extern "C" fn op_transmit_ctpio_fallback(
     len: usize,
     id: ef_request_id,
 ) -> c_int {
-    let iov = [ef_iovec {
-        iov_base: addr,
-        iov_len: len as c_uint,
-    }];
     // SAFETY: `vi` is a VI of this backend.
-    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| sv.ctpio_fallback(&iov, id))
+    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| {
+        sv.ctpio_fallback(&one_iov(addr, len), id)
+    })
 }
 
 /// The `transmitv_ctpio_fallback` op, behind `ef_vi_transmitv_ctpio_fallback()`.

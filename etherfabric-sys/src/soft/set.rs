@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::filter_table::Owner;
 use super::pd::{PdShared, pd_of};
-use super::socket::PacketSocket;
+use super::socket::{PacketSocket, drop_memberships};
 use super::steering::{install, uninstall};
 use super::{Registry, lock, new_id};
 use crate::bindings::*;
@@ -160,6 +160,22 @@ pub(crate) unsafe fn set_of(vi_set: *const ef_vi_set) -> Result<Arc<SetShared>, 
     SETS.lock().get(&id).cloned().ok_or(-libc::EINVAL)
 }
 
+/// Runs `f` on the set behind `vi_set` and the sockets of its receiving members.
+///
+/// # Safety
+///
+/// As [`set_of`].
+unsafe fn with_set(
+    vi_set: *const ef_vi_set,
+    f: impl FnOnce(&SetShared, &[Arc<PacketSocket>]) -> c_int,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    match unsafe { set_of(vi_set) } {
+        Ok(set) => f(&set, &set.member_socks()),
+        Err(e) => e,
+    }
+}
+
 /// Frees a VI set (and its filters).
 ///
 /// # Safety
@@ -168,16 +184,15 @@ pub(crate) unsafe fn set_of(vi_set: *const ef_vi_set) -> Result<Arc<SetShared>, 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ef_vi_set_free(vi_set: *mut ef_vi_set, _dh: ef_driver_handle) -> c_int {
     // SAFETY: forwarded guarantee.
-    let set = match unsafe { set_of(vi_set) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let socks = set.member_socks();
-    for e in set.pd.table.remove_owner(Owner::Set(set.id)) {
-        super::socket::drop_memberships(&socks, &e.matcher);
+    unsafe {
+        with_set(vi_set, |set, socks| {
+            for e in set.pd.table.remove_owner(Owner::Set(set.id)) {
+                drop_memberships(socks, &e.matcher);
+            }
+            SETS.lock().remove(&set.id);
+            0
+        })
     }
-    SETS.lock().remove(&set.id);
-    0
 }
 
 /// Adds a filter to a VI set: matching frames are spread over the set's VIs by flow hash.
@@ -192,14 +207,12 @@ pub unsafe extern "C" fn ef_vi_set_filter_add(
     fs: *const ef_filter_spec,
     cookie: *mut ef_filter_cookie,
 ) -> c_int {
-    // SAFETY: forwarded guarantee.
-    let set = match unsafe { set_of(vi_set) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let socks = set.member_socks();
-    // SAFETY: forwarded guarantees on `fs` and `cookie`.
-    unsafe { install(&set.pd.table, Owner::Set(set.id), fs, cookie, &socks) }
+    // SAFETY: forwarded guarantees.
+    unsafe {
+        with_set(vi_set, |set, socks| {
+            install(&set.pd.table, Owner::Set(set.id), fs, cookie, socks)
+        })
+    }
 }
 
 /// Removes a filter from a VI set.
@@ -213,12 +226,10 @@ pub unsafe extern "C" fn ef_vi_set_filter_del(
     _dh: ef_driver_handle,
     cookie: *mut ef_filter_cookie,
 ) -> c_int {
-    // SAFETY: forwarded guarantee.
-    let set = match unsafe { set_of(vi_set) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let socks = set.member_socks();
-    // SAFETY: forwarded guarantee on `cookie`.
-    unsafe { uninstall(&set.pd.table, Owner::Set(set.id), cookie, &socks) }
+    // SAFETY: forwarded guarantees.
+    unsafe {
+        with_set(vi_set, |set, socks| {
+            uninstall(&set.pd.table, Owner::Set(set.id), cookie, socks)
+        })
+    }
 }

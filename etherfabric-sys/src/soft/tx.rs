@@ -29,6 +29,14 @@ pub(super) enum TxOutcome {
     Fault,
 }
 
+/// The iovec array of one buffer of `len` bytes (a negative length counts as 0).
+pub(super) fn one_iov(addr: ef_addr, len: impl TryInto<c_uint>) -> [ef_iovec; 1] {
+    [ef_iovec {
+        iov_base: addr,
+        iov_len: len.try_into().unwrap_or(0),
+    }]
+}
+
 impl SoftVi {
     pub(super) fn tx_space(&mut self) -> u32 {
         let mask = self.txq_size.wrapping_sub(1);
@@ -311,12 +319,8 @@ pub(super) unsafe extern "C" fn op_transmit(
     len: c_int,
     id: ef_request_id,
 ) -> c_int {
-    let iov = [ef_iovec {
-        iov_base: base,
-        iov_len: len.max(0) as c_uint,
-    }];
     // SAFETY: the ops table is only reached through a VI of this backend.
-    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| sv.transmitv(&iov, id))
+    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| sv.transmitv(&one_iov(base, len), id))
 }
 
 /// The `transmitv` op, behind `ef_vi_transmitv()`.
@@ -426,12 +430,10 @@ pub unsafe extern "C" fn ef_vi_transmit_init(
     bytes: c_int,
     dma_id: ef_request_id,
 ) -> c_int {
-    let iov = [ef_iovec {
-        iov_base: addr,
-        iov_len: bytes.max(0) as c_uint,
-    }];
     // SAFETY: guaranteed by the caller.
-    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| sv.transmitv_init(&iov, dma_id))
+    unsafe { ctx(vi) }.map_or(-libc::EINVAL, |sv| {
+        sv.transmitv_init(&one_iov(addr, bytes), dma_id)
+    })
 }
 
 /// Deprecated transmit with extra options: only local buffers without options are
