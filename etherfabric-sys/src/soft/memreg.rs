@@ -71,7 +71,7 @@ fn physical_memory() -> usize {
 }
 
 /// True when the process's mappings, as `/proc/self/maps` lists them, cover `[start, end)`
-/// without a gap and are all readable and writable. `None` when the list cannot be read.
+/// without a gap and are all readable and writable.
 fn mapped_rw(maps: &str, start: usize, end: usize) -> bool {
     let mut covered = start;
     for line in maps.lines() {
