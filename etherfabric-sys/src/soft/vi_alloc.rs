@@ -64,13 +64,20 @@ pub(super) fn ops_table() -> ef_vi_ops {
 
 // ---------------------------------------------------------------------- allocation
 
-pub(super) fn env_size(name: &str) -> Option<c_int> {
-    std::env::var(name).ok()?.trim().parse().ok()
+/// A requested capacity: -1 (default) gives way to the environment variable `env` when set.
+fn requested(cap: c_int, env: &str) -> c_int {
+    if cap >= 0 {
+        return cap;
+    }
+    std::env::var(env)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(cap)
 }
 
 /// Rounds a requested ring size to what the backend provides: -1 = `default`, 0 = none,
 /// else the next power of two, at least 512; `-EINVAL` above `max`.
-pub(super) fn ring_size(req: c_int, default: u32, max: u32) -> Result<u32, c_int> {
+fn ring_size(req: c_int, default: u32, max: u32) -> Result<u32, c_int> {
     match req {
         0 => Ok(0),
         r if r < 0 => Ok(default),
@@ -81,9 +88,87 @@ pub(super) fn ring_size(req: c_int, default: u32, max: u32) -> Result<u32, c_int
     }
 }
 
-pub(super) static LAYOUT_FRAME: &core::ffi::CStr = c"Frame";
-pub(super) static LAYOUT_LEN: &core::ffi::CStr = c"Packet length";
-pub(super) static LAYOUT_FILTER: &core::ffi::CStr = c"Filter id";
+/// The sizes of a VI's rings, in entries (0: none).
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    rxq: u32,
+    txq: u32,
+    evq: u32,
+}
+
+/// The ring sizes for the requested capacities (see `ring_size`); no event queue of its own
+/// when the VI shares another's (`shares_evq`, which needs `evq_cap` 0).
+fn ring_sizes(
+    evq_cap: c_int,
+    rxq_cap: c_int,
+    txq_cap: c_int,
+    shares_evq: bool,
+) -> Result<Sizes, c_int> {
+    let rxq = ring_size(requested(rxq_cap, "EF_VI_RXQ_SIZE"), 512, 4096)?;
+    let txq = ring_size(requested(txq_cap, "EF_VI_TXQ_SIZE"), 512, 4096)?;
+    let evq = if shares_evq {
+        if evq_cap != 0 {
+            return Err(-libc::EINVAL);
+        }
+        0
+    } else {
+        let req = requested(evq_cap, "EF_VI_EVQ_SIZE");
+        if req == 0 {
+            return Err(-libc::EINVAL);
+        }
+        let default = (rxq + txq).next_power_of_two().clamp(512, 32768);
+        ring_size(req, default, 32768)?
+    };
+    if rxq == 0 && txq == 0 && evq == 0 {
+        return Err(-libc::EINVAL);
+    }
+    Ok(Sizes { rxq, txq, evq })
+}
+
+/// Refuses the VI flags of features the backend does not have.
+fn check_flags(flags: ef_vi_flags) -> Result<(), c_int> {
+    if flags & (ef_vi_flags_EF_VI_RX_PACKED_STREAM | ef_vi_flags_EF_VI_TX_ALT) != 0 {
+        log_once(
+            "vi_flags",
+            "EF_VI_RX_PACKED_STREAM and EF_VI_TX_ALT are not supported by the software backend",
+        );
+        return Err(-libc::EOPNOTSUPP);
+    }
+    if flags & (ef_vi_flags_EF_VI_ENABLE_TPH | ef_vi_flags_EF_VI_TPH_TAG_MODE) != 0 {
+        return Err(-libc::EINVAL);
+    }
+    Ok(())
+}
+
+/// What `ef_vi_receive_query_layout()` reports: the frame after `prefix` bytes, and the
+/// prefix fields the VI's flags ask for.
+fn receive_layout(prefix: usize, flags: ef_vi_flags) -> Box<[ef_vi_layout_entry]> {
+    let entry = |evle_type, offset: usize, what: &'static core::ffi::CStr| ef_vi_layout_entry {
+        evle_type,
+        evle_offset: offset as c_int,
+        evle_description: what.as_ptr(),
+    };
+    let mut layout = vec![entry(
+        ef_vi_layout_type_EF_VI_LAYOUT_FRAME,
+        prefix,
+        c"Frame",
+    )];
+    if prefix > 0 {
+        layout.push(entry(
+            ef_vi_layout_type_EF_VI_LAYOUT_PACKET_LENGTH,
+            RxPrefix::LEN_OFFSET,
+            c"Packet length",
+        ));
+        if flag(flags, ef_vi_flags_EF_VI_RX_FILTER_ID) {
+            layout.push(entry(
+                ef_vi_layout_type_EF_VI_LAYOUT_FILTER_ID,
+                RxPrefix::FILTER_ID_OFFSET,
+                c"Filter id",
+            ));
+        }
+    }
+    layout.into_boxed_slice()
+}
 
 /// Allocates a VI (from a domain, or a set when `place` is given).
 ///
@@ -106,56 +191,22 @@ pub(super) unsafe fn alloc_vi(
     if vi.is_null() {
         return -libc::EINVAL;
     }
-    if flags & (ef_vi_flags_EF_VI_RX_PACKED_STREAM | ef_vi_flags_EF_VI_TX_ALT) != 0 {
-        log_once(
-            "vi_flags",
-            "EF_VI_RX_PACKED_STREAM and EF_VI_TX_ALT are not supported by the software backend",
-        );
-        return -libc::EOPNOTSUPP;
-    }
-    if flags & (ef_vi_flags_EF_VI_ENABLE_TPH | ef_vi_flags_EF_VI_TPH_TAG_MODE) != 0 {
-        return -libc::EINVAL;
-    }
-    let rxq_req = if rxq_cap < 0 {
-        env_size("EF_VI_RXQ_SIZE").unwrap_or(rxq_cap)
-    } else {
-        rxq_cap
-    };
-    let txq_req = if txq_cap < 0 {
-        env_size("EF_VI_TXQ_SIZE").unwrap_or(txq_cap)
-    } else {
-        txq_cap
-    };
-    let (rxq_size, txq_size) = match (ring_size(rxq_req, 512, 4096), ring_size(txq_req, 512, 4096))
+    let sizes = match check_flags(flags)
+        .and_then(|()| ring_sizes(evq_cap, rxq_cap, txq_cap, !evq_opt.is_null()))
     {
-        (Ok(r), Ok(t)) => (r, t),
-        (Err(e), _) | (_, Err(e)) => return e,
+        Ok(s) => s,
+        Err(e) => return e,
     };
     // SAFETY: evq_opt is null or a VI of this backend, per the caller.
     let evq_sv = unsafe { ctx(evq_opt) };
-    let evq_size = if evq_opt.is_null() {
-        let req = if evq_cap < 0 {
-            env_size("EF_VI_EVQ_SIZE").unwrap_or(evq_cap)
-        } else {
-            evq_cap
-        };
-        if req == 0 {
-            return -libc::EINVAL;
-        }
-        let default = (rxq_size + txq_size).next_power_of_two().clamp(512, 32768);
-        match ring_size(req, default, 32768) {
-            Ok(s) => s,
-            Err(e) => return e,
-        }
-    } else {
-        if evq_cap != 0 || evq_sv.is_none() {
-            return -libc::EINVAL;
-        }
-        0
-    };
-    if rxq_size == 0 && txq_size == 0 && evq_size == 0 {
+    if !evq_opt.is_null() && evq_sv.is_none() {
         return -libc::EINVAL;
     }
+    let Sizes {
+        rxq: rxq_size,
+        txq: txq_size,
+        evq: evq_size,
+    } = sizes;
     let evq_owner: *mut ef_vi = if evq_opt.is_null() { vi } else { evq_opt };
     let q_label = if evq_opt.is_null() {
         0
@@ -247,25 +298,6 @@ pub(super) unsafe fn alloc_vi(
     } else {
         0
     };
-    let mut layout = vec![ef_vi_layout_entry {
-        evle_type: ef_vi_layout_type_EF_VI_LAYOUT_FRAME,
-        evle_offset: prefix as c_int,
-        evle_description: LAYOUT_FRAME.as_ptr(),
-    }];
-    if prefix > 0 {
-        layout.push(ef_vi_layout_entry {
-            evle_type: ef_vi_layout_type_EF_VI_LAYOUT_PACKET_LENGTH,
-            evle_offset: RxPrefix::LEN_OFFSET as c_int,
-            evle_description: LAYOUT_LEN.as_ptr(),
-        });
-        if flag(flags, ef_vi_flags_EF_VI_RX_FILTER_ID) {
-            layout.push(ef_vi_layout_entry {
-                evle_type: ef_vi_layout_type_EF_VI_LAYOUT_FILTER_ID,
-                evle_offset: RxPrefix::FILTER_ID_OFFSET as c_int,
-                evle_description: LAYOUT_FILTER.as_ptr(),
-            });
-        }
-    }
     let mut rx_buf = vec![0u8; VLAN_HEADROOM + MAX_FRAME + 4];
     rx_buf.shrink_to_fit();
     let sv = Box::new(SoftVi {
@@ -290,7 +322,7 @@ pub(super) unsafe fn alloc_vi(
         tx_buf: Vec::with_capacity(if txq_size > 0 { 2048 } else { 0 }),
         prefix,
         flags,
-        layout: layout.into_boxed_slice(),
+        layout: receive_layout(prefix, flags),
     });
     let rx_desc_ptr = sv.rx_desc.as_ptr() as *mut c_void;
     let tx_desc_ptr = sv.tx_desc.as_ptr() as *mut c_void;
