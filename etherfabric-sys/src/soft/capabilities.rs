@@ -13,7 +13,7 @@ use super::pio::PIO_SIZE;
 use crate::bindings::*;
 
 /// Names of the capabilities, indexed by `ef_vi_capability`.
-pub(super) static CAP_NAMES: [&CStr; 58] = [
+static CAP_NAMES: [&CStr; 58] = [
     c"EF_VI_CAP_PIO",
     c"EF_VI_CAP_PIO_BUFFER_SIZE",
     c"EF_VI_CAP_PIO_BUFFER_COUNT",
@@ -75,12 +75,12 @@ pub(super) static CAP_NAMES: [&CStr; 58] = [
 ];
 
 /// Ring sizes the backend accepts, as the bit mask of sizes the capability reports.
-pub(super) const RING_SIZES: c_ulong = 512 | 1024 | 2048 | 4096;
-pub(super) const EVQ_SIZES: c_ulong = 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768;
+const RING_SIZES: c_ulong = 512 | 1024 | 2048 | 4096;
+const EVQ_SIZES: c_ulong = 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768;
 
 /// What the software backend can do. `Ok(v)` answers the query; `Err(-EOPNOTSUPP)` means the
 /// feature (and so any numeric parameter of it) does not exist here.
-pub(super) fn capability(cap: ef_vi_capability) -> Result<c_ulong, c_int> {
+fn capability(cap: ef_vi_capability) -> Result<c_ulong, c_int> {
     const YES: Result<c_ulong, c_int> = Ok(1);
     const NO: Result<c_ulong, c_int> = Ok(0);
     match cap {

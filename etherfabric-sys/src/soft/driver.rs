@@ -12,7 +12,7 @@ use super::socket::PacketSocket;
 use crate::bindings::*;
 
 /// The string `ef_vi_version_str()` returns.
-pub(super) static VERSION: &CStr = match CStr::from_bytes_with_nul(
+static VERSION: &CStr = match CStr::from_bytes_with_nul(
     concat!(
         "10.0.0 (etherfabric-sys ",
         env!("CARGO_PKG_VERSION"),

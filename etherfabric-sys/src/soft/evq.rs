@@ -59,7 +59,7 @@ impl EventQueue {
     }
 
     /// Queues a software event (`EF_EVENT_TYPE_SW`) and wakes the driver handle.
-    pub(super) fn inject(&mut self, data: c_uint) {
+    fn inject(&mut self, data: c_uint) {
         let mut ev = ef_event::default();
         // SAFETY: `sw` is a plain-integer member of the event union.
         unsafe {

@@ -39,7 +39,7 @@ pub(super) const D_VLAN: usize = 5;
 /// # Safety
 ///
 /// `fs` must point to a writable `ef_filter_spec`.
-pub(super) unsafe fn spec<'a>(fs: *mut ef_filter_spec) -> &'a mut ef_filter_spec {
+unsafe fn spec<'a>(fs: *mut ef_filter_spec) -> &'a mut ef_filter_spec {
     // SAFETY: guaranteed by the caller.
     unsafe { &mut *fs }
 }
@@ -62,11 +62,7 @@ pub unsafe extern "C" fn ef_filter_spec_init(fs: *mut ef_filter_spec, flags: ef_
 }
 
 /// Adds kind `kind` when the spec's current kinds are one of `allowed` (0 = empty spec).
-pub(super) fn add_kind(
-    fs: &mut ef_filter_spec,
-    allowed: &[c_uint],
-    kind: c_uint,
-) -> Result<(), c_int> {
+fn add_kind(fs: &mut ef_filter_spec, allowed: &[c_uint], kind: c_uint) -> Result<(), c_int> {
     if allowed.contains(&fs.type_) {
         fs.type_ |= kind;
         Ok(())
@@ -75,7 +71,7 @@ pub(super) fn add_kind(
     }
 }
 
-pub(super) fn rc(r: Result<(), c_int>) -> c_int {
+fn rc(r: Result<(), c_int>) -> c_int {
     r.err().unwrap_or(0)
 }
 
@@ -128,7 +124,7 @@ pub unsafe extern "C" fn ef_filter_spec_set_ip4_full(
 }
 
 /// Copies an IPv6 address into four `data[]` words.
-pub(super) fn put6(data: &mut [c_uint], a: [u8; 16]) {
+fn put6(data: &mut [c_uint], a: [u8; 16]) {
     for (i, w) in data.iter_mut().take(4).enumerate() {
         *w = c_uint::from_ne_bytes([a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]]);
     }
@@ -147,7 +143,7 @@ pub(super) fn get6(data: &[c_uint]) -> [u8; 16] {
 /// # Safety
 ///
 /// `a` must be null or point to a readable `in6_addr`.
-pub(super) unsafe fn read6(a: *const in6_addr) -> Option<[u8; 16]> {
+unsafe fn read6(a: *const in6_addr) -> Option<[u8; 16]> {
     if a.is_null() {
         return None;
     }

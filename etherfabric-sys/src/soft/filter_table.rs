@@ -23,7 +23,12 @@ use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use super::filter_spec::*;
+use super::filter_spec::{
+    D_PROTO_OR_ETHERTYPE, D_VLAN, T_ALL_MULTICAST, T_ALL_UNICAST, T_BLOCK_KERNEL,
+    T_BLOCK_KERNEL_MULTICAST, T_BLOCK_KERNEL_UNICAST, T_ETHER_TYPE, T_IP_PROTO, T_IP4, T_IP6,
+    T_MAC, T_MAC_ETHER_TYPE, T_MAC_IP_PROTO, T_MISMATCH_MULTICAST, T_MISMATCH_UNICAST,
+    T_PORT_SNIFF, T_TX_PORT_SNIFF, T_VLAN, get6,
+};
 use super::frame::{FrameInfo, IPPROTO_TCP, IPPROTO_UDP};
 use super::{Registry, lock};
 use crate::bindings::*;
@@ -73,7 +78,7 @@ pub(crate) enum Matcher {
     TxPortSniff,
 }
 
-pub(super) fn vlan_of(v: c_uint) -> Option<u16> {
+fn vlan_of(v: c_uint) -> Option<u16> {
     let v = v as c_int;
     (v >= 0).then_some((v & 0xfff) as u16)
 }
@@ -331,7 +336,7 @@ impl IfaceTable {
         t
     }
 
-    pub(super) fn publish(&self, entries: &[Arc<FilterEntry>]) {
+    fn publish(&self, entries: &[Arc<FilterEntry>]) {
         *lock(&self.snapshot) = Arc::new(entries.to_vec());
         self.generation.fetch_add(1, Ordering::Release);
     }
@@ -511,7 +516,7 @@ pub(crate) fn decide(
 }
 
 /// The best-ranked matching filters (among those `eligible`); delivers if one is `mine`.
-pub(super) fn best(
+fn best(
     entries: &[Arc<FilterEntry>],
     fi: &FrameInfo,
     eligible: impl Fn(&FilterEntry) -> bool,
@@ -567,7 +572,7 @@ mod tests {
     };
     use crate::soft::frame;
 
-    pub(super) fn udp4(
+    fn udp4(
         dst_mac: [u8; 6],
         src: ([u8; 4], u16),
         dst: ([u8; 4], u16),
@@ -589,7 +594,7 @@ mod tests {
         frame::parse(&f)
     }
 
-    pub(super) fn spec_with(set: impl FnOnce(*mut ef_filter_spec) -> c_int) -> ef_filter_spec {
+    fn spec_with(set: impl FnOnce(*mut ef_filter_spec) -> c_int) -> ef_filter_spec {
         let mut fs = ef_filter_spec::default();
         // SAFETY: `fs` is a writable spec.
         unsafe { ef_filter_spec_init(&mut fs, 0) };
@@ -597,7 +602,7 @@ mod tests {
         fs
     }
 
-    pub(super) fn install(
+    fn install(
         t: &IfaceTable,
         owner: Owner,
         fs: &ef_filter_spec,
@@ -605,7 +610,7 @@ mod tests {
         t.insert(owner, Matcher::from_spec(fs)?, fs.flags, fs.type_)
     }
 
-    pub(super) fn verdict(t: &IfaceTable, fi: &FrameInfo, me: u32) -> Verdict {
+    fn verdict(t: &IfaceTable, fi: &FrameInfo, me: u32) -> Verdict {
         let mut view = TableView::default();
         t.refresh(&mut view);
         decide(&view, fi, false, false, me, None, || 0)
@@ -615,12 +620,12 @@ mod tests {
     const PEER: [u8; 4] = [10, 0, 0, 2];
     const MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
 
-    pub(super) fn be32(a: [u8; 4]) -> c_uint {
+    fn be32(a: [u8; 4]) -> c_uint {
         c_uint::from_ne_bytes(a)
     }
 
     #[test]
-    pub(super) fn packet_protocol_is_the_narrowest_covering_a_vis_filters() {
+    fn packet_protocol_is_the_narrowest_covering_a_vis_filters() {
         const ALL: u16 = 0x0003u16.to_be();
         let ip4 = (libc::ETH_P_IP as u16).to_be();
         let t = IfaceTable::default();
@@ -672,7 +677,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn most_specific_filter_wins_and_mismatch_takes_the_rest() {
+    fn most_specific_filter_wins_and_mismatch_takes_the_rest() {
         let t = IfaceTable::default();
         // SAFETY: `fs` points to the spec spec_with initialised.
         let full = spec_with(|fs| unsafe {
@@ -718,7 +723,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn multicast_is_replicated_and_sniffers_copy() {
+    fn multicast_is_replicated_and_sniffers_copy() {
         let t = IfaceTable::default();
         let group = [239, 1, 2, 3];
         // SAFETY: `fs` points to the spec spec_with initialised.
@@ -742,7 +747,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn vlan_restricts_and_sets_spread_by_hash() {
+    fn vlan_restricts_and_sets_spread_by_hash() {
         let t = IfaceTable::default();
         // SAFETY: `fs` points to the spec spec_with initialised.
         let v5 = spec_with(|fs| unsafe {
@@ -782,7 +787,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn outgoing_frames_reach_tx_sniff_and_mcast_loop_filters_only() {
+    fn outgoing_frames_reach_tx_sniff_and_mcast_loop_filters_only() {
         let t = IfaceTable::default();
         let group = [239, 9, 9, 9];
         // SAFETY: `fs` points to the spec spec_with initialised.
@@ -819,7 +824,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn unsupported_kinds_give_the_sdk_errors() {
+    fn unsupported_kinds_give_the_sdk_errors() {
         // SAFETY: `fs` points to the spec spec_with initialised.
         let bk = spec_with(|fs| unsafe { ef_filter_spec_set_block_kernel_unicast(fs) });
         assert_eq!(Matcher::from_spec(&bk).err(), Some(-libc::EOPNOTSUPP));

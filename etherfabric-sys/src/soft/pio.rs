@@ -36,12 +36,7 @@ pub(super) fn mark_unlinked(buf: *mut u8) {
 
 impl SoftVi {
     /// Sends `len` bytes of the linked PIO region at `offset`.
-    pub(super) fn transmit_pio(
-        &mut self,
-        offset: c_int,
-        len: c_int,
-        dma_id: ef_request_id,
-    ) -> c_int {
+    fn transmit_pio(&mut self, offset: c_int, len: c_int, dma_id: ef_request_id) -> c_int {
         // SAFETY: self.vi is live; a linked PIO region stays valid until unlinked.
         let pio = unsafe { (*self.vi).linked_pio };
         if pio.is_null() || offset < 0 || len < 0 || offset % 64 != 0 {
@@ -100,7 +95,7 @@ impl SoftVi {
         unsafe { (*self.vi).last_ctpio_failed = u8::from(!self.ctpio_sent) };
     }
 
-    pub(super) fn ctpio_fallback(&mut self, iov: &[ef_iovec], dma_id: ef_request_id) -> c_int {
+    fn ctpio_fallback(&mut self, iov: &[ef_iovec], dma_id: ef_request_id) -> c_int {
         if core::mem::take(&mut self.ctpio_sent) {
             self.tx_add_sent(dma_id, true)
         } else {
@@ -129,12 +124,7 @@ pub(super) unsafe extern "C" fn op_transmit_pio(
 /// # Safety
 ///
 /// `src` must have `len` readable bytes.
-pub(super) unsafe fn pio_copy(
-    vi: *mut ef_vi,
-    offset: c_int,
-    src: *const c_void,
-    len: c_int,
-) -> c_int {
+unsafe fn pio_copy(vi: *mut ef_vi, offset: c_int, src: *const c_void, len: c_int) -> c_int {
     // SAFETY: `vi` is a VI of this backend.
     let pio = match unsafe { ctx(vi) } {
         // SAFETY: sv.vi is live; a linked PIO stays valid until unlinked.

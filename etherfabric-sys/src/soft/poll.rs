@@ -18,7 +18,7 @@ use crate::bindings::*;
 
 impl SoftVi {
     /// Makes progress: sends pushed transmits, reads frames.
-    pub(super) fn pump(&mut self, want: usize) {
+    fn pump(&mut self, want: usize) {
         if self.tx_done != self.state().txq.previous {
             self.tx_process();
         }
@@ -77,7 +77,7 @@ unsafe fn receiving_fds(evq: *const ef_vi) -> Vec<c_int> {
 /// # Safety
 ///
 /// `vi` must be null or a VI of this backend.
-pub(super) unsafe fn evq_of(vi: *const ef_vi) -> Option<Arc<Mutex<EventQueue>>> {
+unsafe fn evq_of(vi: *const ef_vi) -> Option<Arc<Mutex<EventQueue>>> {
     // SAFETY: guaranteed by the caller; the reference is dropped at once.
     unsafe { ctx(vi) }.map(|s| s.base.evq.clone())
 }
@@ -168,7 +168,7 @@ pub(super) unsafe extern "C" fn op_receive_poll(
 /// # Safety
 ///
 /// `vi` must be a live VI of this backend owning an event queue.
-pub(super) unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
+unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
     // SAFETY: guaranteed by the caller.
     let mut fds = unsafe { receiving_fds(vi) };
     // SAFETY: as above.

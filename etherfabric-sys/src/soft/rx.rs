@@ -109,7 +109,7 @@ struct Arrival {
 }
 
 impl SoftVi {
-    pub(super) fn rx_avail(&mut self) -> u32 {
+    fn rx_avail(&mut self) -> u32 {
         let posted = self.state().rxq.posted;
         posted.wrapping_sub(self.rx_hw)
     }
@@ -130,7 +130,7 @@ impl SoftVi {
     }
 
     /// Receives and handles one frame; false when the socket is empty.
-    pub(super) fn rx_one(&mut self) -> bool {
+    fn rx_one(&mut self) -> bool {
         let Some(r) = self.base.sock.recv(&mut self.rx_buf) else {
             return false;
         };
@@ -315,7 +315,7 @@ impl SoftVi {
     }
 
     /// Queues (or extends) an `RX_MULTI`/`RX_MULTI_DISCARD` event for one more descriptor.
-    pub(super) fn push_merged(&self, fl: c_uint, sub: Option<c_uint>, single: bool) {
+    fn push_merged(&self, fl: c_uint, sub: Option<c_uint>, single: bool) {
         let mut q = lock(&self.base.evq);
         let ty = if sub.is_some() {
             EF_EVENT_TYPE_RX_MULTI_DISCARD

@@ -23,7 +23,7 @@ pub(super) const MAX_FRAME: usize = 65536 + 64;
 pub(super) const VLAN_HEADROOM: usize = 4;
 
 /// `ETH_P_ALL` in network order: every protocol.
-pub(super) const ALL_PROTOCOLS: u16 = 0x0003u16.to_be();
+const ALL_PROTOCOLS: u16 = 0x0003u16.to_be();
 const PACKET_OUTGOING: u8 = 4;
 const PACKET_AUXDATA: c_int = 8;
 const PACKET_QDISC_BYPASS: c_int = 20;

@@ -48,18 +48,18 @@ impl Stats {
 
 /// `ef_vi_stats_layout` with its fields.
 #[repr(C)]
-pub(super) struct StatsLayout {
+struct StatsLayout {
     pub(super) data_size: c_int,
     pub(super) fields_num: c_int,
     pub(super) fields: [ef_vi_stats_field_layout; 6],
 }
 
 /// The layout holds pointers to static strings only.
-pub(super) struct SyncLayout(StatsLayout);
+struct SyncLayout(StatsLayout);
 // SAFETY: the layout is immutable and points to static, immutable strings.
 unsafe impl Sync for SyncLayout {}
 
-pub(super) const fn field(name: &'static core::ffi::CStr, i: c_int) -> ef_vi_stats_field_layout {
+const fn field(name: &'static core::ffi::CStr, i: c_int) -> ef_vi_stats_field_layout {
     ef_vi_stats_field_layout {
         evsfl_name: name.as_ptr().cast_mut(),
         evsfl_offset: 4 * i,
@@ -67,7 +67,7 @@ pub(super) const fn field(name: &'static core::ffi::CStr, i: c_int) -> ef_vi_sta
     }
 }
 
-pub(super) static STATS_LAYOUT: SyncLayout = SyncLayout(StatsLayout {
+static STATS_LAYOUT: SyncLayout = SyncLayout(StatsLayout {
     data_size: 24,
     fields_num: 6,
     fields: [

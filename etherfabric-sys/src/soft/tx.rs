@@ -44,7 +44,7 @@ impl SoftVi {
         mask.wrapping_sub(st.added.wrapping_sub(st.removed))
     }
 
-    pub(super) fn tx_add(&mut self, d: TxDesc, id: ef_request_id) {
+    fn tx_add(&mut self, d: TxDesc, id: ef_request_id) {
         let mask = self.txq_size - 1;
         let slot = self.state().txq.added & mask;
         self.tx_desc[slot as usize] = d;
@@ -53,7 +53,7 @@ impl SoftVi {
         st.txq.added = st.txq.added.wrapping_add(1);
     }
 
-    pub(super) fn transmitv_init(&mut self, iov: &[ef_iovec], dma_id: ef_request_id) -> c_int {
+    fn transmitv_init(&mut self, iov: &[ef_iovec], dma_id: ef_request_id) -> c_int {
         if self.txq_size == 0 || iov.is_empty() {
             return -libc::EINVAL;
         }
@@ -90,7 +90,7 @@ impl SoftVi {
         rc
     }
 
-    pub(super) fn transmit_push(&mut self) {
+    fn transmit_push(&mut self) {
         let st = self.state();
         st.txq.previous = st.txq.added;
         self.tx_process();

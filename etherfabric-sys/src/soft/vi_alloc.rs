@@ -20,9 +20,9 @@ use super::{CArray, log_once, new_id, pio, poll, rx, tx};
 use crate::bindings::*;
 
 /// Default RX buffer length, as on EF10 adapters.
-pub(super) const RX_BUFFER_LEN: c_uint = 1792;
+const RX_BUFFER_LEN: c_uint = 1792;
 
-pub(super) fn ops_table() -> ef_vi_ops {
+fn ops_table() -> ef_vi_ops {
     ef_vi_ops {
         transmit: Some(tx::op_transmit),
         transmitv: Some(tx::op_transmitv),
@@ -177,7 +177,7 @@ fn receive_layout(prefix: usize, flags: ef_vi_flags) -> Box<[ef_vi_layout_entry]
 /// `vi` must be writable memory for an `ef_vi` that will not move until freed; `evq_opt`
 /// null or a live VI of this backend owning an event queue.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn alloc_vi(
+unsafe fn alloc_vi(
     vi: *mut ef_vi,
     vi_dh: ef_driver_handle,
     pd: Arc<PdShared>,
