@@ -12,7 +12,7 @@ use super::filter_table::{self, Verdict};
 use super::frame::{self, CsumErrors};
 use super::lock;
 use super::stats::bump;
-use super::vi::{SYNC_FLAGS, SoftVi, ctx, flag, now};
+use super::vi::{SYNC_FLAGS, SoftVi, ctx, flag, now, unbundle_args};
 use crate::bindings::*;
 
 /// Most RX descriptors one merged RX event completes (`EF_VI_RECEIVE_BATCH`).
@@ -649,14 +649,11 @@ pub unsafe extern "C" fn ef_vi_receive_unbundle(
     ids: *mut ef_request_id,
 ) -> c_int {
     // SAFETY: forwarded guarantees.
-    let Some(sv) = (unsafe { ctx(vi) }) else {
+    let Some((sv, ev)) = (unsafe { unbundle_args(vi, ev, ids, |sv| sv.rxq_size) }) else {
         return -libc::EINVAL;
     };
-    if ev.is_null() || ids.is_null() || sv.rxq_size == 0 {
-        return -libc::EINVAL;
-    }
-    // SAFETY: `ev` is a readable, initialised event.
-    let (ty, n) = unsafe { ((*ev).generic.type_(), (*ev).rx_multi.n_descs()) };
+    // SAFETY: plain-integer members of an initialised event.
+    let (ty, n) = unsafe { (ev.generic.type_(), ev.rx_multi.n_descs()) };
     if ty != EF_EVENT_TYPE_RX_MULTI && ty != EF_EVENT_TYPE_RX_MULTI_DISCARD {
         return -libc::EINVAL;
     }

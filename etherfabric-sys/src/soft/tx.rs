@@ -11,7 +11,9 @@ use core::ffi::{c_char, c_int, c_uint};
 
 use super::socket::{MAX_FRAME, Sent};
 use super::stats::bump;
-use super::vi::{SYNC_FLAGS, SoftVi, TxDesc, TxKind, ctx, flag, now, slice, with_slice};
+use super::vi::{
+    SYNC_FLAGS, SoftVi, TxDesc, TxKind, ctx, flag, now, slice, unbundle_args, with_slice,
+};
 use super::{frame, lock, log_once};
 use crate::bindings::*;
 
@@ -79,6 +81,17 @@ impl SoftVi {
             );
         }
         0
+    }
+
+    /// Forgets the ids of the TX descriptors from `from` up to the last one added.
+    fn tx_forget_from(&mut self, from: u32) {
+        let mask = self.txq_size - 1;
+        let added = self.state().txq.added;
+        let mut i = from;
+        while i != added {
+            self.tx_ids()[(i & mask) as usize] = EF_REQUEST_ID_MASK;
+            i = i.wrapping_add(1);
+        }
     }
 
     /// `transmitv_init` then, when it succeeds, `transmit_push`.
@@ -484,14 +497,9 @@ pub unsafe extern "C" fn ef_vi_transmit_init_undo(vi: *mut ef_vi) {
     if sv.txq_size == 0 {
         return;
     }
-    let mask = sv.txq_size - 1;
-    let st = sv.state().txq;
-    let mut i = st.previous;
-    while i != st.added {
-        sv.tx_ids()[(i & mask) as usize] = EF_REQUEST_ID_MASK;
-        i = i.wrapping_add(1);
-    }
-    sv.state().txq.added = st.previous;
+    let previous = sv.state().txq.previous;
+    sv.tx_forget_from(previous);
+    sv.state().txq.added = previous;
 }
 
 /// Unbundles an `EF_EVENT_TYPE_TX` event: the ids of the transmits it completes (at most
@@ -508,14 +516,11 @@ pub unsafe extern "C" fn ef_vi_transmit_unbundle(
     ids: *mut ef_request_id,
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
-    let Some(sv) = (unsafe { ctx(vi) }) else {
+    let Some((sv, ev)) = (unsafe { unbundle_args(vi, ev, ids, |sv| sv.txq_size) }) else {
         return -libc::EINVAL;
     };
-    if ev.is_null() || ids.is_null() || sv.txq_size == 0 {
-        return -libc::EINVAL;
-    }
-    // SAFETY: `ev` is a readable, initialised event.
-    let (ty, desc_id) = unsafe { ((*ev).generic.type_(), (*ev).tx.desc_id()) };
+    // SAFETY: plain-integer members of an initialised event.
+    let (ty, desc_id) = unsafe { (ev.generic.type_(), ev.tx.desc_id()) };
     if ty != EF_EVENT_TYPE_TX {
         return 0;
     }
@@ -555,13 +560,8 @@ pub unsafe extern "C" fn __ef_vi_reinit_txq_post_error(vi: *mut ef_vi) -> c_int 
     if sv.txq_size == 0 {
         return -libc::EINVAL;
     }
-    let mask = sv.txq_size - 1;
-    let st = sv.state().txq;
-    let mut i = st.removed;
-    while i != st.added {
-        sv.tx_ids()[(i & mask) as usize] = EF_REQUEST_ID_MASK;
-        i = i.wrapping_add(1);
-    }
+    let removed = sv.state().txq.removed;
+    sv.tx_forget_from(removed);
     let st = sv.state();
     st.txq.removed = st.txq.added;
     st.txq.previous = st.txq.added;

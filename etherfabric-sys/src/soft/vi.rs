@@ -193,6 +193,28 @@ pub(super) unsafe fn with_slice<T>(
     }
 }
 
+/// The state of `vi` and the event `ev` an unbundle call gets, with `ids` non-null: `None`
+/// when `vi` is no VI of this backend, `ev` or `ids` is null, or the VI has no ring of the
+/// kind (`ring` gives its size).
+///
+/// # Safety
+///
+/// As [`ctx`]; `ev` null or readable.
+pub(super) unsafe fn unbundle_args<'a>(
+    vi: *mut ef_vi,
+    ev: *const ef_event,
+    ids: *mut ef_request_id,
+    ring: impl Fn(&SoftVi) -> u32,
+) -> Option<(&'a mut SoftVi, ef_event)> {
+    // SAFETY: guaranteed by the caller.
+    let sv = unsafe { ctx(vi) }?;
+    if ev.is_null() || ids.is_null() || ring(sv) == 0 {
+        return None;
+    }
+    // SAFETY: readable per the caller.
+    Some((sv, unsafe { ev.read() }))
+}
+
 /// Converts an iovec array to a slice.
 ///
 /// # Safety
