@@ -179,7 +179,7 @@ impl SoftVi {
 ///
 /// # Safety
 ///
-/// As [`ctx`] and [`slice`].
+/// As [`ctx`] and [`slice()`].
 pub(super) unsafe fn with_slice<T>(
     vi: *const ef_vi,
     p: *const T,
