@@ -1,6 +1,8 @@
 // Software backend: a receiving VI needs PACKET_AUXDATA (VLAN tags and checksum status) and
 // SO_TIMESTAMPNS (receive times) on its packet socket. When the kernel refuses one, allocating
 // the VI fails with the kernel's error instead of silently losing what the option brings.
+// Likewise a filter whose frames need a packet membership (a multicast group) is not
+// installed when the kernel refuses the membership.
 // The refusal is simulated with a seccomp filter on the test's thread that fails that one
 // setsockopt() with ENOPROTOOPT (the thread ends with the test, and the filter with it).
 // Each test runs in a network namespace of its own (see testkit); a test that cannot prints
@@ -112,4 +114,21 @@ fn receiving_vi_needs_so_timestampns() {
         return;
     }
     receiving_vi_needs(libc::SOL_SOCKET, libc::SO_TIMESTAMPNS);
+}
+
+#[test]
+fn multicast_filter_fails_when_the_interface_refuses_the_membership() {
+    if !can_run("multicast_filter_fails_when_the_interface_refuses_the_membership") {
+        return;
+    }
+    const PACKET_ADD_MEMBERSHIP: i32 = 1;
+    let mut t = TestVi::open("lo", -1, -1, 0).expect("VI on lo");
+    refuse_sockopt(libc::SOL_PACKET, PACKET_ADD_MEMBERSHIP);
+    let group = udp_local(std::net::Ipv4Addr::new(239, 1, 2, 3), 5000);
+    assert_eq!(t.add_filter(&group).err(), Some(-libc::ENOPROTOOPT));
+    // Not installed: adding it again fails the same way, not with -EEXIST.
+    assert_eq!(t.add_filter(&group).err(), Some(-libc::ENOPROTOOPT));
+    // A unicast filter needs no membership.
+    let unicast = udp_local(std::net::Ipv4Addr::LOCALHOST, 5000);
+    assert!(t.add_filter(&unicast).is_ok());
 }
