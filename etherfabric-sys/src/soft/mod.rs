@@ -10,13 +10,14 @@
 //!   masks and id arrays in `ep_state`, `evq_vi`/`vi_qs` for shared event queues, the `ops`
 //!   table), so the header macros and inline functions work unchanged;
 //! * registered memory gets one DMA address per 4 KiB page; the address is the virtual
-//!   address. Registering memory that could not be pinned fails as with the driver (`-ENOMEM`,
-//!   `-EFAULT`, see `memreg.rs`), and every descriptor is checked against the regions
-//!   registered with the VI's protection domain (an invalid address gives `EF_EVENT_TYPE_TX_ERROR`/`_BUS` on transmit,
-//!   `EF_EVENT_RX_DISCARD_RIGHTS` on receive) before the backend copies data;
-//! * frames are steered by filters matched in software (see `filter_table.rs`); a received frame is
-//!   copied into the posted RX buffers (spanning several with SOP/CONT when it is longer than
-//!   `ef_vi_receive_buffer_len()`), checksums are checked (bad ones give
+//!   address. Registering memory that could not be pinned fails as with the driver
+//!   (`-ENOMEM`, `-EFAULT`, see `memreg.rs`), and every descriptor is checked against the
+//!   regions registered with the VI's protection domain (an invalid address gives
+//!   `EF_EVENT_TYPE_TX_ERROR`/`_BUS` on transmit, `EF_EVENT_RX_DISCARD_RIGHTS` on receive)
+//!   before the backend copies data;
+//! * frames are steered by filters matched in software (see `filter_table.rs`); a received
+//!   frame is copied into the posted RX buffers (spanning several with SOP/CONT when it is
+//!   longer than `ef_vi_receive_buffer_len()`), checksums are checked (bad ones give
 //!   `EF_EVENT_RX_DISCARD_CSUM_BAD` unless masked with `ef_vi_receive_set_discards()`);
 //! * transmits are sent with `send()` when pushed, with IPv4 and TCP/UDP checksum offload
 //!   unless disabled by VI flags, and complete with `EF_EVENT_TYPE_TX` events for
@@ -29,7 +30,10 @@
 //!
 //! Frames copied back by `lo` (`PACKET_OUTGOING`) are ignored except by TX sniff filters.
 //! Opening the packet sockets needs `CAP_NET_RAW`; without it `ef_driver_open()` fails with
-//! `-EPERM` and prints one line naming the capability on stderr.
+//! `-EPERM` and prints one line naming the capability on stderr. A receiving VI also needs the
+//! kernel to grant `PACKET_AUXDATA` and `SO_TIMESTAMPNS` on its socket (VLAN tags, checksum
+//! status, receive times) and a filter the packet memberships its frames need: a refusal is an
+//! error, not a silent loss (see `socket.rs`).
 //!
 //! Differences from an adapter that follow from working above the kernel:
 //!
@@ -56,7 +60,7 @@
 //!
 //! | file | holds |
 //! | --- | --- |
-//! | `checksum.rs`, `frame.rs` | Internet checksums; parsing frames, filling and checking their checksums |
+//! | `checksum.rs`, `frame.rs` | Internet checksums; parsing frames, their checksums |
 //! | `filter_spec.rs` | the `ef_filter_spec_*` builders |
 //! | `filter_table.rs` | decoded filters, the per-interface table, the steering decision |
 //! | `socket.rs` | the `AF_PACKET` socket of a VI, interface ioctls, packet memberships |

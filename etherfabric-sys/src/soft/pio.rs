@@ -165,7 +165,8 @@ pub(super) unsafe extern "C" fn op_transmit_copy_pio(
     unsafe { op_transmit_pio(vi, offset, len, id) }
 }
 
-/// The `transmit_pio_warm` op, behind `ef_vi_transmit_pio_warm()`: nothing to warm: PIO sends copy from host memory.
+/// The `transmit_pio_warm` op, behind `ef_vi_transmit_pio_warm()`: nothing to warm: PIO sends copy
+/// from host memory.
 pub(super) extern "C" fn op_transmit_pio_warm(_vi: *mut ef_vi) {}
 
 /// The `transmit_copy_pio_warm` op, behind `ef_vi_transmit_copy_pio_warm()`.
@@ -203,7 +204,8 @@ unsafe fn ctpio(vi: *mut ef_vi, iov: *const iovec, n: c_int, fallback: *mut c_vo
 ///
 /// # Safety
 ///
-/// `vi` must be a live VI of this backend and `iov` readable for `n` entries, each readable for its length.
+/// `vi` must be a live VI of this backend and `iov` readable for `n` entries, each readable for its
+/// length.
 pub(super) unsafe extern "C" fn op_transmitv_ctpio(
     vi: *mut ef_vi,
     _frame_len: usize,

@@ -210,10 +210,12 @@ pub(super) unsafe extern "C" fn op_eventq_prime(vi: *mut ef_vi) {
     unsafe { arm(vi, (*vi).dh) };
 }
 
-/// The `eventq_timer_prime/_run` op, behind `ef_eventq_timer_prime()`: no interrupt moderation timer here.
+/// The `eventq_timer_prime/_run` op, behind `ef_eventq_timer_prime()`: no interrupt moderation
+/// timer here.
 pub(super) extern "C" fn op_timer(_vi: *mut ef_vi, _v: c_uint) {}
 
-/// The `eventq_timer_clear/_zero` op, behind `ef_eventq_timer_clear()`: no interrupt moderation timer here.
+/// The `eventq_timer_clear/_zero` op, behind `ef_eventq_timer_clear()`: no interrupt moderation
+/// timer here.
 pub(super) extern "C" fn op_timer_clear(_vi: *mut ef_vi) {}
 
 /// The `eventq_has_event` op, behind `ef_eventq_has_event()`.

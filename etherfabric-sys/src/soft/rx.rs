@@ -385,7 +385,8 @@ pub(super) unsafe extern "C" fn op_receive_get_discards(vi: *mut ef_vi) -> u64 {
 ///
 /// # Safety
 ///
-/// `vi` must be a live VI of this backend; `addr` a DMA address of registered memory with room for a receive buffer.
+/// `vi` must be a live VI of this backend; `addr` a DMA address of registered memory with room for
+/// a receive buffer.
 pub(super) unsafe extern "C" fn op_receive_init(
     vi: *mut ef_vi,
     addr: ef_addr,
@@ -462,7 +463,8 @@ unsafe fn prefix_ts(vi: *mut ef_vi, pkt: *const c_void) -> Result<(i64, u32), c_
 ///
 /// # Safety
 ///
-/// `vi` must be a live VI of this backend, `pkt` the first buffer of a packet received on it, `out` null or writable.
+/// `vi` must be a live VI of this backend, `pkt` the first buffer of a packet received on it, `out`
+/// null or writable.
 pub(super) unsafe extern "C" fn op_receive_get_timestamp(
     vi: *mut ef_vi,
     pkt: *const c_void,

@@ -421,12 +421,14 @@ pub(super) unsafe extern "C" fn op_stop_transmit_warm(
     }
 }
 
-/// The `transmit_alt_*` op, behind `ef_vi_transmit_alt_select()`: no TX alternatives: `-EOPNOTSUPP`.
+/// The `transmit_alt_*` op, behind `ef_vi_transmit_alt_select()`: no TX alternatives:
+/// `-EOPNOTSUPP`.
 pub(super) extern "C" fn op_alt_id(_vi: *mut ef_vi, _alt: c_uint) -> c_int {
     -libc::EOPNOTSUPP
 }
 
-/// The `transmit_alt_select_default` op, behind `ef_vi_transmit_alt_select_default()`: no TX alternatives: `-EOPNOTSUPP`.
+/// The `transmit_alt_select_default` op, behind `ef_vi_transmit_alt_select_default()`: no TX
+/// alternatives: `-EOPNOTSUPP`.
 pub(super) extern "C" fn op_alt_default(_vi: *mut ef_vi) -> c_int {
     -libc::EOPNOTSUPP
 }
