@@ -279,26 +279,33 @@ impl Stack {
 
     /// Frees one object through its C call.
     fn free_obj(&self, obj: Obj) -> Result<()> {
-        // SAFETY (all arms): the object was live in this stack's table and has just been
-        // taken out of it, so it is freed once and no view of it remains (freeing needs
-        // `&mut Stack`, which no view can coexist with).
-        match obj {
-            Obj::Listener(p) => check("zftl_free", unsafe { zf_sys::zftl_free(p.as_ptr()) }),
-            Obj::Tcp(p) => check("zft_free", unsafe { zf_sys::zft_free(p.as_ptr()) }),
-            Obj::Handle(p) => check("zft_handle_free", unsafe {
+        // Each object was live in this stack's table and has just been taken out of it, so
+        // it is freed once, and no view of it remains (freeing needs `&mut Stack`, which no
+        // view can coexist with).
+        let rc = match obj {
+            // SAFETY: as above.
+            Obj::Listener(p) => ("zftl_free", unsafe { zf_sys::zftl_free(p.as_ptr()) }),
+            // SAFETY: as above.
+            Obj::Tcp(p) => ("zft_free", unsafe { zf_sys::zft_free(p.as_ptr()) }),
+            // SAFETY: as above.
+            Obj::Handle(p) => ("zft_handle_free", unsafe {
                 zf_sys::zft_handle_free(p.as_ptr())
             }),
-            Obj::UdpRx(p) => check("zfur_free", unsafe { zf_sys::zfur_free(p.as_ptr()) }),
-            Obj::UdpTx(p) => check("zfut_free", unsafe { zf_sys::zfut_free(p.as_ptr()) }),
+            // SAFETY: as above.
+            Obj::UdpRx(p) => ("zfur_free", unsafe { zf_sys::zfur_free(p.as_ptr()) }),
+            // SAFETY: as above.
+            Obj::UdpTx(p) => ("zfut_free", unsafe { zf_sys::zfut_free(p.as_ptr()) }),
             Obj::Muxer(p) => {
+                // SAFETY: as above; TCPDirect keeps the memory until its waitables leave.
                 unsafe { zf_sys::zf_muxer_free(p.as_ptr()) };
-                Ok(0)
+                ("zf_muxer_free", 0)
             }
-            Obj::Alt(h) => check("zf_alternatives_release", unsafe {
+            // SAFETY: as above; the handle belongs to this live stack.
+            Obj::Alt(h) => ("zf_alternatives_release", unsafe {
                 zf_sys::zf_alternatives_release(self.as_ptr(), h)
             }),
-        }
-        .map(drop)
+        };
+        check(rc.0, rc.1).map(drop)
     }
 
     /// Frees an object: a TCP zocket (`zft_free`: FIN, or RST when unread data remains; the

@@ -224,7 +224,7 @@ impl<'a, 's> UdpZc<'a, 's> {
     }
 
     /// The datagram's IP and UDP headers (`zfur_pkt_get_header`).
-    pub fn headers(&self) -> Result<Headers<'_>> {
+    pub fn headers(&self) -> Result<Headers> {
         let (mut ip, mut udp) = (std::ptr::null(), std::ptr::null());
         // SAFETY: live zocket; the message as zfur_zc_recv filled it; valid out pointers.
         let rc = unsafe {
@@ -235,12 +235,10 @@ impl<'a, 's> UdpZc<'a, 's> {
             return Err(Error::call("zfur_pkt_get_header", -(libc::EINVAL as i64)));
         }
         // SAFETY: TCPDirect points both into the packet buffer, valid until the message is
-        // released; the references borrow self. The headers are 4- and 2-byte aligned in
-        // the buffer as in C.
-        Ok(Headers {
-            ip: unsafe { &*ip },
-            udp: unsafe { &*udp },
-        })
+        // released. They need not be aligned (an IP header after a 14-byte Ethernet header
+        // is not), so they are copied out unaligned.
+        let (ip, udp) = unsafe { (ip.read_unaligned(), udp.read_unaligned()) };
+        Ok(Headers { ip, udp })
     }
 
     /// The sender's address, from the headers.
@@ -294,16 +292,16 @@ impl fmt::Debug for UdpZc<'_, '_> {
     }
 }
 
-/// The IP and UDP headers of a received datagram.
+/// The IP and UDP headers of a received datagram (copied out of the packet).
 #[derive(Clone, Copy)]
-pub struct Headers<'a> {
+pub struct Headers {
     /// The IPv4 header as received.
-    pub ip: &'a iphdr,
+    pub ip: iphdr,
     /// The UDP header as received.
-    pub udp: &'a udphdr,
+    pub udp: udphdr,
 }
 
-impl Headers<'_> {
+impl Headers {
     fn ports(&self) -> (u16, u16) {
         // SAFETY: every variant of the union is two u16 pairs over the same 8 bytes.
         let u = unsafe { self.udp.__bindgen_anon_1.__bindgen_anon_2 };
@@ -332,7 +330,7 @@ impl Headers<'_> {
     }
 }
 
-impl fmt::Debug for Headers<'_> {
+impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Headers")
             .field("source", &self.source())
