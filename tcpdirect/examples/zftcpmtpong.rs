@@ -139,7 +139,7 @@ fn main() {
         if !got.is_empty() {
             vlog!("iothread: zf_muxer_wait => {}", got.len());
         }
-        for e in got.to_vec() {
+        for &e in got {
             if e.data() == u64::MAX {
                 // Every pending connection (the C sample takes one per event; the real
                 // library reports each, so this is the same there and sturdier).

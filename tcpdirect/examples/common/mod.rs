@@ -29,8 +29,7 @@ pub fn getopt(spec: &str) -> Args {
             rest.extend(argv.by_ref());
             break;
         }
-        let mut chars = a[1..].char_indices();
-        while let Some((i, c)) = chars.next() {
+        for (i, c) in a[1..].char_indices() {
             let Some(pos) = spec.find(c) else {
                 eprintln!("{prog}: invalid option -- '{c}'");
                 std::process::exit(1);
