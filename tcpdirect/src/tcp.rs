@@ -501,10 +501,14 @@ impl<'s> Tcp<'s> {
     }
 
     /// Overlapped receive, after the muxer reported `ZF_EPOLLIN_OVERLAPPED`
-    /// (`zft_zc_recv` with `ZF_OVERLAPPED_WAIT`): the message may hold a packet still
-    /// arriving. Call [`TcpZc::complete`] before trusting its bytes.
-    pub fn zc_recv_overlapped(&mut self) -> Option<TcpZc<'_, 's, 1>> {
+    /// (`zft_zc_recv` with `ZF_OVERLAPPED_WAIT`): a packet still arriving. Its bytes cannot
+    /// be read until [`TcpZcPending::complete`] says it arrived whole; dropping it completes
+    /// and releases it.
+    pub fn zc_recv_overlapped(&mut self) -> Option<TcpZcPending<'_, 's>> {
         self.zc_recv_n::<1>(ZcMode::OverlappedWait)
+            .map(|zc| TcpZcPending {
+                zc: ManuallyDrop::new(zc),
+            })
     }
 
     #[inline]
@@ -695,26 +699,6 @@ impl<'a, 's, const N: usize> TcpZc<'a, 's, N> {
         self.tcp.stack()
     }
 
-    /// Completes an overlapped receive (`zft_zc_recv` with `ZF_OVERLAPPED_COMPLETE`): the
-    /// message with its packet whole, or `None` when the packet was not for this zocket
-    /// after all (nothing to release).
-    pub fn complete(mut self) -> Option<Self> {
-        // SAFETY: live zocket; the message as the overlapped wait left it.
-        unsafe {
-            zf_sys::zft_zc_recv(
-                self.tcp.as_ptr(),
-                &mut self.msg.m,
-                zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int,
-            )
-        };
-        if self.msg.m.iovcnt <= 0 {
-            // Nothing is held: no zft_zc_recv_done.
-            let _ = ManuallyDrop::new(self);
-            return None;
-        }
-        Some(self)
-    }
-
     /// Releases every packet (`zft_zc_recv_done`): `Ok(true)` while the connection is open,
     /// `Ok(false)` after end of stream, or the connection's error (`ConnectionReset`,
     /// `ConnectionRefused`, `TimedOut`, ...).
@@ -750,6 +734,76 @@ impl<const N: usize> fmt::Debug for TcpZc<'_, '_, N> {
             .field("packets", &self.packets())
             .field("len", &self.len())
             .field("eof", &self.is_eof())
+            .finish()
+    }
+}
+
+/// A packet still arriving, from [`Tcp::zc_recv_overlapped`]: only its expected length is
+/// known until [`TcpZcPending::complete`].
+pub struct TcpZcPending<'a, 's> {
+    zc: ManuallyDrop<TcpZc<'a, 's, 1>>,
+}
+
+impl<'a, 's> TcpZcPending<'a, 's> {
+    /// The packet's payload length as announced so far.
+    pub fn len(&self) -> usize {
+        self.zc.len()
+    }
+
+    /// Whether the announced length is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The stack, e.g. for other work while the packet arrives.
+    pub fn stack(&self) -> &'s Stack {
+        self.zc.stack()
+    }
+
+    /// Waits for the packet to arrive whole (`zft_zc_recv` with `ZF_OVERLAPPED_COMPLETE`):
+    /// the message, or `None` when the packet failed verification (nothing to release).
+    pub fn complete(mut self) -> Option<TcpZc<'a, 's, 1>> {
+        let done = self.finish();
+        // SAFETY: `zc` is taken once, here; `self` is forgotten so Drop does not use it.
+        let zc = unsafe { ManuallyDrop::take(&mut self.zc) };
+        std::mem::forget(self);
+        if done {
+            Some(zc)
+        } else {
+            // Nothing is held: no zft_zc_recv_done.
+            let _ = ManuallyDrop::new(zc);
+            None
+        }
+    }
+
+    /// Completes the overlapped receive; true when a packet is held.
+    fn finish(&mut self) -> bool {
+        let z = self.zc.tcp.as_ptr();
+        // SAFETY: live zocket; the message as the overlapped wait left it.
+        unsafe {
+            zf_sys::zft_zc_recv(
+                z,
+                &mut self.zc.msg.m,
+                zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int,
+            )
+        };
+        self.zc.msg.m.iovcnt > 0
+    }
+}
+
+impl Drop for TcpZcPending<'_, '_> {
+    fn drop(&mut self) {
+        if self.finish() {
+            // SAFETY: taken once, in drop; its own Drop releases the packet.
+            drop(unsafe { ManuallyDrop::take(&mut self.zc) });
+        }
+    }
+}
+
+impl fmt::Debug for TcpZcPending<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpZcPending")
+            .field("len", &self.len())
             .finish()
     }
 }
