@@ -117,7 +117,7 @@ fn main() {
                 while !st.reactor_perform() {}
             }
             let mut t = try_or_exit(st.tcp(z), "zft");
-            let Some(m) = t.zc_recv_up_to::<1>() else {
+            let Some(m) = t.zc_recv_max(1) else {
                 maybe_rx = false;
                 continue;
             };

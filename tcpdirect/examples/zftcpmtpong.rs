@@ -160,7 +160,7 @@ fn main() {
                     continue;
                 };
                 let Ok(mut t) = a.stack.tcp(*z) else { continue };
-                let Some(m) = t.zc_recv_up_to::<1>() else {
+                let Some(m) = t.zc_recv_max(1) else {
                     vlog!("iothread: zft_zc_recv => iovcnt=0 len=0");
                     continue;
                 };

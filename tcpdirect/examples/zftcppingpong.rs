@@ -83,7 +83,7 @@ fn ping_pongs(st: &mut Stack, z: TcpKey, cfg: &Cfg, results: &mut Vec<u64>) {
                 while !st.reactor_perform() {}
             }
             let mut t = try_or_exit(st.tcp(z), "zft");
-            let Some(m) = t.zc_recv_up_to::<1>() else {
+            let Some(m) = t.zc_recv_max(1) else {
                 has_rx = false;
                 continue;
             };
@@ -122,7 +122,7 @@ fn ping_pongs(st: &mut Stack, z: TcpKey, cfg: &Cfg, results: &mut Vec<u64>) {
     std::hint::black_box(sink);
 }
 
-fn print_rx_ts(m: &tcpdirect::TcpZc<'_, '_, 1>) {
+fn print_rx_ts(m: &tcpdirect::TcpZc<'_, '_>) {
     let ts = try_or_exit(m.timestamp(0), "zft_pkt_get_timestamp");
     eprintln!(
         "TIME RECV  {}.{:09} bytes {} flags {:x}",
@@ -200,7 +200,7 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
             let _ = m.done();
         } else if has_rx {
             let mut t = try_or_exit(st.tcp(z), "zft");
-            match t.zc_recv_up_to::<1>() {
+            match t.zc_recv_max(1) {
                 Some(m) => {
                     if cfg.ping {
                         results.push(begin.elapsed().as_nanos() as u64);

@@ -115,7 +115,7 @@ pub use init::init;
 pub use keys::{AltKey, ListenerKey, MuxerKey, TcpHandleKey, TcpKey, UdpRxKey, UdpTxKey};
 pub use muxer::{Event, Readiness, StackEvents, Waitable};
 pub use stack::{Feature, ObjectKey, PendingWork, Stack, WaitableFd};
-pub use tcp::{ConnectError, Tcp, TcpRef, TcpState, TcpZc, TcpZcPending};
+pub use tcp::{ConnectError, Tcp, TcpRef, TcpState, TcpZc, TcpZcPending, ZC_MAX_PACKETS};
 pub use timestamp::{PacketReport, ReportFlags, Timestamp};
 pub use udp::{Headers, UdpRx, UdpTx, UdpZc};
 

@@ -16,13 +16,17 @@ use crate::init::LIVE_STACKS;
 use crate::keys::{
     AltKey, ListenerKey, MuxerKey, RawKey, TcpHandleKey, TcpKey, UdpRxKey, UdpTxKey,
 };
+use crate::tcp::TcpMsg;
+use crate::udp::UdpMsg;
 
 /// An object a stack owns, in its table.
 pub(crate) enum Obj {
     Listener(NonNull<zftl>),
-    Tcp(NonNull<zft>),
+    /// A connection and its zero-copy message.
+    Tcp(NonNull<zft>, NonNull<TcpMsg>),
     Handle(NonNull<zft_handle>),
-    UdpRx(NonNull<zfur>),
+    /// A receive zocket and its zero-copy message.
+    UdpRx(NonNull<zfur>, NonNull<UdpMsg>),
     UdpTx(NonNull<zfut>),
     Muxer(NonNull<zf_muxer_set>),
     Alt(zf_sys::zf_althandle),
@@ -285,14 +289,25 @@ impl Stack {
         let rc = match obj {
             // SAFETY: as above.
             Obj::Listener(p) => ("zftl_free", unsafe { zf_sys::zftl_free(p.as_ptr()) }),
-            // SAFETY: as above.
-            Obj::Tcp(p) => ("zft_free", unsafe { zf_sys::zft_free(p.as_ptr()) }),
+            Obj::Tcp(p, m) => {
+                // SAFETY: as above; the message goes with its connection, unused since the
+                // view that used it is gone.
+                let rc = unsafe { zf_sys::zft_free(p.as_ptr()) };
+                // SAFETY: allocated with the connection, freed once, here.
+                unsafe { TcpMsg::free(m) };
+                ("zft_free", rc)
+            }
             // SAFETY: as above.
             Obj::Handle(p) => ("zft_handle_free", unsafe {
                 zf_sys::zft_handle_free(p.as_ptr())
             }),
-            // SAFETY: as above.
-            Obj::UdpRx(p) => ("zfur_free", unsafe { zf_sys::zfur_free(p.as_ptr()) }),
+            Obj::UdpRx(p, m) => {
+                // SAFETY: as above.
+                let rc = unsafe { zf_sys::zfur_free(p.as_ptr()) };
+                // SAFETY: allocated with the zocket, freed once, here.
+                unsafe { UdpMsg::free(m) };
+                ("zfur_free", rc)
+            }
             // SAFETY: as above.
             Obj::UdpTx(p) => ("zfut_free", unsafe { zf_sys::zfut_free(p.as_ptr()) }),
             Obj::Muxer(p) => {
@@ -360,9 +375,9 @@ impl Drop for Stack {
         let mut objs: Vec<Obj> = self.slots.iter_mut().filter_map(|s| s.obj.take()).collect();
         objs.sort_by_key(|o| match o {
             Obj::Handle(_) => 0,
-            Obj::Tcp(_) => 1,
+            Obj::Tcp(..) => 1,
             Obj::Listener(_) => 2,
-            Obj::UdpRx(_) | Obj::UdpTx(_) => 3,
+            Obj::UdpRx(..) | Obj::UdpTx(_) => 3,
             Obj::Muxer(_) => 4,
             Obj::Alt(_) => 5,
         });

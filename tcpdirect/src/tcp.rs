@@ -116,7 +116,7 @@ impl Stack {
     #[inline]
     pub(crate) fn tcp_ptr(&self, key: TcpKey) -> Result<NonNull<zft>> {
         match self.lookup(key.0, TcpKey::KIND)? {
-            Obj::Tcp(p) => Ok(*p),
+            Obj::Tcp(p, _) => Ok(*p),
             _ => Err(Error::StaleKey { kind: TcpKey::KIND }),
         }
     }
@@ -155,7 +155,7 @@ impl Stack {
         check("zftl_accept", rc)?;
         let p =
             NonNull::new(z).ok_or_else(|| Error::call("zftl_accept", -(libc::EINVAL as i64)))?;
-        Ok(Some(TcpKey(self.insert(Obj::Tcp(p)))))
+        Ok(Some(TcpKey(self.insert(Obj::Tcp(p, TcpMsg::alloc())))))
     }
 
     /// The address a listener listens on (`zftl_getname`).
@@ -232,7 +232,7 @@ impl Stack {
         };
         // The handle is gone (it became the zocket): its slot now holds the connection.
         let obj = match self.remove(handle.0, TcpHandleKey::KIND) {
-            Ok(_) => Obj::Tcp(p),
+            Ok(_) => Obj::Tcp(p, TcpMsg::alloc()),
             Err(error) => return Err(ConnectError { error, handle }),
         };
         self.restore(&mut handle.0, obj);
@@ -257,10 +257,13 @@ impl Stack {
     /// exclusive.
     #[inline]
     pub fn tcp(&mut self, key: TcpKey) -> Result<Tcp<'_>> {
-        let raw = self.tcp_ptr(key)?;
-        Ok(Tcp {
-            inner: TcpRef { stack: self, raw },
-        })
+        match self.lookup(key.0, TcpKey::KIND)? {
+            &Obj::Tcp(raw, msg) => Ok(Tcp {
+                inner: TcpRef { stack: self, raw },
+                msg,
+            }),
+            _ => Err(Error::StaleKey { kind: TcpKey::KIND }),
+        }
     }
 
     /// The connection `key` names, for every call but the receives. Shared: a zero-copy
@@ -439,6 +442,7 @@ impl<'s> TcpRef<'s> {
 /// [`TcpRef`] for the rest.
 pub struct Tcp<'s> {
     inner: TcpRef<'s>,
+    msg: NonNull<TcpMsg>,
 }
 
 impl<'s> Deref for Tcp<'s> {
@@ -486,18 +490,19 @@ impl<'s> Tcp<'s> {
         check("zft_recv", rc).map(|n| n as usize)
     }
 
-    /// Zero-copy receive (`zft_zc_recv`) of up to 8 packets: `None` when nothing has
-    /// arrived. The message borrows this view, so no other receive can happen while it is
-    /// held; dropping it releases the buffers (`zft_zc_recv_done`).
+    /// Zero-copy receive (`zft_zc_recv`) of up to [`ZC_MAX_PACKETS`] packets: `None` when
+    /// nothing has arrived. The message borrows this view, so no other receive can happen
+    /// while it is held; dropping it releases the buffers (`zft_zc_recv_done`).
     #[inline]
     pub fn zc_recv(&mut self) -> Option<TcpZc<'_, 's>> {
-        self.zc_recv_n::<8>(ZcMode::Normal)
+        self.zc_recv_n(ZC_MAX_PACKETS, ZcMode::Normal)
     }
 
-    /// Zero-copy receive of up to `N` packets.
+    /// Zero-copy receive of up to `max` packets (1 to [`ZC_MAX_PACKETS`]; other values are
+    /// brought into that range).
     #[inline]
-    pub fn zc_recv_up_to<const N: usize>(&mut self) -> Option<TcpZc<'_, 's, N>> {
-        self.zc_recv_n::<N>(ZcMode::Normal)
+    pub fn zc_recv_max(&mut self, max: usize) -> Option<TcpZc<'_, 's>> {
+        self.zc_recv_n(max.clamp(1, ZC_MAX_PACKETS), ZcMode::Normal)
     }
 
     /// Overlapped receive, after the muxer reported `ZF_EPOLLIN_OVERLAPPED`
@@ -505,22 +510,27 @@ impl<'s> Tcp<'s> {
     /// be read until [`TcpZcPending::complete`] says it arrived whole; dropping it completes
     /// and releases it.
     pub fn zc_recv_overlapped(&mut self) -> Option<TcpZcPending<'_, 's>> {
-        self.zc_recv_n::<1>(ZcMode::OverlappedWait)
+        self.zc_recv_n(1, ZcMode::OverlappedWait)
             .map(|zc| TcpZcPending {
                 zc: ManuallyDrop::new(zc),
             })
     }
 
     #[inline]
-    fn zc_recv_n<const N: usize>(&mut self, mode: ZcMode) -> Option<TcpZc<'_, 's, N>> {
-        let mut msg = TcpMsg::<N>::new();
-        // SAFETY: live zocket; `msg` has room for the N iovecs it announces; no other
-        // zero-copy message of this zocket is held (that would borrow `self`).
-        unsafe { zf_sys::zft_zc_recv(self.as_ptr(), msg.ptr(), mode as c_int) };
-        if msg.m.iovcnt <= 0 {
+    fn zc_recv_n(&mut self, max: usize, mode: ZcMode) -> Option<TcpZc<'_, 's>> {
+        let m = self.msg.as_ptr();
+        // SAFETY: live zocket; the connection's message has room for `max` (at most
+        // ZC_MAX_PACKETS) iovecs; no zero-copy message of this zocket is held (it would
+        // borrow `self`), so nothing else reads or writes the message now.
+        let got = unsafe {
+            (*m).m.iovcnt = max as c_int;
+            zf_sys::zft_zc_recv(self.as_ptr(), &raw mut (*m).m, mode as c_int);
+            (*m).m.iovcnt
+        };
+        if got <= 0 {
             return None;
         }
-        Some(TcpZc { tcp: self, msg })
+        Some(TcpZc { tcp: self })
     }
 }
 
@@ -586,52 +596,76 @@ pub(crate) fn iov_count(call: &'static str, n: usize) -> Result<c_int> {
     })
 }
 
-/// A `zft_msg` with room for `N` iovecs, as the C samples declare it.
+/// The most packets one zero-copy receive returns.
+pub const ZC_MAX_PACKETS: usize = 8;
+
+/// A `zft_msg` with room for [`ZC_MAX_PACKETS`] iovecs, as the C samples declare it. The
+/// stack keeps one per connection (allocated with it), so a receive writes only `iovcnt`
+/// before the call, as C code reusing its message does.
 #[repr(C)]
-pub(crate) struct TcpMsg<const N: usize> {
+pub(crate) struct TcpMsg {
     m: zft_msg,
-    iov: [iovec; N],
+    iov: [iovec; ZC_MAX_PACKETS],
 }
 
-impl<const N: usize> TcpMsg<N> {
-    #[inline]
-    fn new() -> Self {
-        TcpMsg {
+impl TcpMsg {
+    /// A new message on the heap, owned by the caller (free with [`TcpMsg::free`]).
+    pub(crate) fn alloc() -> NonNull<TcpMsg> {
+        NonNull::from(Box::leak(Box::new(TcpMsg {
             m: zft_msg::default(),
             iov: [iovec {
                 iov_base: std::ptr::null_mut(),
                 iov_len: 0,
-            }; N],
-        }
+            }; ZC_MAX_PACKETS],
+        })))
     }
-    #[inline]
-    fn ptr(&mut self) -> *mut zft_msg {
-        self.m.iovcnt = N as c_int;
-        &mut self.m
+
+    /// Frees a message from [`TcpMsg::alloc`].
+    ///
+    /// # Safety
+    ///
+    /// `p` came from `alloc`, is freed once and is not used afterwards.
+    pub(crate) unsafe fn free(p: NonNull<TcpMsg>) {
+        // SAFETY: per the contract, a Box leaked by alloc, freed once.
+        drop(unsafe { Box::from_raw(p.as_ptr()) });
     }
+
     #[inline]
     fn iovs(&self) -> &[iovec] {
-        &self.iov[..(self.m.iovcnt.max(0) as usize).min(N)]
+        &self.iov[..(self.m.iovcnt.max(0) as usize).min(ZC_MAX_PACKETS)]
     }
 }
 
-/// A zero-copy TCP message: up to `N` received packets, borrowed from the stack's buffers
+/// A zero-copy TCP message: up to [`ZC_MAX_PACKETS`] received packets, borrowed from the stack's buffers
 /// until dropped (which releases them, `zft_zc_recv_done`) or released with
 /// [`TcpZc::done`] / [`TcpZc::release_some`].
 ///
 /// It borrows its [`Tcp`] view mutably, so no other receive on the stack can happen while
 /// it is held; sends can ([`TcpZc::zocket`], [`TcpZc::stack`]). End of stream is a
 /// zero-length last packet ([`TcpZc::is_eof`]).
-pub struct TcpZc<'a, 's, const N: usize = 8> {
+pub struct TcpZc<'a, 's> {
     tcp: &'a mut Tcp<'s>,
-    msg: TcpMsg<N>,
 }
 
-impl<'a, 's, const N: usize> TcpZc<'a, 's, N> {
+impl<'a, 's> TcpZc<'a, 's> {
+    #[inline]
+    fn msg(&self) -> &TcpMsg {
+        // SAFETY: the connection's message, alive as long as the connection (which the
+        // view's borrow of the stack keeps); only this guard, which holds the one view
+        // mutably, reaches it while it lives.
+        unsafe { self.tcp.msg.as_ref() }
+    }
+
+    #[inline]
+    fn msg_ptr(&self) -> *mut zft_msg {
+        // SAFETY: a field of the live message (above), no reference created.
+        unsafe { &raw mut (*self.tcp.msg.as_ptr()).m }
+    }
+
     /// The packets' payloads.
     #[inline]
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.msg.iovs().iter().map(|v| {
+        self.msg().iovs().iter().map(|v| {
             // SAFETY: TCPDirect keeps each buffer valid and unchanged until the message is
             // released, which needs `self` by value or its drop; the slice borrows `self`.
             unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }
@@ -645,12 +679,12 @@ impl<'a, 's, const N: usize> TcpZc<'a, 's, N> {
 
     /// How many packets the message holds (an EOF marker counts as one).
     pub fn packets(&self) -> usize {
-        self.msg.iovs().len()
+        self.msg().iovs().len()
     }
 
     /// Total payload bytes in the message.
     pub fn len(&self) -> usize {
-        self.msg.iovs().iter().map(|v| v.iov_len).sum()
+        self.msg().iovs().iter().map(|v| v.iov_len).sum()
     }
 
     /// Whether the message carries no bytes (an EOF marker only).
@@ -660,12 +694,12 @@ impl<'a, 's, const N: usize> TcpZc<'a, 's, N> {
 
     /// Whether the message ends with the end-of-stream marker (a zero-length packet).
     pub fn is_eof(&self) -> bool {
-        self.msg.iovs().last().is_some_and(|v| v.iov_len == 0)
+        self.msg().iovs().last().is_some_and(|v| v.iov_len == 0)
     }
 
     /// How many more packets were waiting after these (`pkts_left`).
     pub fn packets_left(&self) -> usize {
-        self.msg.m.pkts_left.max(0) as usize
+        self.msg().m.pkts_left.max(0) as usize
     }
 
     /// The receive timestamp of packet `i` (`zft_pkt_get_timestamp`); needs the stack
@@ -678,7 +712,13 @@ impl<'a, 's, const N: usize> TcpZc<'a, 's, N> {
         let mut flags = 0;
         // SAFETY: live zocket; the message as zft_zc_recv filled it; valid out pointers.
         let rc = unsafe {
-            zf_sys::zft_pkt_get_timestamp(self.tcp.as_ptr(), &self.msg.m, &mut ts, idx, &mut flags)
+            zf_sys::zft_pkt_get_timestamp(
+                self.tcp.as_ptr(),
+                self.msg_ptr(),
+                &mut ts,
+                idx,
+                &mut flags,
+            )
         };
         check("zft_pkt_get_timestamp", rc)?;
         Ok(Timestamp {
@@ -703,32 +743,33 @@ impl<'a, 's, const N: usize> TcpZc<'a, 's, N> {
     /// `Ok(false)` after end of stream, or the connection's error (`ConnectionReset`,
     /// `ConnectionRefused`, `TimedOut`, ...).
     pub fn done(self) -> Result<bool> {
-        let mut this = ManuallyDrop::new(self);
+        let this = ManuallyDrop::new(self);
         // SAFETY: live zocket; the message as zft_zc_recv filled it, released once (the
         // guard is not dropped).
-        let rc = unsafe { zf_sys::zft_zc_recv_done(this.tcp.as_ptr(), &mut this.msg.m) };
+        let rc = unsafe { zf_sys::zft_zc_recv_done(this.tcp.as_ptr(), this.msg_ptr()) };
         check("zft_zc_recv_done", rc).map(|v| v > 0)
     }
 
     /// Releases the first `len` bytes only (`zft_zc_recv_done_some`); the rest is received
     /// again by the next receive. Same result as [`TcpZc::done`].
     pub fn release_some(self, len: usize) -> Result<bool> {
-        let mut this = ManuallyDrop::new(self);
+        let this = ManuallyDrop::new(self);
         let len = len.min(this.len());
         // SAFETY: as in done; `len` is at most the message's length.
-        let rc = unsafe { zf_sys::zft_zc_recv_done_some(this.tcp.as_ptr(), &mut this.msg.m, len) };
+        let rc = unsafe { zf_sys::zft_zc_recv_done_some(this.tcp.as_ptr(), this.msg_ptr(), len) };
         check("zft_zc_recv_done_some", rc).map(|v| v > 0)
     }
 }
 
-impl<const N: usize> Drop for TcpZc<'_, '_, N> {
+impl Drop for TcpZc<'_, '_> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: live zocket; the message as zft_zc_recv filled it; released once.
-        unsafe { zf_sys::zft_zc_recv_done(self.tcp.as_ptr(), &mut self.msg.m) };
+        unsafe { zf_sys::zft_zc_recv_done(self.tcp.as_ptr(), self.msg_ptr()) };
     }
 }
 
-impl<const N: usize> fmt::Debug for TcpZc<'_, '_, N> {
+impl fmt::Debug for TcpZc<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpZc")
             .field("packets", &self.packets())
@@ -741,7 +782,7 @@ impl<const N: usize> fmt::Debug for TcpZc<'_, '_, N> {
 /// A packet still arriving, from [`Tcp::zc_recv_overlapped`]: only its expected length is
 /// known until [`TcpZcPending::complete`].
 pub struct TcpZcPending<'a, 's> {
-    zc: ManuallyDrop<TcpZc<'a, 's, 1>>,
+    zc: ManuallyDrop<TcpZc<'a, 's>>,
 }
 
 impl<'a, 's> TcpZcPending<'a, 's> {
@@ -762,7 +803,7 @@ impl<'a, 's> TcpZcPending<'a, 's> {
 
     /// Waits for the packet to arrive whole (`zft_zc_recv` with `ZF_OVERLAPPED_COMPLETE`):
     /// the message, or `None` when the packet failed verification (nothing to release).
-    pub fn complete(mut self) -> Option<TcpZc<'a, 's, 1>> {
+    pub fn complete(mut self) -> Option<TcpZc<'a, 's>> {
         let done = self.finish();
         // SAFETY: `zc` is taken once, here; `self` is forgotten so Drop does not use it.
         let zc = unsafe { ManuallyDrop::take(&mut self.zc) };
@@ -779,15 +820,12 @@ impl<'a, 's> TcpZcPending<'a, 's> {
     /// Completes the overlapped receive; true when a packet is held.
     fn finish(&mut self) -> bool {
         let z = self.zc.tcp.as_ptr();
+        let m = self.zc.msg_ptr();
         // SAFETY: live zocket; the message as the overlapped wait left it.
         unsafe {
-            zf_sys::zft_zc_recv(
-                z,
-                &mut self.zc.msg.m,
-                zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int,
-            )
-        };
-        self.zc.msg.m.iovcnt > 0
+            zf_sys::zft_zc_recv(z, m, zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int);
+            (*m).iovcnt > 0
+        }
     }
 }
 

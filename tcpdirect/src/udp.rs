@@ -19,7 +19,7 @@ impl Stack {
     #[inline]
     pub(crate) fn udp_rx_ptr(&self, key: UdpRxKey) -> Result<NonNull<zfur>> {
         match self.lookup(key.0, UdpRxKey::KIND)? {
-            Obj::UdpRx(p) => Ok(*p),
+            Obj::UdpRx(p, _) => Ok(*p),
             _ => Err(Error::StaleKey {
                 kind: UdpRxKey::KIND,
             }),
@@ -43,7 +43,7 @@ impl Stack {
         let rc = unsafe { zf_sys::zfur_alloc(&mut p, self.as_ptr(), self.attr().as_ptr()) };
         check("zfur_alloc", rc)?;
         let p = NonNull::new(p).ok_or_else(|| Error::call("zfur_alloc", -(libc::ENOMEM as i64)))?;
-        Ok(UdpRxKey(self.insert(Obj::UdpRx(p))))
+        Ok(UdpRxKey(self.insert(Obj::UdpRx(p, UdpMsg::alloc()))))
     }
 
     /// Allocates a UDP receive zocket bound to `local` (and, if given, only from `remote`);
@@ -91,8 +91,16 @@ impl Stack {
     /// is exclusive.
     #[inline]
     pub fn udp_rx(&mut self, key: UdpRxKey) -> Result<UdpRx<'_>> {
-        let raw = self.udp_rx_ptr(key)?;
-        Ok(UdpRx { stack: self, raw })
+        match self.lookup(key.0, UdpRxKey::KIND)? {
+            &Obj::UdpRx(raw, msg) => Ok(UdpRx {
+                stack: self,
+                raw,
+                msg,
+            }),
+            _ => Err(Error::StaleKey {
+                kind: UdpRxKey::KIND,
+            }),
+        }
     }
 
     /// The transmit zocket `key` names (shared: usable while a zero-copy message is held).
@@ -107,6 +115,7 @@ impl Stack {
 pub struct UdpRx<'s> {
     stack: &'s Stack,
     raw: NonNull<zfur>,
+    msg: NonNull<UdpMsg>,
 }
 
 impl<'s> UdpRx<'s> {
@@ -160,21 +169,18 @@ impl<'s> UdpRx<'s> {
     /// view, so no other receive can happen meanwhile.
     #[inline]
     pub fn zc_recv(&mut self) -> Option<UdpZc<'_, 's>> {
-        let mut msg = UdpMsg {
-            m: zfur_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }],
+        let m = self.msg.as_ptr();
+        // SAFETY: live zocket; its message has room for the 1 iovec announced; no message of
+        // this zocket is held (it would borrow self), so nothing else uses the message now.
+        let got = unsafe {
+            (*m).m.iovcnt = 1;
+            zf_sys::zfur_zc_recv(self.as_ptr(), &raw mut (*m).m, 0);
+            (*m).m.iovcnt
         };
-        msg.m.iovcnt = 1;
-        // SAFETY: live zocket; the message has room for the 1 iovec it announces; no other
-        // message of this zocket is held (it would borrow self).
-        unsafe { zf_sys::zfur_zc_recv(self.as_ptr(), &mut msg.m, 0) };
-        if msg.m.iovcnt <= 0 {
+        if got <= 0 {
             return None;
         }
-        Some(UdpZc { rx: self, msg })
+        Some(UdpZc { rx: self })
     }
 
     /// Copies one datagram into `buf`; its length (truncated to `buf`), or `None` when
@@ -194,10 +200,35 @@ impl fmt::Debug for UdpRx<'_> {
     }
 }
 
+/// A `zfur_msg` with room for one iovec; the stack keeps one per receive zocket, so a
+/// receive writes only `iovcnt` before the call, as C code reusing its message does.
 #[repr(C)]
-struct UdpMsg {
+pub(crate) struct UdpMsg {
     m: zfur_msg,
     iov: [iovec; 1],
+}
+
+impl UdpMsg {
+    /// A new message on the heap, owned by the caller (free with [`UdpMsg::free`]).
+    pub(crate) fn alloc() -> NonNull<UdpMsg> {
+        NonNull::from(Box::leak(Box::new(UdpMsg {
+            m: zfur_msg::default(),
+            iov: [iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 0,
+            }],
+        })))
+    }
+
+    /// Frees a message from [`UdpMsg::alloc`].
+    ///
+    /// # Safety
+    ///
+    /// `p` came from `alloc`, is freed once and is not used afterwards.
+    pub(crate) unsafe fn free(p: NonNull<UdpMsg>) {
+        // SAFETY: per the contract, a Box leaked by alloc, freed once.
+        drop(unsafe { Box::from_raw(p.as_ptr()) });
+    }
 }
 
 /// A received datagram held in the stack's buffer until dropped (`zfur_zc_recv_done`).
@@ -205,14 +236,26 @@ struct UdpMsg {
 /// [`UdpZc::stack`].
 pub struct UdpZc<'a, 's> {
     rx: &'a mut UdpRx<'s>,
-    msg: UdpMsg,
 }
 
 impl<'a, 's> UdpZc<'a, 's> {
+    #[inline]
+    fn msg(&self) -> &UdpMsg {
+        // SAFETY: the zocket's message, alive as long as the zocket (kept by the view's
+        // borrow of the stack); only this guard, holding the one view mutably, reaches it.
+        unsafe { self.rx.msg.as_ref() }
+    }
+
+    #[inline]
+    fn msg_ptr(&self) -> *mut zfur_msg {
+        // SAFETY: a field of the live message (above), no reference created.
+        unsafe { &raw mut (*self.rx.msg.as_ptr()).m }
+    }
+
     /// The payload (a datagram longer than the buffer TCPDirect uses may be cut short).
     #[inline]
     pub fn data(&self) -> &[u8] {
-        let v = &self.msg.iov[0];
+        let v = &self.msg().iov[0];
         // SAFETY: TCPDirect keeps the buffer valid until zfur_zc_recv_done, which needs
         // `self` by value or its drop; the slice borrows self.
         unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }
@@ -220,7 +263,7 @@ impl<'a, 's> UdpZc<'a, 's> {
 
     /// How many more datagrams were waiting (`dgrams_left`).
     pub fn datagrams_left(&self) -> usize {
-        self.msg.m.dgrams_left.max(0) as usize
+        self.msg().m.dgrams_left.max(0) as usize
     }
 
     /// The datagram's IP and UDP headers (`zfur_pkt_get_header`).
@@ -228,7 +271,7 @@ impl<'a, 's> UdpZc<'a, 's> {
         let (mut ip, mut udp) = (std::ptr::null(), std::ptr::null());
         // SAFETY: live zocket; the message as zfur_zc_recv filled it; valid out pointers.
         let rc = unsafe {
-            zf_sys::zfur_pkt_get_header(self.rx.as_ptr(), &self.msg.m, &mut ip, &mut udp, 0)
+            zf_sys::zfur_pkt_get_header(self.rx.as_ptr(), self.msg_ptr(), &mut ip, &mut udp, 0)
         };
         check("zfur_pkt_get_header", rc)?;
         if ip.is_null() || udp.is_null() {
@@ -252,7 +295,7 @@ impl<'a, 's> UdpZc<'a, 's> {
         let mut flags = 0;
         // SAFETY: live zocket; the message as filled; valid out pointers.
         let rc = unsafe {
-            zf_sys::zfur_pkt_get_timestamp(self.rx.as_ptr(), &self.msg.m, &mut ts, 0, &mut flags)
+            zf_sys::zfur_pkt_get_timestamp(self.rx.as_ptr(), self.msg_ptr(), &mut ts, 0, &mut flags)
         };
         check("zfur_pkt_get_timestamp", rc)?;
         Ok(Timestamp {
@@ -272,13 +315,15 @@ impl<'a, 's> UdpZc<'a, 's> {
         drop(self)
     }
 
+    #[inline]
     fn release(&mut self) {
         // SAFETY: live zocket; the message as filled, released once.
-        unsafe { zf_sys::zfur_zc_recv_done(self.rx.as_ptr(), &mut self.msg.m) };
+        unsafe { zf_sys::zfur_zc_recv_done(self.rx.as_ptr(), self.msg_ptr()) };
     }
 }
 
 impl Drop for UdpZc<'_, '_> {
+    #[inline]
     fn drop(&mut self) {
         self.release();
     }
