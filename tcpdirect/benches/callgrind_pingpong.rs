@@ -49,20 +49,23 @@ fn safe_udp(n: usize) {
     let (rb, _) = sb.udp_bind(b, Some(a)).unwrap();
     let tb = sb.udp_sender(b, a).unwrap();
     let buf = [0u8; SIZE];
+    // Views made once, kept across the loop: the reactor is reached through them.
+    let mut rx_a = sa.udp_rx(ra).unwrap();
+    let tx_a = rx_a.stack().udp_tx(ta).unwrap();
+    let mut rx_b = sb.udp_rx(rb).unwrap();
+    let tx_b = rx_b.stack().udp_tx(tb).unwrap();
     for _ in 0..n {
-        sa.udp_tx(ta).unwrap().send(&buf).unwrap();
+        tx_a.send(&buf).unwrap();
         loop {
-            sb.reactor_perform();
-            let mut r = sb.udp_rx(rb).unwrap();
-            if let Some(m) = r.zc_recv() {
-                m.stack().udp_tx(tb).unwrap().send(m.data()).unwrap();
+            rx_b.stack().reactor_perform();
+            if let Some(m) = rx_b.zc_recv() {
+                tx_b.send(m.data()).unwrap();
                 break;
             }
         }
         loop {
-            sa.reactor_perform();
-            let mut r = sa.udp_rx(ra).unwrap();
-            if r.zc_recv().is_some() {
+            rx_a.stack().reactor_perform();
+            if rx_a.zc_recv().is_some() {
                 break;
             }
         }
@@ -189,13 +192,15 @@ fn safe_tcp(n: usize) {
         sa.reactor_perform();
     }
     let buf = [0u8; SIZE];
+    // Views made once, kept across the loop.
+    let mut ta = sa.tcp(za).unwrap();
+    let mut tb = sb.tcp(zb).unwrap();
     for _ in 0..n {
-        sa.tcp_ref(za).unwrap().send(&buf).unwrap();
-        for (st, z, reply) in [(&mut sb, zb, true), (&mut sa, za, false)] {
+        ta.send(&buf).unwrap();
+        for (t, reply) in [(&mut tb, true), (&mut ta, false)] {
             let mut left = SIZE;
             while left > 0 {
-                st.reactor_perform();
-                let mut t = st.tcp(z).unwrap();
+                t.stack().reactor_perform();
                 if let Some(m) = t.zc_recv_max(1) {
                     left -= m.len();
                     if left == 0 && reply {

@@ -71,18 +71,21 @@ fn ping_pongs(st: &mut Stack, z: TcpKey, cfg: &Cfg, results: &mut Vec<u64>) {
     let (mut sends_left, mut recvs_left) = (cfg.iters, cfg.iters);
     let mut has_rx = false;
     let mut sink = 0u8;
+    // The view is made once and kept: the reactor is reached through it.
+    let mut t = try_or_exit(st.tcp(z), "zft");
     let mut begin = Instant::now();
     if cfg.ping {
-        send(st, z, &buf);
+        if try_or_exit(t.send(&buf), "zft_send_single") != buf.len() {
+            fail("zft_send_single sent part of a message");
+        }
         sends_left -= 1;
     }
     while recvs_left > 0 {
         let mut bytes_left = cfg.size;
         loop {
             if !has_rx {
-                while !st.reactor_perform() {}
+                while !t.stack().reactor_perform() {}
             }
-            let mut t = try_or_exit(st.tcp(z), "zft");
             let Some(m) = t.zc_recv_max(1) else {
                 has_rx = false;
                 continue;

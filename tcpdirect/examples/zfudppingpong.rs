@@ -65,19 +65,18 @@ fn ping_pongs(
             .unwrap_or_default();
         eprintln!("TIME BEGIN {}.{:09}", now.as_secs(), now.subsec_nanos());
     }
+    // The views are made once and kept: the reactor is reached through them.
+    let mut rx = try_or_exit(st.udp_rx(ur), "zfur");
+    let tx = try_or_exit(rx.stack().udp_tx(ut), "zfut");
     let mut begin = Instant::now();
     if cfg.ping {
-        let n = try_or_exit(
-            try_or_exit(st.udp_tx(ut), "zfut").send(&buf),
-            "zfut_send_single",
-        );
+        let n = try_or_exit(tx.send(&buf), "zfut_send_single");
         assert_eq!(n, cfg.size);
         sends_left -= 1;
     }
     let mut report = [PacketReport::default(); 1];
     while recvs_left > 0 || times_left > 0 {
-        while !st.reactor_perform() {}
-        let mut rx = try_or_exit(st.udp_rx(ur), "zfur");
+        while !rx.stack().reactor_perform() {}
         if let Some(m) = rx.zc_recv() {
             if cfg.ping {
                 results.push(begin.elapsed().as_nanos() as u64);
@@ -87,7 +86,6 @@ fn ping_pongs(
             }
             if sends_left > 0 {
                 begin = Instant::now();
-                let tx = try_or_exit(m.stack().udp_tx(ut), "zfut");
                 let n = try_or_exit(tx.send(&buf), "zfut_send_single");
                 assert_eq!(n, cfg.size);
                 sends_left -= 1;
@@ -100,7 +98,6 @@ fn ping_pongs(
             recvs_left -= 1;
         }
         if times_left > 0 {
-            let tx = try_or_exit(st.udp_tx(ut), "zfut");
             let got = try_or_exit(tx.tx_timestamps(&mut report), "zfut_get_tx_timestamps");
             if let Some(r) = got.first() {
                 assert_eq!(r.bytes() as usize, cfg.size);

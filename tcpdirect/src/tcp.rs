@@ -297,6 +297,7 @@ impl<'s> TcpRef<'s> {
     }
 
     /// The connection's state (`zft_state`).
+    #[inline]
     pub fn state(&self) -> TcpState {
         // SAFETY: live zocket (the stack owns it and is borrowed for 's).
         TcpState::from_raw(unsafe { zf_sys::zft_state(self.as_ptr()) })
@@ -367,6 +368,7 @@ impl<'s> TcpRef<'s> {
 
     /// Sends several buffers as one (`zft_send`), `more` for `MSG_MORE`. Empty slices are
     /// refused (TCPDirect forbids zero-length iovecs).
+    #[inline]
     pub fn send_vectored(&self, bufs: &[IoSlice<'_>], more: bool) -> Result<usize> {
         if bufs.iter().any(|b| b.is_empty()) {
             return Err(Error::InvalidArgument {
@@ -394,6 +396,7 @@ impl<'s> TcpRef<'s> {
     }
 
     /// How many bytes a send would accept now (`zft_send_space`).
+    #[inline]
     pub fn send_space(&self) -> Result<usize> {
         let mut s = 0usize;
         // SAFETY: live zocket, valid out pointer.
@@ -404,6 +407,7 @@ impl<'s> TcpRef<'s> {
     }
 
     /// The maximum segment size (`zft_get_mss`).
+    #[inline]
     pub fn mss(&self) -> Result<usize> {
         // SAFETY: live zocket.
         check("zft_get_mss", unsafe { zf_sys::zft_get_mss(self.as_ptr()) }).map(|v| v as usize)
@@ -673,31 +677,37 @@ impl<'a, 's> TcpZc<'a, 's> {
     }
 
     /// The `i`th packet's payload.
+    #[inline]
     pub fn packet(&self, i: usize) -> Option<&[u8]> {
         self.iter().nth(i)
     }
 
     /// How many packets the message holds (an EOF marker counts as one).
+    #[inline]
     pub fn packets(&self) -> usize {
         self.msg().iovs().len()
     }
 
     /// Total payload bytes in the message.
+    #[inline]
     pub fn len(&self) -> usize {
         self.msg().iovs().iter().map(|v| v.iov_len).sum()
     }
 
     /// Whether the message carries no bytes (an EOF marker only).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the message ends with the end-of-stream marker (a zero-length packet).
+    #[inline]
     pub fn is_eof(&self) -> bool {
         self.msg().iovs().last().is_some_and(|v| v.iov_len == 0)
     }
 
     /// How many more packets were waiting after these (`pkts_left`).
+    #[inline]
     pub fn packets_left(&self) -> usize {
         self.msg().m.pkts_left.max(0) as usize
     }
@@ -742,6 +752,7 @@ impl<'a, 's> TcpZc<'a, 's> {
     /// Releases every packet (`zft_zc_recv_done`): `Ok(true)` while the connection is open,
     /// `Ok(false)` after end of stream, or the connection's error (`ConnectionReset`,
     /// `ConnectionRefused`, `TimedOut`, ...).
+    #[inline]
     pub fn done(self) -> Result<bool> {
         let this = ManuallyDrop::new(self);
         // SAFETY: live zocket; the message as zft_zc_recv filled it, released once (the
@@ -752,6 +763,7 @@ impl<'a, 's> TcpZc<'a, 's> {
 
     /// Releases the first `len` bytes only (`zft_zc_recv_done_some`); the rest is received
     /// again by the next receive. Same result as [`TcpZc::done`].
+    #[inline]
     pub fn release_some(self, len: usize) -> Result<bool> {
         let this = ManuallyDrop::new(self);
         let len = len.min(this.len());
@@ -787,22 +799,26 @@ pub struct TcpZcPending<'a, 's> {
 
 impl<'a, 's> TcpZcPending<'a, 's> {
     /// The packet's payload length as announced so far.
+    #[inline]
     pub fn len(&self) -> usize {
         self.zc.len()
     }
 
     /// Whether the announced length is zero.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The stack, e.g. for other work while the packet arrives.
+    #[inline]
     pub fn stack(&self) -> &'s Stack {
         self.zc.stack()
     }
 
     /// Waits for the packet to arrive whole (`zft_zc_recv` with `ZF_OVERLAPPED_COMPLETE`):
     /// the message, or `None` when the packet failed verification (nothing to release).
+    #[inline]
     pub fn complete(mut self) -> Option<TcpZc<'a, 's>> {
         let done = self.finish();
         // SAFETY: `zc` is taken once, here; `self` is forgotten so Drop does not use it.

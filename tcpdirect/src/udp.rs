@@ -120,11 +120,13 @@ pub struct UdpRx<'s> {
 
 impl<'s> UdpRx<'s> {
     /// The raw `struct zfur*` (owned by the stack).
+    #[inline]
     pub fn as_ptr(&self) -> *mut zfur {
         self.raw.as_ptr()
     }
 
     /// The stack.
+    #[inline]
     pub fn stack(&self) -> &'s Stack {
         self.stack
     }
@@ -262,6 +264,7 @@ impl<'a, 's> UdpZc<'a, 's> {
     }
 
     /// How many more datagrams were waiting (`dgrams_left`).
+    #[inline]
     pub fn datagrams_left(&self) -> usize {
         self.msg().m.dgrams_left.max(0) as usize
     }
@@ -311,6 +314,7 @@ impl<'a, 's> UdpZc<'a, 's> {
     }
 
     /// Releases the datagram now (same as dropping it).
+    #[inline]
     pub fn done(self) {
         drop(self)
     }
@@ -395,11 +399,13 @@ pub struct UdpTx<'s> {
 
 impl<'s> UdpTx<'s> {
     /// The raw `struct zfut*` (owned by the stack).
+    #[inline]
     pub fn as_ptr(&self) -> *mut zfut {
         self.raw.as_ptr()
     }
 
     /// The stack.
+    #[inline]
     pub fn stack(&self) -> &'s Stack {
         self.stack
     }
@@ -415,6 +421,7 @@ impl<'s> UdpTx<'s> {
 
     /// Sends one datagram gathered from several buffers (`zfut_send`), fragmented when
     /// longer than the MSS unless `dont_fragment`.
+    #[inline]
     pub fn send_vectored(&self, bufs: &[IoSlice<'_>], dont_fragment: bool) -> Result<usize> {
         let n = iov_count("zfut_send", bufs.len())?;
         let flags = if dont_fragment {
@@ -436,6 +443,7 @@ impl<'s> UdpTx<'s> {
     }
 
     /// The largest payload of an unfragmented datagram (`zfut_get_mss`).
+    #[inline]
     pub fn mss(&self) -> Result<usize> {
         // SAFETY: live zocket.
         check("zfut_get_mss", unsafe {
