@@ -398,3 +398,47 @@ fn udp_send_single_larger_than_mss_fragments() {
         assert!(b[..n] == big[..]);
     });
 }
+
+#[test]
+fn tx_reports_and_rx_timestamps() {
+    skip_unless_soft!();
+    in_netns("tx_reports_and_rx_timestamps", 31, || {
+        let listener = TcpListener::bind("127.0.0.1:7011").unwrap();
+        let mut st = stack("tx_timestamping=1;rx_timestamping=1");
+        let c = connect(&mut st, lo(7011));
+        let (mut s, _) = listener.accept().unwrap();
+        st.tcp_ref(c).unwrap().send(b"stamped").unwrap();
+        let mut reports = [tcpdirect::PacketReport::default(); 8];
+        let mut bytes = 0;
+        poll_until(&mut st, "a TX report", |st| {
+            let t = st.tcp_ref(c).unwrap();
+            for r in t.tx_timestamps(&mut reports).unwrap() {
+                assert!(!r.timestamp().is_zero(), "{r:?}");
+                bytes += r.bytes() as usize;
+            }
+            bytes >= 7
+        });
+        s.write_all(b"back").unwrap();
+        poll_until(&mut st, "an RX timestamp", |st| {
+            let mut t = st.tcp(c).unwrap();
+            let Some(m) = t.zc_recv() else { return false };
+            let ts = m.timestamp(0).unwrap();
+            assert!(!ts.time.is_zero());
+            true
+        });
+        // UDP: a report per datagram.
+        let peer = UdpSocket::bind("127.0.0.1:8011").unwrap();
+        let tx = st.udp_sender(lo(8012), lo(8011)).unwrap();
+        st.udp_tx(tx).unwrap().send(b"dgram").unwrap();
+        poll_until(&mut st, "a UDP TX report", |st| {
+            let got = st
+                .udp_tx(tx)
+                .unwrap()
+                .tx_timestamps(&mut reports)
+                .unwrap()
+                .len();
+            got > 0 && reports[0].bytes() == 5
+        });
+        drop(peer);
+    });
+}

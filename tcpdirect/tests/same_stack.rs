@@ -396,6 +396,13 @@ fn keys_are_checked_and_bad_input_is_an_error() {
         let mut st = stack("");
         let mut other = stack("");
         let (_l, c, _s) = connected_pair(&mut st, 5009);
+        // Stack queries answer without error.
+        st.has_feature(tcpdirect::Feature::Pio).unwrap();
+        st.has_feature(tcpdirect::Feature::Ctpio).unwrap();
+        let _ = st.has_pending_events();
+        let mut spin = attr();
+        spin.set_reactor_spin_count(1).unwrap();
+        let _ = st.reactor_perform_with(&spin);
         // A key from another stack names nothing there.
         assert!(matches!(
             other.tcp(c),
