@@ -593,6 +593,21 @@ impl fmt::Debug for Tcp<'_> {
     }
 }
 
+/// The bytes an iovec from a zero-copy receive points at (empty for a zero-length one,
+/// whose pointer may be null, as the end-of-stream marker's is).
+///
+/// The caller must be holding the message the iovec came from, and bound the slice's
+/// lifetime by that borrow.
+#[inline]
+pub(crate) fn iov_slice(v: &iovec) -> &[u8] {
+    if v.iov_len == 0 || v.iov_base.is_null() {
+        return &[];
+    }
+    // SAFETY: TCPDirect keeps a held message's buffers valid and unchanged until it is
+    // released; the caller's borrow of the message outlives the slice.
+    unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }
+}
+
 /// The iovec count of a C call, or an error naming it.
 pub(crate) fn iov_count(call: &'static str, n: usize) -> Result<c_int> {
     c_int::try_from(n).map_err(|_| Error::InvalidArgument {
@@ -669,11 +684,8 @@ impl<'a, 's> TcpZc<'a, 's> {
     /// The packets' payloads.
     #[inline]
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.msg().iovs().iter().map(|v| {
-            // SAFETY: TCPDirect keeps each buffer valid and unchanged until the message is
-            // released, which needs `self` by value or its drop; the slice borrows `self`.
-            unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }
-        })
+        // The slices borrow `self`; releasing needs `self` by value or its drop.
+        self.msg().iovs().iter().map(iov_slice)
     }
 
     /// The `i`th packet's payload.

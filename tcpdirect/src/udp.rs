@@ -12,7 +12,7 @@ use crate::addr::RawAddr;
 use crate::error::{Error, Result, check};
 use crate::keys::{UdpRxKey, UdpTxKey};
 use crate::stack::{Obj, Stack};
-use crate::tcp::iov_count;
+use crate::tcp::{iov_count, iov_slice};
 use crate::timestamp::{PacketReport, ReportFlags, Timestamp, duration};
 
 impl Stack {
@@ -258,9 +258,8 @@ impl<'a, 's> UdpZc<'a, 's> {
     #[inline]
     pub fn data(&self) -> &[u8] {
         let v = &self.msg().iov[0];
-        // SAFETY: TCPDirect keeps the buffer valid until zfur_zc_recv_done, which needs
-        // `self` by value or its drop; the slice borrows self.
-        unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }
+        // The slice borrows self; releasing needs `self` by value or its drop.
+        iov_slice(v)
     }
 
     /// How many more datagrams were waiting (`dgrams_left`).
