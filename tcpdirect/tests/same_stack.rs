@@ -194,8 +194,24 @@ fn free_with_unread_data_resets_the_peer() {
                 break;
             }
         }
-        // Unread data at free: the connection is aborted with a RST.
+        // Unread data at free: the connection is aborted with a RST, which the client's
+        // waitable reports as an error and a hang-up.
+        st.muxer_add(mux, &c, Readiness::ERR | Readiness::HUP, 8)
+            .unwrap();
         st.free(s).unwrap();
+        let t0 = Instant::now();
+        loop {
+            assert!(t0.elapsed() < LIMIT, "no EPOLLERR|EPOLLHUP");
+            let got = st
+                .muxer_wait(mux, &mut ev, Some(Duration::from_millis(10)))
+                .unwrap();
+            if got
+                .iter()
+                .any(|e| e.data() == 8 && e.readiness().contains(Readiness::ERR | Readiness::HUP))
+            {
+                break;
+            }
+        }
         poll_until(&mut st, "reset seen by the client", |st| {
             st.tcp_ref(c).unwrap().state() == TcpState::Closed
         });
