@@ -1,0 +1,176 @@
+//! The sample ports as programs: zfudppingpong and zftcppingpong ping against pong in two
+//! processes and finish; zftcpmtpong serves 8 kernel clients that connect at once. Each
+//! runs in a network namespace of its own (`ip netns exec`), with `ZF_ATTR=interface=lo`.
+//! `cargo test` builds the examples; this finds them next to the test binary.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::LIMIT;
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run the whole `cargo test -p tcpdirect`, which builds the examples",
+        p.display()
+    );
+    p
+}
+
+fn spawn(ns: &str, prog: &str, args: &[&str]) -> Child {
+    Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(example(prog))
+        .args(args)
+        .env("ZF_ATTR", "interface=lo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `c` (killing it after [`LIMIT`]); returns (success, stdout, stderr).
+fn finish(mut c: Child) -> (bool, String, String) {
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = c.try_wait().unwrap() {
+            break Some(s);
+        }
+        if t0.elapsed() > LIMIT {
+            let _ = c.kill();
+            let _ = c.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    c.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    c.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (status.is_some_and(|s| s.success()), out, err)
+}
+
+fn ping_pong(test: &str, tag: u8, prog: &str, pong_args: &[&str], ping_args: &[&str]) {
+    let Some(ns) = testkit::Netns::create(test, tag) else {
+        return;
+    };
+    let pong = spawn(&ns.name, prog, pong_args);
+    std::thread::sleep(Duration::from_millis(300));
+    let ping = spawn(&ns.name, prog, ping_args);
+    let (ok_ping, out, err) = finish(ping);
+    let (ok_pong, pout, perr) = finish(pong);
+    assert!(ok_ping, "ping failed:\n{out}\n{err}");
+    assert!(ok_pong, "pong failed:\n{pout}\n{perr}");
+    assert!(
+        err.contains("TCPDirect backend:"),
+        "prints its backend: {err}"
+    );
+    assert!(out.contains("mean round-trip time:"), "{out}");
+    assert!(
+        out.contains("#\tsize\tmean\tmin\tmedian\tmax\t%ile\tstddev\titer"),
+        "{out}"
+    );
+    assert!(out.lines().last().unwrap().ends_with("\t2000"), "{out}");
+}
+
+#[test]
+fn zfudppingpong_ping_against_pong() {
+    ping_pong(
+        "zfudppingpong_ping_against_pong",
+        51,
+        "zfudppingpong",
+        &[
+            "-i",
+            "2000",
+            "-r",
+            "100",
+            "pong",
+            "127.0.0.1:20001",
+            "127.0.0.1:20002",
+        ],
+        &[
+            "-i",
+            "2000",
+            "-r",
+            "100",
+            "ping",
+            "127.0.0.1:20002",
+            "127.0.0.1:20001",
+        ],
+    );
+}
+
+#[test]
+fn zftcppingpong_ping_against_pong() {
+    ping_pong(
+        "zftcppingpong_ping_against_pong",
+        52,
+        "zftcppingpong",
+        &["-i", "2000", "-r", "100", "pong", "127.0.0.1:20000"],
+        &["-i", "2000", "-r", "100", "ping", "127.0.0.1:20000"],
+    );
+}
+
+#[test]
+fn zftcppingpong_with_muxer() {
+    ping_pong(
+        "zftcppingpong_with_muxer",
+        53,
+        "zftcppingpong",
+        &["-m", "-i", "2000", "-r", "100", "pong", "127.0.0.1:20000"],
+        &["-m", "-i", "2000", "-r", "100", "ping", "127.0.0.1:20000"],
+    );
+}
+
+#[test]
+fn zftcpmtpong_serves_8_clients_connecting_at_once() {
+    let Some(ns) = testkit::Netns::create("zftcpmtpong_serves_8_clients_connecting_at_once", 54)
+    else {
+        return;
+    };
+    let server = spawn(&ns.name, "zftcpmtpong", &["-q", "127.0.0.1:20030"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let results = testkit::run_in(&ns.name, || {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let clients: Vec<_> = (0..8usize)
+            .map(|i| {
+                let b = barrier.clone();
+                std::thread::spawn(move || {
+                    b.wait();
+                    let mut s = std::net::TcpStream::connect("127.0.0.1:20030").unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                    s.write_all(&vec![b'x'; 1000 + i]).unwrap();
+                    let mut got = 0;
+                    let mut buf = [0u8; 4096];
+                    while got < 1000 + i {
+                        match s.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => got += n,
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .unwrap();
+    let mut server = server;
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        results,
+        (0..8).map(|i| 1000 + i).collect::<Vec<_>>(),
+        "each client got its bytes back"
+    );
+}
