@@ -77,13 +77,8 @@ pub enum Error {
     },
     /// The linked TCPDirect library is a different release from the one these bindings
     /// describe.
-    #[error("TCPDirect library version {linked} does not match the bindings' version {bindings}")]
-    VersionMismatch {
-        /// The version the linked library reports.
-        linked: String,
-        /// The version the bindings were generated from.
-        bindings: String,
-    },
+    #[error("zf_init: {0}")]
+    VersionMismatch(zf_sys::VersionMismatch),
 }
 
 /// This crate's `Result`.
@@ -114,7 +109,7 @@ impl Error {
             Error::Nul { .. } | Error::InvalidArgument { .. } => io::ErrorKind::InvalidInput,
             Error::StaleKey { .. } => io::ErrorKind::NotFound,
             Error::Ipv6Unsupported { .. } => io::ErrorKind::Unsupported,
-            Error::VersionMismatch { .. } => io::ErrorKind::Unsupported,
+            Error::VersionMismatch(_) => io::ErrorKind::Unsupported,
         }
     }
 

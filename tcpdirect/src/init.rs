@@ -19,7 +19,10 @@ extern "C" fn deinit_at_exit() {
 }
 
 /// Initialises TCPDirect for this process (`zf_init`), once; later calls return the first
-/// call's result. [`Stack::new`](crate::Stack::new) and [`Attr::from_env`](crate::Attr::from_env)
+/// call's result. It first checks that the linked library is of the release the bindings
+/// describe and refuses another with [`Error::VersionMismatch`](crate::Error::VersionMismatch)
+/// (`ZF_SKIP_VERSION_CHECK=1` opts out), before any call that could read a mismatched
+/// structure. [`Stack::new`](crate::Stack::new) and [`Attr::from_env`](crate::Attr::from_env)
 /// call it, so applications need not. `zf_deinit` runs when the process exits normally.
 ///
 /// ```
@@ -28,6 +31,10 @@ extern "C" fn deinit_at_exit() {
 /// # Ok::<(), tcpdirect::Error>(())
 /// ```
 pub fn init() -> Result<()> {
+    static VERSION: OnceLock<std::result::Result<(), zf_sys::VersionMismatch>> = OnceLock::new();
+    if let Err(e) = VERSION.get_or_init(zf_sys::check_linked_version) {
+        return Err(crate::Error::VersionMismatch(e.clone()));
+    }
     let rc = *INIT.get_or_init(|| {
         // SAFETY: zf_init takes no arguments; OnceLock runs this once per process.
         let rc = unsafe { zf_sys::zf_init() };

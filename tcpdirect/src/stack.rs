@@ -27,7 +27,9 @@ pub(crate) enum Obj {
     Handle(NonNull<zft_handle>),
     /// A receive zocket and its zero-copy message.
     UdpRx(NonNull<zfur>, NonNull<UdpMsg>),
-    UdpTx(NonNull<zfut>),
+    /// The zocket and its MSS (`zfut_get_mss`, fixed for its life), so that `send` can
+    /// choose its path without a call.
+    UdpTx(NonNull<zfut>, usize),
     Muxer(NonNull<zf_muxer_set>),
     Alt(zf_sys::zf_althandle),
 }
@@ -121,8 +123,8 @@ impl fmt::Debug for PendingWork {
     }
 }
 
-/// Every stack is made here, so that a check of the linked library's version (design.md:
-/// refuse a different major.minor with [`Error::VersionMismatch`]) has one place to go.
+/// Every stack is made here, after [`crate::init`], which refuses a linked library of another
+/// release than the bindings ([`Error::VersionMismatch`]).
 fn create_stack(attr: &Attr) -> Result<NonNull<zf_stack>> {
     crate::init()?;
     let mut p: *mut zf_stack = std::ptr::null_mut();
@@ -309,7 +311,7 @@ impl Stack {
                 ("zfur_free", rc)
             }
             // SAFETY: as above.
-            Obj::UdpTx(p) => ("zfut_free", unsafe { zf_sys::zfut_free(p.as_ptr()) }),
+            Obj::UdpTx(p, _) => ("zfut_free", unsafe { zf_sys::zfut_free(p.as_ptr()) }),
             Obj::Muxer(p) => {
                 // SAFETY: as above; TCPDirect keeps the memory until its waitables leave.
                 unsafe { zf_sys::zf_muxer_free(p.as_ptr()) };
@@ -377,7 +379,7 @@ impl Drop for Stack {
             Obj::Handle(_) => 0,
             Obj::Tcp(..) => 1,
             Obj::Listener(_) => 2,
-            Obj::UdpRx(..) | Obj::UdpTx(_) => 3,
+            Obj::UdpRx(..) | Obj::UdpTx(..) => 3,
             Obj::Muxer(_) => 4,
             Obj::Alt(_) => 5,
         });

@@ -28,8 +28,13 @@ impl Stack {
 
     #[inline]
     pub(crate) fn udp_tx_ptr(&self, key: UdpTxKey) -> Result<NonNull<zfut>> {
+        self.udp_tx_parts(key).map(|(p, _)| p)
+    }
+
+    #[inline]
+    fn udp_tx_parts(&self, key: UdpTxKey) -> Result<(NonNull<zfut>, usize)> {
         match self.lookup(key.0, UdpTxKey::KIND)? {
-            Obj::UdpTx(p) => Ok(*p),
+            Obj::UdpTx(p, mss) => Ok((*p, *mss)),
             _ => Err(Error::StaleKey {
                 kind: UdpTxKey::KIND,
             }),
@@ -84,7 +89,9 @@ impl Stack {
         };
         check("zfut_alloc", rc)?;
         let p = NonNull::new(p).ok_or_else(|| Error::call("zfut_alloc", -(libc::ENOMEM as i64)))?;
-        Ok(UdpTxKey(self.insert(Obj::UdpTx(p))))
+        // SAFETY: the zocket was just allocated.
+        let mss = unsafe { zf_sys::zfut_get_mss(p.as_ptr()) };
+        Ok(UdpTxKey(self.insert(Obj::UdpTx(p, mss.max(0) as usize))))
     }
 
     /// The receive zocket `key` names. Borrows the stack mutably, so its zero-copy message
@@ -106,8 +113,12 @@ impl Stack {
     /// The transmit zocket `key` names (shared: usable while a zero-copy message is held).
     #[inline]
     pub fn udp_tx(&self, key: UdpTxKey) -> Result<UdpTx<'_>> {
-        let raw = self.udp_tx_ptr(key)?;
-        Ok(UdpTx { stack: self, raw })
+        let (raw, mss) = self.udp_tx_parts(key)?;
+        Ok(UdpTx {
+            stack: self,
+            raw,
+            mss,
+        })
     }
 }
 
@@ -394,6 +405,7 @@ impl fmt::Debug for Headers {
 pub struct UdpTx<'s> {
     stack: &'s Stack,
     raw: NonNull<zfut>,
+    mss: usize,
 }
 
 impl<'s> UdpTx<'s> {
@@ -409,11 +421,16 @@ impl<'s> UdpTx<'s> {
         self.stack
     }
 
-    /// Sends one datagram (`zfut_send_single`): at most [`UdpTx::mss`] bytes; the fast path.
-    /// `WouldBlock`: run the reactor and retry.
+    /// Sends one datagram. Up to [`UdpTx::mss`] bytes it takes the fast path,
+    /// `zfut_send_single` (one frame, Don't Fragment set); a longer datagram, up to the UDP
+    /// maximum, is sent in IP fragments through `zfut_send`, since TCPDirect requires
+    /// `zfut_send_single`'s buffer to fit the MSS. `WouldBlock`: run the reactor and retry.
     #[inline]
     pub fn send(&self, buf: &[u8]) -> Result<usize> {
-        // SAFETY: live zocket; valid buffer.
+        if buf.len() > self.mss {
+            return self.send_vectored(&[IoSlice::new(buf)], false);
+        }
+        // SAFETY: live zocket; valid buffer of at most the MSS.
         let rc = unsafe { zf_sys::zfut_send_single(self.as_ptr(), buf.as_ptr().cast(), buf.len()) };
         check("zfut_send_single", rc).map(|n| n as usize)
     }
@@ -434,8 +451,16 @@ impl<'s> UdpTx<'s> {
     }
 
     /// Takes the send path without sending, to keep it in cache (`zfut_send_single_warm`).
+    /// Only the single-frame path can be warmed: a `buf` longer than [`UdpTx::mss`] is refused
+    /// with `EMSGSIZE`.
     pub fn send_warm(&self, buf: &[u8]) -> Result<()> {
-        // SAFETY: live zocket; valid buffer.
+        if buf.len() > self.mss {
+            return Err(Error::call(
+                "zfut_send_single_warm",
+                -(libc::EMSGSIZE as i64),
+            ));
+        }
+        // SAFETY: live zocket; valid buffer of at most the MSS.
         let rc =
             unsafe { zf_sys::zfut_send_single_warm(self.as_ptr(), buf.as_ptr().cast(), buf.len()) };
         check("zfut_send_single_warm", rc).map(drop)

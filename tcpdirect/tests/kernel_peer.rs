@@ -210,7 +210,6 @@ fn peer_reset() {
 }
 
 #[test]
-#[ignore = "needs issue-10 fix: a send before the reactor sees a peer reset turns it into an orderly close (CLOSE_WAIT, no error)"]
 fn peer_reset_seen_first_by_a_send() {
     skip_unless_soft!();
     in_netns("peer_reset_seen_first_by_a_send", 30, || {
@@ -250,7 +249,6 @@ fn peer_close_gives_data_then_eof() {
 }
 
 #[test]
-#[ignore = "needs issue-10 fix: zft_send in SYN_SENT returns -ENOTCONN instead of -EAGAIN"]
 fn send_while_connecting_would_block() {
     skip_unless_soft!();
     in_netns("send_while_connecting_would_block", 26, || {
@@ -383,16 +381,20 @@ fn udp_with_kernel_peer_both_ways() {
 }
 
 #[test]
-#[ignore = "needs issue-10 fix: zfut_send_single of more than the MSS returns -EMSGSIZE instead of fragmenting"]
-fn udp_send_single_larger_than_mss_fragments() {
+fn udp_send_larger_than_mss_fragments() {
     skip_unless_soft!();
-    in_netns("udp_send_single_larger_than_mss_fragments", 29, || {
+    in_netns("udp_send_larger_than_mss_fragments", 29, || {
         let peer = UdpSocket::bind("127.0.0.1:8003").unwrap();
         peer.set_read_timeout(Some(LIMIT)).unwrap();
         let mut st = stack("");
         let tx = st.udp_sender(lo(8004), lo(8003)).unwrap();
         let big: Vec<u8> = (0..3000).map(|i| pat(5, i)).collect();
-        assert_eq!(st.udp_tx(tx).unwrap().send(&big).unwrap(), big.len());
+        let t = st.udp_tx(tx).unwrap();
+        assert!(big.len() > t.mss().unwrap());
+        assert_eq!(t.send(&big).unwrap(), big.len());
+        // Warming covers the single-frame path only.
+        let e = t.send_warm(&big).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EMSGSIZE), "{e}");
         let mut b = [0u8; 4000];
         let (n, _) = peer.recv_from(&mut b).unwrap();
         assert!(b[..n] == big[..]);
