@@ -433,7 +433,7 @@ fn timestamps_on_receive_and_transmit() {
         let mut vi = match Vi::builder(&pd).flags(flags).build(&pool) {
             Ok(v) => v,
             Err(Error::Unsupported { .. }) => {
-                println!("timestamps_on_receive_and_transmit: skipped: no timestamps here");
+                testkit::skip("timestamps_on_receive_and_transmit", "no timestamps here");
                 return;
             }
             Err(e) => panic!("VI with timestamps: {e}"),
@@ -533,7 +533,7 @@ fn pio_sends_reach_a_kernel_socket() {
         let pio = match Pio::alloc(&pd, 4096) {
             Ok(p) => p,
             Err(Error::Unsupported { .. }) => {
-                println!("pio_sends_reach_a_kernel_socket: skipped: no PIO on this adapter");
+                testkit::skip("pio_sends_reach_a_kernel_socket", "no PIO on this adapter");
                 return;
             }
             Err(e) => panic!("Pio::alloc: {e}"),
@@ -602,7 +602,10 @@ fn tx_error_blocks_sends_until_recovered() {
         assert_eq!(rc, 0);
         let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::TxError(_)));
         let Some(Event::TxError(failure)) = evs.into_iter().next() else {
-            println!("tx_error_blocks_sends_until_recovered: skipped: no TX error was raised here");
+            testkit::skip(
+                "tx_error_blocks_sends_until_recovered",
+                "no TX error was raised here",
+            );
             return;
         };
         let mut b = pool.take().unwrap();

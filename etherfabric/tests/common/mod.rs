@@ -17,7 +17,10 @@ pub fn can_run(test: &str) -> bool {
     match etherfabric::Driver::open() {
         Ok(_) => true,
         Err(etherfabric::Error::Permission { .. }) => {
-            println!("{test}: skipped: opening ef_vi needs CAP_NET_RAW (run the tests as root)");
+            testkit::skip(
+                test,
+                "opening ef_vi needs CAP_NET_RAW (run the tests as root)",
+            );
             false
         }
         Err(e) => panic!("{test}: Driver::open: {e}"),
@@ -183,7 +186,7 @@ impl Trio {
     /// Creates the namespaces; `None` (after printing why) when not possible here.
     pub fn create(test: &str, tag: u8) -> Option<Trio> {
         if !is_root() {
-            println!("{test}: skipped: creating network namespaces needs root");
+            testkit::skip(test, "creating network namespaces needs root");
             return None;
         }
         let pid = std::process::id() % 100000;

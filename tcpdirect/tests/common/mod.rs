@@ -26,18 +26,29 @@ pub fn stack(extra: &str) -> Stack {
     Stack::new(&a).expect("zf_stack_alloc")
 }
 
-/// Runs `f` on a thread in a network namespace of its own (with `lo` up), and returns what
-/// it returns; `None`, after printing why, when this machine cannot make one (not root).
+// Unprivileged runs enter a user namespace of their own before the harness starts threads, so
+// that `in_netns` can give each test a network namespace of its own.
+testkit::enter_user_namespace_at_start!();
+
+/// Runs `f` on a thread in a network namespace of its own (a private `lo`, up), and returns
+/// what it returns; `None`, after reporting why on the terminal, when this machine cannot
+/// make one.
 pub fn in_netns<T: Send + 'static>(
     test: &str,
-    tag: u8,
+    _tag: u8,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    let ns = testkit::Netns::create(test, tag)?;
-    let r = testkit::run_in(&ns.name, f).join();
-    drop(ns);
+    let test = test.to_owned();
+    let r = std::thread::spawn(move || match testkit::isolate_thread_network() {
+        Ok(()) => Some(f()),
+        Err(why) => {
+            testkit::skip(&test, &why);
+            None
+        }
+    })
+    .join();
     match r {
-        Ok(v) => Some(v),
+        Ok(v) => v,
         Err(p) => std::panic::resume_unwind(p),
     }
 }
@@ -48,7 +59,10 @@ pub fn in_netns<T: Send + 'static>(
 macro_rules! skip_unless_soft {
     () => {
         if !tcpdirect::ffi::SOFTWARE_BACKEND {
-            eprintln!("skipped: kernel peers on 127.0.0.1 need the software backend");
+            testkit::skip(
+                module_path!(),
+                "kernel peers on 127.0.0.1 need the software backend",
+            );
             return;
         }
     };
