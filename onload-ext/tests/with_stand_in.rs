@@ -5,8 +5,13 @@
 //! delegated-send headers. Leaks are checked with the stand-in's own counters.
 //!
 //! The stand-in is testkit's `c/fake_onload.c` (shared with onload-sys's tests) plus
-//! `tests/stand_in_onload_ext.c`, compiled together into one shared library. Tests that send
-//! run the child inside a network namespace of its own (`ip netns exec`).
+//! `c/stand_in_onload_ext.c`, compiled together into one shared library. Tests that send
+//! run the child inside a network namespace of its own (also unprivileged, through a user
+//! namespace entered at start).
+
+// Unprivileged runs enter a user namespace of their own at start, so that a test can have a
+// network namespace of its own.
+testkit::enter_user_namespace_at_start!();
 
 use onload_ext::*;
 use std::ffi::c_int;
@@ -55,27 +60,26 @@ fn stand_in_library() -> &'static PathBuf {
 /// Runs test `name` of this binary again, with the stand-in preloaded, inside a network
 /// namespace of its own when `netns_tag` is given; fails unless the child ran and passed it.
 fn run_preloaded(name: &str, netns_tag: Option<u8>) {
-    let lib = stand_in_library();
+    let lib = stand_in_library().clone();
     let exe = std::env::current_exe().unwrap();
-    let ns = netns_tag.map(|tag| {
-        testkit::Netns::create(name, tag).unwrap_or_else(|| {
-            panic!("{name}: cannot run: it needs a network namespace (root and iproute2)")
-        })
-    });
-    let mut cmd = match &ns {
-        Some(ns) => {
-            let mut c = Command::new("ip");
-            c.args(["netns", "exec", &ns.name]).arg(&exe);
-            c
+    let child = name.to_owned();
+    let isolate = netns_tag.is_some();
+    // The child starts from a thread in a network namespace of its own, which it inherits.
+    let out = std::thread::spawn(move || {
+        if isolate {
+            if let Err(why) = testkit::isolate_thread_network() {
+                panic!("{child}: cannot run: it needs a network namespace: {why}");
+            }
         }
-        None => Command::new(&exe),
-    };
-    let out = cmd
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env("LD_PRELOAD", lib)
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
+        Command::new(&exe)
+            .args(["--exact", &child, "--nocapture", "--test-threads=1"])
+            .env("LD_PRELOAD", &lib)
+            .env(CHILD_ENV, "1")
+            .output()
+            .unwrap()
+    })
+    .join()
+    .unwrap_or_else(|p| std::panic::resume_unwind(p));
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(
