@@ -18,7 +18,9 @@
 //!   `zfur_zc_recv_done`; end of stream is a zero-length iovec that stays queued;
 //! * sends may be partial; `zft_send_space` is a promise (a send of at most that much is
 //!   accepted whole), and `EPOLLOUT` is reported only when it is non-zero; the muxer is
-//!   edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`; a listener is reported again after
+//!   edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`; with `tx_timestamping` a zocket is
+//!   ready for `EPOLLERR` while transmit reports wait for `zft_get_tx_timestamps` /
+//!   `zfut_get_tx_timestamps`; a listener is reported again after
 //!   each accept while connections wait, and `zf_stack_has_pending_work` also says yes
 //!   while a muxer has events its caller has not collected;
 //! * attributes have TCPDirect's names, types, defaults, `ZF_ATTR` parsing and errors;

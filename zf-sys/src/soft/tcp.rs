@@ -169,6 +169,10 @@ impl Tcp {
                 r |= libc::EPOLLHUP as u32;
             }
         }
+        if !self.reports.is_empty() {
+            // As in TCPDirect: transmit reports wait to be taken by zft_get_tx_timestamps.
+            r |= libc::EPOLLERR as u32;
+        }
         r
     }
 

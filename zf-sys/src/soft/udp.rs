@@ -188,7 +188,12 @@ impl UdpRx {
 
 impl UdpTx {
     pub(crate) fn readiness(&self) -> u32 {
-        libc::EPOLLOUT as u32
+        if self.reports.is_empty() {
+            libc::EPOLLOUT as u32
+        } else {
+            // As in TCPDirect: transmit reports wait to be taken by zfut_get_tx_timestamps.
+            (libc::EPOLLOUT | libc::EPOLLERR) as u32
+        }
     }
 }
 
@@ -1545,7 +1550,7 @@ pub unsafe extern "C" fn zfut_get_tx_timestamps(
     unsafe { drain_reports(&mut ut.reports, reports, count_in_out) }
 }
 
-/// The zfut's waitable (always ready for EPOLLOUT).
+/// The zfut's waitable (always ready for EPOLLOUT; for EPOLLERR while reports wait).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
     match ut_mut(us) {
