@@ -32,8 +32,11 @@ fn wait(mux: *mut zf_muxer_set, timeout_ns: i64) -> Option<(u32, u64)> {
     let n = unsafe { zf_muxer_wait(mux, out.as_mut_ptr(), 1, timeout_ns) };
     assert!((0..=1).contains(&n), "zf_muxer_wait returned {n}");
     let e = out[0];
+    if n == 0 {
+        return None;
+    }
     // SAFETY: the data union was written as u64_.
-    (n == 1).then(|| (e.events, unsafe { e.data.u64_ }))
+    Some((e.events, unsafe { e.data.u64_ }))
 }
 
 const SECOND: i64 = 1_000_000_000;

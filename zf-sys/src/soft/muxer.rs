@@ -61,13 +61,25 @@ pub(crate) fn detach(st: &mut Stack, w: &mut Waitable) {
     }
 }
 
-fn muxer_mut<'a>(p: *mut crate::zf_muxer_set) -> Option<&'a mut Muxer> {
-    // SAFETY: the API contract: null or a live muxer of this backend.
+/// The muxer behind a `zf_muxer_set` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live muxer from `zf_muxer_alloc`, with no other live reference to it
+/// for `'a`.
+unsafe fn muxer_mut<'a>(p: *mut crate::zf_muxer_set) -> Option<&'a mut Muxer> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<Muxer>().as_mut() }
 }
 
-fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitable> {
-    // SAFETY: the API contract: null or a live waitable of this backend.
+/// The waitable behind a `zf_waitable` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live waitable of this backend (from a `*_to_waitable` call), with no
+/// other live reference to it for `'a`.
+unsafe fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitable> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<Waitable>().as_mut() }
 }
 
@@ -99,7 +111,10 @@ pub unsafe extern "C" fn zf_muxer_alloc(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
     let mp = muxer.cast::<Muxer>();
-    let Some(m) = muxer_mut(muxer) else { return };
+    // SAFETY: null or a live muxer, per this function's contract.
+    let Some(m) = (unsafe { muxer_mut(muxer) }) else {
+        return;
+    };
     m.freed = true;
     if m.members.is_empty() {
         // SAFETY: a muxer's stack outlives it.
@@ -110,7 +125,12 @@ pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
     }
 }
 
-fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
+/// The events and data of the caller's `epoll_event`, or `None` for a null pointer.
+///
+/// # Safety
+///
+/// `ev` must be null or valid for reading one `epoll_event` (alignment not needed).
+unsafe fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
     if ev.is_null() {
         return None;
     }
@@ -128,10 +148,13 @@ pub unsafe extern "C" fn zf_muxer_add(
     event: *const crate::epoll_event,
 ) -> c_int {
     let mp = muxer.cast::<Muxer>();
-    let (Some(m), Some(wt)) = (muxer_mut(muxer), waitable_mut(w)) else {
+    // SAFETY: null or live objects of this backend, per this function's contract; a muxer
+    // and a waitable are separate allocations.
+    let (Some(m), Some(wt)) = (unsafe { muxer_mut(muxer) }, unsafe { waitable_mut(w) }) else {
         return -libc::EINVAL;
     };
-    let Some((events, data)) = event_of(event) else {
+    // SAFETY: null or a readable event, per this function's contract.
+    let Some((events, data)) = (unsafe { event_of(event) }) else {
         return -libc::EFAULT;
     };
     if wt.stack != m.stack {
@@ -160,13 +183,15 @@ pub unsafe extern "C" fn zf_muxer_mod(
     w: *mut crate::zf_waitable,
     event: *const crate::epoll_event,
 ) -> c_int {
-    let Some(wt) = waitable_mut(w) else {
+    // SAFETY: null or a live waitable, per this function's contract.
+    let Some(wt) = (unsafe { waitable_mut(w) }) else {
         return -libc::EINVAL;
     };
     if wt.muxer.is_null() {
         return -libc::EINVAL;
     }
-    let Some((events, data)) = event_of(event) else {
+    // SAFETY: null or a readable event, per this function's contract.
+    let Some((events, data)) = (unsafe { event_of(event) }) else {
         return -libc::EFAULT;
     };
     wt.events = events;
@@ -191,7 +216,8 @@ fn wake_if_ready(w: &Waitable) {
 /// Removes a waitable from its set (`-EINVAL` if in none).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
-    let Some(wt) = waitable_mut(w) else {
+    // SAFETY: null or a live waitable, per this function's contract.
+    let Some(wt) = (unsafe { waitable_mut(w) }) else {
         return -libc::EINVAL;
     };
     if wt.muxer.is_null() {
@@ -204,7 +230,11 @@ pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
 }
 
 /// Collects ready members into `out`; returns the count.
-fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
+///
+/// # Safety
+///
+/// `out` must be valid for writing `max` `epoll_event`s (alignment not needed).
+unsafe fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
     let mut n = 0;
     for (i, &wp) in m.members.iter().enumerate() {
         if n >= max {
@@ -252,7 +282,10 @@ pub unsafe extern "C" fn zf_muxer_wait(
     maxevents: c_int,
     timeout_ns: i64,
 ) -> c_int {
-    let Some(m) = muxer_mut(muxer) else { return 0 };
+    // SAFETY: null or a live muxer, per this function's contract.
+    let Some(m) = (unsafe { muxer_mut(muxer) }) else {
+        return 0;
+    };
     if events.is_null() || maxevents <= 0 {
         return 0;
     }
@@ -269,7 +302,8 @@ pub unsafe extern "C" fn zf_muxer_wait(
     // the receive ring while the thread wakes up). Sleeping is what the waitable fd is for.
     loop {
         process(st);
-        let n = collect(st, m, events, maxevents as usize);
+        // SAFETY: the caller's array has room for `maxevents` events (contract).
+        let n = unsafe { collect(st, m, events, maxevents as usize) };
         if n > 0 {
             return n as c_int;
         }
@@ -285,7 +319,8 @@ pub unsafe extern "C" fn zf_muxer_wait(
 pub unsafe extern "C" fn zf_waitable_event(
     w: *mut crate::zf_waitable,
 ) -> *const crate::epoll_event {
-    let Some(wt) = waitable_mut(w) else {
+    // SAFETY: null or a live waitable, per this function's contract.
+    let Some(wt) = (unsafe { waitable_mut(w) }) else {
         return std::ptr::null();
     };
     if wt.muxer.is_null() {

@@ -369,7 +369,8 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
                     // SAFETY: as above, for a UDP port (read, no reference kept).
                     if unsafe { (*pp).ring_served } {
                         // Stubs, or a large datagram, in the order of the ring's frames.
-                        progress += udp::drain_ring_port(st, pp);
+                        // SAFETY: a listed port, no reference to it in use.
+                        progress += unsafe { udp::drain_ring_port(st, pp) };
                     } else {
                         // SAFETY: as above.
                         let p = unsafe { &mut *pp };

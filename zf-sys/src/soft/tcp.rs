@@ -486,7 +486,11 @@ pub(crate) fn is_quiet(st: &Stack, t: &Tcp) -> bool {
 
 /// Frees a Tcp object for good: unlists it, closes its fd (if still open), leaves its muxer
 /// and returns its buffers to the pool.
-fn destroy(st: &mut Stack, tp: *mut Tcp) {
+///
+/// # Safety
+///
+/// `tp` must be a live zocket of `st` (listed in `st.tcps`); it is freed here, so no reference to it may be used afterwards.
+unsafe fn destroy(st: &mut Stack, tp: *mut Tcp) {
     st.tcps.retain(|&x| x != tp);
     for a in st.alts.iter_mut() {
         if a.tcp == tp {
@@ -515,7 +519,8 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
         let t = unsafe { &mut *tp };
         if t.user_freed {
             if linger_step(st, t, now) {
-                destroy(st, tp);
+                // SAFETY: a zocket of this stack, not used after this.
+                unsafe { destroy(st, tp) };
             } else {
                 more = true;
             }
@@ -791,7 +796,11 @@ pub unsafe extern "C" fn zftl_getname(
 }
 
 /// Drops a listener that no longer has accepted zockets alive.
-pub(crate) fn listener_release(st: &mut Stack, lp: *mut Listen) {
+///
+/// # Safety
+///
+/// `lp` must be a live listener of `st` (listed in `st.listeners`), with no reference to it in use; it may be freed here.
+pub(crate) unsafe fn listener_release(st: &mut Stack, lp: *mut Listen) {
     // SAFETY: `lp` is a live listener of this stack.
     let l = unsafe { &mut *lp };
     if l.user_freed && l.children == 0 {
@@ -827,11 +836,13 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
             t.fd = -1;
         }
         l.children -= 1;
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this.
+        unsafe { destroy(st, tp) };
     }
     // Keep the port bound (but refusing connections) while accepted zockets live.
     let _ = util::disconnect(l.fd);
-    listener_release(st, lp);
+    // SAFETY: a listener of this stack, no reference to it used after this.
+    unsafe { listener_release(st, lp) };
     0
 }
 
@@ -1024,14 +1035,16 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
     };
     super::muxer::detach(st, &mut t.w);
     if !t.initialised {
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this.
+        unsafe { destroy(st, tp) };
         return 0;
     }
     let lp = t.listener;
     t.listener = std::ptr::null_mut();
     let unread = t.rx_bytes > 0 || util::ioctl_int(t.fd, libc::FIONREAD).unwrap_or(0) > 0;
     if t.state == CLOSED || t.state == SYN_SENT || t.state == TIME_WAIT {
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this.
+        unsafe { destroy(st, tp) };
     } else if unread || t.ds_reserved > 0 {
         if t.ep_reg {
             util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
@@ -1039,7 +1052,8 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
         }
         util::close_with_reset(t.fd);
         t.fd = -1;
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this.
+        unsafe { destroy(st, tp) };
     } else {
         if !t.shut_wr {
             // SAFETY: plain system call on our socket.
@@ -1059,7 +1073,8 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
         // SAFETY: a listener outlives its accepted zockets.
         let l = unsafe { &mut *lp };
         l.children = l.children.saturating_sub(1);
-        listener_release(st, lp);
+        // SAFETY: a listener of this stack, no reference to it used after this.
+        unsafe { listener_release(st, lp) };
     }
     0
 }

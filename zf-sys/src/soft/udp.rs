@@ -331,7 +331,11 @@ pub(crate) fn epoll_add(st: &Stack, p: &mut UdpPort) -> c_int {
 }
 
 /// Closes a port nobody uses any more.
-fn release_port(st: &mut Stack, pp: *mut UdpPort) {
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use; it may be freed here.
+unsafe fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     // SAFETY: `pp` is a live port of this stack.
     let p = unsafe { &mut *pp };
     if p.binds.is_empty() && p.registered {
@@ -585,7 +589,8 @@ pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
         let pp = st.ports[i];
         // SAFETY: listed ports are live; draining does not change the list.
         if unsafe { (*pp).ring_served && (*pp).stubs >= limit } {
-            progress += drain_ring_port(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            progress += unsafe { drain_ring_port(st, pp) };
         }
     }
     progress
@@ -621,7 +626,8 @@ pub(crate) fn sweep_ring_ports(st: &mut Stack) -> c_int {
         let pp = st.ports[i];
         // SAFETY: listed ports are live; draining does not change the list.
         if unsafe { (*pp).ring_served } {
-            progress += drain_ring_port(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            progress += unsafe { drain_ring_port(st, pp) };
         }
     }
     progress
@@ -636,7 +642,11 @@ const DRAIN_ROUNDS: usize = 64;
 /// out at its doorbell, in order; what is still held after that has no doorbell to come (a
 /// datagram reassembled from fragments, or one whose doorbell arrived before the datagram
 /// did) and goes out now. Returns the datagrams queued.
-pub(crate) fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
+pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
     let mut progress = 0;
     for _ in 0..DRAIN_ROUNDS {
         // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
@@ -779,7 +789,8 @@ pub(crate) fn refresh_ring(st: &mut Stack) {
             list.push((p.ip, p.port));
             p.ring_served = true;
         } else {
-            settle_stubs(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            unsafe { settle_stubs(st, pp) };
             // SAFETY: as above.
             let p = unsafe { &mut *pp };
             if ring::unfilter(p.fd) == 0 {
@@ -794,7 +805,11 @@ pub(crate) fn refresh_ring(st: &mut Stack) {
 
 /// Before a port's socket stops getting stubs: what is held, and what the socket holds
 /// (stubs discarded), goes to the zfurs.
-fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
+unsafe fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
     // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
     let p = unsafe { &mut *pp };
     release_held(st, p, usize::MAX);
@@ -812,7 +827,8 @@ pub(crate) fn drop_ring(st: &mut Stack) {
         let pp = st.ports[i];
         // SAFETY: listed ports are live.
         if unsafe { (*pp).filtered } {
-            settle_stubs(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            unsafe { settle_stubs(st, pp) };
         }
         // SAFETY: as above.
         let p = unsafe { &mut *pp };
@@ -829,13 +845,25 @@ pub(crate) fn drop_ring(st: &mut Stack) {
     }
 }
 
-fn ur_mut<'a>(p: *mut crate::zfur) -> Option<&'a mut UdpRx> {
-    // SAFETY: the API contract: null or a live zfur of this backend.
+/// The zocket behind a `zfur` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live zfur from `zfur_alloc`, with no other live reference to it for
+/// `'a`.
+unsafe fn ur_mut<'a>(p: *mut crate::zfur) -> Option<&'a mut UdpRx> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<UdpRx>().as_mut() }
 }
 
-fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
-    // SAFETY: the API contract: null or a live zfut of this backend.
+/// The zocket behind a `zfut` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live zfut from `zfut_alloc`, with no other live reference to it for
+/// `'a`.
+unsafe fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<UdpTx>().as_mut() }
 }
 
@@ -894,7 +922,8 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
         }
     }
     let served = p.ring_served && p.binds.is_empty();
-    release_port(st, pp);
+    // SAFETY: a port of this stack, no reference to it in use.
+    unsafe { release_port(st, pp) };
     if served {
         refresh_ring(st);
     }
@@ -903,7 +932,8 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
 /// Frees a UDP receive zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -968,7 +998,8 @@ pub unsafe extern "C" fn zfur_addr_bind(
     raddrlen: crate::socklen_t,
     flags: c_int,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if flags != 0 {
@@ -1012,7 +1043,8 @@ pub unsafe extern "C" fn zfur_addr_bind(
     // SAFETY: live port.
     let p = unsafe { &mut *pp };
     if p.binds.iter().any(|b| b.raddr == rfilter) {
-        release_port(st, pp);
+        // SAFETY: a port of this stack, no reference to it in use.
+        unsafe { release_port(st, pp) };
         return -libc::EADDRINUSE;
     }
     if mcast {
@@ -1020,7 +1052,8 @@ pub unsafe extern "C" fn zfur_addr_bind(
         if !p.mcast.contains(&(gip, src)) {
             let rc = mcast_membership(st, p.fd, gip, src, true);
             if rc < 0 {
-                release_port(st, pp);
+                // SAFETY: a port of this stack, no reference to it in use.
+                unsafe { release_port(st, pp) };
                 return rc;
             }
             p.mcast.push((gip, src));
@@ -1030,7 +1063,8 @@ pub unsafe extern "C" fn zfur_addr_bind(
         if st.armed() {
             let rc = epoll_add(st, p);
             if rc < 0 {
-                release_port(st, pp);
+                // SAFETY: a port of this stack, no reference to it in use.
+                unsafe { release_port(st, pp) };
                 return rc;
             }
         }
@@ -1065,7 +1099,8 @@ pub unsafe extern "C" fn zfur_addr_unbind(
     raddrlen: crate::socklen_t,
     flags: c_int,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if flags != 0 {
@@ -1109,8 +1144,13 @@ pub unsafe extern "C" fn zfur_addr_unbind(
     if removed { 0 } else { -libc::EINVAL }
 }
 
-fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
-    // SAFETY: computing a field address of a valid pointer (checked non-null by callers).
+/// Pointer to the iovec array that follows a message header.
+///
+/// # Safety
+///
+/// `msg` must be a valid message pointer; the array is the caller's.
+unsafe fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
+    // SAFETY: computing a field address of a valid pointer (per the caller).
     unsafe { std::ptr::addr_of_mut!((*msg).iov).cast::<crate::iovec>() }
 }
 
@@ -1124,7 +1164,8 @@ pub unsafe extern "C" fn zfur_zc_recv(
     if msg.is_null() {
         return;
     }
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         // SAFETY: valid msg.
         unsafe { (*msg).iovcnt = 0 };
         return;
@@ -1158,7 +1199,10 @@ pub unsafe extern "C" fn zfur_zc_recv(
 /// Releases the datagram of the last `zfur_zc_recv`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crate::zfur_msg) {
-    let Some(ur) = ur_mut(us) else { return };
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
+        return;
+    };
     if !ur.locked {
         return;
     }
@@ -1179,7 +1223,8 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
     udphdr: *mut *const crate::udphdr,
     pktind: c_int,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if msg.is_null() || iphdr.is_null() || udphdr.is_null() || pktind != 0 || !ur.locked {
@@ -1206,7 +1251,8 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
     pktind: c_int,
     flags: *mut c_uint,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if msg.is_null() || ts_out.is_null() || pktind != 0 || !ur.locked {
@@ -1234,7 +1280,8 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
 /// The zfur's waitable (EPOLLIN when a datagram is queued).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::zf_waitable {
-    match ur_mut(us) {
+    // SAFETY: null or a live zfur, per this function's contract.
+    match unsafe { ur_mut(us) } {
         Some(u) => (&mut *u.w as *mut Waitable).cast(),
         None => std::ptr::null_mut(),
     }
@@ -1339,7 +1386,8 @@ pub unsafe extern "C" fn zfut_alloc(
 /// Frees a UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -1357,14 +1405,16 @@ pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
         p.tx_remotes.swap_remove(i);
     }
     refresh_connection(p);
-    release_port(st, pp);
+    // SAFETY: a port of this stack, no reference to it in use.
+    unsafe { release_port(st, pp) };
     0
 }
 
 /// Largest payload `zfut_send_single` takes (interface MTU minus IP and UDP headers).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -1462,7 +1512,8 @@ pub unsafe extern "C" fn zfut_send_single(
     buf: *const c_void,
     buflen: usize,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     if buf.is_null() && buflen > 0 {
@@ -1487,7 +1538,8 @@ pub unsafe extern "C" fn zfut_send_single_warm(
     _buf: *const c_void,
     buflen: usize,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -1507,7 +1559,8 @@ pub unsafe extern "C" fn zfut_send(
     iov_cnt: c_int,
     flags: c_int,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     if iov_cnt < 0 || (iov.is_null() && iov_cnt > 0) || iov_cnt > 1024 {
@@ -1543,7 +1596,8 @@ pub unsafe extern "C" fn zfut_get_tx_timestamps(
     reports: *mut crate::zf_pkt_report,
     count_in_out: *mut c_int,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: the caller's array of *count_in_out entries.
@@ -1553,7 +1607,8 @@ pub unsafe extern "C" fn zfut_get_tx_timestamps(
 /// The zfut's waitable (always ready for EPOLLOUT; for EPOLLERR while reports wait).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
-    match ut_mut(us) {
+    // SAFETY: null or a live zfut, per this function's contract.
+    match unsafe { ut_mut(us) } {
         Some(u) => (&mut *u.w as *mut Waitable).cast(),
         None => std::ptr::null_mut(),
     }
