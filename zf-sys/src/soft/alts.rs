@@ -63,6 +63,12 @@ fn slot(st: &mut Stack, alt: crate::zf_althandle) -> Option<&mut AltSlot> {
 }
 
 /// Allocates an alternative (`-ENOMEM` when all `alt_count` are in use).
+///
+/// # Safety
+///
+/// * `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile;
+/// * `alt_out` must be null or valid for writing one `zf_althandle`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_alloc(
     stack: *mut crate::zf_stack,
@@ -91,6 +97,11 @@ pub unsafe extern "C" fn zf_alternatives_alloc(
 }
 
 /// Releases an alternative, dropping anything queued on it.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_release(
     stack: *mut crate::zf_stack,
@@ -113,6 +124,11 @@ pub unsafe extern "C" fn zf_alternatives_release(
 /// Sends everything queued on the alternative. `-EINVAL` when the zocket cannot send or has
 /// sent through the normal path since the messages were queued; `-EBUSY` when the send queue
 /// has no room for them right now.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_send(
     stack: *mut crate::zf_stack,
@@ -181,6 +197,11 @@ pub unsafe extern "C" fn zf_alternatives_send(
 }
 
 /// Drops what is queued on the alternative.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_cancel(
     stack: *mut crate::zf_stack,
@@ -200,6 +221,13 @@ pub unsafe extern "C" fn zf_alternatives_cancel(
 }
 
 /// Queues one message (`iov_cnt` must be 1, `flags` 0) on an alternative for zocket `ts`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory valid for reading its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_alternatives_queue(
     ts: *mut crate::zft,
@@ -259,6 +287,11 @@ pub unsafe extern "C" fn zft_alternatives_queue(
 }
 
 /// Largest packet (headers included) that fits the alternative's free buffer space now.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_free_space(
     stack: *mut crate::zf_stack,
@@ -276,6 +309,12 @@ pub unsafe extern "C" fn zf_alternatives_free_space(
 
 /// Per-packet overhead parameters for `ef_vi_transmit_alt_usage` (`-EINVAL` when the stack
 /// has no alternatives).
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `out` must be null or valid for writing one `ef_vi_transmit_alt_overhead`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_query_overhead_tcp(
     ts: *mut crate::zft,

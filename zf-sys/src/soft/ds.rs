@@ -15,6 +15,13 @@ const HDRS: usize = 54;
 
 /// Reserves up to `max_delegated_wnd` bytes for delegated sends and writes the headers of the
 /// next segment into `ds->headers`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `ds` must be null or valid for reading and writing a `zf_ds` whose `headers` point to
+///   `headers_size` writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_prepare(
     ts: *mut crate::zft,
@@ -104,6 +111,13 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
 
 /// Reports bytes sent by delegation; the backend transmits them through the kernel socket.
 /// Returns the bytes completed, `-EMSGSIZE` beyond the reservation, or `-EAGAIN`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `iov` must be null or an array of `iovlen` iovecs, each naming memory valid for reading its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_complete(
     ts: *mut crate::zft,
@@ -147,6 +161,11 @@ pub unsafe extern "C" fn zf_delegated_send_complete(
 }
 
 /// Gives back the rest of the reservation.
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_cancel(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.

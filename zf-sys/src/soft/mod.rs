@@ -56,6 +56,21 @@
 //!   batches. Without the capability every datagram is read from its socket, from any
 //!   interface; its headers are written from the TTL and TOS the kernel reports, when
 //!   `zfur_pkt_get_header` asks for them.
+//!
+//! # Safety docs of the exported functions
+//!
+//! The same rule as the ef_vi backend's: an exported C function is an `unsafe extern "C" fn`
+//! exactly when its correctness depends on something the caller passes that the backend cannot
+//! check (a pointer it reads or writes, an object such as a stack or a zocket it must trust was
+//! made here and is still live), and then its `# Safety` section says, in TCPDirect's terms,
+//! what each such argument must be. A function that dereferences nothing it is given (no
+//! arguments, integers only, or pointers it ignores or only compares with null) is a safe
+//! `extern "C" fn` without a `# Safety` section. (C callers see the same prototypes either
+//! way; the bindings declare them all `unsafe`.) Null pointers are checked wherever a function
+//! reads or writes through one. Private helpers that dereference a raw pointer are `unsafe fn`
+//! with a `# Safety` section too; methods of the soft objects rely on the invariants of the
+//! pointers they hold, documented where the objects are defined (a zocket's `stack` outlives
+//! it; the pointers in a stack's lists are live objects it owns).
 
 mod alts;
 mod attr;

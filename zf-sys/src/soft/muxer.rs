@@ -84,6 +84,12 @@ unsafe fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitabl
 }
 
 /// Allocates a multiplexer set for `stack`.
+///
+/// # Safety
+///
+/// * `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile;
+/// * `muxer_out` must be null or valid for writing one `*mut zf_muxer_set`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_alloc(
     stack: *mut crate::zf_stack,
@@ -108,6 +114,11 @@ pub unsafe extern "C" fn zf_muxer_alloc(
 }
 
 /// Frees a multiplexer set (its memory lasts until its members are removed).
+///
+/// # Safety
+///
+/// `muxer` must be null or a live muxer from `zf_muxer_alloc`, with no other call on it running
+/// meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
     let mp = muxer.cast::<Muxer>();
@@ -141,6 +152,14 @@ unsafe fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
 }
 
 /// Adds a waitable (`-EXDEV` other stack, `-EALREADY` already here, `-EBUSY` in another set).
+///
+/// # Safety
+///
+/// * `muxer` must be null or a live muxer from `zf_muxer_alloc`, with no other call on it running
+///   meanwhile;
+/// * `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
+///   other call on it running meanwhile;
+/// * `event` must be null or valid for reading one `epoll_event`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_add(
     muxer: *mut crate::zf_muxer_set,
@@ -178,6 +197,12 @@ pub unsafe extern "C" fn zf_muxer_add(
 }
 
 /// Changes a member's events and data; also re-arms it.
+///
+/// # Safety
+///
+/// * `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
+///   other call on it running meanwhile;
+/// * `event` must be null or valid for reading one `epoll_event`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_mod(
     w: *mut crate::zf_waitable,
@@ -214,6 +239,11 @@ fn wake_if_ready(w: &Waitable) {
 }
 
 /// Removes a waitable from its set (`-EINVAL` if in none).
+///
+/// # Safety
+///
+/// `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
+/// other call on it running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
     // SAFETY: null or a live waitable, per this function's contract.
@@ -275,6 +305,12 @@ unsafe fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: 
 
 /// Waits up to `timeout_ns` (0: poll; negative: forever) for members to become ready, running
 /// the reactor meanwhile. Edge-triggered. Returns the number of events written.
+///
+/// # Safety
+///
+/// * `muxer` must be null or a live muxer from `zf_muxer_alloc`, with no other call on it running
+///   meanwhile;
+/// * `events` must be null or valid for writing `maxevents` `epoll_event`s.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_wait(
     muxer: *mut crate::zf_muxer_set,
@@ -315,6 +351,11 @@ pub unsafe extern "C" fn zf_muxer_wait(
 }
 
 /// The events and data a member was added with.
+///
+/// # Safety
+///
+/// `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
+/// other call on it running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_event(
     w: *mut crate::zf_waitable,
@@ -334,6 +375,12 @@ pub unsafe extern "C" fn zf_waitable_event(
 }
 
 /// A file descriptor (owned by the stack) that becomes readable when the stack has work.
+///
+/// # Safety
+///
+/// * `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile;
+/// * `fd` must be null or valid for writing one `c_int`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mut c_int) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -352,6 +399,11 @@ pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mu
 
 /// Prepares the fd for a blocking wait: it is made readable at once when the stack already has
 /// something for the application (queued data, unreported events, timers).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.

@@ -391,13 +391,13 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
 
 /// Library initialisation: nothing to do in the software backend.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_init() -> c_int {
+pub extern "C" fn zf_init() -> c_int {
     0
 }
 
 /// Library teardown: nothing to do in the software backend.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_deinit() -> c_int {
+pub extern "C" fn zf_deinit() -> c_int {
     0
 }
 
@@ -406,25 +406,25 @@ static VERSION_SHORT: &std::ffi::CStr = c"9.2.1";
 
 /// Name and version of the library.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_version() -> *const c_char {
+pub extern "C" fn zf_version() -> *const c_char {
     VERSION.as_ptr()
 }
 
 /// TCPDirect version.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_version_short() -> *const c_char {
+pub extern "C" fn zf_version_short() -> *const c_char {
     VERSION_SHORT.as_ptr()
 }
 
 /// Onload version the library was built against (none: the software backend).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn onload_version_short() -> *const c_char {
+pub extern "C" fn onload_version_short() -> *const c_char {
     c"none (software backend)".as_ptr()
 }
 
 /// Prints the version to stderr and exits the process, as the real library does.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_print_version() {
+pub extern "C" fn zf_print_version() {
     eprintln!("{}", VERSION.to_string_lossy());
     std::process::exit(0);
 }
@@ -433,6 +433,11 @@ pub unsafe extern "C" fn zf_print_version() {
 ///
 /// Errors: `-EINVAL` (null attr, no interface, bad endpoint counts), `-ENODEV` (no such
 /// interface), or the negative errno of a failing system call.
+///
+/// # Safety
+///
+/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
+/// * `stack_out` must be null or valid for writing one `*mut zf_stack`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_alloc(
     attr: *mut crate::zf_attr,
@@ -549,6 +554,11 @@ pub unsafe extern "C" fn zf_stack_alloc(
 }
 
 /// Frees a stack and every zocket, muxer and alternative still in it.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
     if stack.is_null() {
@@ -591,6 +601,11 @@ pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
 }
 
 /// The stack's waitable: ready for `EPOLLSTACKHUP` when the stack is quiescent.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_to_waitable(
     stack: *mut crate::zf_stack,
@@ -603,6 +618,11 @@ pub unsafe extern "C" fn zf_stack_to_waitable(
 }
 
 /// 1 when no TCP connection is open (nor in TIME_WAIT, with `tcp_wait_for_time_wait`).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_is_quiescent(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -614,7 +634,7 @@ pub unsafe extern "C" fn zf_stack_is_quiescent(stack: *mut crate::zf_stack) -> c
 
 /// Neither PIO nor CTPIO exists in the software backend: 0 for both, `-ENOENT` otherwise.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_stack_query_feature(
+pub extern "C" fn zf_stack_query_feature(
     stack: *mut crate::zf_stack,
     feature: crate::zf_stack_feature,
 ) -> c_int {
@@ -629,6 +649,11 @@ pub unsafe extern "C" fn zf_stack_query_feature(
 
 /// Processes pending network events and timers. Returns > 0 when something the application
 /// may care about happened.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -640,6 +665,11 @@ pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_in
 
 /// As `zf_reactor_perform`; the spin count of `attr` has no effect (the software backend
 /// never spins inside the reactor).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_reactor_perform_attr(
     stack: *mut crate::zf_stack,
@@ -663,6 +693,11 @@ fn epoll_readable(epfd: c_int) -> bool {
 
 /// Non-zero when `zf_reactor_perform` has work (events or timers). Safe to call from any thread
 /// concurrently with other calls on the stack: it reads only the epoll fd and an atomic.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`; this call may run on any thread,
+/// concurrently with others on the stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack) -> c_int {
     if stack.is_null() {
@@ -676,6 +711,11 @@ pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack
 }
 
 /// Non-zero when network events are waiting (timers are not considered).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack from `zf_stack_alloc`; this call may run on any thread,
+/// concurrently with others on the stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_has_pending_events(stack: *const crate::zf_stack) -> c_int {
     if stack.is_null() {

@@ -489,7 +489,8 @@ pub(crate) fn is_quiet(st: &Stack, t: &Tcp) -> bool {
 ///
 /// # Safety
 ///
-/// `tp` must be a live zocket of `st` (listed in `st.tcps`); it is freed here, so no reference to it may be used afterwards.
+/// `tp` must be a live zocket of `st` (listed in `st.tcps`); it is freed here, so no reference to
+/// it may be used afterwards.
 unsafe fn destroy(st: &mut Stack, tp: *mut Tcp) {
     st.tcps.retain(|&x| x != tp);
     for a in st.alts.iter_mut() {
@@ -655,6 +656,13 @@ pub(crate) unsafe fn with_stack<'a>(p: *mut crate::zft) -> Option<(&'a mut Stack
 // ------------------------------------------------------------------------------------------
 
 /// Listens on a single local address (not INADDR_ANY).
+///
+/// # Safety
+///
+/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile;
+/// * `laddr` must be null or valid for reading `laddrlen` bytes;
+/// * `tl_out` must be null or valid for writing one `*mut zftl`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_listen(
     st: *mut crate::zf_stack,
@@ -745,6 +753,12 @@ pub unsafe extern "C" fn zftl_listen(
 }
 
 /// Takes the next established connection, or `-EAGAIN`.
+///
+/// # Safety
+///
+/// * `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
+///   running meanwhile;
+/// * `ts_out` must be null or valid for writing one `*mut zft`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut crate::zft) -> c_int {
     // SAFETY: a live listener per the API contract.
@@ -772,6 +786,11 @@ pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut cra
 }
 
 /// The listener's waitable (EPOLLIN when a connection can be accepted).
+///
+/// # Safety
+///
+/// `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::zf_waitable {
     // SAFETY: a live listener per the API contract.
@@ -782,6 +801,13 @@ pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::z
 }
 
 /// The listener's local address.
+///
+/// # Safety
+///
+/// * `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
+///   running meanwhile;
+/// * `laddr_out` must be null or writable for `*laddrlen` bytes, and `laddrlen` null or valid for
+///   reading and writing a `socklen_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_getname(
     tl: *mut crate::zftl,
@@ -799,7 +825,8 @@ pub unsafe extern "C" fn zftl_getname(
 ///
 /// # Safety
 ///
-/// `lp` must be a live listener of `st` (listed in `st.listeners`), with no reference to it in use; it may be freed here.
+/// `lp` must be a live listener of `st` (listed in `st.listeners`), with no reference to it in use;
+/// it may be freed here.
 pub(crate) unsafe fn listener_release(st: &mut Stack, lp: *mut Listen) {
     // SAFETY: `lp` is a live listener of this stack.
     let l = unsafe { &mut *lp };
@@ -814,6 +841,11 @@ pub(crate) unsafe fn listener_release(st: &mut Stack, lp: *mut Listen) {
 
 /// Stops listening; connections not yet accepted are reset. The port stays reserved until the
 /// accepted zockets are freed.
+///
+/// # Safety
+///
+/// `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
+/// running meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
     let lp = tl.cast::<Listen>();
@@ -851,6 +883,11 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
 // ------------------------------------------------------------------------------------------
 
 /// The TCP zocket's waitable.
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_waitable {
     // SAFETY: a live zocket per the API contract.
@@ -861,6 +898,12 @@ pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_
 }
 
 /// Allocates an unconnected TCP zocket handle (`-ENOBUFS` when the stack has no room).
+///
+/// # Safety
+///
+/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile;
+/// * `handle_out` must be null or valid for writing one `*mut zft_handle`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_alloc(
     st: *mut crate::zf_stack,
@@ -893,6 +936,11 @@ pub unsafe extern "C" fn zft_alloc(
 }
 
 /// Frees a handle that was never connected.
+///
+/// # Safety
+///
+/// `handle` must be null or a live handle from `zft_alloc`, not yet connected, with no other call
+/// on it running meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_handle_free(handle: *mut crate::zft_handle) -> c_int {
     // SAFETY: forwarded; a handle and a zocket are the same object.
@@ -900,6 +948,13 @@ pub unsafe extern "C" fn zft_handle_free(handle: *mut crate::zft_handle) -> c_in
 }
 
 /// The handle's bound local address.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live handle from `zft_alloc`, not yet connected, with no other call on
+///   it running meanwhile;
+/// * `laddr_out` must be null or writable for `*laddrlen` bytes, and `laddrlen` null or valid for
+///   reading and writing a `socklen_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_handle_getname(
     ts: *mut crate::zft_handle,
@@ -914,6 +969,12 @@ pub unsafe extern "C" fn zft_handle_getname(
 }
 
 /// Binds the handle to a local address (port 0: an ephemeral port).
+///
+/// # Safety
+///
+/// * `handle` must be null or a live handle from `zft_alloc`, not yet connected, with no other call
+///   on it running meanwhile;
+/// * `laddr` must be null or valid for reading `laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_addr_bind(
     handle: *mut crate::zft_handle,
@@ -943,6 +1004,13 @@ pub unsafe extern "C" fn zft_addr_bind(
 }
 
 /// Starts connecting; the zocket is returned in SYN_SENT and completes in the reactor.
+///
+/// # Safety
+///
+/// * `handle` must be null or a live handle from `zft_alloc`, not yet connected, with no other call
+///   on it running meanwhile;
+/// * `raddr` must be null or valid for reading `raddrlen` bytes;
+/// * `ts_out` must be null or valid for writing one `*mut zft`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_connect(
     handle: *mut crate::zft_handle,
@@ -994,6 +1062,11 @@ pub unsafe extern "C" fn zft_connect(
 }
 
 /// Sends FIN after the queued data (`-ENOTCONN` when not connected or already shut down).
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1026,6 +1099,11 @@ pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
 
 /// Releases the zocket: unread data → reset; otherwise an orderly close that carries on in
 /// the stack (see `zf_stack_is_quiescent`).
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
     let tp = ts.cast::<Tcp>();
@@ -1080,6 +1158,11 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
 }
 
 /// TCP state (`TCP_*` numbers of netinet/tcp.h).
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_state(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1087,6 +1170,11 @@ pub unsafe extern "C" fn zft_state(ts: *mut crate::zft) -> c_int {
 }
 
 /// Pending error, like SO_ERROR (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE) or 0.
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_error(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1094,6 +1182,15 @@ pub unsafe extern "C" fn zft_error(ts: *mut crate::zft) -> c_int {
 }
 
 /// Local and/or remote address of the connection (either output may be null).
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `laddr_out` must be null or writable for `*laddrlen` bytes, and `laddrlen` null or valid for
+///   reading and writing a `socklen_t`;
+/// * `raddr_out` must be null or writable for `*raddrlen` bytes, and `raddrlen` null or valid for
+///   reading and writing a `socklen_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_getname(
     ts: *mut crate::zft,
@@ -1128,6 +1225,13 @@ unsafe fn msg_iov(msg: *mut crate::zft_msg) -> *mut crate::iovec {
 
 /// Zero-copy receive: fills `msg->iov` with the queued buffers (a final zero-length one at end
 /// of stream). The buffers stay valid until `zft_zc_recv_done(_some)`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `msg` must be null or a message whose `iovcnt` says how many `iov` entries follow it, all
+///   writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv(ts: *mut crate::zft, msg: *mut crate::zft_msg, flags: c_int) {
     if msg.is_null() {
@@ -1206,6 +1310,13 @@ fn recv_done(st: &mut Stack, t: &mut Tcp, mut len: usize, count: usize) -> c_int
 }
 
 /// Releases all buffers of the last `zft_zc_recv`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in,
+///   unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::zft_msg) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1223,6 +1334,13 @@ pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::
 }
 
 /// Releases the first `len` bytes of the last `zft_zc_recv`; the rest is returned again.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in,
+///   unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done_some(
     ts: *mut crate::zft,
@@ -1245,6 +1363,13 @@ pub unsafe extern "C" fn zft_zc_recv_done_some(
 
 /// Copying receive: bytes copied, 0 at end of stream, `-EAGAIN` when nothing is queued, or
 /// the connection's error.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `iov` must be null or an array of `iovcnt` iovecs, each naming memory valid for writing its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_recv(
     ts: *mut crate::zft,
@@ -1315,6 +1440,14 @@ pub unsafe extern "C" fn zft_recv(
 }
 
 /// Receive timestamp of a packet from the last `zft_zc_recv` (needs `rx_timestamping`).
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
+/// * `ts_out` must be null or valid for writing one `timespec`;
+/// * `flags` must be null or valid for writing one `c_uint`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_pkt_get_timestamp(
     ts: *mut crate::zft,
@@ -1443,6 +1576,13 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
 }
 
 /// Sends the data of `iov` (flags 0 or MSG_MORE); may accept only part of it.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory valid for reading its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send(
     ts: *mut crate::zft,
@@ -1463,6 +1603,12 @@ pub unsafe extern "C" fn zft_send(
 }
 
 /// Sends one buffer (flags 0 or MSG_MORE); may accept only part of it.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `buf` must be null or valid for reading `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_single(
     ts: *mut crate::zft,
@@ -1485,6 +1631,12 @@ pub unsafe extern "C" fn zft_send_single(
 }
 
 /// Checks that a send of `buflen` bytes could go out now, without sending.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `buf` must be null or valid for reading `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_single_warm(
     ts: *mut crate::zft,
@@ -1511,6 +1663,12 @@ pub unsafe extern "C" fn zft_send_single_warm(
 }
 
 /// Free space in the send queue, in bytes.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `space` must be null or valid for writing one `usize`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_space(ts: *mut crate::zft, space: *mut usize) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1543,6 +1701,11 @@ fn wait_for_space(st: &mut Stack, t: &mut Tcp) {
 }
 
 /// Maximum segment size of the connection.
+///
+/// # Safety
+///
+/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
+/// running meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_get_mss(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1557,12 +1720,19 @@ pub unsafe extern "C" fn zft_get_mss(ts: *mut crate::zft) -> c_int {
 
 /// Ethernet + IP + TCP header bytes of each segment.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zft_get_header_size(_ts: *mut crate::zft) -> c_uint {
+pub extern "C" fn zft_get_header_size(_ts: *mut crate::zft) -> c_uint {
     HEADER_SIZE
 }
 
 /// Transmit timestamp reports (needs `tx_timestamping`); `*count_in_out` is the array size on
 /// entry and the number returned on exit.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
+///   it running meanwhile;
+/// * `count_in_out` must be null or valid for reading and writing a `c_int`, and `reports` valid
+///   for writing that many `zf_pkt_report`s.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_get_tx_timestamps(
     ts: *mut crate::zft,

@@ -334,7 +334,8 @@ pub(crate) fn epoll_add(st: &Stack, p: &mut UdpPort) -> c_int {
 ///
 /// # Safety
 ///
-/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use; it may be freed here.
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use; it may
+/// be freed here.
 unsafe fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     // SAFETY: `pp` is a live port of this stack.
     let p = unsafe { &mut *pp };
@@ -868,6 +869,12 @@ unsafe fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
 }
 
 /// Allocates a UDP receive zocket.
+///
+/// # Safety
+///
+/// * `us_out` must be null or valid for writing one `*mut zfur`;
+/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_alloc(
     us_out: *mut *mut crate::zfur,
@@ -930,6 +937,11 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
 }
 
 /// Frees a UDP receive zocket.
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+/// meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
     // SAFETY: null or a live zfur, per this function's contract.
@@ -989,6 +1001,13 @@ fn mcast_membership(st: &Stack, fd: c_int, group: u32, src: Option<u32>, join: b
 
 /// Receives datagrams sent to `laddr` (not INADDR_ANY; port 0 allocates one and writes it
 /// back), from `raddr` only when given. A multicast `laddr` joins the group.
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+///   meanwhile;
+/// * `laddr` must be null or valid for reading and writing `laddrlen` bytes;
+/// * `raddr` must be null or valid for reading `raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_addr_bind(
     us: *mut crate::zfur,
@@ -1090,6 +1109,13 @@ pub unsafe extern "C" fn zfur_addr_bind(
 }
 
 /// Removes bindings matching `laddr`/`raddr` (null matches any); `-EINVAL` if none matched.
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+///   meanwhile;
+/// * `laddr` must be null or valid for reading `laddrlen` bytes;
+/// * `raddr` must be null or valid for reading `raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_addr_unbind(
     us: *mut crate::zfur,
@@ -1155,6 +1181,13 @@ unsafe fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
 }
 
 /// Zero-copy receive of one datagram; it stays valid until `zfur_zc_recv_done`.
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+///   meanwhile;
+/// * `msg` must be null or a message whose `iovcnt` says how many `iov` entries follow it, all
+///   writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv(
     us: *mut crate::zfur,
@@ -1197,6 +1230,11 @@ pub unsafe extern "C" fn zfur_zc_recv(
 }
 
 /// Releases the datagram of the last `zfur_zc_recv`.
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crate::zfur_msg) {
     // SAFETY: null or a live zfur, per this function's contract.
@@ -1215,6 +1253,14 @@ pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crat
 }
 
 /// The IP and UDP headers of the datagram of the last `zfur_zc_recv` (`pktind` 0).
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+///   meanwhile;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
+/// * `iphdr` must be null or valid for writing one `*const iphdr`;
+/// * `udphdr` must be null or valid for writing one `*const udphdr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_pkt_get_header(
     us: *mut crate::zfur,
@@ -1243,6 +1289,14 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
 }
 
 /// Receive timestamp of the datagram of the last `zfur_zc_recv` (needs `rx_timestamping`).
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+///   meanwhile;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
+/// * `ts_out` must be null or valid for writing one `timespec`;
+/// * `flags` must be null or valid for writing one `c_uint`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_pkt_get_timestamp(
     us: *mut crate::zfur,
@@ -1278,6 +1332,11 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
 }
 
 /// The zfur's waitable (EPOLLIN when a datagram is queued).
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::zf_waitable {
     // SAFETY: null or a live zfur, per this function's contract.
@@ -1289,6 +1348,15 @@ pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::z
 
 /// Allocates a UDP transmit zocket from `laddr` (INADDR_ANY: chosen by route; port must then
 /// be non-zero) to `raddr`.
+///
+/// # Safety
+///
+/// * `us_out` must be null or valid for writing one `*mut zfut`;
+/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
+///   meanwhile;
+/// * `laddr` must be null or valid for reading `laddrlen` bytes;
+/// * `raddr` must be null or valid for reading `raddrlen` bytes;
+/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_alloc(
     us_out: *mut *mut crate::zfut,
@@ -1384,6 +1452,11 @@ pub unsafe extern "C" fn zfut_alloc(
 }
 
 /// Frees a UDP transmit zocket.
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+/// meanwhile; it must not be used again after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
     // SAFETY: null or a live zfut, per this function's contract.
@@ -1411,6 +1484,11 @@ pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
 }
 
 /// Largest payload `zfut_send_single` takes (interface MTU minus IP and UDP headers).
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
     // SAFETY: null or a live zfut, per this function's contract.
@@ -1506,6 +1584,12 @@ fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
 }
 
 /// Sends one datagram of at most `zfut_get_mss` bytes.
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+///   meanwhile;
+/// * `buf` must be null or valid for reading `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send_single(
     us: *mut crate::zfut,
@@ -1532,6 +1616,11 @@ pub unsafe extern "C" fn zfut_send_single(
 }
 
 /// Checks that `zfut_send_single(buflen)` could run now, without sending.
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send_single_warm(
     us: *mut crate::zfut,
@@ -1552,6 +1641,13 @@ pub unsafe extern "C" fn zfut_send_single_warm(
 
 /// Sends one datagram gathered from `iov`; with `ZFUT_FLAG_DONT_FRAGMENT` it must fit the MSS,
 /// otherwise it may be fragmented (up to 65507 bytes).
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+///   meanwhile;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory valid for reading its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send(
     us: *mut crate::zfut,
@@ -1590,6 +1686,13 @@ pub unsafe extern "C" fn zfut_send(
 }
 
 /// Transmit timestamp reports (needs `tx_timestamping`).
+///
+/// # Safety
+///
+/// * `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+///   meanwhile;
+/// * `count_in_out` must be null or valid for reading and writing a `c_int`, and `reports` valid
+///   for writing that many `zf_pkt_report`s.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_tx_timestamps(
     us: *mut crate::zfut,
@@ -1605,6 +1708,11 @@ pub unsafe extern "C" fn zfut_get_tx_timestamps(
 }
 
 /// The zfut's waitable (always ready for EPOLLOUT; for EPOLLERR while reports wait).
+///
+/// # Safety
+///
+/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
+/// meanwhile.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
     // SAFETY: null or a live zfut, per this function's contract.
@@ -1616,6 +1724,6 @@ pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::z
 
 /// Ethernet + IPv4 + UDP header bytes of each datagram.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zfut_get_header_size(_us: *mut crate::zfut) -> c_uint {
+pub extern "C" fn zfut_get_header_size(_us: *mut crate::zfut) -> c_uint {
     14 + HDR as c_uint
 }
