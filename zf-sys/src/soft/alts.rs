@@ -153,7 +153,7 @@ pub unsafe extern "C" fn zf_alternatives_send(
         return -libc::EINVAL;
     }
     let total: usize = a.msgs.iter().map(Vec::len).sum();
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    let outq = util::ioctl_int(&t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     if SNDBUF.saturating_sub(outq) < total {
         return -libc::EBUSY;
     }
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn zft_alternatives_queue(
     if t.ds_reserved > 0 {
         return -libc::EBUSY;
     }
-    if util::ioctl_int(t.fd, super::ds::SIOCOUTQNSD).unwrap_or(0) > 0 || t.tx_blocked {
+    if util::ioctl_int(&t.fd, super::ds::SIOCOUTQNSD).unwrap_or(0) > 0 || t.tx_blocked {
         return -libc::EAGAIN;
     }
     if v.iov_len > t.mss as usize {

@@ -37,7 +37,7 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
     if !t.initialised || !t.can_send() {
         return crate::zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_BAD_SOCKET;
     }
-    if t.ds_reserved == 0 && util::ioctl_int(t.fd, SIOCOUTQNSD).unwrap_or(0) > 0 {
+    if t.ds_reserved == 0 && util::ioctl_int(&t.fd, SIOCOUTQNSD).unwrap_or(0) > 0 {
         return crate::zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_SENDQ_BUSY;
     }
     // SAFETY: non-null `ds` from the application.
@@ -49,9 +49,9 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
     // SAFETY: a live zocket's stack is live.
     let st = unsafe { &*t.stack };
     let mss = t.mss.max(1);
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    let outq = util::ioctl_int(&t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     let send_wnd = SNDBUF.saturating_sub(outq).min(c_int::MAX as usize) as c_int;
-    let cong = util::tcp_info(t.fd).map_or(10 * mss, |i| {
+    let cong = util::tcp_info(&t.fd).map_or(10 * mss, |i| {
         let c = i64::from(i.tcpi_snd_cwnd) * i64::from(i.tcpi_snd_mss.max(1));
         let f = i64::from(i.tcpi_unacked) * i64::from(i.tcpi_snd_mss.max(1));
         (c - f).clamp(0, i64::from(c_int::MAX)) as c_int

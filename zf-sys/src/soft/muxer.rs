@@ -393,7 +393,7 @@ pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mu
     // The application will wait on the epoll set: it must hold every socket.
     super::stack::arm_epoll(st);
     // SAFETY: non-null out pointer.
-    unsafe { *fd = st.epfd };
+    unsafe { *fd = std::os::fd::AsRawFd::as_raw_fd(&st.epfd) };
     0
 }
 

@@ -1,6 +1,7 @@
 //! The stack (`zf_stack_*`), the reactor (`zf_reactor_*`), waitables and library
 //! initialisation.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -128,9 +129,9 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
     }
     if let Some(r) = &st.ring {
         if util::epoll_ctl(
-            st.epfd,
+            &st.epfd,
             libc::EPOLL_CTL_ADD,
-            r.fd,
+            &r.fd,
             libc::EPOLLIN as u32,
             TAG_RING,
         ) < 0
@@ -151,10 +152,10 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
 pub(crate) struct Stack {
     pub w: Box<Waitable>,
     pub attr: Attr,
-    /// Owned; freed by zf_stack_free.
+    /// Owned; freed when the stack is dropped (`zf_stack_free`).
     pub shared: *mut Shared,
-    pub epfd: c_int,
-    pub evfd: c_int,
+    pub epfd: OwnedFd,
+    pub evfd: OwnedFd,
     /// The eventfd was made readable by [`Stack::wake`] and not yet read.
     pub woken: std::cell::Cell<bool>,
     pub ifindex: u32,
@@ -237,7 +238,7 @@ impl Stack {
         let one: u64 = 1;
         // SAFETY: writing 8 bytes to the stack's eventfd (non-blocking; a full counter only
         // means it is readable already).
-        unsafe { libc::write(self.evfd, (&one as *const u64).cast(), 8) };
+        unsafe { libc::write(self.evfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
         self.woken.set(true);
     }
 
@@ -245,7 +246,7 @@ impl Stack {
     pub(crate) fn unwake(&self) {
         let mut v: u64 = 0;
         // SAFETY: reading 8 bytes from the stack's eventfd into `v` (non-blocking).
-        unsafe { libc::read(self.evfd, (&mut v as *mut u64).cast(), 8) };
+        unsafe { libc::read(self.evfd.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
         self.woken.set(false);
     }
 
@@ -254,6 +255,39 @@ impl Stack {
         unsafe { &*self.shared }
             .timers
             .store(u32::from(self.timer_work), Ordering::Relaxed);
+    }
+}
+
+impl Drop for Stack {
+    /// Frees the muxers, zockets and ports the stack owns (their descriptors close as they
+    /// drop), then the shared state; the stack's own descriptors and ring close after this.
+    fn drop(&mut self) {
+        for m in std::mem::take(&mut self.muxers) {
+            // SAFETY: listed muxers are live and owned by this stack; each is freed once.
+            drop(unsafe { Box::from_raw(m) });
+        }
+        for t in std::mem::take(&mut self.tcps) {
+            // SAFETY: as above, for TCP zockets.
+            drop(unsafe { Box::from_raw(t) });
+        }
+        for l in std::mem::take(&mut self.listeners) {
+            // SAFETY: as above, for listening zockets.
+            drop(unsafe { Box::from_raw(l) });
+        }
+        for u in std::mem::take(&mut self.urs) {
+            // SAFETY: as above, for UDP receive zockets.
+            drop(unsafe { Box::from_raw(u) });
+        }
+        for u in std::mem::take(&mut self.uts) {
+            // SAFETY: as above, for UDP transmit zockets.
+            drop(unsafe { Box::from_raw(u) });
+        }
+        for p in std::mem::take(&mut self.ports) {
+            // SAFETY: as above, for UDP ports.
+            drop(unsafe { Box::from_raw(p) });
+        }
+        // SAFETY: allocated with Box::into_raw in zf_stack_alloc, freed once here.
+        drop(unsafe { Box::from_raw(self.shared) });
     }
 }
 
@@ -340,7 +374,7 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
     }
     let cap = st.evbuf.capacity().min(EVENTS) as c_int;
     // SAFETY: evbuf has room for `cap` events; epfd is the stack's epoll fd.
-    let n = unsafe { libc::epoll_wait(st.epfd, st.evbuf.as_mut_ptr(), cap, 0) };
+    let n = unsafe { libc::epoll_wait(st.epfd.as_raw_fd(), st.evbuf.as_mut_ptr(), cap, 0) };
     if n > 0 {
         // SAFETY: the kernel initialised the first n entries.
         unsafe { st.evbuf.set_len(n as usize) };
@@ -470,28 +504,25 @@ pub unsafe extern "C" fn zf_stack_alloc(
         return -libc::EINVAL;
     };
     let emu_mtu = a.int("emu_mtu").clamp(576, 65535) as i32;
-    // SAFETY: plain system calls.
-    let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-    if epfd < 0 {
-        return -util::errno();
-    }
-    // SAFETY: plain system call.
-    let evfd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-    if evfd < 0 {
-        let e = -util::errno();
-        util::close(epfd);
-        return e;
-    }
+    // SAFETY: plain system calls; each descriptor is owned by its `OwnedFd` from here on.
+    let epfd = match util::owned(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }) {
+        Ok(fd) => fd,
+        Err(e) => return e,
+    };
+    // SAFETY: as above.
+    let evfd =
+        match util::owned(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) }) {
+            Ok(fd) => fd,
+            Err(e) => return e,
+        };
     let rc = util::epoll_ctl(
-        epfd,
+        &epfd,
         libc::EPOLL_CTL_ADD,
-        evfd,
+        &evfd,
         libc::EPOLLIN as u32,
         TAG_EVFD,
     );
     if rc < 0 {
-        util::close(epfd);
-        util::close(evfd);
         return rc;
     }
     let ms = |n: &str| a.int(n).max(0) as u64 * 1_000_000;
@@ -499,7 +530,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
         w: Waitable::new(std::ptr::null_mut(), Kind::Stack),
         attr: a.clone(),
         shared: Box::into_raw(Box::new(Shared {
-            epfd,
+            epfd: epfd.as_raw_fd(),
             armed: AtomicBool::new(false),
             arm_wanted: AtomicBool::new(false),
             timers: AtomicU32::new(0),
@@ -557,46 +588,16 @@ pub unsafe extern "C" fn zf_stack_alloc(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile; it must not be used again after this call.
+/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it
+/// running meanwhile; neither it nor anything allocated in it may be used after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
     if stack.is_null() {
         return -libc::EINVAL;
     }
-    // SAFETY: `stack` came from zf_stack_alloc (Box::into_raw) and is freed once, here.
-    let mut st = unsafe { Box::from_raw(stack.cast::<Stack>()) };
-    for m in std::mem::take(&mut st.muxers) {
-        // SAFETY: muxers in the list are live and owned by this stack.
-        drop(unsafe { Box::from_raw(m) });
-    }
-    for t in std::mem::take(&mut st.tcps) {
-        // SAFETY: live Tcp objects owned by this stack.
-        let t = unsafe { Box::from_raw(t) };
-        util::close(t.fd);
-    }
-    for l in std::mem::take(&mut st.listeners) {
-        // SAFETY: live listeners owned by this stack.
-        let l = unsafe { Box::from_raw(l) };
-        util::close(l.fd);
-    }
-    for u in std::mem::take(&mut st.urs) {
-        // SAFETY: live UDP RX zockets owned by this stack.
-        drop(unsafe { Box::from_raw(u) });
-    }
-    for u in std::mem::take(&mut st.uts) {
-        // SAFETY: live UDP TX zockets owned by this stack.
-        drop(unsafe { Box::from_raw(u) });
-    }
-    for p in std::mem::take(&mut st.ports) {
-        // SAFETY: live UDP ports owned by this stack.
-        let p = unsafe { Box::from_raw(p) };
-        util::close(p.fd);
-    }
-    util::close(st.epfd);
-    util::close(st.evfd);
-    // SAFETY: allocated with Box::into_raw in zf_stack_alloc, freed once here.
-    drop(unsafe { Box::from_raw(st.shared) });
+    // SAFETY: `stack` came from zf_stack_alloc (Box::into_raw) and is freed once, here; its
+    // Drop frees what it owns.
+    drop(unsafe { Box::from_raw(stack.cast::<Stack>()) });
     0
 }
 

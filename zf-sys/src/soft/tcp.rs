@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::mem::size_of;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint, c_void};
 
 use super::stack::{Kind, Stack, TAG_LISTEN, TAG_TCP, Waitable};
@@ -43,7 +44,7 @@ pub(crate) struct RxBuf {
 pub(crate) struct Tcp {
     pub w: Box<Waitable>,
     pub stack: *mut Stack,
-    pub fd: c_int,
+    pub fd: OwnedFd,
     pub state: c_int,
     pub error: c_int,
     /// Connected (or accepted): no longer a handle.
@@ -85,7 +86,7 @@ pub(crate) struct Tcp {
 pub(crate) struct Listen {
     pub w: Box<Waitable>,
     pub stack: *mut Stack,
-    pub fd: c_int,
+    pub fd: OwnedFd,
     pub laddr: SockIn,
     pub acceptq: VecDeque<*mut Tcp>,
     /// Accepted zockets not yet freed by the application.
@@ -98,7 +99,7 @@ fn tcp_ptr(t: &mut Tcp) -> u64 {
 }
 
 impl Tcp {
-    fn new(st: *mut Stack, fd: c_int) -> Box<Tcp> {
+    fn new(st: *mut Stack, fd: OwnedFd) -> Box<Tcp> {
         let mut t = Box::new(Tcp {
             w: Waitable::new(st, Kind::Tcp),
             stack: st,
@@ -203,11 +204,10 @@ impl Tcp {
 /// Sets the epoll interest of a TCP zocket from its state; deregisters once nothing more can
 /// arrive.
 pub(crate) fn update_interest(st: &mut Stack, t: &mut Tcp) {
-    let done =
-        t.fd < 0 || t.user_freed || (t.initialised && t.state == CLOSED) || (t.eof && t.shut_wr);
+    let done = t.user_freed || (t.initialised && t.state == CLOSED) || (t.eof && t.shut_wr);
     if done || !t.initialised {
         if t.ep_reg {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
             t.ep_reg = false;
         }
         return;
@@ -221,12 +221,12 @@ pub(crate) fn update_interest(st: &mut Stack, t: &mut Tcp) {
     }
     let data = tcp_ptr(t);
     if !t.ep_reg {
-        if util::epoll_ctl(st.epfd, libc::EPOLL_CTL_ADD, t.fd, m, data) == 0 {
+        if util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_ADD, &t.fd, m, data) == 0 {
             t.ep_reg = true;
             t.ep_mask = m;
         }
     } else if t.ep_mask != m {
-        util::epoll_ctl(st.epfd, libc::EPOLL_CTL_MOD, t.fd, m, data);
+        util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_MOD, &t.fd, m, data);
         t.ep_mask = m;
     }
 }
@@ -260,7 +260,7 @@ fn set_closed(st: &mut Stack, t: &mut Tcp, err: c_int) {
 
 fn sync_mss(st: &Stack, t: &mut Tcp) {
     let cap = st.mtu - 40;
-    t.mss = match util::getsockopt_int(t.fd, libc::IPPROTO_TCP, libc::TCP_MAXSEG) {
+    t.mss = match util::getsockopt_int(&t.fd, libc::IPPROTO_TCP, libc::TCP_MAXSEG) {
         Ok(m) if m > 0 => m.min(cap),
         _ => cap,
     };
@@ -298,7 +298,14 @@ fn do_read(st: &mut Stack, t: &mut Tcp) -> c_int {
     while !t.eof && t.rx_bytes < RX_LIMIT {
         let mut buf = st.tcp_buf();
         // SAFETY: `buf` is a writable buffer of the length passed.
-        let n = unsafe { libc::recv(t.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        let n = unsafe {
+            libc::recv(
+                t.fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
         if n > 0 {
             let n = n as usize;
             let ts = if st.rx_ts {
@@ -373,7 +380,7 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
     let errish = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
     if t.connecting {
         if ev & (libc::EPOLLOUT as u32 | errish) != 0 {
-            let err = util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
+            let err = util::getsockopt_int(&t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
                 .unwrap_or(libc::ECONNREFUSED);
             if err == 0 && ev & errish == 0 {
                 set_established(st, t);
@@ -389,7 +396,7 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
         progress += do_read(st, t);
     }
     if t.state != CLOSED && ev & libc::EPOLLERR as u32 != 0 {
-        let err = util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
+        let err = util::getsockopt_int(&t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
             .unwrap_or(libc::ECONNRESET);
         if err != 0 {
             let err = if t.eof && err == libc::ECONNRESET {
@@ -405,7 +412,7 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
         // Both directions are finished although this side never shut down: the connection
         // was reset after its end of stream was read (or after a call took the kernel's
         // report of the reset, so that reading saw only an end of stream).
-        let err = match util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+        let err = match util::getsockopt_int(&t.fd, libc::SOL_SOCKET, libc::SO_ERROR) {
             Ok(e) if e != 0 => e,
             _ => libc::ECONNRESET,
         };
@@ -437,27 +444,29 @@ pub(crate) fn on_listen_event(st: &mut Stack, l: &mut Listen) -> c_int {
         let mut peer = util::sin_any();
         let mut plen = size_of::<SockIn>() as libc::socklen_t;
         // SAFETY: out pointers are valid for the sizes given.
-        let fd = unsafe {
+        // The new descriptor is owned by its `OwnedFd` from here on.
+        let fd = match util::owned(unsafe {
             libc::accept4(
-                l.fd,
+                l.fd.as_raw_fd(),
                 (&mut peer as *mut SockIn).cast(),
                 &mut plen,
                 libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
             )
+        }) {
+            Ok(fd) => fd,
+            Err(_) => break,
         };
-        if fd < 0 {
-            break;
-        }
-        if l.user_freed || st.tcps.len() >= st.max_tcp {
-            util::close_with_reset(fd);
+        if l.user_freed || st.tcps.len() >= st.max_tcp || tune_socket(&fd) < 0 {
+            // Refused: the peer sees a reset when `fd` drops.
+            let _ = util::reset_on_close(&fd);
             continue;
         }
-        tune_socket(fd);
+        let laddr = util::sockname(&fd, false).unwrap_or(l.laddr);
         let mut t = Tcp::new(stp, fd);
         t.initialised = true;
         t.bound = true;
         t.raddr = peer;
-        t.laddr = util::sockname(fd, false).unwrap_or(l.laddr);
+        t.laddr = laddr;
         t.listener = l;
         let tp = Box::into_raw(t);
         // SAFETY: just created; uniquely owned by the stack's list from here.
@@ -501,9 +510,8 @@ unsafe fn destroy(st: &mut Stack, tp: *mut Tcp) {
     // SAFETY: `tp` is a live Tcp that is now unlisted; freed exactly once here.
     let mut t = unsafe { Box::from_raw(tp) };
     if t.ep_reg {
-        util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
+        util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
     }
-    util::close(t.fd);
     super::muxer::detach(st, &mut t.w);
     for b in t.rxq.drain(..) {
         st.put_buf(b.buf);
@@ -548,7 +556,7 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
         }
         match t.state {
             FIN_WAIT1 | FIN_WAIT2 | CLOSING | LAST_ACK => {
-                let k = util::tcp_info_state(t.fd).map(c_int::from);
+                let k = util::tcp_info_state(&t.fd).map(c_int::from);
                 if matches!(
                     k,
                     Some(TIME_WAIT) | Some(CLOSING) | Some(7) | Some(CLOSE_WAIT) | Some(LAST_ACK)
@@ -596,15 +604,12 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
 
 /// One step of a connection the application has freed; true when it is finished.
 fn linger_step(st: &mut Stack, t: &mut Tcp, now: u64) -> bool {
-    if t.fd < 0 {
-        return true;
-    }
     // Discard anything the peer still sends so that the final close is orderly.
     loop {
         // SAFETY: the scratch buffer is writable for its length.
         let n = unsafe {
             libc::recv(
-                t.fd,
+                t.fd.as_raw_fd(),
                 st.scratch.as_mut_ptr().cast(),
                 st.scratch.len(),
                 libc::MSG_DONTWAIT,
@@ -614,7 +619,7 @@ fn linger_step(st: &mut Stack, t: &mut Tcp, now: u64) -> bool {
             break;
         }
     }
-    match util::tcp_info_state(t.fd).map(c_int::from) {
+    match util::tcp_info_state(&t.fd).map(c_int::from) {
         None | Some(7) => true,
         Some(TIME_WAIT) => !st.wait_time_wait || now >= t.deadline,
         Some(FIN_WAIT2) => st.finwait_ns == 0 || now >= t.deadline,
@@ -622,10 +627,14 @@ fn linger_step(st: &mut Stack, t: &mut Tcp, now: u64) -> bool {
     }
 }
 
-/// Options every TCP socket of the backend gets.
-fn tune_socket(fd: c_int) {
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
-    let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, SNDBUF as c_int);
+/// Options every TCP socket of the backend needs: no Nagle delay (TCPDirect sends at once),
+/// and a send buffer that keeps `zft_send_space`'s promise. 0 or the `-errno` of a refusal.
+fn tune_socket(fd: &OwnedFd) -> c_int {
+    let rc = util::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    if rc < 0 {
+        return rc;
+    }
+    util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, SNDBUF as c_int)
 }
 
 /// The Tcp behind a `zft` pointer.
@@ -708,44 +717,45 @@ pub unsafe extern "C" fn zftl_listen(
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
-    let rc = util::bind(fd, &la);
+    // Like a NIC-backed stack, the listener may reuse a port that connections in TIME_WAIT
+    // still hold.
+    let rc = util::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
     if rc < 0 {
-        util::close(fd);
+        return rc;
+    }
+    let rc = util::bind(&fd, &la);
+    if rc < 0 {
         return rc;
     }
     // SAFETY: plain system call on our socket.
-    if unsafe { libc::listen(fd, s.backlog) } < 0 {
-        let e = -util::errno();
-        util::close(fd);
-        return e;
+    if unsafe { libc::listen(fd.as_raw_fd(), s.backlog) } < 0 {
+        return -util::errno();
     }
+    let laddr = util::sockname(&fd, false).unwrap_or(la);
     let stp: *mut Stack = s;
     let mut l = Box::new(Listen {
         w: Waitable::new(stp, Kind::Listen),
         stack: stp,
         fd,
-        laddr: util::sockname(fd, false).unwrap_or(la),
+        laddr,
         acceptq: VecDeque::new(),
         children: 0,
         user_freed: false,
     });
     let lp: *mut Listen = &mut *l;
     l.w.owner = lp.cast();
-    let lp = Box::into_raw(l);
     let rc = util::epoll_ctl(
-        s.epfd,
+        &s.epfd,
         libc::EPOLL_CTL_ADD,
-        fd,
+        &l.fd,
         libc::EPOLLIN as u32,
         lp as u64 | TAG_LISTEN,
     );
     if rc < 0 {
-        // SAFETY: just created, not yet shared.
-        drop(unsafe { Box::from_raw(lp) });
-        util::close(fd);
+        // Dropping the listener closes its descriptor.
         return rc;
     }
+    let lp = Box::into_raw(l);
     s.listeners.push(lp);
     // SAFETY: non-null out pointer.
     unsafe { *tl_out = lp.cast() };
@@ -834,8 +844,8 @@ pub(crate) unsafe fn listener_release(st: &mut Stack, lp: *mut Listen) {
         st.listeners.retain(|&x| x != lp);
         // SAFETY: unlisted now; freed exactly once.
         let mut l = unsafe { Box::from_raw(lp) };
-        util::close(l.fd);
         super::muxer::detach(st, &mut l.w);
+        // Dropping `l` closes its socket.
     }
 }
 
@@ -856,23 +866,21 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
     // SAFETY: a live listener's stack is live; separate allocation.
     let st = unsafe { &mut *l.stack };
     super::muxer::detach(st, &mut l.w);
-    util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, l.fd, 0, 0);
+    util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &l.fd, 0, 0);
     l.user_freed = true;
     for tp in std::mem::take(&mut l.acceptq) {
         // SAFETY: queued zockets are live and have not been handed to the application.
         let t = unsafe { &mut *tp };
-        if t.fd >= 0 {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
-            t.ep_reg = false;
-            util::close_with_reset(t.fd);
-            t.fd = -1;
-        }
+        util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
+        t.ep_reg = false;
+        let _ = util::reset_on_close(&t.fd);
         l.children -= 1;
-        // SAFETY: a zocket of this stack, not used after this.
+        // SAFETY: a zocket of this stack, not used after this; its socket closes (with a
+        // reset) as it drops.
         unsafe { destroy(st, tp) };
     }
     // Keep the port bound (but refusing connections) while accepted zockets live.
-    let _ = util::disconnect(l.fd);
+    let _ = util::disconnect(&l.fd);
     // SAFETY: a listener of this stack, no reference to it used after this.
     unsafe { listener_release(st, lp) };
     0
@@ -927,7 +935,10 @@ pub unsafe extern "C" fn zft_alloc(
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    tune_socket(fd);
+    let rc = tune_socket(&fd);
+    if rc < 0 {
+        return rc;
+    }
     let tp = Box::into_raw(Tcp::new(s, fd));
     s.tcps.push(tp);
     // SAFETY: non-null out pointer.
@@ -994,12 +1005,12 @@ pub unsafe extern "C" fn zft_addr_bind(
         Ok(a) => a,
         Err(e) => return e,
     };
-    let rc = util::bind(t.fd, &la);
+    let rc = util::bind(&t.fd, &la);
     if rc < 0 {
         return rc;
     }
     t.bound = true;
-    t.laddr = util::sockname(t.fd, false).unwrap_or(la);
+    t.laddr = util::sockname(&t.fd, false).unwrap_or(la);
     0
 }
 
@@ -1036,7 +1047,7 @@ pub unsafe extern "C" fn zft_connect(
     if ra.sin_addr.s_addr == 0 || ra.sin_port == 0 || util::ip_is_multicast(util::sin_ip(&ra)) {
         return -libc::EINVAL;
     }
-    let rc = util::connect(t.fd, &ra);
+    let rc = util::connect(&t.fd, &ra);
     let mut deferred = 0;
     match -rc {
         0 | libc::EINPROGRESS => {}
@@ -1046,7 +1057,7 @@ pub unsafe extern "C" fn zft_connect(
         e => return -e,
     }
     t.raddr = ra;
-    t.laddr = util::sockname(t.fd, false).unwrap_or(t.laddr);
+    t.laddr = util::sockname(&t.fd, false).unwrap_or(t.laddr);
     t.bound = true;
     t.initialised = true;
     t.state = SYN_SENT;
@@ -1080,7 +1091,7 @@ pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
         return -libc::ENOTCONN;
     }
     // SAFETY: plain system call on our socket.
-    if unsafe { libc::shutdown(t.fd, libc::SHUT_WR) } < 0 {
+    if unsafe { libc::shutdown(t.fd.as_raw_fd(), libc::SHUT_WR) } < 0 {
         return -libc::ENOTCONN;
     }
     t.shut_wr = true;
@@ -1119,23 +1130,23 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
     }
     let lp = t.listener;
     t.listener = std::ptr::null_mut();
-    let unread = t.rx_bytes > 0 || util::ioctl_int(t.fd, libc::FIONREAD).unwrap_or(0) > 0;
+    let unread = t.rx_bytes > 0 || util::ioctl_int(&t.fd, libc::FIONREAD).unwrap_or(0) > 0;
     if t.state == CLOSED || t.state == SYN_SENT || t.state == TIME_WAIT {
         // SAFETY: a zocket of this stack, not used after this.
         unsafe { destroy(st, tp) };
     } else if unread || t.ds_reserved > 0 {
         if t.ep_reg {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
             t.ep_reg = false;
         }
-        util::close_with_reset(t.fd);
-        t.fd = -1;
-        // SAFETY: a zocket of this stack, not used after this.
+        let _ = util::reset_on_close(&t.fd);
+        // SAFETY: a zocket of this stack, not used after this; its socket closes (with a
+        // reset) as it drops.
         unsafe { destroy(st, tp) };
     } else {
         if !t.shut_wr {
             // SAFETY: plain system call on our socket.
-            unsafe { libc::shutdown(t.fd, libc::SHUT_WR) };
+            unsafe { libc::shutdown(t.fd.as_raw_fd(), libc::SHUT_WR) };
             t.shut_wr = true;
         }
         t.user_freed = true;
@@ -1534,7 +1545,7 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
     // SAFETY: the iovecs describe the caller's readable buffers.
     let n = unsafe {
         libc::sendmsg(
-            t.fd,
+            t.fd.as_raw_fd(),
             &mh,
             libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL | (flags & libc::MSG_MORE),
         )
@@ -1688,7 +1699,7 @@ pub unsafe extern "C" fn zft_send_space(ts: *mut crate::zft, space: *mut usize) 
 
 /// Free space in the backend's send queue: [`SNDBUF`] less what the kernel still holds.
 fn send_space(t: &Tcp) -> usize {
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    let outq = util::ioctl_int(&t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     SNDBUF.saturating_sub(outq)
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::mem::{size_of, zeroed};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint, c_void};
 
 use super::ring::{self, Frame};
@@ -35,7 +36,7 @@ struct Bind {
 /// A kernel UDP socket bound to one local address and port.
 #[derive(Debug)]
 pub(crate) struct UdpPort {
-    pub fd: c_int,
+    pub fd: OwnedFd,
     ip: u32,
     port: u16,
     binds: Vec<Bind>,
@@ -214,8 +215,17 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         }
     }
     let fd = util::socket(libc::SOCK_DGRAM)?;
+    // Options the zockets rely on: a refusal is an error, not a silent loss (`fd` closes as it
+    // drops on every early return).
+    let need = |rc: c_int| if rc < 0 { Err(rc) } else { Ok(()) };
     if util::ip_is_multicast(ip) {
-        let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+        // Several stacks may receive one group on one port, as with TCPDirect.
+        need(util::setsockopt_int(
+            &fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            1,
+        ))?;
     }
     // With a ring, a port on a unicast address of this host leaves the datagrams the ring
     // carries to the ring from the start (until it has receive bindings, nobody would read them
@@ -223,41 +233,55 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
     // this host (looped back by the kernel), stay with the socket.
     let filtered = match &st.ring {
         Some(r) if util::is_local_unicast(ip) => {
-            let rc = ring::stub_small(fd, r.small());
-            if rc < 0 {
-                util::close(fd);
-                return Err(rc);
-            }
+            need(ring::stub_small(&fd, r.small()))?;
             // Stubs take receive-buffer space until read: make room for a ring's worth (as
-            // root beyond `rmem_max`; otherwise as much as it allows).
-            if util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, STUB_RCVBUF) < 0 {
-                let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, STUB_RCVBUF);
+            // root beyond `rmem_max`; otherwise as much as it allows, which is all this asks).
+            if util::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, STUB_RCVBUF) < 0 {
+                let _ = util::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, STUB_RCVBUF);
             }
             true
         }
         _ => false,
     };
-    let rc = util::bind(fd, la);
-    if rc < 0 {
-        util::close(fd);
-        return Err(rc);
-    }
+    need(util::bind(&fd, la))?;
     // The destination address is only unknown for a wildcard bind.
     if ip == 0 {
-        let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+        need(util::setsockopt_int(
+            &fd,
+            libc::IPPROTO_IP,
+            libc::IP_PKTINFO,
+            1,
+        ))?;
     }
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1);
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
-    let _ = util::setsockopt_int(
-        fd,
+    // TTL and TOS make the headers `zfur_pkt_get_header` returns for socket-read datagrams.
+    need(util::setsockopt_int(
+        &fd,
+        libc::IPPROTO_IP,
+        libc::IP_RECVTTL,
+        1,
+    ))?;
+    need(util::setsockopt_int(
+        &fd,
+        libc::IPPROTO_IP,
+        libc::IP_RECVTOS,
+        1,
+    ))?;
+    // Large datagrams go out as IP fragments, as TCPDirect sends them.
+    need(util::setsockopt_int(
+        &fd,
         libc::IPPROTO_IP,
         libc::IP_MTU_DISCOVER,
         libc::IP_PMTUDISC_DONT,
-    );
+    ))?;
     if st.rx_ts {
-        let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
+        need(util::setsockopt_int(
+            &fd,
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            1,
+        ))?;
     }
-    let bound = util::sockname(fd, false).unwrap_or(*la);
+    let bound = util::sockname(&fd, false).unwrap_or(*la);
     let p = Box::into_raw(Box::new(UdpPort {
         fd,
         ip,
@@ -308,9 +332,9 @@ fn refresh_connection(p: &mut UdpPort) {
             let mut sa = util::sin_any();
             sa.sin_addr.s_addr = ip.to_be();
             sa.sin_port = port.to_be();
-            util::connect(p.fd, &sa)
+            util::connect(&p.fd, &sa)
         }
-        None => util::disconnect(p.fd),
+        None => util::disconnect(&p.fd),
     };
     // On failure the socket stays unconnected and sends name their destination.
     p.connected = if rc == 0 { want } else { None };
@@ -320,9 +344,9 @@ fn refresh_connection(p: &mut UdpPort) {
 pub(crate) fn epoll_add(st: &Stack, p: &mut UdpPort) -> c_int {
     let data = p as *mut UdpPort as u64 | TAG_UDP;
     let rc = util::epoll_ctl(
-        st.epfd,
+        &st.epfd,
         libc::EPOLL_CTL_ADD,
-        p.fd,
+        &p.fd,
         libc::EPOLLIN as u32,
         data,
     );
@@ -341,7 +365,7 @@ unsafe fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     let p = unsafe { &mut *pp };
     if p.binds.is_empty() && p.registered {
         if p.in_epoll {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, p.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &p.fd, 0, 0);
         }
         p.registered = false;
         p.in_epoll = false;
@@ -349,8 +373,8 @@ unsafe fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     if p.binds.is_empty() && p.tx_remotes.is_empty() {
         st.ports.retain(|&x| x != pp);
         // SAFETY: unlisted; freed exactly once.
-        let p = unsafe { Box::from_raw(pp) };
-        util::close(p.fd);
+        // Dropping the port closes its socket.
+        drop(unsafe { Box::from_raw(pp) });
     }
 }
 
@@ -423,7 +447,8 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort, hold: bool) -> (u
     let n = if N == 1 {
         // One datagram: recvmsg costs less than recvmmsg.
         // SAFETY: every pointer in the header refers to a live buffer of the length given.
-        let len = unsafe { libc::recvmsg(p.fd, &mut hdrs[0].msg_hdr, libc::MSG_DONTWAIT) };
+        let len =
+            unsafe { libc::recvmsg(p.fd.as_raw_fd(), &mut hdrs[0].msg_hdr, libc::MSG_DONTWAIT) };
         if len >= 0 {
             hdrs[0].msg_len = len as c_uint;
         }
@@ -432,7 +457,7 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort, hold: bool) -> (u
         // SAFETY: every pointer in `hdrs` refers to a live buffer of the length given.
         (unsafe {
             libc::recvmmsg(
-                p.fd,
+                p.fd.as_raw_fd(),
                 hdrs.as_mut_ptr(),
                 N as c_uint,
                 libc::MSG_DONTWAIT,
@@ -794,7 +819,7 @@ pub(crate) fn refresh_ring(st: &mut Stack) {
             unsafe { settle_stubs(st, pp) };
             // SAFETY: as above.
             let p = unsafe { &mut *pp };
-            if ring::unfilter(p.fd) == 0 {
+            if ring::unfilter(&p.fd) == 0 {
                 p.filtered = false;
             }
         }
@@ -834,14 +859,14 @@ pub(crate) fn drop_ring(st: &mut Stack) {
         // SAFETY: as above.
         let p = unsafe { &mut *pp };
         if p.filtered {
-            let _ = ring::unfilter(p.fd);
+            let _ = ring::unfilter(&p.fd);
         }
         p.filtered = false;
         p.ring_served = false;
     }
     if let Some(r) = st.ring.take() {
         if st.armed() {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, r.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &r.fd, 0, 0);
         }
     }
 }
@@ -925,7 +950,7 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
         let src = raddr.map(|r| r.0).filter(|&s| s != 0);
         if let Some(k) = p.mcast.iter().position(|&m| m == (gip, src)) {
             p.mcast.remove(k);
-            let _ = mcast_membership(st, p.fd, gip, src, false);
+            let _ = mcast_membership(st, &p.fd, gip, src, false);
         }
     }
     let served = p.ring_served && p.binds.is_empty();
@@ -964,7 +989,7 @@ pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
     0
 }
 
-fn mcast_membership(st: &Stack, fd: c_int, group: u32, src: Option<u32>, join: bool) -> c_int {
+fn mcast_membership(st: &Stack, fd: impl AsFd, group: u32, src: Option<u32>, join: bool) -> c_int {
     match src {
         None => {
             let m = libc::ip_mreqn {
@@ -1069,7 +1094,7 @@ pub unsafe extern "C" fn zfur_addr_bind(
     if mcast {
         let src = rfilter.map(|r| r.0).filter(|&s| s != 0);
         if !p.mcast.contains(&(gip, src)) {
-            let rc = mcast_membership(st, p.fd, gip, src, true);
+            let rc = mcast_membership(st, &p.fd, gip, src, true);
             if rc < 0 {
                 // SAFETY: a port of this stack, no reference to it in use.
                 unsafe { release_port(st, pp) };
@@ -1423,13 +1448,23 @@ pub unsafe extern "C" fn zfut_alloc(
     p.tx_remotes.push((util::sin_ip(&ra), util::sin_port(&ra)));
     refresh_connection(p);
     if util::ip_is_multicast(util::sin_ip(&ra)) {
-        let _ = util::setsockopt_int(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, ttl);
+        // The zocket's TTL and the stack's interface: a refusal is an error.
         let m = libc::ip_mreqn {
             imr_multiaddr: libc::in_addr { s_addr: 0 },
             imr_address: libc::in_addr { s_addr: 0 },
             imr_ifindex: s.ifindex as c_int,
         };
-        let _ = util::setsockopt_val(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &m);
+        let mut rc = util::setsockopt_int(&p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, ttl);
+        if rc == 0 {
+            rc = util::setsockopt_val(&p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &m);
+        }
+        if rc < 0 {
+            p.tx_remotes.pop();
+            refresh_connection(p);
+            // SAFETY: a port of this stack, no reference to it in use after this.
+            unsafe { release_port(s, pp) };
+            return rc;
+        }
     }
     let sp: *mut Stack = s;
     let mut u = Box::new(UdpTx {
@@ -1502,7 +1537,7 @@ pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
 
 fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
     // SAFETY: a live zocket's port is live.
-    let fd = unsafe { (*ut.port).fd };
+    let fd = unsafe { (*ut.port).fd.as_raw_fd() };
     // SAFETY: msghdr is plain old data.
     let mut mh: libc::msghdr = unsafe { zeroed() };
     let mut dst = ut.raddr;
