@@ -588,8 +588,9 @@ const RING_BUDGET: usize = 64;
 /// Handles the frames waiting in the stack's ring: queues whole datagrams on their zfurs and,
 /// for doorbells, reads the datagram from its port's socket. Returns the datagrams queued.
 pub(crate) fn poll_ring(st: &mut Stack) -> c_int {
-    let (mut progress, lost, _) = ring_pass(st);
-    if lost {
+    let pass = ring_pass(st);
+    let mut progress = pass.queued;
+    if pass.lost {
         // Doorbells may have been among the frames the kernel could not place.
         progress += sweep_ring_ports(st);
     } else if st.ring_drain {
@@ -622,11 +623,25 @@ pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
     progress
 }
 
-/// Up to [`RING_BUDGET`] frames of the ring; returns (datagrams queued, frames were lost,
-/// the ring is empty).
-fn ring_pass(st: &mut Stack) -> (c_int, bool, bool) {
+/// What one [`ring_pass`] did.
+#[derive(Debug, Clone, Copy)]
+struct RingPass {
+    /// Datagrams queued on zfurs.
+    queued: c_int,
+    /// The kernel reported frames it could not place in the ring.
+    lost: bool,
+    /// The pass stopped at an empty slot (rather than at its budget).
+    empty: bool,
+}
+
+/// Up to [`RING_BUDGET`] frames of the ring.
+fn ring_pass(st: &mut Stack) -> RingPass {
     let Some(mut r) = st.ring.take() else {
-        return (0, false, true);
+        return RingPass {
+            queued: 0,
+            lost: false,
+            empty: true,
+        };
     };
     let mut progress = 0;
     let mut lost = false;
@@ -641,7 +656,11 @@ fn ring_pass(st: &mut Stack) -> (c_int, bool, bool) {
         r.release();
     }
     st.ring = Some(r);
-    (progress, lost, empty)
+    RingPass {
+        queued: progress,
+        lost,
+        empty,
+    }
 }
 
 /// Reads every ring-served port's socket (large datagrams whose doorbell was lost, datagrams
@@ -684,10 +703,10 @@ pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int 
     // SAFETY: as above.
     unsafe { (*pp).stubs = 0 };
     for _ in 0..DRAIN_ROUNDS {
-        let (n, _, empty) = ring_pass(st);
-        progress += n;
+        let pass = ring_pass(st);
+        progress += pass.queued;
         // SAFETY: as above.
-        if empty || unsafe { (*pp).held.is_empty() } {
+        if pass.empty || unsafe { (*pp).held.is_empty() } {
             break;
         }
     }
