@@ -66,9 +66,8 @@ fn slot(st: &mut Stack, alt: crate::zf_althandle) -> Option<&mut AltSlot> {
 ///
 /// # Safety
 ///
-/// * `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile;
-/// * `alt_out` must be null or valid for writing one `zf_althandle`.
+/// * `stack` must be null or a live stack;
+/// * `alt_out` must be null or writable for one `zf_althandle`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_alloc(
     stack: *mut crate::zf_stack,
@@ -100,8 +99,7 @@ pub unsafe extern "C" fn zf_alternatives_alloc(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_release(
     stack: *mut crate::zf_stack,
@@ -127,8 +125,7 @@ pub unsafe extern "C" fn zf_alternatives_release(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_send(
     stack: *mut crate::zf_stack,
@@ -200,8 +197,7 @@ pub unsafe extern "C" fn zf_alternatives_send(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_cancel(
     stack: *mut crate::zf_stack,
@@ -224,9 +220,8 @@ pub unsafe extern "C" fn zf_alternatives_cancel(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory valid for reading its
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory readable for its
 ///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_alternatives_queue(
@@ -290,8 +285,7 @@ pub unsafe extern "C" fn zft_alternatives_queue(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_free_space(
     stack: *mut crate::zf_stack,
@@ -312,9 +306,8 @@ pub unsafe extern "C" fn zf_alternatives_free_space(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `out` must be null or valid for writing one `ef_vi_transmit_alt_overhead`.
+/// * `ts` must be null or a live TCP zocket;
+/// * `out` must be null or writable for one `ef_vi_transmit_alt_overhead`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_query_overhead_tcp(
     ts: *mut crate::zft,

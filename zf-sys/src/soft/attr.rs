@@ -411,7 +411,7 @@ fn into_raw(a: Attr) -> *mut crate::zf_attr {
 ///
 /// # Safety
 ///
-/// `attr_out` must be null or valid for writing one `*mut zf_attr`.
+/// `attr_out` must be null or writable for one `*mut zf_attr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_alloc(attr_out: *mut *mut crate::zf_attr) -> c_int {
     if attr_out.is_null() {
@@ -435,8 +435,7 @@ pub unsafe extern "C" fn zf_attr_alloc(attr_out: *mut *mut crate::zf_attr) -> c_
 ///
 /// # Safety
 ///
-/// `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed; it
-/// must not be used again after this call.
+/// `attr` must be null or a live attribute object; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_free(attr: *mut crate::zf_attr) {
     if !attr.is_null() {
@@ -449,7 +448,7 @@ pub unsafe extern "C" fn zf_attr_free(attr: *mut crate::zf_attr) {
 ///
 /// # Safety
 ///
-/// `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed.
+/// `attr` must be null or a live attribute object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_reset(attr: *mut crate::zf_attr) {
     // SAFETY: a valid attribute object per the API contract.
@@ -462,7 +461,7 @@ pub unsafe extern "C" fn zf_attr_reset(attr: *mut crate::zf_attr) {
 ///
 /// # Safety
 ///
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
+/// * `attr` must be null or a live attribute object;
 /// * `name` must be null or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_set_int(
@@ -484,9 +483,9 @@ pub unsafe extern "C" fn zf_attr_set_int(
 ///
 /// # Safety
 ///
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
+/// * `attr` must be null or a live attribute object;
 /// * `name` must be null or a NUL-terminated string;
-/// * `val` must be null or valid for writing one `i64`.
+/// * `val` must be null or writable for one `i64`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_get_int(
     attr: *mut crate::zf_attr,
@@ -514,7 +513,7 @@ pub unsafe extern "C" fn zf_attr_get_int(
 ///
 /// # Safety
 ///
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
+/// * `attr` must be null or a live attribute object;
 /// * `name` must be null or a NUL-terminated string;
 /// * `val` must be null or a NUL-terminated string.
 #[unsafe(no_mangle)]
@@ -542,9 +541,9 @@ pub unsafe extern "C" fn zf_attr_set_str(
 ///
 /// # Safety
 ///
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
+/// * `attr` must be null or a live attribute object;
 /// * `name` must be null or a NUL-terminated string;
-/// * `val` must be null or valid for writing one `*mut c_char`.
+/// * `val` must be null or writable for one `*mut c_char`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_get_str(
     attr: *mut crate::zf_attr,
@@ -585,7 +584,7 @@ pub unsafe extern "C" fn zf_attr_get_str(
 ///
 /// # Safety
 ///
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
+/// * `attr` must be null or a live attribute object;
 /// * `name` must be null or a NUL-terminated string;
 /// * `val` must be null or a NUL-terminated string.
 #[unsafe(no_mangle)]
@@ -682,7 +681,7 @@ core::arch::global_asm!(
 ///
 /// # Safety
 ///
-/// `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed.
+/// `attr` must be null or a live attribute object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_dup(attr: *const crate::zf_attr) -> *mut crate::zf_attr {
     // SAFETY: a valid attribute object per the API contract.
@@ -699,8 +698,8 @@ pub unsafe extern "C" fn zf_attr_dup(attr: *const crate::zf_attr) -> *mut crate:
 /// # Safety
 ///
 /// * `attr_name` must be null or a NUL-terminated string;
-/// * `docs_out` must be null or valid for writing one `*mut *const c_char`;
-/// * `docs_len_out` must be null or valid for writing one `c_int`.
+/// * `docs_out` must be null or writable for one `*mut *const c_char`;
+/// * `docs_len_out` must be null or writable for one `c_int`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_doc(
     attr_name: *const c_char,

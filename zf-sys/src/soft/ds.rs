@@ -18,10 +18,9 @@ const HDRS: usize = 54;
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `ds` must be null or valid for reading and writing a `zf_ds` whose `headers` point to
-///   `headers_size` writable bytes.
+/// * `ts` must be null or a live TCP zocket;
+/// * `ds` must be null or a readable and writable `zf_ds` whose `headers` point to `headers_size`
+///   writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_prepare(
     ts: *mut crate::zft,
@@ -114,9 +113,8 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `iov` must be null or an array of `iovlen` iovecs, each naming memory valid for reading its
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iovlen` iovecs, each naming memory readable for its
 ///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_complete(
@@ -164,8 +162,7 @@ pub unsafe extern "C" fn zf_delegated_send_complete(
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile.
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_cancel(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.

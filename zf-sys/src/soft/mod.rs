@@ -67,7 +67,17 @@
 //! arguments, integers only, or pointers it ignores or only compares with null) is a safe
 //! `extern "C" fn` without a `# Safety` section. (C callers see the same prototypes either
 //! way; the bindings declare them all `unsafe`.) Null pointers are checked wherever a function
-//! reads or writes through one. Private helpers that dereference a raw pointer are `unsafe fn`
+//! reads or writes through one.
+//!
+//! The sections use three words in one sense throughout. A *live* object was returned by its
+//! allocation call (a stack by `zf_stack_alloc`; a TCP handle by `zft_alloc`; a TCP zocket by
+//! `zft_connect` or `zftl_accept`; a listening zocket by `zftl_listen`; UDP zockets by
+//! `zfur_alloc` and `zfut_alloc`; a muxer by `zf_muxer_alloc`; an attribute object by
+//! `zf_attr_alloc` or `zf_attr_dup`; a waitable by a `*_to_waitable` call on a live object)
+//! and has not been freed, nor has the stack it belongs to, and no other call on that stack
+//! runs on another thread meanwhile (TCPDirect's stacks are single-threaded; the exceptions say
+//! so). A *dead* object must not be passed again. *Readable* and *writable* memory is valid
+//! for reads (writes) of the bytes named, aligned for its type. Private helpers that dereference a raw pointer are `unsafe fn`
 //! with a `# Safety` section too; methods of the soft objects rely on the invariants of the
 //! pointers they hold, documented where the objects are defined (a zocket's `stack` outlives
 //! it; the pointers in a stack's lists are live objects it owns).

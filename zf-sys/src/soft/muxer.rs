@@ -87,9 +87,8 @@ unsafe fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitabl
 ///
 /// # Safety
 ///
-/// * `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile;
-/// * `muxer_out` must be null or valid for writing one `*mut zf_muxer_set`.
+/// * `stack` must be null or a live stack;
+/// * `muxer_out` must be null or writable for one `*mut zf_muxer_set`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_alloc(
     stack: *mut crate::zf_stack,
@@ -117,8 +116,7 @@ pub unsafe extern "C" fn zf_muxer_alloc(
 ///
 /// # Safety
 ///
-/// `muxer` must be null or a live muxer from `zf_muxer_alloc`, with no other call on it running
-/// meanwhile; it must not be used again after this call.
+/// `muxer` must be null or a live muxer; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
     let mp = muxer.cast::<Muxer>();
@@ -155,11 +153,9 @@ unsafe fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
 ///
 /// # Safety
 ///
-/// * `muxer` must be null or a live muxer from `zf_muxer_alloc`, with no other call on it running
-///   meanwhile;
-/// * `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
-///   other call on it running meanwhile;
-/// * `event` must be null or valid for reading one `epoll_event`.
+/// * `muxer` must be null or a live muxer;
+/// * `w` must be null or the waitable of a live object;
+/// * `event` must be null or readable as one `epoll_event`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_add(
     muxer: *mut crate::zf_muxer_set,
@@ -200,9 +196,8 @@ pub unsafe extern "C" fn zf_muxer_add(
 ///
 /// # Safety
 ///
-/// * `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
-///   other call on it running meanwhile;
-/// * `event` must be null or valid for reading one `epoll_event`.
+/// * `w` must be null or the waitable of a live object;
+/// * `event` must be null or readable as one `epoll_event`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_mod(
     w: *mut crate::zf_waitable,
@@ -242,8 +237,7 @@ fn wake_if_ready(w: &Waitable) {
 ///
 /// # Safety
 ///
-/// `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
-/// other call on it running meanwhile.
+/// `w` must be null or the waitable of a live object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
     // SAFETY: null or a live waitable, per this function's contract.
@@ -308,9 +302,8 @@ unsafe fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: 
 ///
 /// # Safety
 ///
-/// * `muxer` must be null or a live muxer from `zf_muxer_alloc`, with no other call on it running
-///   meanwhile;
-/// * `events` must be null or valid for writing `maxevents` `epoll_event`s.
+/// * `muxer` must be null or a live muxer;
+/// * `events` must be null or writable for `maxevents` `epoll_event`s.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_wait(
     muxer: *mut crate::zf_muxer_set,
@@ -354,8 +347,7 @@ pub unsafe extern "C" fn zf_muxer_wait(
 ///
 /// # Safety
 ///
-/// `w` must be null or a waitable from a `*_to_waitable` call whose object is still live, with no
-/// other call on it running meanwhile.
+/// `w` must be null or the waitable of a live object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_event(
     w: *mut crate::zf_waitable,
@@ -378,9 +370,8 @@ pub unsafe extern "C" fn zf_waitable_event(
 ///
 /// # Safety
 ///
-/// * `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile;
-/// * `fd` must be null or valid for writing one `c_int`.
+/// * `stack` must be null or a live stack;
+/// * `fd` must be null or writable for one `c_int`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mut c_int) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -402,8 +393,7 @@ pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mu
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.

@@ -470,8 +470,8 @@ pub extern "C" fn zf_print_version() {
 ///
 /// # Safety
 ///
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed;
-/// * `stack_out` must be null or valid for writing one `*mut zf_stack`.
+/// * `attr` must be null or a live attribute object;
+/// * `stack_out` must be null or writable for one `*mut zf_stack`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_alloc(
     attr: *mut crate::zf_attr,
@@ -588,8 +588,8 @@ pub unsafe extern "C" fn zf_stack_alloc(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it
-/// running meanwhile; neither it nor anything allocated in it may be used after this call.
+/// `stack` must be null or a live stack; it, and everything allocated in it, are dead after this
+/// call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
     if stack.is_null() {
@@ -605,8 +605,7 @@ pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_to_waitable(
     stack: *mut crate::zf_stack,
@@ -622,8 +621,7 @@ pub unsafe extern "C" fn zf_stack_to_waitable(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_is_quiescent(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -653,8 +651,7 @@ pub extern "C" fn zf_stack_query_feature(
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -669,8 +666,7 @@ pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_in
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-/// meanwhile.
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_reactor_perform_attr(
     stack: *mut crate::zf_stack,
@@ -697,8 +693,8 @@ fn epoll_readable(epfd: c_int) -> bool {
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`; this call may run on any thread,
-/// concurrently with others on the stack.
+/// `stack` must be null or a live stack; this call may run on any thread, at the same time as
+/// others on the stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack) -> c_int {
     if stack.is_null() {
@@ -715,8 +711,8 @@ pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack
 ///
 /// # Safety
 ///
-/// `stack` must be null or a live stack from `zf_stack_alloc`; this call may run on any thread,
-/// concurrently with others on the stack.
+/// `stack` must be null or a live stack; this call may run on any thread, at the same time as
+/// others on the stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_has_pending_events(stack: *const crate::zf_stack) -> c_int {
     if stack.is_null() {

@@ -668,10 +668,9 @@ pub(crate) unsafe fn with_stack<'a>(p: *mut crate::zft) -> Option<(&'a mut Stack
 ///
 /// # Safety
 ///
-/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile;
-/// * `laddr` must be null or valid for reading `laddrlen` bytes;
-/// * `tl_out` must be null or valid for writing one `*mut zftl`.
+/// * `st` must be null or a live stack;
+/// * `laddr` must be null or readable for `laddrlen` bytes;
+/// * `tl_out` must be null or writable for one `*mut zftl`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_listen(
     st: *mut crate::zf_stack,
@@ -766,9 +765,8 @@ pub unsafe extern "C" fn zftl_listen(
 ///
 /// # Safety
 ///
-/// * `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
-///   running meanwhile;
-/// * `ts_out` must be null or valid for writing one `*mut zft`.
+/// * `tl` must be null or a live listening zocket;
+/// * `ts_out` must be null or writable for one `*mut zft`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut crate::zft) -> c_int {
     // SAFETY: a live listener per the API contract.
@@ -799,8 +797,7 @@ pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut cra
 ///
 /// # Safety
 ///
-/// `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
-/// running meanwhile.
+/// `tl` must be null or a live listening zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::zf_waitable {
     // SAFETY: a live listener per the API contract.
@@ -814,10 +811,9 @@ pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::z
 ///
 /// # Safety
 ///
-/// * `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
-///   running meanwhile;
-/// * `laddr_out` must be null or writable for `*laddrlen` bytes, and `laddrlen` null or valid for
-///   reading and writing a `socklen_t`.
+/// * `tl` must be null or a live listening zocket;
+/// * `laddrlen` must be null or readable and writable, and `laddr_out` null or writable for
+///   `*laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_getname(
     tl: *mut crate::zftl,
@@ -854,8 +850,7 @@ pub(crate) unsafe fn listener_release(st: &mut Stack, lp: *mut Listen) {
 ///
 /// # Safety
 ///
-/// `tl` must be null or a live listening zocket from `zftl_listen`, with no other call on it
-/// running meanwhile; it must not be used again after this call.
+/// `tl` must be null or a live listening zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
     let lp = tl.cast::<Listen>();
@@ -894,8 +889,7 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile.
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_waitable {
     // SAFETY: a live zocket per the API contract.
@@ -909,9 +903,8 @@ pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_
 ///
 /// # Safety
 ///
-/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile;
-/// * `handle_out` must be null or valid for writing one `*mut zft_handle`.
+/// * `st` must be null or a live stack;
+/// * `handle_out` must be null or writable for one `*mut zft_handle`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_alloc(
     st: *mut crate::zf_stack,
@@ -950,8 +943,7 @@ pub unsafe extern "C" fn zft_alloc(
 ///
 /// # Safety
 ///
-/// `handle` must be null or a live handle from `zft_alloc`, not yet connected, with no other call
-/// on it running meanwhile; it must not be used again after this call.
+/// `handle` must be null or a live TCP handle, not yet connected; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_handle_free(handle: *mut crate::zft_handle) -> c_int {
     // SAFETY: forwarded; a handle and a zocket are the same object.
@@ -962,10 +954,9 @@ pub unsafe extern "C" fn zft_handle_free(handle: *mut crate::zft_handle) -> c_in
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live handle from `zft_alloc`, not yet connected, with no other call on
-///   it running meanwhile;
-/// * `laddr_out` must be null or writable for `*laddrlen` bytes, and `laddrlen` null or valid for
-///   reading and writing a `socklen_t`.
+/// * `ts` must be null or a live TCP handle, not yet connected;
+/// * `laddrlen` must be null or readable and writable, and `laddr_out` null or writable for
+///   `*laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_handle_getname(
     ts: *mut crate::zft_handle,
@@ -983,9 +974,8 @@ pub unsafe extern "C" fn zft_handle_getname(
 ///
 /// # Safety
 ///
-/// * `handle` must be null or a live handle from `zft_alloc`, not yet connected, with no other call
-///   on it running meanwhile;
-/// * `laddr` must be null or valid for reading `laddrlen` bytes.
+/// * `handle` must be null or a live TCP handle, not yet connected;
+/// * `laddr` must be null or readable for `laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_addr_bind(
     handle: *mut crate::zft_handle,
@@ -1018,10 +1008,9 @@ pub unsafe extern "C" fn zft_addr_bind(
 ///
 /// # Safety
 ///
-/// * `handle` must be null or a live handle from `zft_alloc`, not yet connected, with no other call
-///   on it running meanwhile;
-/// * `raddr` must be null or valid for reading `raddrlen` bytes;
-/// * `ts_out` must be null or valid for writing one `*mut zft`.
+/// * `handle` must be null or a live TCP handle, not yet connected;
+/// * `raddr` must be null or readable for `raddrlen` bytes;
+/// * `ts_out` must be null or writable for one `*mut zft`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_connect(
     handle: *mut crate::zft_handle,
@@ -1076,8 +1065,7 @@ pub unsafe extern "C" fn zft_connect(
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile.
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1113,8 +1101,7 @@ pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile; it must not be used again after this call.
+/// `ts` must be null or a live TCP zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
     let tp = ts.cast::<Tcp>();
@@ -1172,8 +1159,7 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile.
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_state(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1184,8 +1170,7 @@ pub unsafe extern "C" fn zft_state(ts: *mut crate::zft) -> c_int {
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile.
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_error(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1196,12 +1181,11 @@ pub unsafe extern "C" fn zft_error(ts: *mut crate::zft) -> c_int {
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `laddr_out` must be null or writable for `*laddrlen` bytes, and `laddrlen` null or valid for
-///   reading and writing a `socklen_t`;
-/// * `raddr_out` must be null or writable for `*raddrlen` bytes, and `raddrlen` null or valid for
-///   reading and writing a `socklen_t`.
+/// * `ts` must be null or a live TCP zocket;
+/// * `laddrlen` must be null or readable and writable, and `laddr_out` null or writable for
+///   `*laddrlen` bytes;
+/// * `raddrlen` must be null or readable and writable, and `raddr_out` null or writable for
+///   `*raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_getname(
     ts: *mut crate::zft,
@@ -1239,10 +1223,8 @@ unsafe fn msg_iov(msg: *mut crate::zft_msg) -> *mut crate::iovec {
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `msg` must be null or a message whose `iovcnt` says how many `iov` entries follow it, all
-///   writable.
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or a message with room after it for `iovcnt` iovecs.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv(ts: *mut crate::zft, msg: *mut crate::zft_msg, flags: c_int) {
     if msg.is_null() {
@@ -1324,10 +1306,8 @@ fn recv_done(st: &mut Stack, t: &mut Tcp, mut len: usize, count: usize) -> c_int
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in,
-///   unchanged.
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::zft_msg) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1348,10 +1328,8 @@ pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in,
-///   unchanged.
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done_some(
     ts: *mut crate::zft,
@@ -1377,9 +1355,8 @@ pub unsafe extern "C" fn zft_zc_recv_done_some(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `iov` must be null or an array of `iovcnt` iovecs, each naming memory valid for writing its
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iovcnt` iovecs, each naming memory writable for its
 ///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_recv(
@@ -1454,11 +1431,10 @@ pub unsafe extern "C" fn zft_recv(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
+/// * `ts` must be null or a live TCP zocket;
 /// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
-/// * `ts_out` must be null or valid for writing one `timespec`;
-/// * `flags` must be null or valid for writing one `c_uint`.
+/// * `ts_out` must be null or writable for one `timespec`;
+/// * `flags` must be null or writable for one `c_uint`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_pkt_get_timestamp(
     ts: *mut crate::zft,
@@ -1590,9 +1566,8 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory valid for reading its
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory readable for its
 ///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send(
@@ -1617,9 +1592,8 @@ pub unsafe extern "C" fn zft_send(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `buf` must be null or valid for reading `buflen` bytes.
+/// * `ts` must be null or a live TCP zocket;
+/// * `buf` must be null or readable for `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_single(
     ts: *mut crate::zft,
@@ -1645,9 +1619,8 @@ pub unsafe extern "C" fn zft_send_single(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `buf` must be null or valid for reading `buflen` bytes.
+/// * `ts` must be null or a live TCP zocket;
+/// * `buf` must be null or readable for `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_single_warm(
     ts: *mut crate::zft,
@@ -1677,9 +1650,8 @@ pub unsafe extern "C" fn zft_send_single_warm(
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `space` must be null or valid for writing one `usize`.
+/// * `ts` must be null or a live TCP zocket;
+/// * `space` must be null or writable for one `usize`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_space(ts: *mut crate::zft, space: *mut usize) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1715,8 +1687,7 @@ fn wait_for_space(st: &mut Stack, t: &mut Tcp) {
 ///
 /// # Safety
 ///
-/// `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on it
-/// running meanwhile.
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_get_mss(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1740,10 +1711,9 @@ pub extern "C" fn zft_get_header_size(_ts: *mut crate::zft) -> c_uint {
 ///
 /// # Safety
 ///
-/// * `ts` must be null or a live zocket from `zft_connect` or `zftl_accept`, with no other call on
-///   it running meanwhile;
-/// * `count_in_out` must be null or valid for reading and writing a `c_int`, and `reports` valid
-///   for writing that many `zf_pkt_report`s.
+/// * `ts` must be null or a live TCP zocket;
+/// * `count_in_out` must be null or readable and writable, and `reports` writable for that many
+///   reports.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_get_tx_timestamps(
     ts: *mut crate::zft,

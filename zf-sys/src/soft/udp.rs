@@ -916,9 +916,8 @@ unsafe fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
 ///
 /// # Safety
 ///
-/// * `us_out` must be null or valid for writing one `*mut zfur`;
-/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile.
+/// * `us_out` must be null or writable for one `*mut zfur`;
+/// * `st` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_alloc(
     us_out: *mut *mut crate::zfur,
@@ -984,8 +983,7 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-/// meanwhile; it must not be used again after this call.
+/// `us` must be null or a live UDP receive zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
     // SAFETY: null or a live zfur, per this function's contract.
@@ -1048,10 +1046,9 @@ fn mcast_membership(st: &Stack, fd: impl AsFd, group: u32, src: Option<u32>, joi
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-///   meanwhile;
-/// * `laddr` must be null or valid for reading and writing `laddrlen` bytes;
-/// * `raddr` must be null or valid for reading `raddrlen` bytes.
+/// * `us` must be null or a live UDP receive zocket;
+/// * `laddr` must be null or readable and writable for `laddrlen` bytes;
+/// * `raddr` must be null or readable for `raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_addr_bind(
     us: *mut crate::zfur,
@@ -1156,10 +1153,9 @@ pub unsafe extern "C" fn zfur_addr_bind(
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-///   meanwhile;
-/// * `laddr` must be null or valid for reading `laddrlen` bytes;
-/// * `raddr` must be null or valid for reading `raddrlen` bytes.
+/// * `us` must be null or a live UDP receive zocket;
+/// * `laddr` must be null or readable for `laddrlen` bytes;
+/// * `raddr` must be null or readable for `raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_addr_unbind(
     us: *mut crate::zfur,
@@ -1228,10 +1224,8 @@ unsafe fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-///   meanwhile;
-/// * `msg` must be null or a message whose `iovcnt` says how many `iov` entries follow it, all
-///   writable.
+/// * `us` must be null or a live UDP receive zocket;
+/// * `msg` must be null or a message with room after it for `iovcnt` iovecs.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv(
     us: *mut crate::zfur,
@@ -1277,8 +1271,7 @@ pub unsafe extern "C" fn zfur_zc_recv(
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-/// meanwhile.
+/// `us` must be null or a live UDP receive zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crate::zfur_msg) {
     // SAFETY: null or a live zfur, per this function's contract.
@@ -1300,11 +1293,10 @@ pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crat
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-///   meanwhile;
+/// * `us` must be null or a live UDP receive zocket;
 /// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
-/// * `iphdr` must be null or valid for writing one `*const iphdr`;
-/// * `udphdr` must be null or valid for writing one `*const udphdr`.
+/// * `iphdr` must be null or writable for one `*const iphdr`;
+/// * `udphdr` must be null or writable for one `*const udphdr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_pkt_get_header(
     us: *mut crate::zfur,
@@ -1336,11 +1328,10 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-///   meanwhile;
+/// * `us` must be null or a live UDP receive zocket;
 /// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
-/// * `ts_out` must be null or valid for writing one `timespec`;
-/// * `flags` must be null or valid for writing one `c_uint`.
+/// * `ts_out` must be null or writable for one `timespec`;
+/// * `flags` must be null or writable for one `c_uint`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_pkt_get_timestamp(
     us: *mut crate::zfur,
@@ -1379,8 +1370,7 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfur_alloc`, with no other call on it running
-/// meanwhile.
+/// `us` must be null or a live UDP receive zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::zf_waitable {
     // SAFETY: null or a live zfur, per this function's contract.
@@ -1395,12 +1385,11 @@ pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::z
 ///
 /// # Safety
 ///
-/// * `us_out` must be null or valid for writing one `*mut zfut`;
-/// * `st` must be null or a live stack from `zf_stack_alloc`, with no other call on it running
-///   meanwhile;
-/// * `laddr` must be null or valid for reading `laddrlen` bytes;
-/// * `raddr` must be null or valid for reading `raddrlen` bytes;
-/// * `attr` must be null or an attribute object from `zf_attr_alloc` or `zf_attr_dup`, not freed.
+/// * `us_out` must be null or writable for one `*mut zfut`;
+/// * `st` must be null or a live stack;
+/// * `laddr` must be null or readable for `laddrlen` bytes;
+/// * `raddr` must be null or readable for `raddrlen` bytes;
+/// * `attr` must be null or a live attribute object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_alloc(
     us_out: *mut *mut crate::zfut,
@@ -1509,8 +1498,7 @@ pub unsafe extern "C" fn zfut_alloc(
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-/// meanwhile; it must not be used again after this call.
+/// `us` must be null or a live UDP transmit zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
     // SAFETY: null or a live zfut, per this function's contract.
@@ -1541,8 +1529,7 @@ pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-/// meanwhile.
+/// `us` must be null or a live UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
     // SAFETY: null or a live zfut, per this function's contract.
@@ -1641,9 +1628,8 @@ fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-///   meanwhile;
-/// * `buf` must be null or valid for reading `buflen` bytes.
+/// * `us` must be null or a live UDP transmit zocket;
+/// * `buf` must be null or readable for `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send_single(
     us: *mut crate::zfut,
@@ -1673,8 +1659,7 @@ pub unsafe extern "C" fn zfut_send_single(
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-/// meanwhile.
+/// `us` must be null or a live UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send_single_warm(
     us: *mut crate::zfut,
@@ -1698,9 +1683,8 @@ pub unsafe extern "C" fn zfut_send_single_warm(
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-///   meanwhile;
-/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory valid for reading its
+/// * `us` must be null or a live UDP transmit zocket;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory readable for its
 ///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send(
@@ -1743,10 +1727,9 @@ pub unsafe extern "C" fn zfut_send(
 ///
 /// # Safety
 ///
-/// * `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-///   meanwhile;
-/// * `count_in_out` must be null or valid for reading and writing a `c_int`, and `reports` valid
-///   for writing that many `zf_pkt_report`s.
+/// * `us` must be null or a live UDP transmit zocket;
+/// * `count_in_out` must be null or readable and writable, and `reports` writable for that many
+///   reports.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_tx_timestamps(
     us: *mut crate::zfut,
@@ -1765,8 +1748,7 @@ pub unsafe extern "C" fn zfut_get_tx_timestamps(
 ///
 /// # Safety
 ///
-/// `us` must be null or a live zocket from `zfut_alloc`, with no other call on it running
-/// meanwhile.
+/// `us` must be null or a live UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
     // SAFETY: null or a live zfut, per this function's contract.
