@@ -258,33 +258,32 @@ impl Stack {
     }
 }
 
+/// Frees every object of one of a stack's lists and empties it.
+///
+/// # Safety
+///
+/// Each pointer in `list` must come from `Box::into_raw`, be listed once and nowhere else
+/// owned, and not be used after this call.
+unsafe fn free_all<T>(list: &mut Vec<*mut T>) {
+    for p in std::mem::take(list) {
+        // SAFETY: per the caller; unlisted here, so freed once.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
+
 impl Drop for Stack {
     /// Frees the muxers, zockets and ports the stack owns (their descriptors close as they
     /// drop), then the shared state; the stack's own descriptors and ring close after this.
     fn drop(&mut self) {
-        for m in std::mem::take(&mut self.muxers) {
-            // SAFETY: listed muxers are live and owned by this stack; each is freed once.
-            drop(unsafe { Box::from_raw(m) });
-        }
-        for t in std::mem::take(&mut self.tcps) {
-            // SAFETY: as above, for TCP zockets.
-            drop(unsafe { Box::from_raw(t) });
-        }
-        for l in std::mem::take(&mut self.listeners) {
-            // SAFETY: as above, for listening zockets.
-            drop(unsafe { Box::from_raw(l) });
-        }
-        for u in std::mem::take(&mut self.urs) {
-            // SAFETY: as above, for UDP receive zockets.
-            drop(unsafe { Box::from_raw(u) });
-        }
-        for u in std::mem::take(&mut self.uts) {
-            // SAFETY: as above, for UDP transmit zockets.
-            drop(unsafe { Box::from_raw(u) });
-        }
-        for p in std::mem::take(&mut self.ports) {
-            // SAFETY: as above, for UDP ports.
-            drop(unsafe { Box::from_raw(p) });
+        // SAFETY: the stack owns every object in its lists (each boxed when it was made,
+        // listed once, unlisted when freed earlier); nothing uses them after the stack.
+        unsafe {
+            free_all(&mut self.muxers);
+            free_all(&mut self.tcps);
+            free_all(&mut self.listeners);
+            free_all(&mut self.urs);
+            free_all(&mut self.uts);
+            free_all(&mut self.ports);
         }
         // SAFETY: allocated with Box::into_raw in zf_stack_alloc, freed once here.
         drop(unsafe { Box::from_raw(self.shared) });

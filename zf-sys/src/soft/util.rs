@@ -177,20 +177,7 @@ pub(crate) fn getsockopt_int(fd: impl AsFd, level: c_int, name: c_int) -> Result
 
 /// The kernel's TCP state of `fd` (`TCP_*` from netinet/tcp.h), or `None`.
 pub(crate) fn tcp_info_state(fd: impl AsFd) -> Option<u8> {
-    // SAFETY: tcp_info is plain old data.
-    let mut ti: libc::tcp_info = unsafe { zeroed() };
-    let mut l = size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: out pointers valid for the sizes given.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_fd().as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut ti as *mut libc::tcp_info).cast::<c_void>(),
-            &mut l,
-        )
-    };
-    if rc < 0 { None } else { Some(ti.tcpi_state) }
+    tcp_info(fd).map(|ti| ti.tcpi_state)
 }
 
 /// The kernel's `tcp_info` for `fd`.
