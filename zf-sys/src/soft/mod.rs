@@ -57,6 +57,25 @@
 //!   interface; its headers are written from the TTL and TOS the kernel reports, when
 //!   `zfur_pkt_get_header` asks for them.
 //!
+//! # Where things are
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `util.rs` | system-call wrappers over `OwnedFd`/`AsFd`, addresses, clocks, checksums |
+//! | `attr.rs` | attributes (`zf_attr_*`), `ZF_ATTR` |
+//! | `ring.rs` | the `AF_PACKET` receive ring and the socket filters that go with it |
+//! | `stack.rs` | the stack, its waitable, the reactor pass, library initialisation |
+//! | `muxer.rs` | muxers (`zf_muxer_*`), `zf_waitable_*` |
+//! | `tcp.rs` | TCP zockets and listeners (`zft_*`, `zftl_*`), transmit reports |
+//! | `udp.rs` | UDP ports, receive and transmit zockets (`zfur_*`, `zfut_*`) |
+//! | `alts.rs`, `ds.rs` | TCP alternatives; delegated sends |
+//!
+//! Each object owns what it holds: descriptors are `OwnedFd`s that close when their object
+//! drops, and the stack owns every zocket, port and muxer made in it, so freeing a stack is
+//! dropping it (its `Drop` frees the rest). Closing a TCP socket with a reset is setting
+//! `SO_LINGER` to zero before the zocket drops. Socket options the zockets rely on are
+//! checked, and a refusal fails the call that needed them.
+//!
 //! # Safety docs of the exported functions
 //!
 //! The same rule as the ef_vi backend's: an exported C function is an `unsafe extern "C" fn`

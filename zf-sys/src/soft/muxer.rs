@@ -7,7 +7,8 @@ use super::tcp::{Listen, Tcp};
 use super::udp::{UdpRx, UdpTx};
 use super::util;
 
-/// The object behind `struct zf_muxer_set*`.
+/// The object behind `struct zf_muxer_set*`. `stack` outlives it; `members` are live
+/// waitables of that stack, each of which points back here.
 #[derive(Debug)]
 pub(crate) struct Muxer {
     stack: *mut Stack,

@@ -36,6 +36,11 @@ pub(crate) enum Kind {
 
 /// The object behind `struct zf_waitable*`: one per stack and per zocket, in its own heap
 /// allocation so the muxer can hold it while the owner is being used.
+///
+/// Its pointers hold while it lives (the code that reaches through them relies on that):
+/// `stack` is the stack it belongs to, which outlives it; `owner` is the live object of its
+/// `kind`, which owns it (a separate allocation); `muxer` is null or the live set it is a
+/// member of (a set lives while it has members).
 pub(crate) struct Waitable {
     pub stack: *mut Stack,
     pub kind: Kind,
@@ -148,6 +153,11 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
 }
 
 /// The object behind `struct zf_stack*`.
+///
+/// It owns every object in its lists (`tcps`, `listeners`, `urs`, `uts`, `ports`, `muxers`):
+/// each was boxed when it was made, is listed once, and is unlisted when it is freed before
+/// the stack; dropping the stack frees the rest. Each of those objects' `stack` pointer is
+/// this stack, so it stays valid for their lives.
 #[derive(Debug)]
 pub(crate) struct Stack {
     pub w: Box<Waitable>,

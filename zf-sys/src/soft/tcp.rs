@@ -39,7 +39,9 @@ pub(crate) struct RxBuf {
     pub ts: libc::timespec,
 }
 
-/// The object behind `struct zft*` and `struct zft_handle*` (the same pointer).
+/// The object behind `struct zft*` and `struct zft_handle*` (the same pointer). `stack`
+/// outlives it; `listener` is null or the listener that accepted it, which lives while it
+/// has accepted zockets alive. Its socket closes when it drops.
 #[derive(Debug)]
 pub(crate) struct Tcp {
     pub w: Box<Waitable>,
@@ -81,7 +83,8 @@ pub(crate) struct Tcp {
     pub mss: c_int,
 }
 
-/// The object behind `struct zftl*`.
+/// The object behind `struct zftl*`. `stack` outlives it; the zockets of `acceptq` are live
+/// zockets of that stack not yet handed to the application. Its socket closes when it drops.
 #[derive(Debug)]
 pub(crate) struct Listen {
     pub w: Box<Waitable>,

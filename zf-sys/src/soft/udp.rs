@@ -33,7 +33,7 @@ struct Bind {
     raddr: Option<(u32, u16)>,
 }
 
-/// A kernel UDP socket bound to one local address and port.
+/// A kernel UDP socket bound to one local address and port; the socket closes when it drops.
 #[derive(Debug)]
 pub(crate) struct UdpPort {
     pub fd: OwnedFd,
@@ -153,7 +153,8 @@ impl Dgram {
     }
 }
 
-/// The object behind `struct zfur*`.
+/// The object behind `struct zfur*`. `stack` outlives it; the ports of `binds` are live while
+/// bound.
 #[derive(Debug)]
 pub(crate) struct UdpRx {
     pub w: Box<Waitable>,
@@ -164,7 +165,8 @@ pub(crate) struct UdpRx {
     locked: bool,
 }
 
-/// The object behind `struct zfut*`.
+/// The object behind `struct zfut*`. `stack` outlives it; `port` is live while the zocket is
+/// (it is among the port's `tx_remotes`).
 #[derive(Debug)]
 pub(crate) struct UdpTx {
     pub w: Box<Waitable>,
