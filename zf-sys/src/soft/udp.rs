@@ -22,15 +22,49 @@ const RXQ_MAX: usize = 512;
 const MAX_DGRAM: usize = 65507;
 const MAX_REPORTS: usize = 1024;
 
-/// A remote address filter: host-order (IP, port); port 0 matches any port.
-type Remote = Option<(u32, u16)>;
+/// The senders a receive binding accepts (addresses in host order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remote {
+    /// Any sender.
+    Any,
+    /// Any port of one host.
+    Host(u32),
+    /// One host and port.
+    Exact(u32, u16),
+}
 
-/// One receive binding of a zfur on a port: the remote address filter (None: any sender;
-/// port 0: any port).
+impl Remote {
+    /// The filter for a remote address as the API gives it: port 0 stands for any port.
+    fn of(ip: u32, port: u16) -> Remote {
+        if port == 0 {
+            Remote::Host(ip)
+        } else {
+            Remote::Exact(ip, port)
+        }
+    }
+
+    /// The sending host, when the filter names one.
+    fn host(self) -> Option<u32> {
+        match self {
+            Remote::Any => None,
+            Remote::Host(ip) | Remote::Exact(ip, _) => Some(ip),
+        }
+    }
+
+    /// The one host and port the filter accepts, when it accepts only one.
+    fn exact(self) -> Option<(u32, u16)> {
+        match self {
+            Remote::Exact(ip, port) => Some((ip, port)),
+            Remote::Any | Remote::Host(_) => None,
+        }
+    }
+}
+
+/// One receive binding of a zfur on a port, with the senders it accepts.
 #[derive(Debug, Clone, Copy)]
 struct Bind {
     ur: *mut UdpRx,
-    raddr: Option<(u32, u16)>,
+    raddr: Remote,
 }
 
 /// A kernel UDP socket bound to one local address and port; the socket closes when it drops.
@@ -319,7 +353,7 @@ fn refresh_connection(p: &mut UdpPort) {
     let mut remotes = p
         .binds
         .iter()
-        .map(|b| b.raddr)
+        .map(|b| b.raddr.exact())
         .chain(p.tx_remotes.iter().map(|&r| Some(r)));
     let first = remotes.next().flatten();
     let want = first.filter(|&(ip, port)| {
@@ -565,9 +599,9 @@ fn enqueue(st: &mut Stack, p: &UdpPort, (sip, sport): (u32, u16), d: Dgram) -> c
     let target = p
         .binds
         .iter()
-        .find(|b| b.raddr == Some((sip, sport)))
-        .or_else(|| p.binds.iter().find(|b| b.raddr == Some((sip, 0))))
-        .or_else(|| p.binds.iter().find(|b| b.raddr.is_none()))
+        .find(|b| b.raddr == Remote::Exact(sip, sport))
+        .or_else(|| p.binds.iter().find(|b| b.raddr == Remote::Host(sip)))
+        .or_else(|| p.binds.iter().find(|b| b.raddr == Remote::Any))
         .map(|b| b.ur);
     let Some(ur) = target else {
         st.put_buf(d.buf);
@@ -967,7 +1001,7 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
     refresh_connection(p);
     let gip = util::sin_ip(&la);
     if util::ip_is_multicast(gip) {
-        let src = raddr.map(|r| r.0).filter(|&s| s != 0);
+        let src = raddr.host().filter(|&s| s != 0);
         if let Some(k) = p.mcast.iter().position(|&m| m == (gip, src)) {
             p.mcast.remove(k);
             let _ = mcast_membership(st, &p.fd, gip, src, false);
@@ -1087,13 +1121,13 @@ pub unsafe extern "C" fn zfur_addr_bind(
     let gip = util::sin_ip(&la);
     let mcast = util::ip_is_multicast(gip);
     let rfilter = match ra {
-        None => None,
-        Some(r) if r.sin_addr.s_addr == 0 && mcast => None,
+        None => Remote::Any,
+        Some(r) if r.sin_addr.s_addr == 0 && mcast => Remote::Any,
         Some(r) => {
             if r.sin_port == 0 && !mcast {
                 return -libc::EINVAL;
             }
-            Some((util::sin_ip(&r), util::sin_port(&r)))
+            Remote::of(util::sin_ip(&r), util::sin_port(&r))
         }
     };
     // SAFETY: a live zocket's stack is live.
@@ -1110,7 +1144,7 @@ pub unsafe extern "C" fn zfur_addr_bind(
         return -libc::EADDRINUSE;
     }
     if mcast {
-        let src = rfilter.map(|r| r.0).filter(|&s| s != 0);
+        let src = rfilter.host().filter(|&s| s != 0);
         if !p.mcast.contains(&(gip, src)) {
             let rc = mcast_membership(st, &p.fd, gip, src, true);
             if rc < 0 {
@@ -1201,7 +1235,8 @@ pub unsafe extern "C" fn zfur_addr_unbind(
         let lok = la.is_none_or(|(ip, port)| {
             ip == util::sin_ip(&bl) && (port == 0 || port == util::sin_port(&bl))
         });
-        let rok = ra.is_none_or(|r| rf == Some(r) || (rf.is_none() && r.0 == 0));
+        let rok = ra
+            .is_none_or(|(ip, port)| rf == Remote::of(ip, port) || (rf == Remote::Any && ip == 0));
         if lok && rok {
             unbind_at(st, ur, i);
             removed = true;
