@@ -63,6 +63,11 @@ fn slot(st: &mut Stack, alt: crate::zf_althandle) -> Option<&mut AltSlot> {
 }
 
 /// Allocates an alternative (`-ENOMEM` when all `alt_count` are in use).
+///
+/// # Safety
+///
+/// * `stack` must be null or a live stack;
+/// * `alt_out` must be null or writable for one `zf_althandle`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_alloc(
     stack: *mut crate::zf_stack,
@@ -91,6 +96,10 @@ pub unsafe extern "C" fn zf_alternatives_alloc(
 }
 
 /// Releases an alternative, dropping anything queued on it.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_release(
     stack: *mut crate::zf_stack,
@@ -113,6 +122,10 @@ pub unsafe extern "C" fn zf_alternatives_release(
 /// Sends everything queued on the alternative. `-EINVAL` when the zocket cannot send or has
 /// sent through the normal path since the messages were queued; `-EBUSY` when the send queue
 /// has no room for them right now.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_send(
     stack: *mut crate::zf_stack,
@@ -137,7 +150,7 @@ pub unsafe extern "C" fn zf_alternatives_send(
         return -libc::EINVAL;
     }
     let total: usize = a.msgs.iter().map(Vec::len).sum();
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    let outq = util::ioctl_int(&t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     if SNDBUF.saturating_sub(outq) < total {
         return -libc::EBUSY;
     }
@@ -181,6 +194,10 @@ pub unsafe extern "C" fn zf_alternatives_send(
 }
 
 /// Drops what is queued on the alternative.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_cancel(
     stack: *mut crate::zf_stack,
@@ -200,6 +217,12 @@ pub unsafe extern "C" fn zf_alternatives_cancel(
 }
 
 /// Queues one message (`iov_cnt` must be 1, `flags` 0) on an alternative for zocket `ts`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory readable for its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_alternatives_queue(
     ts: *mut crate::zft,
@@ -229,7 +252,7 @@ pub unsafe extern "C" fn zft_alternatives_queue(
     if t.ds_reserved > 0 {
         return -libc::EBUSY;
     }
-    if util::ioctl_int(t.fd, super::ds::SIOCOUTQNSD).unwrap_or(0) > 0 || t.tx_blocked {
+    if util::ioctl_int(&t.fd, super::ds::SIOCOUTQNSD).unwrap_or(0) > 0 || t.tx_blocked {
         return -libc::EAGAIN;
     }
     if v.iov_len > t.mss as usize {
@@ -259,6 +282,10 @@ pub unsafe extern "C" fn zft_alternatives_queue(
 }
 
 /// Largest packet (headers included) that fits the alternative's free buffer space now.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_free_space(
     stack: *mut crate::zf_stack,
@@ -276,6 +303,11 @@ pub unsafe extern "C" fn zf_alternatives_free_space(
 
 /// Per-packet overhead parameters for `ef_vi_transmit_alt_usage` (`-EINVAL` when the stack
 /// has no alternatives).
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `out` must be null or writable for one `ef_vi_transmit_alt_overhead`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_alternatives_query_overhead_tcp(
     ts: *mut crate::zft,

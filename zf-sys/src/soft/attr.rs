@@ -408,6 +408,10 @@ fn into_raw(a: Attr) -> *mut crate::zf_attr {
 /// Allocates an attribute object with the defaults, the kernel's TCP sysctls and then the
 /// settings of the `ZF_ATTR` environment variable. A malformed `ZF_ATTR` gives `-EINVAL` (and
 /// no object).
+///
+/// # Safety
+///
+/// `attr_out` must be null or writable for one `*mut zf_attr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_alloc(attr_out: *mut *mut crate::zf_attr) -> c_int {
     if attr_out.is_null() {
@@ -428,6 +432,10 @@ pub unsafe extern "C" fn zf_attr_alloc(attr_out: *mut *mut crate::zf_attr) -> c_
 }
 
 /// Frees an attribute object (null is ignored).
+///
+/// # Safety
+///
+/// `attr` must be null or a live attribute object; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_free(attr: *mut crate::zf_attr) {
     if !attr.is_null() {
@@ -437,6 +445,10 @@ pub unsafe extern "C" fn zf_attr_free(attr: *mut crate::zf_attr) {
 }
 
 /// Returns every attribute to its built-in default.
+///
+/// # Safety
+///
+/// `attr` must be null or a live attribute object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_reset(attr: *mut crate::zf_attr) {
     // SAFETY: a valid attribute object per the API contract.
@@ -446,6 +458,11 @@ pub unsafe extern "C" fn zf_attr_reset(attr: *mut crate::zf_attr) {
 }
 
 /// Sets an int, bitmask or string attribute from an integer.
+///
+/// # Safety
+///
+/// * `attr` must be null or a live attribute object;
+/// * `name` must be null or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_set_int(
     attr: *mut crate::zf_attr,
@@ -463,6 +480,12 @@ pub unsafe extern "C" fn zf_attr_set_int(
 }
 
 /// Reads an int or bitmask attribute.
+///
+/// # Safety
+///
+/// * `attr` must be null or a live attribute object;
+/// * `name` must be null or a NUL-terminated string;
+/// * `val` must be null or writable for one `i64`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_get_int(
     attr: *mut crate::zf_attr,
@@ -487,6 +510,12 @@ pub unsafe extern "C" fn zf_attr_get_int(
 }
 
 /// Sets a string attribute (`-ENOMSG` for an attribute of another type).
+///
+/// # Safety
+///
+/// * `attr` must be null or a live attribute object;
+/// * `name` must be null or a NUL-terminated string;
+/// * `val` must be null or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_set_str(
     attr: *mut crate::zf_attr,
@@ -509,6 +538,12 @@ pub unsafe extern "C" fn zf_attr_set_str(
 }
 
 /// Reads a string attribute into a `malloc`ed copy (or NULL when unset) that the caller frees.
+///
+/// # Safety
+///
+/// * `attr` must be null or a live attribute object;
+/// * `name` must be null or a NUL-terminated string;
+/// * `val` must be null or writable for one `*mut c_char`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_get_str(
     attr: *mut crate::zf_attr,
@@ -546,6 +581,12 @@ pub unsafe extern "C" fn zf_attr_get_str(
 
 /// Sets any attribute from its text form (integers in C notation; an empty string unsets a
 /// string attribute).
+///
+/// # Safety
+///
+/// * `attr` must be null or a live attribute object;
+/// * `name` must be null or a NUL-terminated string;
+/// * `val` must be null or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_set_from_str(
     attr: *mut crate::zf_attr,
@@ -637,6 +678,10 @@ core::arch::global_asm!(
 );
 
 /// Copies an attribute object (NULL on a null argument).
+///
+/// # Safety
+///
+/// `attr` must be null or a live attribute object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_dup(attr: *const crate::zf_attr) -> *mut crate::zf_attr {
     // SAFETY: a valid attribute object per the API contract.
@@ -649,6 +694,12 @@ pub unsafe extern "C" fn zf_attr_dup(attr: *const crate::zf_attr) -> *mut crate:
 /// Documentation: with a null or empty name, a `malloc`ed array of every attribute name;
 /// otherwise a `malloc`ed array of six strings (name, type, status, default, objects, text).
 /// The strings are static; the caller frees only the array.
+///
+/// # Safety
+///
+/// * `attr_name` must be null or a NUL-terminated string;
+/// * `docs_out` must be null or writable for one `*mut *const c_char`;
+/// * `docs_len_out` must be null or writable for one `c_int`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_attr_doc(
     attr_name: *const c_char,

@@ -15,6 +15,12 @@ const HDRS: usize = 54;
 
 /// Reserves up to `max_delegated_wnd` bytes for delegated sends and writes the headers of the
 /// next segment into `ds->headers`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `ds` must be null or a readable and writable `zf_ds` whose `headers` point to `headers_size`
+///   writable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_prepare(
     ts: *mut crate::zft,
@@ -30,7 +36,7 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
     if !t.initialised || !t.can_send() {
         return crate::zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_BAD_SOCKET;
     }
-    if t.ds_reserved == 0 && util::ioctl_int(t.fd, SIOCOUTQNSD).unwrap_or(0) > 0 {
+    if t.ds_reserved == 0 && util::ioctl_int(&t.fd, SIOCOUTQNSD).unwrap_or(0) > 0 {
         return crate::zf_delegated_send_rc_ZF_DELEGATED_SEND_RC_SENDQ_BUSY;
     }
     // SAFETY: non-null `ds` from the application.
@@ -42,9 +48,9 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
     // SAFETY: a live zocket's stack is live.
     let st = unsafe { &*t.stack };
     let mss = t.mss.max(1);
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    let outq = util::ioctl_int(&t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     let send_wnd = SNDBUF.saturating_sub(outq).min(c_int::MAX as usize) as c_int;
-    let cong = util::tcp_info(t.fd).map_or(10 * mss, |i| {
+    let cong = util::tcp_info(&t.fd).map_or(10 * mss, |i| {
         let c = i64::from(i.tcpi_snd_cwnd) * i64::from(i.tcpi_snd_mss.max(1));
         let f = i64::from(i.tcpi_unacked) * i64::from(i.tcpi_snd_mss.max(1));
         (c - f).clamp(0, i64::from(c_int::MAX)) as c_int
@@ -104,6 +110,12 @@ pub unsafe extern "C" fn zf_delegated_send_prepare(
 
 /// Reports bytes sent by delegation; the backend transmits them through the kernel socket.
 /// Returns the bytes completed, `-EMSGSIZE` beyond the reservation, or `-EAGAIN`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iovlen` iovecs, each naming memory readable for its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_complete(
     ts: *mut crate::zft,
@@ -147,6 +159,10 @@ pub unsafe extern "C" fn zf_delegated_send_complete(
 }
 
 /// Gives back the rest of the reservation.
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_delegated_send_cancel(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.

@@ -18,7 +18,9 @@
 //!   `zfur_zc_recv_done`; end of stream is a zero-length iovec that stays queued;
 //! * sends may be partial; `zft_send_space` is a promise (a send of at most that much is
 //!   accepted whole), and `EPOLLOUT` is reported only when it is non-zero; the muxer is
-//!   edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`; a listener is reported again after
+//!   edge-triggered with opt-in `EPOLLHUP`/`EPOLLERR`; with `tx_timestamping` a zocket is
+//!   ready for `EPOLLERR` while transmit reports wait for `zft_get_tx_timestamps` /
+//!   `zfut_get_tx_timestamps`; a listener is reported again after
 //!   each accept while connections wait, and `zf_stack_has_pending_work` also says yes
 //!   while a muxer has events its caller has not collected;
 //! * attributes have TCPDirect's names, types, defaults, `ZF_ATTR` parsing and errors;
@@ -54,6 +56,50 @@
 //!   batches. Without the capability every datagram is read from its socket, from any
 //!   interface; its headers are written from the TTL and TOS the kernel reports, when
 //!   `zfur_pkt_get_header` asks for them.
+//!
+//! # Where things are
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `util.rs` | system-call wrappers over `OwnedFd`/`AsFd`, addresses, clocks, checksums |
+//! | `attr.rs` | attributes (`zf_attr_*`), `ZF_ATTR` |
+//! | `ring.rs` | the `AF_PACKET` receive ring and the socket filters that go with it |
+//! | `stack.rs` | the stack, its waitable, the reactor pass, library initialisation |
+//! | `muxer.rs` | muxers (`zf_muxer_*`), `zf_waitable_*` |
+//! | `tcp.rs` | TCP zockets and listeners (`zft_*`, `zftl_*`), transmit reports |
+//! | `udp.rs` | UDP ports, receive and transmit zockets (`zfur_*`, `zfut_*`) |
+//! | `alts.rs`, `ds.rs` | TCP alternatives; delegated sends |
+//!
+//! Each object owns what it holds: descriptors are `OwnedFd`s that close when their object
+//! drops, and the stack owns every zocket, port and muxer made in it, so freeing a stack is
+//! dropping it (its `Drop` frees the rest). Closing a TCP socket with a reset is setting
+//! `SO_LINGER` to zero before the zocket drops. Socket options the zockets rely on are
+//! checked, and a refusal fails the call that needed them.
+//!
+//! # Safety docs of the exported functions
+//!
+//! The same rule as the ef_vi backend's: an exported C function is an `unsafe extern "C" fn`
+//! exactly when its correctness depends on something the caller passes that the backend cannot
+//! check (a pointer it reads or writes, an object such as a stack or a zocket it must trust was
+//! made here and is still live), and then its `# Safety` section says, in TCPDirect's terms,
+//! what each such argument must be. A function that dereferences nothing it is given (no
+//! arguments, integers only, or pointers it ignores or only compares with null) is a safe
+//! `extern "C" fn` without a `# Safety` section. (C callers see the same prototypes either
+//! way; the bindings declare them all `unsafe`.) Null pointers are checked wherever a function
+//! reads or writes through one.
+//!
+//! The sections use three words in one sense throughout. A *live* object was returned by its
+//! allocation call (a stack by `zf_stack_alloc`; a TCP handle by `zft_alloc`; a TCP zocket by
+//! `zft_connect` or `zftl_accept`; a listening zocket by `zftl_listen`; UDP zockets by
+//! `zfur_alloc` and `zfut_alloc`; a muxer by `zf_muxer_alloc`; an attribute object by
+//! `zf_attr_alloc` or `zf_attr_dup`; a waitable by a `*_to_waitable` call on a live object)
+//! and has not been freed, nor has the stack it belongs to, and no other call on that stack
+//! runs on another thread meanwhile (TCPDirect's stacks are single-threaded; the exceptions say
+//! so). A *dead* object must not be passed again. *Readable* and *writable* memory is valid
+//! for reads (writes) of the bytes named, aligned for its type. Private helpers that dereference a raw pointer are `unsafe fn`
+//! with a `# Safety` section too; methods of the soft objects rely on the invariants of the
+//! pointers they hold, documented where the objects are defined (a zocket's `stack` outlives
+//! it; the pointers in a stack's lists are live objects it owns).
 
 mod alts;
 mod attr;

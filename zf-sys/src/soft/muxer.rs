@@ -7,7 +7,8 @@ use super::tcp::{Listen, Tcp};
 use super::udp::{UdpRx, UdpTx};
 use super::util;
 
-/// The object behind `struct zf_muxer_set*`.
+/// The object behind `struct zf_muxer_set*`. `stack` outlives it; `members` are live
+/// waitables of that stack, each of which points back here.
 #[derive(Debug)]
 pub(crate) struct Muxer {
     stack: *mut Stack,
@@ -61,17 +62,34 @@ pub(crate) fn detach(st: &mut Stack, w: &mut Waitable) {
     }
 }
 
-fn muxer_mut<'a>(p: *mut crate::zf_muxer_set) -> Option<&'a mut Muxer> {
-    // SAFETY: the API contract: null or a live muxer of this backend.
+/// The muxer behind a `zf_muxer_set` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live muxer from `zf_muxer_alloc`, with no other live reference to it
+/// for `'a`.
+unsafe fn muxer_mut<'a>(p: *mut crate::zf_muxer_set) -> Option<&'a mut Muxer> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<Muxer>().as_mut() }
 }
 
-fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitable> {
-    // SAFETY: the API contract: null or a live waitable of this backend.
+/// The waitable behind a `zf_waitable` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live waitable of this backend (from a `*_to_waitable` call), with no
+/// other live reference to it for `'a`.
+unsafe fn waitable_mut<'a>(p: *mut crate::zf_waitable) -> Option<&'a mut Waitable> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<Waitable>().as_mut() }
 }
 
 /// Allocates a multiplexer set for `stack`.
+///
+/// # Safety
+///
+/// * `stack` must be null or a live stack;
+/// * `muxer_out` must be null or writable for one `*mut zf_muxer_set`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_alloc(
     stack: *mut crate::zf_stack,
@@ -96,10 +114,17 @@ pub unsafe extern "C" fn zf_muxer_alloc(
 }
 
 /// Frees a multiplexer set (its memory lasts until its members are removed).
+///
+/// # Safety
+///
+/// `muxer` must be null or a live muxer; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
     let mp = muxer.cast::<Muxer>();
-    let Some(m) = muxer_mut(muxer) else { return };
+    // SAFETY: null or a live muxer, per this function's contract.
+    let Some(m) = (unsafe { muxer_mut(muxer) }) else {
+        return;
+    };
     m.freed = true;
     if m.members.is_empty() {
         // SAFETY: a muxer's stack outlives it.
@@ -110,7 +135,12 @@ pub unsafe extern "C" fn zf_muxer_free(muxer: *mut crate::zf_muxer_set) {
     }
 }
 
-fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
+/// The events and data of the caller's `epoll_event`, or `None` for a null pointer.
+///
+/// # Safety
+///
+/// `ev` must be null or valid for reading one `epoll_event` (alignment not needed).
+unsafe fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
     if ev.is_null() {
         return None;
     }
@@ -121,6 +151,12 @@ fn event_of(ev: *const crate::epoll_event) -> Option<(u32, u64)> {
 }
 
 /// Adds a waitable (`-EXDEV` other stack, `-EALREADY` already here, `-EBUSY` in another set).
+///
+/// # Safety
+///
+/// * `muxer` must be null or a live muxer;
+/// * `w` must be null or the waitable of a live object;
+/// * `event` must be null or readable as one `epoll_event`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_add(
     muxer: *mut crate::zf_muxer_set,
@@ -128,10 +164,13 @@ pub unsafe extern "C" fn zf_muxer_add(
     event: *const crate::epoll_event,
 ) -> c_int {
     let mp = muxer.cast::<Muxer>();
-    let (Some(m), Some(wt)) = (muxer_mut(muxer), waitable_mut(w)) else {
+    // SAFETY: null or live objects of this backend, per this function's contract; a muxer
+    // and a waitable are separate allocations.
+    let (Some(m), Some(wt)) = (unsafe { muxer_mut(muxer) }, unsafe { waitable_mut(w) }) else {
         return -libc::EINVAL;
     };
-    let Some((events, data)) = event_of(event) else {
+    // SAFETY: null or a readable event, per this function's contract.
+    let Some((events, data)) = (unsafe { event_of(event) }) else {
         return -libc::EFAULT;
     };
     if wt.stack != m.stack {
@@ -155,18 +194,25 @@ pub unsafe extern "C" fn zf_muxer_add(
 }
 
 /// Changes a member's events and data; also re-arms it.
+///
+/// # Safety
+///
+/// * `w` must be null or the waitable of a live object;
+/// * `event` must be null or readable as one `epoll_event`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_mod(
     w: *mut crate::zf_waitable,
     event: *const crate::epoll_event,
 ) -> c_int {
-    let Some(wt) = waitable_mut(w) else {
+    // SAFETY: null or a live waitable, per this function's contract.
+    let Some(wt) = (unsafe { waitable_mut(w) }) else {
         return -libc::EINVAL;
     };
     if wt.muxer.is_null() {
         return -libc::EINVAL;
     }
-    let Some((events, data)) = event_of(event) else {
+    // SAFETY: null or a readable event, per this function's contract.
+    let Some((events, data)) = (unsafe { event_of(event) }) else {
         return -libc::EFAULT;
     };
     wt.events = events;
@@ -189,9 +235,14 @@ fn wake_if_ready(w: &Waitable) {
 }
 
 /// Removes a waitable from its set (`-EINVAL` if in none).
+///
+/// # Safety
+///
+/// `w` must be null or the waitable of a live object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
-    let Some(wt) = waitable_mut(w) else {
+    // SAFETY: null or a live waitable, per this function's contract.
+    let Some(wt) = (unsafe { waitable_mut(w) }) else {
         return -libc::EINVAL;
     };
     if wt.muxer.is_null() {
@@ -204,7 +255,11 @@ pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
 }
 
 /// Collects ready members into `out`; returns the count.
-fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
+///
+/// # Safety
+///
+/// `out` must be valid for writing `max` `epoll_event`s (alignment not needed).
+unsafe fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
     let mut n = 0;
     for (i, &wp) in m.members.iter().enumerate() {
         if n >= max {
@@ -245,6 +300,11 @@ fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) 
 
 /// Waits up to `timeout_ns` (0: poll; negative: forever) for members to become ready, running
 /// the reactor meanwhile. Edge-triggered. Returns the number of events written.
+///
+/// # Safety
+///
+/// * `muxer` must be null or a live muxer;
+/// * `events` must be null or writable for `maxevents` `epoll_event`s.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_muxer_wait(
     muxer: *mut crate::zf_muxer_set,
@@ -252,7 +312,10 @@ pub unsafe extern "C" fn zf_muxer_wait(
     maxevents: c_int,
     timeout_ns: i64,
 ) -> c_int {
-    let Some(m) = muxer_mut(muxer) else { return 0 };
+    // SAFETY: null or a live muxer, per this function's contract.
+    let Some(m) = (unsafe { muxer_mut(muxer) }) else {
+        return 0;
+    };
     if events.is_null() || maxevents <= 0 {
         return 0;
     }
@@ -269,7 +332,8 @@ pub unsafe extern "C" fn zf_muxer_wait(
     // the receive ring while the thread wakes up). Sleeping is what the waitable fd is for.
     loop {
         process(st);
-        let n = collect(st, m, events, maxevents as usize);
+        // SAFETY: the caller's array has room for `maxevents` events (contract).
+        let n = unsafe { collect(st, m, events, maxevents as usize) };
         if n > 0 {
             return n as c_int;
         }
@@ -281,11 +345,16 @@ pub unsafe extern "C" fn zf_muxer_wait(
 }
 
 /// The events and data a member was added with.
+///
+/// # Safety
+///
+/// `w` must be null or the waitable of a live object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_event(
     w: *mut crate::zf_waitable,
 ) -> *const crate::epoll_event {
-    let Some(wt) = waitable_mut(w) else {
+    // SAFETY: null or a live waitable, per this function's contract.
+    let Some(wt) = (unsafe { waitable_mut(w) }) else {
         return std::ptr::null();
     };
     if wt.muxer.is_null() {
@@ -299,6 +368,11 @@ pub unsafe extern "C" fn zf_waitable_event(
 }
 
 /// A file descriptor (owned by the stack) that becomes readable when the stack has work.
+///
+/// # Safety
+///
+/// * `stack` must be null or a live stack;
+/// * `fd` must be null or writable for one `c_int`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mut c_int) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -311,12 +385,16 @@ pub unsafe extern "C" fn zf_waitable_fd_get(stack: *mut crate::zf_stack, fd: *mu
     // The application will wait on the epoll set: it must hold every socket.
     super::stack::arm_epoll(st);
     // SAFETY: non-null out pointer.
-    unsafe { *fd = st.epfd };
+    unsafe { *fd = std::os::fd::AsRawFd::as_raw_fd(&st.epfd) };
     0
 }
 
 /// Prepares the fd for a blocking wait: it is made readable at once when the stack already has
 /// something for the application (queued data, unreported events, timers).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_waitable_fd_prime(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.

@@ -26,6 +26,7 @@
 //!
 //! Without `CAP_NET_RAW` there is no ring and every datagram is read from its socket.
 
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -64,7 +65,7 @@ const fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
 }
 
-fn attach(fd: c_int, prog: &[libc::sock_filter]) -> c_int {
+fn attach(fd: impl AsFd, prog: &[libc::sock_filter]) -> c_int {
     let fp = libc::sock_fprog {
         len: prog.len() as u16,
         filter: prog.as_ptr().cast_mut(),
@@ -79,7 +80,7 @@ const UDP_HEADER: u32 = 8;
 /// `small` (a socket filter sees the datagram from its UDP header on): they are read from the
 /// socket as empty stubs. A filter that drops them instead would make the kernel count each
 /// one as a receive error.
-pub(crate) fn stub_small(fd: c_int, small: u32) -> c_int {
+pub(crate) fn stub_small(fd: impl AsFd, small: u32) -> c_int {
     attach(fd, &stub_small_program(small))
 }
 
@@ -93,7 +94,7 @@ fn stub_small_program(small: u32) -> [libc::sock_filter; 4] {
 }
 
 /// Removes a socket's filter: it receives every datagram again.
-pub(crate) fn unfilter(fd: c_int) -> c_int {
+pub(crate) fn unfilter(fd: impl AsFd) -> c_int {
     util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DETACH_FILTER, 0)
 }
 
@@ -159,7 +160,7 @@ pub(crate) struct Frame<'a> {
 /// A packet socket with a mapped `TPACKET_V2` receive ring.
 #[derive(Debug)]
 pub(crate) struct Ring {
-    pub fd: c_int,
+    pub fd: OwnedFd,
     map: *mut u8,
     head: usize,
     ifindex: u32,
@@ -173,10 +174,9 @@ impl Ring {
     pub(crate) fn open(ifindex: u32, small: u32) -> Result<Ring, c_int> {
         let small = small.min(MAX_SMALL);
         // SAFETY: plain system call; the descriptor is owned by the result from here on.
-        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(-util::errno());
-        }
+        let fd = util::owned(unsafe {
+            libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)
+        })?;
         // SAFETY: a constant C string.
         let lo = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
         let mut ring = Ring {
@@ -194,6 +194,7 @@ impl Ring {
             tp_frame_size: FRAME_SIZE as c_uint,
             tp_frame_nr: FRAMES as c_uint,
         };
+        let fd = ring.fd.as_fd();
         let steps = [
             util::setsockopt_int(
                 fd,
@@ -215,7 +216,7 @@ impl Ring {
                 FRAMES * FRAME_SIZE,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
-                fd,
+                fd.as_raw_fd(),
                 0,
             )
         };
@@ -230,7 +231,7 @@ impl Ring {
         // SAFETY: a valid address of the length given.
         let rc = unsafe {
             libc::bind(
-                fd,
+                fd.as_raw_fd(),
                 (&sll as *const libc::sockaddr_ll).cast(),
                 std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
             )
@@ -247,10 +248,10 @@ impl Ring {
     }
 
     /// Replaces the filter: accept datagrams for these (local IP, port) pairs, host order.
-    pub(crate) fn set_ports(&mut self, ports: &[(u32, u16)]) -> c_int {
+    pub(crate) fn set_ports(&self, ports: &[(u32, u16)]) -> c_int {
         debug_assert!(ports.len() <= MAX_PORTS);
         attach(
-            self.fd,
+            &self.fd,
             &ring_program(self.ifindex, self.lo, ports, self.small),
         )
     }
@@ -310,7 +311,6 @@ impl Drop for Ring {
             // SAFETY: the mapping made in `open`, unmapped once.
             unsafe { libc::munmap(self.map.cast(), FRAMES * FRAME_SIZE) };
         }
-        util::close(self.fd);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The stack (`zf_stack_*`), the reactor (`zf_reactor_*`), waitables and library
 //! initialisation.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -35,6 +36,11 @@ pub(crate) enum Kind {
 
 /// The object behind `struct zf_waitable*`: one per stack and per zocket, in its own heap
 /// allocation so the muxer can hold it while the owner is being used.
+///
+/// Its pointers hold while it lives (the code that reaches through them relies on that):
+/// `stack` is the stack it belongs to, which outlives it; `owner` is the live object of its
+/// `kind`, which owns it (a separate allocation); `muxer` is null or the live set it is a
+/// member of (a set lives while it has members).
 pub(crate) struct Waitable {
     pub stack: *mut Stack,
     pub kind: Kind,
@@ -128,9 +134,9 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
     }
     if let Some(r) = &st.ring {
         if util::epoll_ctl(
-            st.epfd,
+            &st.epfd,
             libc::EPOLL_CTL_ADD,
-            r.fd,
+            &r.fd,
             libc::EPOLLIN as u32,
             TAG_RING,
         ) < 0
@@ -147,14 +153,19 @@ pub(crate) fn arm_epoll(st: &mut Stack) {
 }
 
 /// The object behind `struct zf_stack*`.
+///
+/// It owns every object in its lists (`tcps`, `listeners`, `urs`, `uts`, `ports`, `muxers`):
+/// each was boxed when it was made, is listed once, and is unlisted when it is freed before
+/// the stack; dropping the stack frees the rest. Each of those objects' `stack` pointer is
+/// this stack, so it stays valid for their lives.
 #[derive(Debug)]
 pub(crate) struct Stack {
     pub w: Box<Waitable>,
     pub attr: Attr,
-    /// Owned; freed by zf_stack_free.
+    /// Owned; freed when the stack is dropped (`zf_stack_free`).
     pub shared: *mut Shared,
-    pub epfd: c_int,
-    pub evfd: c_int,
+    pub epfd: OwnedFd,
+    pub evfd: OwnedFd,
     /// The eventfd was made readable by [`Stack::wake`] and not yet read.
     pub woken: std::cell::Cell<bool>,
     pub ifindex: u32,
@@ -237,7 +248,7 @@ impl Stack {
         let one: u64 = 1;
         // SAFETY: writing 8 bytes to the stack's eventfd (non-blocking; a full counter only
         // means it is readable already).
-        unsafe { libc::write(self.evfd, (&one as *const u64).cast(), 8) };
+        unsafe { libc::write(self.evfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
         self.woken.set(true);
     }
 
@@ -245,7 +256,7 @@ impl Stack {
     pub(crate) fn unwake(&self) {
         let mut v: u64 = 0;
         // SAFETY: reading 8 bytes from the stack's eventfd into `v` (non-blocking).
-        unsafe { libc::read(self.evfd, (&mut v as *mut u64).cast(), 8) };
+        unsafe { libc::read(self.evfd.as_raw_fd(), (&mut v as *mut u64).cast(), 8) };
         self.woken.set(false);
     }
 
@@ -254,6 +265,38 @@ impl Stack {
         unsafe { &*self.shared }
             .timers
             .store(u32::from(self.timer_work), Ordering::Relaxed);
+    }
+}
+
+/// Frees every object of one of a stack's lists and empties it.
+///
+/// # Safety
+///
+/// Each pointer in `list` must come from `Box::into_raw`, be listed once and nowhere else
+/// owned, and not be used after this call.
+unsafe fn free_all<T>(list: &mut Vec<*mut T>) {
+    for p in std::mem::take(list) {
+        // SAFETY: per the caller; unlisted here, so freed once.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+impl Drop for Stack {
+    /// Frees the muxers, zockets and ports the stack owns (their descriptors close as they
+    /// drop), then the shared state; the stack's own descriptors and ring close after this.
+    fn drop(&mut self) {
+        // SAFETY: the stack owns every object in its lists (each boxed when it was made,
+        // listed once, unlisted when freed earlier); nothing uses them after the stack.
+        unsafe {
+            free_all(&mut self.muxers);
+            free_all(&mut self.tcps);
+            free_all(&mut self.listeners);
+            free_all(&mut self.urs);
+            free_all(&mut self.uts);
+            free_all(&mut self.ports);
+        }
+        // SAFETY: allocated with Box::into_raw in zf_stack_alloc, freed once here.
+        drop(unsafe { Box::from_raw(self.shared) });
     }
 }
 
@@ -340,7 +383,7 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
     }
     let cap = st.evbuf.capacity().min(EVENTS) as c_int;
     // SAFETY: evbuf has room for `cap` events; epfd is the stack's epoll fd.
-    let n = unsafe { libc::epoll_wait(st.epfd, st.evbuf.as_mut_ptr(), cap, 0) };
+    let n = unsafe { libc::epoll_wait(st.epfd.as_raw_fd(), st.evbuf.as_mut_ptr(), cap, 0) };
     if n > 0 {
         // SAFETY: the kernel initialised the first n entries.
         unsafe { st.evbuf.set_len(n as usize) };
@@ -369,7 +412,8 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
                     // SAFETY: as above, for a UDP port (read, no reference kept).
                     if unsafe { (*pp).ring_served } {
                         // Stubs, or a large datagram, in the order of the ring's frames.
-                        progress += udp::drain_ring_port(st, pp);
+                        // SAFETY: a listed port, no reference to it in use.
+                        progress += unsafe { udp::drain_ring_port(st, pp) };
                     } else {
                         // SAFETY: as above.
                         let p = unsafe { &mut *pp };
@@ -390,13 +434,13 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
 
 /// Library initialisation: nothing to do in the software backend.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_init() -> c_int {
+pub extern "C" fn zf_init() -> c_int {
     0
 }
 
 /// Library teardown: nothing to do in the software backend.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_deinit() -> c_int {
+pub extern "C" fn zf_deinit() -> c_int {
     0
 }
 
@@ -405,25 +449,25 @@ static VERSION_SHORT: &std::ffi::CStr = c"9.2.1";
 
 /// Name and version of the library.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_version() -> *const c_char {
+pub extern "C" fn zf_version() -> *const c_char {
     VERSION.as_ptr()
 }
 
 /// TCPDirect version.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_version_short() -> *const c_char {
+pub extern "C" fn zf_version_short() -> *const c_char {
     VERSION_SHORT.as_ptr()
 }
 
 /// Onload version the library was built against (none: the software backend).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn onload_version_short() -> *const c_char {
+pub extern "C" fn onload_version_short() -> *const c_char {
     c"none (software backend)".as_ptr()
 }
 
 /// Prints the version to stderr and exits the process, as the real library does.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_print_version() {
+pub extern "C" fn zf_print_version() {
     eprintln!("{}", VERSION.to_string_lossy());
     std::process::exit(0);
 }
@@ -432,6 +476,11 @@ pub unsafe extern "C" fn zf_print_version() {
 ///
 /// Errors: `-EINVAL` (null attr, no interface, bad endpoint counts), `-ENODEV` (no such
 /// interface), or the negative errno of a failing system call.
+///
+/// # Safety
+///
+/// * `attr` must be null or a live attribute object;
+/// * `stack_out` must be null or writable for one `*mut zf_stack`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_alloc(
     attr: *mut crate::zf_attr,
@@ -464,28 +513,25 @@ pub unsafe extern "C" fn zf_stack_alloc(
         return -libc::EINVAL;
     };
     let emu_mtu = a.int("emu_mtu").clamp(576, 65535) as i32;
-    // SAFETY: plain system calls.
-    let epfd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-    if epfd < 0 {
-        return -util::errno();
-    }
-    // SAFETY: plain system call.
-    let evfd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-    if evfd < 0 {
-        let e = -util::errno();
-        util::close(epfd);
-        return e;
-    }
+    // SAFETY: plain system calls; each descriptor is owned by its `OwnedFd` from here on.
+    let epfd = match util::owned(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }) {
+        Ok(fd) => fd,
+        Err(e) => return e,
+    };
+    // SAFETY: as above.
+    let evfd =
+        match util::owned(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) }) {
+            Ok(fd) => fd,
+            Err(e) => return e,
+        };
     let rc = util::epoll_ctl(
-        epfd,
+        &epfd,
         libc::EPOLL_CTL_ADD,
-        evfd,
+        &evfd,
         libc::EPOLLIN as u32,
         TAG_EVFD,
     );
     if rc < 0 {
-        util::close(epfd);
-        util::close(evfd);
         return rc;
     }
     let ms = |n: &str| a.int(n).max(0) as u64 * 1_000_000;
@@ -493,7 +539,7 @@ pub unsafe extern "C" fn zf_stack_alloc(
         w: Waitable::new(std::ptr::null_mut(), Kind::Stack),
         attr: a.clone(),
         shared: Box::into_raw(Box::new(Shared {
-            epfd,
+            epfd: epfd.as_raw_fd(),
             armed: AtomicBool::new(false),
             arm_wanted: AtomicBool::new(false),
             timers: AtomicU32::new(0),
@@ -548,48 +594,27 @@ pub unsafe extern "C" fn zf_stack_alloc(
 }
 
 /// Frees a stack and every zocket, muxer and alternative still in it.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack; it, and everything allocated in it, are dead after this
+/// call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_free(stack: *mut crate::zf_stack) -> c_int {
     if stack.is_null() {
         return -libc::EINVAL;
     }
-    // SAFETY: `stack` came from zf_stack_alloc (Box::into_raw) and is freed once, here.
-    let mut st = unsafe { Box::from_raw(stack.cast::<Stack>()) };
-    for m in std::mem::take(&mut st.muxers) {
-        // SAFETY: muxers in the list are live and owned by this stack.
-        drop(unsafe { Box::from_raw(m) });
-    }
-    for t in std::mem::take(&mut st.tcps) {
-        // SAFETY: live Tcp objects owned by this stack.
-        let t = unsafe { Box::from_raw(t) };
-        util::close(t.fd);
-    }
-    for l in std::mem::take(&mut st.listeners) {
-        // SAFETY: live listeners owned by this stack.
-        let l = unsafe { Box::from_raw(l) };
-        util::close(l.fd);
-    }
-    for u in std::mem::take(&mut st.urs) {
-        // SAFETY: live UDP RX zockets owned by this stack.
-        drop(unsafe { Box::from_raw(u) });
-    }
-    for u in std::mem::take(&mut st.uts) {
-        // SAFETY: live UDP TX zockets owned by this stack.
-        drop(unsafe { Box::from_raw(u) });
-    }
-    for p in std::mem::take(&mut st.ports) {
-        // SAFETY: live UDP ports owned by this stack.
-        let p = unsafe { Box::from_raw(p) };
-        util::close(p.fd);
-    }
-    util::close(st.epfd);
-    util::close(st.evfd);
-    // SAFETY: allocated with Box::into_raw in zf_stack_alloc, freed once here.
-    drop(unsafe { Box::from_raw(st.shared) });
+    // SAFETY: `stack` came from zf_stack_alloc (Box::into_raw) and is freed once, here; its
+    // Drop frees what it owns.
+    drop(unsafe { Box::from_raw(stack.cast::<Stack>()) });
     0
 }
 
 /// The stack's waitable: ready for `EPOLLSTACKHUP` when the stack is quiescent.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_to_waitable(
     stack: *mut crate::zf_stack,
@@ -602,6 +627,10 @@ pub unsafe extern "C" fn zf_stack_to_waitable(
 }
 
 /// 1 when no TCP connection is open (nor in TIME_WAIT, with `tcp_wait_for_time_wait`).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_is_quiescent(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -613,7 +642,7 @@ pub unsafe extern "C" fn zf_stack_is_quiescent(stack: *mut crate::zf_stack) -> c
 
 /// Neither PIO nor CTPIO exists in the software backend: 0 for both, `-ENOENT` otherwise.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zf_stack_query_feature(
+pub extern "C" fn zf_stack_query_feature(
     stack: *mut crate::zf_stack,
     feature: crate::zf_stack_feature,
 ) -> c_int {
@@ -628,6 +657,10 @@ pub unsafe extern "C" fn zf_stack_query_feature(
 
 /// Processes pending network events and timers. Returns > 0 when something the application
 /// may care about happened.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_int {
     // SAFETY: a live stack per the API contract.
@@ -639,6 +672,10 @@ pub unsafe extern "C" fn zf_reactor_perform(stack: *mut crate::zf_stack) -> c_in
 
 /// As `zf_reactor_perform`; the spin count of `attr` has no effect (the software backend
 /// never spins inside the reactor).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_reactor_perform_attr(
     stack: *mut crate::zf_stack,
@@ -662,6 +699,11 @@ fn epoll_readable(epfd: c_int) -> bool {
 
 /// Non-zero when `zf_reactor_perform` has work (events or timers). Safe to call from any thread
 /// concurrently with other calls on the stack: it reads only the epoll fd and an atomic.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack; this call may run on any thread, at the same time as
+/// others on the stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack) -> c_int {
     if stack.is_null() {
@@ -675,6 +717,11 @@ pub unsafe extern "C" fn zf_stack_has_pending_work(stack: *const crate::zf_stack
 }
 
 /// Non-zero when network events are waiting (timers are not considered).
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack; this call may run on any thread, at the same time as
+/// others on the stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zf_stack_has_pending_events(stack: *const crate::zf_stack) -> c_int {
     if stack.is_null() {

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::mem::size_of;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint, c_void};
 
 use super::stack::{Kind, Stack, TAG_LISTEN, TAG_TCP, Waitable};
@@ -38,12 +39,14 @@ pub(crate) struct RxBuf {
     pub ts: libc::timespec,
 }
 
-/// The object behind `struct zft*` and `struct zft_handle*` (the same pointer).
+/// The object behind `struct zft*` and `struct zft_handle*` (the same pointer). `stack`
+/// outlives it; `listener` is null or the listener that accepted it, which lives while it
+/// has accepted zockets alive. Its socket closes when it drops.
 #[derive(Debug)]
 pub(crate) struct Tcp {
     pub w: Box<Waitable>,
     pub stack: *mut Stack,
-    pub fd: c_int,
+    pub fd: OwnedFd,
     pub state: c_int,
     pub error: c_int,
     /// Connected (or accepted): no longer a handle.
@@ -80,12 +83,13 @@ pub(crate) struct Tcp {
     pub mss: c_int,
 }
 
-/// The object behind `struct zftl*`.
+/// The object behind `struct zftl*`. `stack` outlives it; the zockets of `acceptq` are live
+/// zockets of that stack not yet handed to the application. Its socket closes when it drops.
 #[derive(Debug)]
 pub(crate) struct Listen {
     pub w: Box<Waitable>,
     pub stack: *mut Stack,
-    pub fd: c_int,
+    pub fd: OwnedFd,
     pub laddr: SockIn,
     pub acceptq: VecDeque<*mut Tcp>,
     /// Accepted zockets not yet freed by the application.
@@ -98,7 +102,7 @@ fn tcp_ptr(t: &mut Tcp) -> u64 {
 }
 
 impl Tcp {
-    fn new(st: *mut Stack, fd: c_int) -> Box<Tcp> {
+    fn new(st: *mut Stack, fd: OwnedFd) -> Box<Tcp> {
         let mut t = Box::new(Tcp {
             w: Waitable::new(st, Kind::Tcp),
             stack: st,
@@ -169,6 +173,10 @@ impl Tcp {
                 r |= libc::EPOLLHUP as u32;
             }
         }
+        if !self.reports.is_empty() {
+            // As in TCPDirect: transmit reports wait to be taken by zft_get_tx_timestamps.
+            r |= libc::EPOLLERR as u32;
+        }
         r
     }
 
@@ -199,11 +207,10 @@ impl Tcp {
 /// Sets the epoll interest of a TCP zocket from its state; deregisters once nothing more can
 /// arrive.
 pub(crate) fn update_interest(st: &mut Stack, t: &mut Tcp) {
-    let done =
-        t.fd < 0 || t.user_freed || (t.initialised && t.state == CLOSED) || (t.eof && t.shut_wr);
+    let done = t.user_freed || (t.initialised && t.state == CLOSED) || (t.eof && t.shut_wr);
     if done || !t.initialised {
         if t.ep_reg {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
             t.ep_reg = false;
         }
         return;
@@ -217,12 +224,12 @@ pub(crate) fn update_interest(st: &mut Stack, t: &mut Tcp) {
     }
     let data = tcp_ptr(t);
     if !t.ep_reg {
-        if util::epoll_ctl(st.epfd, libc::EPOLL_CTL_ADD, t.fd, m, data) == 0 {
+        if util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_ADD, &t.fd, m, data) == 0 {
             t.ep_reg = true;
             t.ep_mask = m;
         }
     } else if t.ep_mask != m {
-        util::epoll_ctl(st.epfd, libc::EPOLL_CTL_MOD, t.fd, m, data);
+        util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_MOD, &t.fd, m, data);
         t.ep_mask = m;
     }
 }
@@ -256,7 +263,7 @@ fn set_closed(st: &mut Stack, t: &mut Tcp, err: c_int) {
 
 fn sync_mss(st: &Stack, t: &mut Tcp) {
     let cap = st.mtu - 40;
-    t.mss = match util::getsockopt_int(t.fd, libc::IPPROTO_TCP, libc::TCP_MAXSEG) {
+    t.mss = match util::getsockopt_int(&t.fd, libc::IPPROTO_TCP, libc::TCP_MAXSEG) {
         Ok(m) if m > 0 => m.min(cap),
         _ => cap,
     };
@@ -294,7 +301,14 @@ fn do_read(st: &mut Stack, t: &mut Tcp) -> c_int {
     while !t.eof && t.rx_bytes < RX_LIMIT {
         let mut buf = st.tcp_buf();
         // SAFETY: `buf` is a writable buffer of the length passed.
-        let n = unsafe { libc::recv(t.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        let n = unsafe {
+            libc::recv(
+                t.fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
         if n > 0 {
             let n = n as usize;
             let ts = if st.rx_ts {
@@ -369,7 +383,7 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
     let errish = (libc::EPOLLERR | libc::EPOLLHUP) as u32;
     if t.connecting {
         if ev & (libc::EPOLLOUT as u32 | errish) != 0 {
-            let err = util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
+            let err = util::getsockopt_int(&t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
                 .unwrap_or(libc::ECONNREFUSED);
             if err == 0 && ev & errish == 0 {
                 set_established(st, t);
@@ -385,7 +399,7 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
         progress += do_read(st, t);
     }
     if t.state != CLOSED && ev & libc::EPOLLERR as u32 != 0 {
-        let err = util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
+        let err = util::getsockopt_int(&t.fd, libc::SOL_SOCKET, libc::SO_ERROR)
             .unwrap_or(libc::ECONNRESET);
         if err != 0 {
             let err = if t.eof && err == libc::ECONNRESET {
@@ -401,7 +415,7 @@ pub(crate) fn on_event(st: &mut Stack, t: &mut Tcp, ev: u32) -> c_int {
         // Both directions are finished although this side never shut down: the connection
         // was reset after its end of stream was read (or after a call took the kernel's
         // report of the reset, so that reading saw only an end of stream).
-        let err = match util::getsockopt_int(t.fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+        let err = match util::getsockopt_int(&t.fd, libc::SOL_SOCKET, libc::SO_ERROR) {
             Ok(e) if e != 0 => e,
             _ => libc::ECONNRESET,
         };
@@ -433,27 +447,29 @@ pub(crate) fn on_listen_event(st: &mut Stack, l: &mut Listen) -> c_int {
         let mut peer = util::sin_any();
         let mut plen = size_of::<SockIn>() as libc::socklen_t;
         // SAFETY: out pointers are valid for the sizes given.
-        let fd = unsafe {
+        // The new descriptor is owned by its `OwnedFd` from here on.
+        let fd = match util::owned(unsafe {
             libc::accept4(
-                l.fd,
+                l.fd.as_raw_fd(),
                 (&mut peer as *mut SockIn).cast(),
                 &mut plen,
                 libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
             )
+        }) {
+            Ok(fd) => fd,
+            Err(_) => break,
         };
-        if fd < 0 {
-            break;
-        }
-        if l.user_freed || st.tcps.len() >= st.max_tcp {
-            util::close_with_reset(fd);
+        if l.user_freed || st.tcps.len() >= st.max_tcp || tune_socket(&fd) < 0 {
+            // Refused: the peer sees a reset when `fd` drops.
+            let _ = util::reset_on_close(&fd);
             continue;
         }
-        tune_socket(fd);
+        let laddr = util::sockname(&fd, false).unwrap_or(l.laddr);
         let mut t = Tcp::new(stp, fd);
         t.initialised = true;
         t.bound = true;
         t.raddr = peer;
-        t.laddr = util::sockname(fd, false).unwrap_or(l.laddr);
+        t.laddr = laddr;
         t.listener = l;
         let tp = Box::into_raw(t);
         // SAFETY: just created; uniquely owned by the stack's list from here.
@@ -482,7 +498,12 @@ pub(crate) fn is_quiet(st: &Stack, t: &Tcp) -> bool {
 
 /// Frees a Tcp object for good: unlists it, closes its fd (if still open), leaves its muxer
 /// and returns its buffers to the pool.
-fn destroy(st: &mut Stack, tp: *mut Tcp) {
+///
+/// # Safety
+///
+/// `tp` must be a live zocket of `st` (listed in `st.tcps`); it is freed here, so no reference to
+/// it may be used afterwards.
+unsafe fn destroy(st: &mut Stack, tp: *mut Tcp) {
     st.tcps.retain(|&x| x != tp);
     for a in st.alts.iter_mut() {
         if a.tcp == tp {
@@ -492,9 +513,8 @@ fn destroy(st: &mut Stack, tp: *mut Tcp) {
     // SAFETY: `tp` is a live Tcp that is now unlisted; freed exactly once here.
     let mut t = unsafe { Box::from_raw(tp) };
     if t.ep_reg {
-        util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
+        util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
     }
-    util::close(t.fd);
     super::muxer::detach(st, &mut t.w);
     for b in t.rxq.drain(..) {
         st.put_buf(b.buf);
@@ -511,7 +531,8 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
         let t = unsafe { &mut *tp };
         if t.user_freed {
             if linger_step(st, t, now) {
-                destroy(st, tp);
+                // SAFETY: a zocket of this stack, not used after this.
+                unsafe { destroy(st, tp) };
             } else {
                 more = true;
             }
@@ -538,7 +559,7 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
         }
         match t.state {
             FIN_WAIT1 | FIN_WAIT2 | CLOSING | LAST_ACK => {
-                let k = util::tcp_info_state(t.fd).map(c_int::from);
+                let k = util::tcp_info_state(&t.fd).map(c_int::from);
                 if matches!(
                     k,
                     Some(TIME_WAIT) | Some(CLOSING) | Some(7) | Some(CLOSE_WAIT) | Some(LAST_ACK)
@@ -586,15 +607,12 @@ pub(crate) fn run_timers(st: &mut Stack) -> c_int {
 
 /// One step of a connection the application has freed; true when it is finished.
 fn linger_step(st: &mut Stack, t: &mut Tcp, now: u64) -> bool {
-    if t.fd < 0 {
-        return true;
-    }
     // Discard anything the peer still sends so that the final close is orderly.
     loop {
         // SAFETY: the scratch buffer is writable for its length.
         let n = unsafe {
             libc::recv(
-                t.fd,
+                t.fd.as_raw_fd(),
                 st.scratch.as_mut_ptr().cast(),
                 st.scratch.len(),
                 libc::MSG_DONTWAIT,
@@ -604,7 +622,7 @@ fn linger_step(st: &mut Stack, t: &mut Tcp, now: u64) -> bool {
             break;
         }
     }
-    match util::tcp_info_state(t.fd).map(c_int::from) {
+    match util::tcp_info_state(&t.fd).map(c_int::from) {
         None | Some(7) => true,
         Some(TIME_WAIT) => !st.wait_time_wait || now >= t.deadline,
         Some(FIN_WAIT2) => st.finwait_ns == 0 || now >= t.deadline,
@@ -612,10 +630,14 @@ fn linger_step(st: &mut Stack, t: &mut Tcp, now: u64) -> bool {
     }
 }
 
-/// Options every TCP socket of the backend gets.
-fn tune_socket(fd: c_int) {
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
-    let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, SNDBUF as c_int);
+/// Options every TCP socket of the backend needs: no Nagle delay (TCPDirect sends at once),
+/// and a send buffer that keeps `zft_send_space`'s promise. 0 or the `-errno` of a refusal.
+fn tune_socket(fd: &OwnedFd) -> c_int {
+    let rc = util::setsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    if rc < 0 {
+        return rc;
+    }
+    util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, SNDBUF as c_int)
 }
 
 /// The Tcp behind a `zft` pointer.
@@ -646,6 +668,12 @@ pub(crate) unsafe fn with_stack<'a>(p: *mut crate::zft) -> Option<(&'a mut Stack
 // ------------------------------------------------------------------------------------------
 
 /// Listens on a single local address (not INADDR_ANY).
+///
+/// # Safety
+///
+/// * `st` must be null or a live stack;
+/// * `laddr` must be null or readable for `laddrlen` bytes;
+/// * `tl_out` must be null or writable for one `*mut zftl`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_listen(
     st: *mut crate::zf_stack,
@@ -691,44 +719,45 @@ pub unsafe extern "C" fn zftl_listen(
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
-    let rc = util::bind(fd, &la);
+    // Like a NIC-backed stack, the listener may reuse a port that connections in TIME_WAIT
+    // still hold.
+    let rc = util::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
     if rc < 0 {
-        util::close(fd);
+        return rc;
+    }
+    let rc = util::bind(&fd, &la);
+    if rc < 0 {
         return rc;
     }
     // SAFETY: plain system call on our socket.
-    if unsafe { libc::listen(fd, s.backlog) } < 0 {
-        let e = -util::errno();
-        util::close(fd);
-        return e;
+    if unsafe { libc::listen(fd.as_raw_fd(), s.backlog) } < 0 {
+        return -util::errno();
     }
+    let laddr = util::sockname(&fd, false).unwrap_or(la);
     let stp: *mut Stack = s;
     let mut l = Box::new(Listen {
         w: Waitable::new(stp, Kind::Listen),
         stack: stp,
         fd,
-        laddr: util::sockname(fd, false).unwrap_or(la),
+        laddr,
         acceptq: VecDeque::new(),
         children: 0,
         user_freed: false,
     });
     let lp: *mut Listen = &mut *l;
     l.w.owner = lp.cast();
-    let lp = Box::into_raw(l);
     let rc = util::epoll_ctl(
-        s.epfd,
+        &s.epfd,
         libc::EPOLL_CTL_ADD,
-        fd,
+        &l.fd,
         libc::EPOLLIN as u32,
         lp as u64 | TAG_LISTEN,
     );
     if rc < 0 {
-        // SAFETY: just created, not yet shared.
-        drop(unsafe { Box::from_raw(lp) });
-        util::close(fd);
+        // Dropping the listener closes its descriptor.
         return rc;
     }
+    let lp = Box::into_raw(l);
     s.listeners.push(lp);
     // SAFETY: non-null out pointer.
     unsafe { *tl_out = lp.cast() };
@@ -736,6 +765,11 @@ pub unsafe extern "C" fn zftl_listen(
 }
 
 /// Takes the next established connection, or `-EAGAIN`.
+///
+/// # Safety
+///
+/// * `tl` must be null or a live listening zocket;
+/// * `ts_out` must be null or writable for one `*mut zft`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut crate::zft) -> c_int {
     // SAFETY: a live listener per the API contract.
@@ -763,6 +797,10 @@ pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut cra
 }
 
 /// The listener's waitable (EPOLLIN when a connection can be accepted).
+///
+/// # Safety
+///
+/// `tl` must be null or a live listening zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::zf_waitable {
     // SAFETY: a live listener per the API contract.
@@ -773,6 +811,12 @@ pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::z
 }
 
 /// The listener's local address.
+///
+/// # Safety
+///
+/// * `tl` must be null or a live listening zocket;
+/// * `laddrlen` must be null or readable and writable, and `laddr_out` null or writable for
+///   `*laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_getname(
     tl: *mut crate::zftl,
@@ -787,20 +831,29 @@ pub unsafe extern "C" fn zftl_getname(
 }
 
 /// Drops a listener that no longer has accepted zockets alive.
-pub(crate) fn listener_release(st: &mut Stack, lp: *mut Listen) {
+///
+/// # Safety
+///
+/// `lp` must be a live listener of `st` (listed in `st.listeners`), with no reference to it in use;
+/// it may be freed here.
+pub(crate) unsafe fn listener_release(st: &mut Stack, lp: *mut Listen) {
     // SAFETY: `lp` is a live listener of this stack.
     let l = unsafe { &mut *lp };
     if l.user_freed && l.children == 0 {
         st.listeners.retain(|&x| x != lp);
         // SAFETY: unlisted now; freed exactly once.
         let mut l = unsafe { Box::from_raw(lp) };
-        util::close(l.fd);
         super::muxer::detach(st, &mut l.w);
+        // Dropping `l` closes its socket.
     }
 }
 
 /// Stops listening; connections not yet accepted are reset. The port stays reserved until the
 /// accepted zockets are freed.
+///
+/// # Safety
+///
+/// `tl` must be null or a live listening zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
     let lp = tl.cast::<Listen>();
@@ -811,23 +864,23 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
     // SAFETY: a live listener's stack is live; separate allocation.
     let st = unsafe { &mut *l.stack };
     super::muxer::detach(st, &mut l.w);
-    util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, l.fd, 0, 0);
+    util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &l.fd, 0, 0);
     l.user_freed = true;
     for tp in std::mem::take(&mut l.acceptq) {
         // SAFETY: queued zockets are live and have not been handed to the application.
         let t = unsafe { &mut *tp };
-        if t.fd >= 0 {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
-            t.ep_reg = false;
-            util::close_with_reset(t.fd);
-            t.fd = -1;
-        }
+        util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
+        t.ep_reg = false;
+        let _ = util::reset_on_close(&t.fd);
         l.children -= 1;
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this; its socket closes (with a
+        // reset) as it drops.
+        unsafe { destroy(st, tp) };
     }
     // Keep the port bound (but refusing connections) while accepted zockets live.
-    let _ = util::disconnect(l.fd);
-    listener_release(st, lp);
+    let _ = util::disconnect(&l.fd);
+    // SAFETY: a listener of this stack, no reference to it used after this.
+    unsafe { listener_release(st, lp) };
     0
 }
 
@@ -836,6 +889,10 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
 // ------------------------------------------------------------------------------------------
 
 /// The TCP zocket's waitable.
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_waitable {
     // SAFETY: a live zocket per the API contract.
@@ -846,6 +903,11 @@ pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_
 }
 
 /// Allocates an unconnected TCP zocket handle (`-ENOBUFS` when the stack has no room).
+///
+/// # Safety
+///
+/// * `st` must be null or a live stack;
+/// * `handle_out` must be null or writable for one `*mut zft_handle`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_alloc(
     st: *mut crate::zf_stack,
@@ -869,7 +931,10 @@ pub unsafe extern "C" fn zft_alloc(
         Ok(fd) => fd,
         Err(e) => return e,
     };
-    tune_socket(fd);
+    let rc = tune_socket(&fd);
+    if rc < 0 {
+        return rc;
+    }
     let tp = Box::into_raw(Tcp::new(s, fd));
     s.tcps.push(tp);
     // SAFETY: non-null out pointer.
@@ -878,6 +943,10 @@ pub unsafe extern "C" fn zft_alloc(
 }
 
 /// Frees a handle that was never connected.
+///
+/// # Safety
+///
+/// `handle` must be null or a live TCP handle, not yet connected; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_handle_free(handle: *mut crate::zft_handle) -> c_int {
     // SAFETY: forwarded; a handle and a zocket are the same object.
@@ -885,6 +954,12 @@ pub unsafe extern "C" fn zft_handle_free(handle: *mut crate::zft_handle) -> c_in
 }
 
 /// The handle's bound local address.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP handle, not yet connected;
+/// * `laddrlen` must be null or readable and writable, and `laddr_out` null or writable for
+///   `*laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_handle_getname(
     ts: *mut crate::zft_handle,
@@ -899,6 +974,11 @@ pub unsafe extern "C" fn zft_handle_getname(
 }
 
 /// Binds the handle to a local address (port 0: an ephemeral port).
+///
+/// # Safety
+///
+/// * `handle` must be null or a live TCP handle, not yet connected;
+/// * `laddr` must be null or readable for `laddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_addr_bind(
     handle: *mut crate::zft_handle,
@@ -918,16 +998,22 @@ pub unsafe extern "C" fn zft_addr_bind(
         Ok(a) => a,
         Err(e) => return e,
     };
-    let rc = util::bind(t.fd, &la);
+    let rc = util::bind(&t.fd, &la);
     if rc < 0 {
         return rc;
     }
     t.bound = true;
-    t.laddr = util::sockname(t.fd, false).unwrap_or(la);
+    t.laddr = util::sockname(&t.fd, false).unwrap_or(la);
     0
 }
 
 /// Starts connecting; the zocket is returned in SYN_SENT and completes in the reactor.
+///
+/// # Safety
+///
+/// * `handle` must be null or a live TCP handle, not yet connected;
+/// * `raddr` must be null or readable for `raddrlen` bytes;
+/// * `ts_out` must be null or writable for one `*mut zft`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_connect(
     handle: *mut crate::zft_handle,
@@ -953,7 +1039,7 @@ pub unsafe extern "C" fn zft_connect(
     if ra.sin_addr.s_addr == 0 || ra.sin_port == 0 || util::ip_is_multicast(util::sin_ip(&ra)) {
         return -libc::EINVAL;
     }
-    let rc = util::connect(t.fd, &ra);
+    let rc = util::connect(&t.fd, &ra);
     let mut deferred = 0;
     match -rc {
         0 | libc::EINPROGRESS => {}
@@ -963,7 +1049,7 @@ pub unsafe extern "C" fn zft_connect(
         e => return -e,
     }
     t.raddr = ra;
-    t.laddr = util::sockname(t.fd, false).unwrap_or(t.laddr);
+    t.laddr = util::sockname(&t.fd, false).unwrap_or(t.laddr);
     t.bound = true;
     t.initialised = true;
     t.state = SYN_SENT;
@@ -979,6 +1065,10 @@ pub unsafe extern "C" fn zft_connect(
 }
 
 /// Sends FIN after the queued data (`-ENOTCONN` when not connected or already shut down).
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -992,7 +1082,7 @@ pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
         return -libc::ENOTCONN;
     }
     // SAFETY: plain system call on our socket.
-    if unsafe { libc::shutdown(t.fd, libc::SHUT_WR) } < 0 {
+    if unsafe { libc::shutdown(t.fd.as_raw_fd(), libc::SHUT_WR) } < 0 {
         return -libc::ENOTCONN;
     }
     t.shut_wr = true;
@@ -1011,6 +1101,10 @@ pub unsafe extern "C" fn zft_shutdown_tx(ts: *mut crate::zft) -> c_int {
 
 /// Releases the zocket: unread data → reset; otherwise an orderly close that carries on in
 /// the stack (see `zf_stack_is_quiescent`).
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
     let tp = ts.cast::<Tcp>();
@@ -1020,26 +1114,29 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
     };
     super::muxer::detach(st, &mut t.w);
     if !t.initialised {
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this.
+        unsafe { destroy(st, tp) };
         return 0;
     }
     let lp = t.listener;
     t.listener = std::ptr::null_mut();
-    let unread = t.rx_bytes > 0 || util::ioctl_int(t.fd, libc::FIONREAD).unwrap_or(0) > 0;
+    let unread = t.rx_bytes > 0 || util::ioctl_int(&t.fd, libc::FIONREAD).unwrap_or(0) > 0;
     if t.state == CLOSED || t.state == SYN_SENT || t.state == TIME_WAIT {
-        destroy(st, tp);
+        // SAFETY: a zocket of this stack, not used after this.
+        unsafe { destroy(st, tp) };
     } else if unread || t.ds_reserved > 0 {
         if t.ep_reg {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, t.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &t.fd, 0, 0);
             t.ep_reg = false;
         }
-        util::close_with_reset(t.fd);
-        t.fd = -1;
-        destroy(st, tp);
+        let _ = util::reset_on_close(&t.fd);
+        // SAFETY: a zocket of this stack, not used after this; its socket closes (with a
+        // reset) as it drops.
+        unsafe { destroy(st, tp) };
     } else {
         if !t.shut_wr {
             // SAFETY: plain system call on our socket.
-            unsafe { libc::shutdown(t.fd, libc::SHUT_WR) };
+            unsafe { libc::shutdown(t.fd.as_raw_fd(), libc::SHUT_WR) };
             t.shut_wr = true;
         }
         t.user_freed = true;
@@ -1055,12 +1152,17 @@ pub unsafe extern "C" fn zft_free(ts: *mut crate::zft) -> c_int {
         // SAFETY: a listener outlives its accepted zockets.
         let l = unsafe { &mut *lp };
         l.children = l.children.saturating_sub(1);
-        listener_release(st, lp);
+        // SAFETY: a listener of this stack, no reference to it used after this.
+        unsafe { listener_release(st, lp) };
     }
     0
 }
 
 /// TCP state (`TCP_*` numbers of netinet/tcp.h).
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_state(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1068,6 +1170,10 @@ pub unsafe extern "C" fn zft_state(ts: *mut crate::zft) -> c_int {
 }
 
 /// Pending error, like SO_ERROR (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE) or 0.
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_error(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1075,6 +1181,14 @@ pub unsafe extern "C" fn zft_error(ts: *mut crate::zft) -> c_int {
 }
 
 /// Local and/or remote address of the connection (either output may be null).
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `laddrlen` must be null or readable and writable, and `laddr_out` null or writable for
+///   `*laddrlen` bytes;
+/// * `raddrlen` must be null or readable and writable, and `raddr_out` null or writable for
+///   `*raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_getname(
     ts: *mut crate::zft,
@@ -1109,6 +1223,11 @@ unsafe fn msg_iov(msg: *mut crate::zft_msg) -> *mut crate::iovec {
 
 /// Zero-copy receive: fills `msg->iov` with the queued buffers (a final zero-length one at end
 /// of stream). The buffers stay valid until `zft_zc_recv_done(_some)`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or a message with room after it for `iovcnt` iovecs.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv(ts: *mut crate::zft, msg: *mut crate::zft_msg, flags: c_int) {
     if msg.is_null() {
@@ -1187,6 +1306,11 @@ fn recv_done(st: &mut Stack, t: &mut Tcp, mut len: usize, count: usize) -> c_int
 }
 
 /// Releases all buffers of the last `zft_zc_recv`.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::zft_msg) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1204,6 +1328,11 @@ pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::
 }
 
 /// Releases the first `len` bytes of the last `zft_zc_recv`; the rest is returned again.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done_some(
     ts: *mut crate::zft,
@@ -1226,6 +1355,12 @@ pub unsafe extern "C" fn zft_zc_recv_done_some(
 
 /// Copying receive: bytes copied, 0 at end of stream, `-EAGAIN` when nothing is queued, or
 /// the connection's error.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iovcnt` iovecs, each naming memory writable for its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_recv(
     ts: *mut crate::zft,
@@ -1296,6 +1431,13 @@ pub unsafe extern "C" fn zft_recv(
 }
 
 /// Receive timestamp of a packet from the last `zft_zc_recv` (needs `rx_timestamping`).
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
+/// * `ts_out` must be null or writable for one `timespec`;
+/// * `flags` must be null or writable for one `c_uint`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_pkt_get_timestamp(
     ts: *mut crate::zft,
@@ -1382,7 +1524,7 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
     // SAFETY: the iovecs describe the caller's readable buffers.
     let n = unsafe {
         libc::sendmsg(
-            t.fd,
+            t.fd.as_raw_fd(),
             &mh,
             libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL | (flags & libc::MSG_MORE),
         )
@@ -1424,6 +1566,12 @@ pub(crate) fn send_iov(st: &mut Stack, t: &mut Tcp, iov: &[libc::iovec], flags: 
 }
 
 /// Sends the data of `iov` (flags 0 or MSG_MORE); may accept only part of it.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory readable for its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send(
     ts: *mut crate::zft,
@@ -1444,6 +1592,11 @@ pub unsafe extern "C" fn zft_send(
 }
 
 /// Sends one buffer (flags 0 or MSG_MORE); may accept only part of it.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `buf` must be null or readable for `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_single(
     ts: *mut crate::zft,
@@ -1466,6 +1619,11 @@ pub unsafe extern "C" fn zft_send_single(
 }
 
 /// Checks that a send of `buflen` bytes could go out now, without sending.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `buf` must be null or readable for `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_single_warm(
     ts: *mut crate::zft,
@@ -1492,6 +1650,11 @@ pub unsafe extern "C" fn zft_send_single_warm(
 }
 
 /// Free space in the send queue, in bytes.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `space` must be null or writable for one `usize`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_send_space(ts: *mut crate::zft, space: *mut usize) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1511,7 +1674,7 @@ pub unsafe extern "C" fn zft_send_space(ts: *mut crate::zft, space: *mut usize) 
 
 /// Free space in the backend's send queue: [`SNDBUF`] less what the kernel still holds.
 fn send_space(t: &Tcp) -> usize {
-    let outq = util::ioctl_int(t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
+    let outq = util::ioctl_int(&t.fd, libc::TIOCOUTQ).unwrap_or(0).max(0) as usize;
     SNDBUF.saturating_sub(outq)
 }
 
@@ -1524,6 +1687,10 @@ fn wait_for_space(st: &mut Stack, t: &mut Tcp) {
 }
 
 /// Maximum segment size of the connection.
+///
+/// # Safety
+///
+/// `ts` must be null or a live TCP zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_get_mss(ts: *mut crate::zft) -> c_int {
     // SAFETY: a live zocket per the API contract.
@@ -1538,12 +1705,18 @@ pub unsafe extern "C" fn zft_get_mss(ts: *mut crate::zft) -> c_int {
 
 /// Ethernet + IP + TCP header bytes of each segment.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zft_get_header_size(_ts: *mut crate::zft) -> c_uint {
+pub extern "C" fn zft_get_header_size(_ts: *mut crate::zft) -> c_uint {
     HEADER_SIZE
 }
 
 /// Transmit timestamp reports (needs `tx_timestamping`); `*count_in_out` is the array size on
 /// entry and the number returned on exit.
+///
+/// # Safety
+///
+/// * `ts` must be null or a live TCP zocket;
+/// * `count_in_out` must be null or readable and writable, and `reports` writable for that many
+///   reports.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_get_tx_timestamps(
     ts: *mut crate::zft,

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::mem::{size_of, zeroed};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint, c_void};
 
 use super::ring::{self, Frame};
@@ -21,21 +22,55 @@ const RXQ_MAX: usize = 512;
 const MAX_DGRAM: usize = 65507;
 const MAX_REPORTS: usize = 1024;
 
-/// A remote address filter: host-order (IP, port); port 0 matches any port.
-type Remote = Option<(u32, u16)>;
+/// The senders a receive binding accepts (addresses in host order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remote {
+    /// Any sender.
+    Any,
+    /// Any port of one host.
+    Host(u32),
+    /// One host and port.
+    Exact(u32, u16),
+}
 
-/// One receive binding of a zfur on a port: the remote address filter (None: any sender;
-/// port 0: any port).
+impl Remote {
+    /// The filter for a remote address as the API gives it: port 0 stands for any port.
+    fn of(ip: u32, port: u16) -> Remote {
+        if port == 0 {
+            Remote::Host(ip)
+        } else {
+            Remote::Exact(ip, port)
+        }
+    }
+
+    /// The sending host, when the filter names one.
+    fn host(self) -> Option<u32> {
+        match self {
+            Remote::Any => None,
+            Remote::Host(ip) | Remote::Exact(ip, _) => Some(ip),
+        }
+    }
+
+    /// The one host and port the filter accepts, when it accepts only one.
+    fn exact(self) -> Option<(u32, u16)> {
+        match self {
+            Remote::Exact(ip, port) => Some((ip, port)),
+            Remote::Any | Remote::Host(_) => None,
+        }
+    }
+}
+
+/// One receive binding of a zfur on a port, with the senders it accepts.
 #[derive(Debug, Clone, Copy)]
 struct Bind {
     ur: *mut UdpRx,
-    raddr: Option<(u32, u16)>,
+    raddr: Remote,
 }
 
-/// A kernel UDP socket bound to one local address and port.
+/// A kernel UDP socket bound to one local address and port; the socket closes when it drops.
 #[derive(Debug)]
 pub(crate) struct UdpPort {
-    pub fd: c_int,
+    pub fd: OwnedFd,
     ip: u32,
     port: u16,
     binds: Vec<Bind>,
@@ -152,7 +187,8 @@ impl Dgram {
     }
 }
 
-/// The object behind `struct zfur*`.
+/// The object behind `struct zfur*`. `stack` outlives it; the ports of `binds` are live while
+/// bound.
 #[derive(Debug)]
 pub(crate) struct UdpRx {
     pub w: Box<Waitable>,
@@ -163,7 +199,8 @@ pub(crate) struct UdpRx {
     locked: bool,
 }
 
-/// The object behind `struct zfut*`.
+/// The object behind `struct zfut*`. `stack` outlives it; `port` is live while the zocket is
+/// (it is among the port's `tx_remotes`).
 #[derive(Debug)]
 pub(crate) struct UdpTx {
     pub w: Box<Waitable>,
@@ -188,7 +225,12 @@ impl UdpRx {
 
 impl UdpTx {
     pub(crate) fn readiness(&self) -> u32 {
-        libc::EPOLLOUT as u32
+        if self.reports.is_empty() {
+            libc::EPOLLOUT as u32
+        } else {
+            // As in TCPDirect: transmit reports wait to be taken by zfut_get_tx_timestamps.
+            (libc::EPOLLOUT | libc::EPOLLERR) as u32
+        }
     }
 }
 
@@ -209,8 +251,17 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         }
     }
     let fd = util::socket(libc::SOCK_DGRAM)?;
+    // Options the zockets rely on: a refusal is an error, not a silent loss (`fd` closes as it
+    // drops on every early return).
+    let need = |rc: c_int| if rc < 0 { Err(rc) } else { Ok(()) };
     if util::ip_is_multicast(ip) {
-        let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1);
+        // Several stacks may receive one group on one port, as with TCPDirect.
+        need(util::setsockopt_int(
+            &fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            1,
+        ))?;
     }
     // With a ring, a port on a unicast address of this host leaves the datagrams the ring
     // carries to the ring from the start (until it has receive bindings, nobody would read them
@@ -218,41 +269,55 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
     // this host (looped back by the kernel), stay with the socket.
     let filtered = match &st.ring {
         Some(r) if util::is_local_unicast(ip) => {
-            let rc = ring::stub_small(fd, r.small());
-            if rc < 0 {
-                util::close(fd);
-                return Err(rc);
-            }
+            need(ring::stub_small(&fd, r.small()))?;
             // Stubs take receive-buffer space until read: make room for a ring's worth (as
-            // root beyond `rmem_max`; otherwise as much as it allows).
-            if util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, STUB_RCVBUF) < 0 {
-                let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, STUB_RCVBUF);
+            // root beyond `rmem_max`; otherwise as much as it allows, which is all this asks).
+            if util::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, STUB_RCVBUF) < 0 {
+                let _ = util::setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, STUB_RCVBUF);
             }
             true
         }
         _ => false,
     };
-    let rc = util::bind(fd, la);
-    if rc < 0 {
-        util::close(fd);
-        return Err(rc);
-    }
+    need(util::bind(&fd, la))?;
     // The destination address is only unknown for a wildcard bind.
     if ip == 0 {
-        let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1);
+        need(util::setsockopt_int(
+            &fd,
+            libc::IPPROTO_IP,
+            libc::IP_PKTINFO,
+            1,
+        ))?;
     }
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1);
-    let _ = util::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTOS, 1);
-    let _ = util::setsockopt_int(
-        fd,
+    // TTL and TOS make the headers `zfur_pkt_get_header` returns for socket-read datagrams.
+    need(util::setsockopt_int(
+        &fd,
+        libc::IPPROTO_IP,
+        libc::IP_RECVTTL,
+        1,
+    ))?;
+    need(util::setsockopt_int(
+        &fd,
+        libc::IPPROTO_IP,
+        libc::IP_RECVTOS,
+        1,
+    ))?;
+    // Large datagrams go out as IP fragments, as TCPDirect sends them.
+    need(util::setsockopt_int(
+        &fd,
         libc::IPPROTO_IP,
         libc::IP_MTU_DISCOVER,
         libc::IP_PMTUDISC_DONT,
-    );
+    ))?;
     if st.rx_ts {
-        let _ = util::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1);
+        need(util::setsockopt_int(
+            &fd,
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            1,
+        ))?;
     }
-    let bound = util::sockname(fd, false).unwrap_or(*la);
+    let bound = util::sockname(&fd, false).unwrap_or(*la);
     let p = Box::into_raw(Box::new(UdpPort {
         fd,
         ip,
@@ -288,7 +353,7 @@ fn refresh_connection(p: &mut UdpPort) {
     let mut remotes = p
         .binds
         .iter()
-        .map(|b| b.raddr)
+        .map(|b| b.raddr.exact())
         .chain(p.tx_remotes.iter().map(|&r| Some(r)));
     let first = remotes.next().flatten();
     let want = first.filter(|&(ip, port)| {
@@ -303,9 +368,9 @@ fn refresh_connection(p: &mut UdpPort) {
             let mut sa = util::sin_any();
             sa.sin_addr.s_addr = ip.to_be();
             sa.sin_port = port.to_be();
-            util::connect(p.fd, &sa)
+            util::connect(&p.fd, &sa)
         }
-        None => util::disconnect(p.fd),
+        None => util::disconnect(&p.fd),
     };
     // On failure the socket stays unconnected and sends name their destination.
     p.connected = if rc == 0 { want } else { None };
@@ -315,9 +380,9 @@ fn refresh_connection(p: &mut UdpPort) {
 pub(crate) fn epoll_add(st: &Stack, p: &mut UdpPort) -> c_int {
     let data = p as *mut UdpPort as u64 | TAG_UDP;
     let rc = util::epoll_ctl(
-        st.epfd,
+        &st.epfd,
         libc::EPOLL_CTL_ADD,
-        p.fd,
+        &p.fd,
         libc::EPOLLIN as u32,
         data,
     );
@@ -326,12 +391,17 @@ pub(crate) fn epoll_add(st: &Stack, p: &mut UdpPort) -> c_int {
 }
 
 /// Closes a port nobody uses any more.
-fn release_port(st: &mut Stack, pp: *mut UdpPort) {
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use; it may
+/// be freed here.
+unsafe fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     // SAFETY: `pp` is a live port of this stack.
     let p = unsafe { &mut *pp };
     if p.binds.is_empty() && p.registered {
         if p.in_epoll {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, p.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &p.fd, 0, 0);
         }
         p.registered = false;
         p.in_epoll = false;
@@ -339,8 +409,8 @@ fn release_port(st: &mut Stack, pp: *mut UdpPort) {
     if p.binds.is_empty() && p.tx_remotes.is_empty() {
         st.ports.retain(|&x| x != pp);
         // SAFETY: unlisted; freed exactly once.
-        let p = unsafe { Box::from_raw(pp) };
-        util::close(p.fd);
+        // Dropping the port closes its socket.
+        drop(unsafe { Box::from_raw(pp) });
     }
 }
 
@@ -413,7 +483,8 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort, hold: bool) -> (u
     let n = if N == 1 {
         // One datagram: recvmsg costs less than recvmmsg.
         // SAFETY: every pointer in the header refers to a live buffer of the length given.
-        let len = unsafe { libc::recvmsg(p.fd, &mut hdrs[0].msg_hdr, libc::MSG_DONTWAIT) };
+        let len =
+            unsafe { libc::recvmsg(p.fd.as_raw_fd(), &mut hdrs[0].msg_hdr, libc::MSG_DONTWAIT) };
         if len >= 0 {
             hdrs[0].msg_len = len as c_uint;
         }
@@ -422,7 +493,7 @@ fn recv_batch<const N: usize>(st: &mut Stack, p: &mut UdpPort, hold: bool) -> (u
         // SAFETY: every pointer in `hdrs` refers to a live buffer of the length given.
         (unsafe {
             libc::recvmmsg(
-                p.fd,
+                p.fd.as_raw_fd(),
                 hdrs.as_mut_ptr(),
                 N as c_uint,
                 libc::MSG_DONTWAIT,
@@ -528,9 +599,9 @@ fn enqueue(st: &mut Stack, p: &UdpPort, (sip, sport): (u32, u16), d: Dgram) -> c
     let target = p
         .binds
         .iter()
-        .find(|b| b.raddr == Some((sip, sport)))
-        .or_else(|| p.binds.iter().find(|b| b.raddr == Some((sip, 0))))
-        .or_else(|| p.binds.iter().find(|b| b.raddr.is_none()))
+        .find(|b| b.raddr == Remote::Exact(sip, sport))
+        .or_else(|| p.binds.iter().find(|b| b.raddr == Remote::Host(sip)))
+        .or_else(|| p.binds.iter().find(|b| b.raddr == Remote::Any))
         .map(|b| b.ur);
     let Some(ur) = target else {
         st.put_buf(d.buf);
@@ -553,8 +624,9 @@ const RING_BUDGET: usize = 64;
 /// Handles the frames waiting in the stack's ring: queues whole datagrams on their zfurs and,
 /// for doorbells, reads the datagram from its port's socket. Returns the datagrams queued.
 pub(crate) fn poll_ring(st: &mut Stack) -> c_int {
-    let (mut progress, lost, _) = ring_pass(st);
-    if lost {
+    let pass = ring_pass(st);
+    let mut progress = pass.queued;
+    if pass.lost {
         // Doorbells may have been among the frames the kernel could not place.
         progress += sweep_ring_ports(st);
     } else if st.ring_drain {
@@ -580,17 +652,32 @@ pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
         let pp = st.ports[i];
         // SAFETY: listed ports are live; draining does not change the list.
         if unsafe { (*pp).ring_served && (*pp).stubs >= limit } {
-            progress += drain_ring_port(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            progress += unsafe { drain_ring_port(st, pp) };
         }
     }
     progress
 }
 
-/// Up to [`RING_BUDGET`] frames of the ring; returns (datagrams queued, frames were lost,
-/// the ring is empty).
-fn ring_pass(st: &mut Stack) -> (c_int, bool, bool) {
+/// What one [`ring_pass`] did.
+#[derive(Debug, Clone, Copy)]
+struct RingPass {
+    /// Datagrams queued on zfurs.
+    queued: c_int,
+    /// The kernel reported frames it could not place in the ring.
+    lost: bool,
+    /// The pass stopped at an empty slot (rather than at its budget).
+    empty: bool,
+}
+
+/// Up to [`RING_BUDGET`] frames of the ring.
+fn ring_pass(st: &mut Stack) -> RingPass {
     let Some(mut r) = st.ring.take() else {
-        return (0, false, true);
+        return RingPass {
+            queued: 0,
+            lost: false,
+            empty: true,
+        };
     };
     let mut progress = 0;
     let mut lost = false;
@@ -605,7 +692,11 @@ fn ring_pass(st: &mut Stack) -> (c_int, bool, bool) {
         r.release();
     }
     st.ring = Some(r);
-    (progress, lost, empty)
+    RingPass {
+        queued: progress,
+        lost,
+        empty,
+    }
 }
 
 /// Reads every ring-served port's socket (large datagrams whose doorbell was lost, datagrams
@@ -616,7 +707,8 @@ pub(crate) fn sweep_ring_ports(st: &mut Stack) -> c_int {
         let pp = st.ports[i];
         // SAFETY: listed ports are live; draining does not change the list.
         if unsafe { (*pp).ring_served } {
-            progress += drain_ring_port(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            progress += unsafe { drain_ring_port(st, pp) };
         }
     }
     progress
@@ -631,7 +723,11 @@ const DRAIN_ROUNDS: usize = 64;
 /// out at its doorbell, in order; what is still held after that has no doorbell to come (a
 /// datagram reassembled from fragments, or one whose doorbell arrived before the datagram
 /// did) and goes out now. Returns the datagrams queued.
-pub(crate) fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
+pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
     let mut progress = 0;
     for _ in 0..DRAIN_ROUNDS {
         // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
@@ -643,10 +739,10 @@ pub(crate) fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
     // SAFETY: as above.
     unsafe { (*pp).stubs = 0 };
     for _ in 0..DRAIN_ROUNDS {
-        let (n, _, empty) = ring_pass(st);
-        progress += n;
+        let pass = ring_pass(st);
+        progress += pass.queued;
         // SAFETY: as above.
-        if empty || unsafe { (*pp).held.is_empty() } {
+        if pass.empty || unsafe { (*pp).held.is_empty() } {
             break;
         }
     }
@@ -774,10 +870,11 @@ pub(crate) fn refresh_ring(st: &mut Stack) {
             list.push((p.ip, p.port));
             p.ring_served = true;
         } else {
-            settle_stubs(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            unsafe { settle_stubs(st, pp) };
             // SAFETY: as above.
             let p = unsafe { &mut *pp };
-            if ring::unfilter(p.fd) == 0 {
+            if ring::unfilter(&p.fd) == 0 {
                 p.filtered = false;
             }
         }
@@ -789,7 +886,11 @@ pub(crate) fn refresh_ring(st: &mut Stack) {
 
 /// Before a port's socket stops getting stubs: what is held, and what the socket holds
 /// (stubs discarded), goes to the zfurs.
-fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
+unsafe fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
     // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
     let p = unsafe { &mut *pp };
     release_held(st, p, usize::MAX);
@@ -807,34 +908,52 @@ pub(crate) fn drop_ring(st: &mut Stack) {
         let pp = st.ports[i];
         // SAFETY: listed ports are live.
         if unsafe { (*pp).filtered } {
-            settle_stubs(st, pp);
+            // SAFETY: a listed port, no reference to it in use.
+            unsafe { settle_stubs(st, pp) };
         }
         // SAFETY: as above.
         let p = unsafe { &mut *pp };
         if p.filtered {
-            let _ = ring::unfilter(p.fd);
+            let _ = ring::unfilter(&p.fd);
         }
         p.filtered = false;
         p.ring_served = false;
     }
     if let Some(r) = st.ring.take() {
         if st.armed() {
-            util::epoll_ctl(st.epfd, libc::EPOLL_CTL_DEL, r.fd, 0, 0);
+            util::epoll_ctl(&st.epfd, libc::EPOLL_CTL_DEL, &r.fd, 0, 0);
         }
     }
 }
 
-fn ur_mut<'a>(p: *mut crate::zfur) -> Option<&'a mut UdpRx> {
-    // SAFETY: the API contract: null or a live zfur of this backend.
+/// The zocket behind a `zfur` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live zfur from `zfur_alloc`, with no other live reference to it for
+/// `'a`.
+unsafe fn ur_mut<'a>(p: *mut crate::zfur) -> Option<&'a mut UdpRx> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<UdpRx>().as_mut() }
 }
 
-fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
-    // SAFETY: the API contract: null or a live zfut of this backend.
+/// The zocket behind a `zfut` pointer.
+///
+/// # Safety
+///
+/// `p` must be null or a live zfut from `zfut_alloc`, with no other live reference to it for
+/// `'a`.
+unsafe fn ut_mut<'a>(p: *mut crate::zfut) -> Option<&'a mut UdpTx> {
+    // SAFETY: per the caller.
     unsafe { p.cast::<UdpTx>().as_mut() }
 }
 
 /// Allocates a UDP receive zocket.
+///
+/// # Safety
+///
+/// * `us_out` must be null or writable for one `*mut zfur`;
+/// * `st` must be null or a live stack.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_alloc(
     us_out: *mut *mut crate::zfur,
@@ -882,23 +1001,29 @@ fn unbind_at(st: &mut Stack, ur: &mut UdpRx, i: usize) {
     refresh_connection(p);
     let gip = util::sin_ip(&la);
     if util::ip_is_multicast(gip) {
-        let src = raddr.map(|r| r.0).filter(|&s| s != 0);
+        let src = raddr.host().filter(|&s| s != 0);
         if let Some(k) = p.mcast.iter().position(|&m| m == (gip, src)) {
             p.mcast.remove(k);
-            let _ = mcast_membership(st, p.fd, gip, src, false);
+            let _ = mcast_membership(st, &p.fd, gip, src, false);
         }
     }
     let served = p.ring_served && p.binds.is_empty();
-    release_port(st, pp);
+    // SAFETY: a port of this stack, no reference to it in use.
+    unsafe { release_port(st, pp) };
     if served {
         refresh_ring(st);
     }
 }
 
 /// Frees a UDP receive zocket.
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP receive zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -917,7 +1042,7 @@ pub unsafe extern "C" fn zfur_free(us: *mut crate::zfur) -> c_int {
     0
 }
 
-fn mcast_membership(st: &Stack, fd: c_int, group: u32, src: Option<u32>, join: bool) -> c_int {
+fn mcast_membership(st: &Stack, fd: impl AsFd, group: u32, src: Option<u32>, join: bool) -> c_int {
     match src {
         None => {
             let m = libc::ip_mreqn {
@@ -954,6 +1079,12 @@ fn mcast_membership(st: &Stack, fd: c_int, group: u32, src: Option<u32>, join: b
 
 /// Receives datagrams sent to `laddr` (not INADDR_ANY; port 0 allocates one and writes it
 /// back), from `raddr` only when given. A multicast `laddr` joins the group.
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP receive zocket;
+/// * `laddr` must be null or readable and writable for `laddrlen` bytes;
+/// * `raddr` must be null or readable for `raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_addr_bind(
     us: *mut crate::zfur,
@@ -963,7 +1094,8 @@ pub unsafe extern "C" fn zfur_addr_bind(
     raddrlen: crate::socklen_t,
     flags: c_int,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if flags != 0 {
@@ -989,13 +1121,13 @@ pub unsafe extern "C" fn zfur_addr_bind(
     let gip = util::sin_ip(&la);
     let mcast = util::ip_is_multicast(gip);
     let rfilter = match ra {
-        None => None,
-        Some(r) if r.sin_addr.s_addr == 0 && mcast => None,
+        None => Remote::Any,
+        Some(r) if r.sin_addr.s_addr == 0 && mcast => Remote::Any,
         Some(r) => {
             if r.sin_port == 0 && !mcast {
                 return -libc::EINVAL;
             }
-            Some((util::sin_ip(&r), util::sin_port(&r)))
+            Remote::of(util::sin_ip(&r), util::sin_port(&r))
         }
     };
     // SAFETY: a live zocket's stack is live.
@@ -1007,15 +1139,17 @@ pub unsafe extern "C" fn zfur_addr_bind(
     // SAFETY: live port.
     let p = unsafe { &mut *pp };
     if p.binds.iter().any(|b| b.raddr == rfilter) {
-        release_port(st, pp);
+        // SAFETY: a port of this stack, no reference to it in use.
+        unsafe { release_port(st, pp) };
         return -libc::EADDRINUSE;
     }
     if mcast {
-        let src = rfilter.map(|r| r.0).filter(|&s| s != 0);
+        let src = rfilter.host().filter(|&s| s != 0);
         if !p.mcast.contains(&(gip, src)) {
-            let rc = mcast_membership(st, p.fd, gip, src, true);
+            let rc = mcast_membership(st, &p.fd, gip, src, true);
             if rc < 0 {
-                release_port(st, pp);
+                // SAFETY: a port of this stack, no reference to it in use.
+                unsafe { release_port(st, pp) };
                 return rc;
             }
             p.mcast.push((gip, src));
@@ -1025,7 +1159,8 @@ pub unsafe extern "C" fn zfur_addr_bind(
         if st.armed() {
             let rc = epoll_add(st, p);
             if rc < 0 {
-                release_port(st, pp);
+                // SAFETY: a port of this stack, no reference to it in use.
+                unsafe { release_port(st, pp) };
                 return rc;
             }
         }
@@ -1051,6 +1186,12 @@ pub unsafe extern "C" fn zfur_addr_bind(
 }
 
 /// Removes bindings matching `laddr`/`raddr` (null matches any); `-EINVAL` if none matched.
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP receive zocket;
+/// * `laddr` must be null or readable for `laddrlen` bytes;
+/// * `raddr` must be null or readable for `raddrlen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_addr_unbind(
     us: *mut crate::zfur,
@@ -1060,7 +1201,8 @@ pub unsafe extern "C" fn zfur_addr_unbind(
     raddrlen: crate::socklen_t,
     flags: c_int,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if flags != 0 {
@@ -1093,7 +1235,8 @@ pub unsafe extern "C" fn zfur_addr_unbind(
         let lok = la.is_none_or(|(ip, port)| {
             ip == util::sin_ip(&bl) && (port == 0 || port == util::sin_port(&bl))
         });
-        let rok = ra.is_none_or(|r| rf == Some(r) || (rf.is_none() && r.0 == 0));
+        let rok = ra
+            .is_none_or(|(ip, port)| rf == Remote::of(ip, port) || (rf == Remote::Any && ip == 0));
         if lok && rok {
             unbind_at(st, ur, i);
             removed = true;
@@ -1104,12 +1247,22 @@ pub unsafe extern "C" fn zfur_addr_unbind(
     if removed { 0 } else { -libc::EINVAL }
 }
 
-fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
-    // SAFETY: computing a field address of a valid pointer (checked non-null by callers).
+/// Pointer to the iovec array that follows a message header.
+///
+/// # Safety
+///
+/// `msg` must be a valid message pointer; the array is the caller's.
+unsafe fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
+    // SAFETY: computing a field address of a valid pointer (per the caller).
     unsafe { std::ptr::addr_of_mut!((*msg).iov).cast::<crate::iovec>() }
 }
 
 /// Zero-copy receive of one datagram; it stays valid until `zfur_zc_recv_done`.
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP receive zocket;
+/// * `msg` must be null or a message with room after it for `iovcnt` iovecs.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv(
     us: *mut crate::zfur,
@@ -1119,7 +1272,8 @@ pub unsafe extern "C" fn zfur_zc_recv(
     if msg.is_null() {
         return;
     }
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         // SAFETY: valid msg.
         unsafe { (*msg).iovcnt = 0 };
         return;
@@ -1151,9 +1305,16 @@ pub unsafe extern "C" fn zfur_zc_recv(
 }
 
 /// Releases the datagram of the last `zfur_zc_recv`.
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP receive zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crate::zfur_msg) {
-    let Some(ur) = ur_mut(us) else { return };
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
+        return;
+    };
     if !ur.locked {
         return;
     }
@@ -1166,6 +1327,13 @@ pub unsafe extern "C" fn zfur_zc_recv_done(us: *mut crate::zfur, _msg: *mut crat
 }
 
 /// The IP and UDP headers of the datagram of the last `zfur_zc_recv` (`pktind` 0).
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP receive zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
+/// * `iphdr` must be null or writable for one `*const iphdr`;
+/// * `udphdr` must be null or writable for one `*const udphdr`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_pkt_get_header(
     us: *mut crate::zfur,
@@ -1174,7 +1342,8 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
     udphdr: *mut *const crate::udphdr,
     pktind: c_int,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if msg.is_null() || iphdr.is_null() || udphdr.is_null() || pktind != 0 || !ur.locked {
@@ -1193,6 +1362,13 @@ pub unsafe extern "C" fn zfur_pkt_get_header(
 }
 
 /// Receive timestamp of the datagram of the last `zfur_zc_recv` (needs `rx_timestamping`).
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP receive zocket;
+/// * `msg` must be null or the message the last zero-copy receive on this zocket filled in;
+/// * `ts_out` must be null or writable for one `timespec`;
+/// * `flags` must be null or writable for one `c_uint`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_pkt_get_timestamp(
     us: *mut crate::zfur,
@@ -1201,7 +1377,8 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
     pktind: c_int,
     flags: *mut c_uint,
 ) -> c_int {
-    let Some(ur) = ur_mut(us) else {
+    // SAFETY: null or a live zfur, per this function's contract.
+    let Some(ur) = (unsafe { ur_mut(us) }) else {
         return -libc::EINVAL;
     };
     if msg.is_null() || ts_out.is_null() || pktind != 0 || !ur.locked {
@@ -1227,9 +1404,14 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
 }
 
 /// The zfur's waitable (EPOLLIN when a datagram is queued).
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP receive zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::zf_waitable {
-    match ur_mut(us) {
+    // SAFETY: null or a live zfur, per this function's contract.
+    match unsafe { ur_mut(us) } {
         Some(u) => (&mut *u.w as *mut Waitable).cast(),
         None => std::ptr::null_mut(),
     }
@@ -1237,6 +1419,14 @@ pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::z
 
 /// Allocates a UDP transmit zocket from `laddr` (INADDR_ANY: chosen by route; port must then
 /// be non-zero) to `raddr`.
+///
+/// # Safety
+///
+/// * `us_out` must be null or writable for one `*mut zfut`;
+/// * `st` must be null or a live stack;
+/// * `laddr` must be null or readable for `laddrlen` bytes;
+/// * `raddr` must be null or readable for `raddrlen` bytes;
+/// * `attr` must be null or a live attribute object.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_alloc(
     us_out: *mut *mut crate::zfut,
@@ -1303,13 +1493,23 @@ pub unsafe extern "C" fn zfut_alloc(
     p.tx_remotes.push((util::sin_ip(&ra), util::sin_port(&ra)));
     refresh_connection(p);
     if util::ip_is_multicast(util::sin_ip(&ra)) {
-        let _ = util::setsockopt_int(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, ttl);
+        // The zocket's TTL and the stack's interface: a refusal is an error.
         let m = libc::ip_mreqn {
             imr_multiaddr: libc::in_addr { s_addr: 0 },
             imr_address: libc::in_addr { s_addr: 0 },
             imr_ifindex: s.ifindex as c_int,
         };
-        let _ = util::setsockopt_val(p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &m);
+        let mut rc = util::setsockopt_int(&p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, ttl);
+        if rc == 0 {
+            rc = util::setsockopt_val(&p.fd, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &m);
+        }
+        if rc < 0 {
+            p.tx_remotes.pop();
+            refresh_connection(p);
+            // SAFETY: a port of this stack, no reference to it in use after this.
+            unsafe { release_port(s, pp) };
+            return rc;
+        }
     }
     let sp: *mut Stack = s;
     let mut u = Box::new(UdpTx {
@@ -1332,9 +1532,14 @@ pub unsafe extern "C" fn zfut_alloc(
 }
 
 /// Frees a UDP transmit zocket.
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP transmit zocket; it is dead after this call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -1352,14 +1557,20 @@ pub unsafe extern "C" fn zfut_free(us: *mut crate::zfut) -> c_int {
         p.tx_remotes.swap_remove(i);
     }
     refresh_connection(p);
-    release_port(st, pp);
+    // SAFETY: a port of this stack, no reference to it in use.
+    unsafe { release_port(st, pp) };
     0
 }
 
 /// Largest payload `zfut_send_single` takes (interface MTU minus IP and UDP headers).
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -1369,7 +1580,7 @@ pub unsafe extern "C" fn zfut_get_mss(us: *mut crate::zfut) -> c_int {
 
 fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
     // SAFETY: a live zocket's port is live.
-    let fd = unsafe { (*ut.port).fd };
+    let fd = unsafe { (*ut.port).fd.as_raw_fd() };
     // SAFETY: msghdr is plain old data.
     let mut mh: libc::msghdr = unsafe { zeroed() };
     let mut dst = ut.raddr;
@@ -1451,13 +1662,19 @@ fn do_send(ut: &mut UdpTx, iov: &[libc::iovec], total: usize) -> c_int {
 }
 
 /// Sends one datagram of at most `zfut_get_mss` bytes.
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP transmit zocket;
+/// * `buf` must be null or readable for `buflen` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send_single(
     us: *mut crate::zfut,
     buf: *const c_void,
     buflen: usize,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     if buf.is_null() && buflen > 0 {
@@ -1476,13 +1693,18 @@ pub unsafe extern "C" fn zfut_send_single(
 }
 
 /// Checks that `zfut_send_single(buflen)` could run now, without sending.
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send_single_warm(
     us: *mut crate::zfut,
     _buf: *const c_void,
     buflen: usize,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: a live zocket's stack is live.
@@ -1495,6 +1717,12 @@ pub unsafe extern "C" fn zfut_send_single_warm(
 
 /// Sends one datagram gathered from `iov`; with `ZFUT_FLAG_DONT_FRAGMENT` it must fit the MSS,
 /// otherwise it may be fragmented (up to 65507 bytes).
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP transmit zocket;
+/// * `iov` must be null or an array of `iov_cnt` iovecs, each naming memory readable for its
+///   `iov_len` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_send(
     us: *mut crate::zfut,
@@ -1502,7 +1730,8 @@ pub unsafe extern "C" fn zfut_send(
     iov_cnt: c_int,
     flags: c_int,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     if iov_cnt < 0 || (iov.is_null() && iov_cnt > 0) || iov_cnt > 1024 {
@@ -1532,23 +1761,35 @@ pub unsafe extern "C" fn zfut_send(
 }
 
 /// Transmit timestamp reports (needs `tx_timestamping`).
+///
+/// # Safety
+///
+/// * `us` must be null or a live UDP transmit zocket;
+/// * `count_in_out` must be null or readable and writable, and `reports` writable for that many
+///   reports.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_get_tx_timestamps(
     us: *mut crate::zfut,
     reports: *mut crate::zf_pkt_report,
     count_in_out: *mut c_int,
 ) -> c_int {
-    let Some(ut) = ut_mut(us) else {
+    // SAFETY: null or a live zfut, per this function's contract.
+    let Some(ut) = (unsafe { ut_mut(us) }) else {
         return -libc::EINVAL;
     };
     // SAFETY: the caller's array of *count_in_out entries.
     unsafe { drain_reports(&mut ut.reports, reports, count_in_out) }
 }
 
-/// The zfut's waitable (always ready for EPOLLOUT).
+/// The zfut's waitable (always ready for EPOLLOUT; for EPOLLERR while reports wait).
+///
+/// # Safety
+///
+/// `us` must be null or a live UDP transmit zocket.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
-    match ut_mut(us) {
+    // SAFETY: null or a live zfut, per this function's contract.
+    match unsafe { ut_mut(us) } {
         Some(u) => (&mut *u.w as *mut Waitable).cast(),
         None => std::ptr::null_mut(),
     }
@@ -1556,6 +1797,6 @@ pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::z
 
 /// Ethernet + IPv4 + UDP header bytes of each datagram.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn zfut_get_header_size(_us: *mut crate::zfut) -> c_uint {
+pub extern "C" fn zfut_get_header_size(_us: *mut crate::zfut) -> c_uint {
     14 + HDR as c_uint
 }

@@ -2,6 +2,7 @@
 //! socket addresses and clocks.
 
 use std::mem::{size_of, zeroed};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::raw::{c_int, c_void};
 
 /// The calling thread's `errno`.
@@ -103,8 +104,19 @@ pub(crate) fn mono_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Takes ownership of a descriptor a system call just returned, or gives `-errno` when it
+/// failed (`fd < 0`).
+pub(crate) fn owned(fd: c_int) -> Result<OwnedFd, c_int> {
+    if fd < 0 {
+        Err(-errno())
+    } else {
+        // SAFETY: a new descriptor from the kernel, owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
 /// A new non-blocking, close-on-exec socket, or `-errno`.
-pub(crate) fn socket(ty: c_int) -> Result<c_int, c_int> {
+pub(crate) fn socket(ty: c_int) -> Result<OwnedFd, c_int> {
     // SAFETY: plain system call with constant arguments.
     let fd = unsafe {
         libc::socket(
@@ -113,23 +125,15 @@ pub(crate) fn socket(ty: c_int) -> Result<c_int, c_int> {
             0,
         )
     };
-    if fd < 0 { Err(-errno()) } else { Ok(fd) }
-}
-
-/// Closes `fd` if it is valid.
-pub(crate) fn close(fd: c_int) {
-    if fd >= 0 {
-        // SAFETY: the backend owns `fd` and closes it once.
-        unsafe { libc::close(fd) };
-    }
+    owned(fd)
 }
 
 /// `setsockopt` with an integer value; returns 0 or `-errno`.
-pub(crate) fn setsockopt_int(fd: c_int, level: c_int, name: c_int, val: c_int) -> c_int {
+pub(crate) fn setsockopt_int(fd: impl AsFd, level: c_int, name: c_int, val: c_int) -> c_int {
     // SAFETY: `val` outlives the call and its size is passed.
     let rc = unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_fd().as_raw_fd(),
             level,
             name,
             (&val as *const c_int).cast::<c_void>(),
@@ -140,11 +144,11 @@ pub(crate) fn setsockopt_int(fd: c_int, level: c_int, name: c_int, val: c_int) -
 }
 
 /// `setsockopt` with an arbitrary plain-old-data value.
-pub(crate) fn setsockopt_val<T>(fd: c_int, level: c_int, name: c_int, val: &T) -> c_int {
+pub(crate) fn setsockopt_val<T>(fd: impl AsFd, level: c_int, name: c_int, val: &T) -> c_int {
     // SAFETY: `val` is a valid reference of the size passed.
     let rc = unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_fd().as_raw_fd(),
             level,
             name,
             (val as *const T).cast::<c_void>(),
@@ -155,13 +159,13 @@ pub(crate) fn setsockopt_val<T>(fd: c_int, level: c_int, name: c_int, val: &T) -
 }
 
 /// `getsockopt` with an integer value.
-pub(crate) fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> Result<c_int, c_int> {
+pub(crate) fn getsockopt_int(fd: impl AsFd, level: c_int, name: c_int) -> Result<c_int, c_int> {
     let mut v: c_int = 0;
     let mut l = size_of::<c_int>() as libc::socklen_t;
     // SAFETY: out pointers are valid for the sizes given.
     let rc = unsafe {
         libc::getsockopt(
-            fd,
+            fd.as_fd().as_raw_fd(),
             level,
             name,
             (&mut v as *mut c_int).cast::<c_void>(),
@@ -172,32 +176,19 @@ pub(crate) fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> Result<c_i
 }
 
 /// The kernel's TCP state of `fd` (`TCP_*` from netinet/tcp.h), or `None`.
-pub(crate) fn tcp_info_state(fd: c_int) -> Option<u8> {
-    // SAFETY: tcp_info is plain old data.
-    let mut ti: libc::tcp_info = unsafe { zeroed() };
-    let mut l = size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: out pointers valid for the sizes given.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut ti as *mut libc::tcp_info).cast::<c_void>(),
-            &mut l,
-        )
-    };
-    if rc < 0 { None } else { Some(ti.tcpi_state) }
+pub(crate) fn tcp_info_state(fd: impl AsFd) -> Option<u8> {
+    tcp_info(fd).map(|ti| ti.tcpi_state)
 }
 
 /// The kernel's `tcp_info` for `fd`.
-pub(crate) fn tcp_info(fd: c_int) -> Option<libc::tcp_info> {
+pub(crate) fn tcp_info(fd: impl AsFd) -> Option<libc::tcp_info> {
     // SAFETY: tcp_info is plain old data.
     let mut ti: libc::tcp_info = unsafe { zeroed() };
     let mut l = size_of::<libc::tcp_info>() as libc::socklen_t;
     // SAFETY: out pointers valid for the sizes given.
     let rc = unsafe {
         libc::getsockopt(
-            fd,
+            fd.as_fd().as_raw_fd(),
             libc::IPPROTO_TCP,
             libc::TCP_INFO,
             (&mut ti as *mut libc::tcp_info).cast::<c_void>(),
@@ -208,19 +199,19 @@ pub(crate) fn tcp_info(fd: c_int) -> Option<libc::tcp_info> {
 }
 
 /// `ioctl(fd, req, &int)` returning the integer, for SIOCOUTQ and friends.
-pub(crate) fn ioctl_int(fd: c_int, req: libc::Ioctl) -> Result<c_int, c_int> {
+pub(crate) fn ioctl_int(fd: impl AsFd, req: libc::Ioctl) -> Result<c_int, c_int> {
     let mut v: c_int = 0;
     // SAFETY: the requests used take an int out-parameter.
-    let rc = unsafe { libc::ioctl(fd, req, &mut v as *mut c_int) };
+    let rc = unsafe { libc::ioctl(fd.as_fd().as_raw_fd(), req, &mut v as *mut c_int) };
     if rc < 0 { Err(-errno()) } else { Ok(v) }
 }
 
 /// `bind` to an `AF_INET` address; 0 or `-errno`.
-pub(crate) fn bind(fd: c_int, s: &SockIn) -> c_int {
+pub(crate) fn bind(fd: impl AsFd, s: &SockIn) -> c_int {
     // SAFETY: `s` is a valid sockaddr_in of the size passed.
     let rc = unsafe {
         libc::bind(
-            fd,
+            fd.as_fd().as_raw_fd(),
             (s as *const SockIn).cast::<libc::sockaddr>(),
             size_of::<SockIn>() as libc::socklen_t,
         )
@@ -229,11 +220,11 @@ pub(crate) fn bind(fd: c_int, s: &SockIn) -> c_int {
 }
 
 /// `connect` to an `AF_INET` address; 0 or `-errno` (including `-EINPROGRESS`).
-pub(crate) fn connect(fd: c_int, s: &SockIn) -> c_int {
+pub(crate) fn connect(fd: impl AsFd, s: &SockIn) -> c_int {
     // SAFETY: `s` is a valid sockaddr_in of the size passed.
     let rc = unsafe {
         libc::connect(
-            fd,
+            fd.as_fd().as_raw_fd(),
             (s as *const SockIn).cast::<libc::sockaddr>(),
             size_of::<SockIn>() as libc::socklen_t,
         )
@@ -243,20 +234,27 @@ pub(crate) fn connect(fd: c_int, s: &SockIn) -> c_int {
 
 /// Dissolves a connection/listen state with `connect(AF_UNSPEC)`. The bound port survives
 /// only if it was bound explicitly (a kernel-chosen UDP port is released).
-pub(crate) fn disconnect(fd: c_int) -> c_int {
+pub(crate) fn disconnect(fd: impl AsFd) -> c_int {
     // SAFETY: sockaddr is plain old data.
     let mut s: libc::sockaddr = unsafe { zeroed() };
     s.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
     // SAFETY: valid sockaddr of the size passed.
-    let rc = unsafe { libc::connect(fd, &s, size_of::<libc::sockaddr>() as libc::socklen_t) };
+    let rc = unsafe {
+        libc::connect(
+            fd.as_fd().as_raw_fd(),
+            &s,
+            size_of::<libc::sockaddr>() as libc::socklen_t,
+        )
+    };
     if rc < 0 { -errno() } else { 0 }
 }
 
 /// `getsockname` / `getpeername` as an `AF_INET` address.
-pub(crate) fn sockname(fd: c_int, peer: bool) -> Result<SockIn, c_int> {
+pub(crate) fn sockname(fd: impl AsFd, peer: bool) -> Result<SockIn, c_int> {
     let mut s = sin_any();
     let mut l = size_of::<SockIn>() as libc::socklen_t;
     let p = (&mut s as *mut SockIn).cast::<libc::sockaddr>();
+    let fd = fd.as_fd().as_raw_fd();
     // SAFETY: out pointers valid for the sizes given.
     let rc = unsafe {
         if peer {
@@ -268,21 +266,34 @@ pub(crate) fn sockname(fd: c_int, peer: bool) -> Result<SockIn, c_int> {
     if rc < 0 { Err(-errno()) } else { Ok(s) }
 }
 
-/// Closes `fd` so that the peer sees a reset (SO_LINGER with a zero timeout).
-pub(crate) fn close_with_reset(fd: c_int) {
+/// Makes the closing of `fd` (when its owner drops it) send the peer a reset: `SO_LINGER`
+/// with a zero timeout. A refusal leaves an orderly close, so it is only reported.
+pub(crate) fn reset_on_close(fd: impl AsFd) -> c_int {
     let lg = libc::linger {
         l_onoff: 1,
         l_linger: 0,
     };
-    let _ = setsockopt_val(fd, libc::SOL_SOCKET, libc::SO_LINGER, &lg);
-    close(fd);
+    setsockopt_val(fd, libc::SOL_SOCKET, libc::SO_LINGER, &lg)
 }
 
 /// Thin wrapper over an epoll instance.
-pub(crate) fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, events: u32, data: u64) -> c_int {
+pub(crate) fn epoll_ctl(
+    epfd: impl AsFd,
+    op: c_int,
+    fd: impl AsFd,
+    events: u32,
+    data: u64,
+) -> c_int {
     let mut ev = libc::epoll_event { events, u64: data };
     // SAFETY: valid epoll_event pointer.
-    let rc = unsafe { libc::epoll_ctl(epfd, op, fd, &mut ev) };
+    let rc = unsafe {
+        libc::epoll_ctl(
+            epfd.as_fd().as_raw_fd(),
+            op,
+            fd.as_fd().as_raw_fd(),
+            &mut ev,
+        )
+    };
     if rc < 0 { -errno() } else { 0 }
 }
 
@@ -294,14 +305,12 @@ pub(crate) fn route_source(dst: &SockIn) -> Result<u32, c_int> {
     if d.sin_port == 0 {
         d.sin_port = 9u16.to_be();
     }
-    let rc = connect(fd, &d);
-    let r = if rc < 0 {
+    let rc = connect(&fd, &d);
+    if rc < 0 {
         Err(rc)
     } else {
-        sockname(fd, false).map(|s| sin_ip(&s))
-    };
-    close(fd);
-    r
+        sockname(&fd, false).map(|s| sin_ip(&s))
+    }
 }
 
 /// Internet checksum (RFC 1071) of `data`, folded, complemented.
@@ -398,7 +407,7 @@ pub(crate) fn interface_info(name: &std::ffi::CStr) -> Result<(u32, i32, [u8; 6]
         *d = *s as libc::c_char;
     }
     // SAFETY: SIOCGIFMTU fills ifr_ifru.ifru_mtu of a valid ifreq.
-    let mtu = if unsafe { libc::ioctl(fd, libc::SIOCGIFMTU, &mut ifr) } == 0 {
+    let mtu = if unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFMTU, &mut ifr) } == 0 {
         // SAFETY: the kernel filled the mtu member.
         unsafe { ifr.ifr_ifru.ifru_mtu }
     } else {
@@ -406,14 +415,13 @@ pub(crate) fn interface_info(name: &std::ffi::CStr) -> Result<(u32, i32, [u8; 6]
     };
     let mut mac = [0u8; 6];
     // SAFETY: SIOCGIFHWADDR fills ifr_ifru.ifru_hwaddr of a valid ifreq.
-    if unsafe { libc::ioctl(fd, libc::SIOCGIFHWADDR, &mut ifr) } == 0 {
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFHWADDR, &mut ifr) } == 0 {
         // SAFETY: the kernel filled the hwaddr member.
         let hw = unsafe { ifr.ifr_ifru.ifru_hwaddr };
         for (d, s) in mac.iter_mut().zip(hw.sa_data.iter()) {
             *d = *s as u8;
         }
     }
-    close(fd);
     Ok((idx, mtu, mac))
 }
 
