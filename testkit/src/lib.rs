@@ -2,10 +2,12 @@
 //!
 //! * Network isolation. Each network test runs in a network namespace of its own,
 //!   with a private `lo`, so nothing else on the machine can disturb it:
-//!   [`isolate_thread_network`] gives the calling test thread one; [`NetnsPair`] and [`Netns`]
-//!   make named namespaces joined by veth pairs (root only, through `ip netns`).
+//!   [`isolate_thread_network`] gives the calling test thread one; [`Netns`] makes one held
+//!   by the test process, which [`run_in`] runs threads in and [`Netns::command`] runs
+//!   programs in; [`veth`] and [`NetnsPair`] join namespaces by veth pairs.
 //!   [`enter_user_namespace_at_start!`] lets the same tests run unprivileged, where the kernel
-//!   allows unprivileged user namespaces.
+//!   allows unprivileged user namespaces: the same code then runs as uid 0 of a user namespace
+//!   of the test process's own.
 //! * [`skip`]: a test that cannot run says so on the terminal, not in the captured output.
 
 mod isolated;
@@ -23,7 +25,7 @@ pub use isolated::{
     __enter_user_namespace, drop_privileges, in_user_namespace, isolate_thread_network,
     user_namespace_status,
 };
-pub use netns::{Netns, NetnsPair, run_in};
+pub use netns::{Netns, NetnsPair, ip_available, run_in, veth};
 
 use std::process::Command;
 
