@@ -8,10 +8,21 @@
 //!   [`enter_user_namespace_at_start!`] lets the same tests run unprivileged, where the kernel
 //!   allows unprivileged user namespaces: the same code then runs as uid 0 of a user namespace
 //!   of the test process's own.
-//! * [`skip`]: a test that cannot run says so on the terminal, not in the captured output.
+//!   [`in_netns`] and [`isolated!`] are the usual ways in for a test.
+//! * [`skip`]: a test that cannot run says so on the terminal, not in the captured output;
+//!   [`skip_unless!`] returns from a test that needs what the build or machine lacks.
+//! * Helpers shared by the crates' tests: socket addresses for C APIs ([`sin`],
+//!   [`from_sin`]), [`free_udp_port`], [`linger_zero`], frames and data patterns
+//!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
+//!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
+//!   ([`zf_attr_names_interface`]). Helpers that call a `-sys` crate live in that crate's
+//!   `tests/common` (this crate depends on none of them).
 
+mod frames;
 mod isolated;
 mod netns;
+mod poll;
+mod sockets;
 
 /// C source of a stand-in for Onload's `libonload.so` (a few extension calls with answers the
 /// stub never gives, and `onload_lib_ext_version`), preloaded by onload-sys's tests.
@@ -21,11 +32,14 @@ pub const FAKE_ONLOAD_C: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/fake_onl
 pub const STAND_IN_ONLOAD_EXT_C: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/c/stand_in_onload_ext.c");
 
+pub use frames::{checksum_ok, pat, udp_frame};
 pub use isolated::{
-    __enter_user_namespace, drop_privileges, in_user_namespace, isolate_thread_network,
+    __enter_user_namespace, drop_privileges, in_netns, in_user_namespace, isolate_thread_network,
     user_namespace_status,
 };
 pub use netns::{Netns, NetnsPair, ip_available, run_in, veth};
+pub use poll::{LIMIT, poll_until};
+pub use sockets::{free_udp_port, from_sin, linger_zero, sin};
 
 use std::process::Command;
 
@@ -60,4 +74,36 @@ pub fn skip(test: &str, reason: &str) {
     // File from closing it.
     let mut err = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(2) });
     let _ = err.write_all(line.as_bytes());
+}
+
+/// Returns from the calling test, reporting it as skipped on the terminal with `$reason`
+/// (see [`skip`]), unless `$cond` holds.
+#[macro_export]
+macro_rules! skip_unless {
+    ($cond:expr, $reason:expr) => {
+        if !$cond {
+            $crate::skip(module_path!(), $reason);
+            return;
+        }
+    };
+}
+
+/// Moves the calling test thread into a network namespace of its own (a private `lo`, see
+/// [`isolate_thread_network`]), or returns from the test, reporting why on the terminal,
+/// when that is not possible here. Call it first: sockets made before it live in the
+/// process's namespace.
+#[macro_export]
+macro_rules! isolated {
+    ($test:expr) => {
+        if let Err(why) = $crate::isolate_thread_network() {
+            $crate::skip($test, &why);
+            return;
+        }
+    };
+}
+
+/// Whether `ZF_ATTR` (the TCPDirect attribute string from the environment) names an
+/// interface; the TCPDirect tests use `lo` when it does not.
+pub fn zf_attr_names_interface() -> bool {
+    std::env::var("ZF_ATTR").is_ok_and(|v| v.contains("interface"))
 }
