@@ -6,27 +6,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::LIMIT;
 use testkit::Netns;
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} is not built: run the whole `cargo test -p tcpdirect`, which builds the examples",
-        p.display()
-    );
-    p
-}
-
 fn spawn(ns: &Netns, prog: &str, args: &[&str]) -> Child {
-    ns.command(example(prog))
+    ns.command(testkit::example_path(prog))
         .args(args)
         .env("ZF_ATTR", "interface=lo")
         .stdout(Stdio::piped())

@@ -4,14 +4,15 @@
 //!   with a private `lo`, so nothing else on the machine can disturb it:
 //!   [`isolate_thread_network`] gives the calling test thread one; [`Netns`] makes one held
 //!   by the test process, which [`run_in`] runs threads in and [`Netns::command`] runs
-//!   programs in; [`veth`] and [`NetnsPair`] join namespaces by veth pairs.
+//!   programs in; [`veth`], [`NetnsPair`] and [`NetnsChain`] join namespaces by veth pairs.
 //!   [`enter_user_namespace_at_start!`] lets the same tests run unprivileged, where the kernel
 //!   allows unprivileged user namespaces: the same code then runs as uid 0 of a user namespace
 //!   of the test process's own.
 //!   [`in_netns`] and [`isolated!`] are the usual ways in for a test.
 //! * [`skip`]: a test that cannot run says so on the terminal, not in the captured output;
 //!   [`skip_unless!`] returns from a test that needs what the build or machine lacks.
-//! * Helpers shared by the crates' tests: socket addresses for C APIs ([`sin`],
+//! * Helpers shared by the crates' tests: the path of an example program ([`example_path`]),
+//!   socket addresses for C APIs ([`sin`],
 //!   [`from_sin`]), [`free_udp_port`], [`linger_zero`], frames and data patterns
 //!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
 //!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
@@ -37,7 +38,7 @@ pub use isolated::{
     __enter_user_namespace, drop_privileges, in_netns, in_user_namespace, isolate_thread_network,
     user_namespace_status,
 };
-pub use netns::{Netns, NetnsPair, ip_available, run_in, veth};
+pub use netns::{Netns, NetnsChain, NetnsPair, ip_available, run_in, veth};
 pub use poll::{LIMIT, poll_until};
 pub use sockets::{free_udp_port, from_sin, linger_zero, sin};
 
@@ -106,4 +107,24 @@ macro_rules! isolated {
 /// interface; the TCPDirect tests use `lo` when it does not.
 pub fn zf_attr_names_interface() -> bool {
     std::env::var("ZF_ATTR").is_ok_and(|v| v.contains("interface"))
+}
+
+/// The path of example program `name` of the package under test: `cargo test` builds the
+/// examples next to the test binaries (`target/<profile>/examples/`). Panics, saying how to
+/// build it, when it is not there.
+pub fn example_path(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let p = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target directory")
+        .join("examples")
+        .join(name);
+    assert!(
+        p.exists(),
+        "example {name} not found at {} (`cargo test -p <package>` builds the examples, \
+         or `cargo build -p <package> --examples`)",
+        p.display()
+    );
+    p
 }

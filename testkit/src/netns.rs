@@ -193,3 +193,29 @@ impl NetnsPair {
         Some(n)
     }
 }
+
+/// Network namespaces in a row, each joined to the next by a veth pair: link `i` joins
+/// `ns[i]` (end `links[i].0`) to `ns[i + 1]` (end `links[i].1`), both ends up, without
+/// addresses (the test gives them what it needs, with [`Netns::ip`]). Gone on drop.
+#[derive(Debug)]
+pub struct NetnsChain {
+    /// The namespaces, in order (one more than the links).
+    pub ns: Vec<Netns>,
+}
+
+impl NetnsChain {
+    /// Creates `links.len() + 1` namespaces joined by the veth pairs named in `links`; `None`
+    /// (after reporting why) when not possible here.
+    pub fn create(test: &str, links: &[(&str, &str)]) -> Option<NetnsChain> {
+        if !ip_available(test) {
+            return None;
+        }
+        let ns = (0..=links.len())
+            .map(|_| Netns::create(test))
+            .collect::<Option<Vec<_>>>()?;
+        for (i, (here, there)) in links.iter().enumerate() {
+            veth(&ns[i], here, &ns[i + 1], there);
+        }
+        Some(NetnsChain { ns })
+    }
+}

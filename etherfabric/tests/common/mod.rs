@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -45,23 +44,6 @@ pub fn lo_netns(test: &str) -> Option<Netns> {
     Some(ns)
 }
 
-/// The path of an example program (`cargo test` builds the examples next to the tests).
-pub fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target directory")
-        .join("examples");
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "example {name} not found at {} (build it: cargo build -p etherfabric --examples)",
-        p.display()
-    );
-    p
-}
-
 /// `[wrapper...] <example>` run inside namespace `ns`: the command that runs an example
 /// there. `EF_EXAMPLE_WRAPPER` (for example `valgrind --error-exitcode=1 -q`) is put in
 /// front of the example, so the examples can be checked by a tool as their tests run them.
@@ -71,10 +53,10 @@ pub fn example_command(ns: &Netns, name: &str) -> Command {
     match words.next() {
         Some(tool) => {
             let mut c = ns.command(tool);
-            c.args(words).arg(example(name));
+            c.args(words).arg(testkit::example_path(name));
             c
         }
-        None => ns.command(example(name)),
+        None => ns.command(testkit::example_path(name)),
     }
 }
 
@@ -173,18 +155,15 @@ pub struct Trio {
 impl Trio {
     /// Creates the namespaces; `None` (after printing why) when not possible here.
     pub fn create(test: &str, tag: u8) -> Option<Trio> {
-        if !testkit::ip_available(test) {
-            return None;
-        }
+        let chain = testkit::NetnsChain::create(test, &[("a0", "f0"), ("f1", "b0")])?;
+        let [a, f, b]: [Netns; 3] = chain.ns.try_into().expect("three namespaces");
         let t = Trio {
-            a: Netns::create(test)?,
-            f: Netns::create(test)?,
-            b: Netns::create(test)?,
+            a,
+            f,
+            b,
             ip_a: std::net::Ipv4Addr::new(10, 214, tag, 1),
             ip_b: std::net::Ipv4Addr::new(10, 214, tag, 2),
         };
-        testkit::veth(&t.a, "a0", &t.f, "f0");
-        testkit::veth(&t.f, "f1", &t.b, "b0");
         t.a.ip(&["addr", "add", &format!("{}/24", t.ip_a), "dev", "a0"]);
         t.b.ip(&["addr", "add", &format!("{}/24", t.ip_b), "dev", "b0"]);
         let (mac_a, mac_b) = (t.a.mac("a0"), t.b.mac("b0"));
