@@ -7,13 +7,13 @@
 //!   programs in; [`veth`], [`NetnsPair`] and [`NetnsChain`] join namespaces by veth pairs.
 //!   [`enter_user_namespace_at_start!`] lets the same tests run unprivileged, where the kernel
 //!   allows unprivileged user namespaces: the same code then runs as uid 0 of a user namespace
-//!   of the test process's own.
-//!   [`in_netns`] and [`isolated!`] are the usual ways in for a test.
+//!   of the test process's own. [`in_netns`] and [`isolated!`] are the usual ways in for a
+//!   test.
 //! * [`skip`]: a test that cannot run says so on the terminal, not in the captured output;
 //!   [`skip_unless!`] returns from a test that needs what the build or machine lacks.
 //! * Helpers shared by the crates' tests: the path of an example program ([`example_path`]),
-//!   socket addresses for C APIs ([`sin`],
-//!   [`from_sin`]), [`free_udp_port`], [`linger_zero`], frames and data patterns
+//!   socket addresses for C APIs ([`sin`], [`from_sin`]), [`free_udp_port`],
+//!   [`linger_zero`], frames and data patterns
 //!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
 //!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
 //!   ([`zf_attr_names_interface`]). Helpers that call a `-sys` crate live in that crate's

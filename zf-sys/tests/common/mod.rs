@@ -10,7 +10,7 @@ use zf_sys::*;
 
 // Generic test support, used through `common::*` by the tests.
 #[allow(unused_imports)]
-pub use testkit::{LIMIT, checksum_ok, free_udp_port, from_sin, isolated, linger_zero, pat, sin};
+pub use testkit::{LIMIT, checksum_ok, free_udp_port, from_sin, linger_zero, pat, sin};
 
 // TCP states (netinet/tcp.h), as zft_state() returns them.
 pub const TCP_ESTABLISHED: c_int = 1;
