@@ -9,15 +9,23 @@
 //! and the rate is frames received over the time from the first to the last. Trials
 //! alternate between the two; the medians are printed with their ratio.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
+use std::ffi::CString;
 use std::net::{Ipv4Addr, UdpSocket};
+use std::os::raw::c_int;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::*;
 use etherfabric_sys::*;
+use testkit::free_udp_port;
+
+// Unprivileged runs enter a user namespace (and a network namespace, `lo` up) of their own
+// before main, where the VI may open packet sockets.
+testkit::enter_user_namespace_at_start!();
+
+/// Size of one packet buffer.
+const BUF: usize = 2048;
+/// Packet buffers of the VI, all posted to its RX ring.
+const NBUF: usize = 64;
 
 const PAYLOAD: usize = 64;
 const TRIALS: usize = 5;
@@ -42,8 +50,18 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(200_000);
     println!("ef_vi backend: {}", etherfabric_sys::LINKED_BACKEND);
-    if !can_run("rx_rate") {
-        return;
+    let mut dh: ef_driver_handle = -1;
+    // SAFETY: `dh` is writable.
+    match unsafe { ef_driver_open(&mut dh) } {
+        0 => {
+            // SAFETY: closing the handle opened above.
+            unsafe { ef_driver_close(dh) };
+        }
+        rc if rc == -libc::EPERM => {
+            testkit::skip("rx_rate", "opening ef_vi needs CAP_NET_RAW (run as root)");
+            return;
+        }
+        rc => panic!("ef_driver_open: {rc}"),
     }
     println!("{frames} UDP datagrams of {PAYLOAD} bytes per trial on lo, {TRIALS} trials each");
     let mut vi_rates = Vec::new();
@@ -141,12 +159,128 @@ impl Counter {
     }
 }
 
+/// A receive-only VI on `lo` with NBUF registered buffers and a filter for UDP to
+/// 127.0.0.1:`port`; everything is freed on drop.
+struct RxVi {
+    dh: ef_driver_handle,
+    pd: Box<ef_pd>,
+    vi: Box<ef_vi>,
+    memreg: Box<ef_memreg>,
+    mem: *mut libc::c_void,
+}
+
+impl RxVi {
+    fn open(port: u16) -> RxVi {
+        let check = |rc: c_int, what: &str| assert!(rc >= 0, "{what}: {rc}");
+        let mut dh: ef_driver_handle = -1;
+        // SAFETY: `dh` is writable.
+        check(unsafe { ef_driver_open(&mut dh) }, "ef_driver_open");
+        // SAFETY: ef_pd, ef_vi and ef_memreg are plain C data; zeroes are a valid start.
+        let (mut pd, mut vi, mut memreg): (Box<ef_pd>, Box<ef_vi>, Box<ef_memreg>) = unsafe {
+            (
+                Box::new(std::mem::zeroed()),
+                Box::new(std::mem::zeroed()),
+                Box::new(std::mem::zeroed()),
+            )
+        };
+        let lo = CString::new("lo").unwrap();
+        // SAFETY: `pd` is writable, `lo` a C string, `dh` open.
+        let rc =
+            unsafe { ef_pd_alloc_by_name(&mut *pd, dh, lo.as_ptr(), ef_pd_flags_EF_PD_DEFAULT) };
+        check(rc, "ef_pd_alloc_by_name");
+        // SAFETY: `vi` is boxed (it never moves) and `pd` allocated; no event queue is shared.
+        let rc = unsafe {
+            ef_vi_alloc_from_pd(
+                &mut *vi,
+                dh,
+                &mut *pd,
+                dh,
+                -1,
+                -1,
+                0,
+                std::ptr::null_mut(),
+                -1,
+                0,
+            )
+        };
+        check(rc, "ef_vi_alloc_from_pd");
+        let len = BUF * NBUF;
+        // SAFETY: a new anonymous mapping (page aligned).
+        let mem = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(mem, libc::MAP_FAILED, "mmap");
+        // SAFETY: `mem` is a page-aligned mapping of `len` bytes that outlives the memreg.
+        check(
+            unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, mem, len) },
+            "ef_memreg_alloc",
+        );
+        let mut fs = ef_filter_spec::default();
+        let mut cookie = ef_filter_cookie::default();
+        // SAFETY: `fs` is writable and then initialised; the VI is live.
+        unsafe {
+            ef_filter_spec_init(&mut fs, ef_filter_flags_EF_FILTER_FLAG_NONE);
+            let ip = u32::from(Ipv4Addr::LOCALHOST).to_be();
+            check(
+                ef_filter_spec_set_ip4_local(
+                    &mut fs,
+                    libc::IPPROTO_UDP,
+                    ip,
+                    c_int::from(port.to_be()),
+                ),
+                "filter spec",
+            );
+            check(
+                ef_vi_filter_add(&mut *vi, dh, &fs, &mut cookie),
+                "ef_vi_filter_add",
+            );
+        }
+        RxVi {
+            dh,
+            pd,
+            vi,
+            memreg,
+            mem,
+        }
+    }
+
+    /// DMA address of buffer `i`.
+    fn addr(&self, i: usize) -> ef_addr {
+        // SAFETY: the memreg covers NBUF buffers.
+        unsafe { ef_memreg_dma_addr(&*self.memreg, i * BUF) }
+    }
+}
+
+impl Drop for RxVi {
+    fn drop(&mut self) {
+        let dh = self.dh;
+        // SAFETY: freeing in the documented order: VI, memory, PD, handle.
+        unsafe {
+            ef_vi_free(&mut *self.vi, dh);
+            ef_memreg_free(&mut *self.memreg, dh);
+            libc::munmap(self.mem, BUF * NBUF);
+            ef_pd_free(&mut *self.pd, dh);
+            ef_driver_close(dh);
+        }
+    }
+}
+
 fn receive_vi(port: u16, done: &dyn Fn() -> bool) -> Trial {
-    let mut tv = TestVi::open("lo", -1, 0, 0).expect("VI on lo");
-    tv.add_filter(&udp_local(Ipv4Addr::LOCALHOST, port))
-        .expect("filter");
-    tv.post(0..NBUF);
-    let vi = tv.vi();
+    let mut tv = RxVi::open(port);
+    let vi: *mut ef_vi = &mut *tv.vi;
+    for i in 0..NBUF {
+        // SAFETY: the VI is live and buffer `i` registered.
+        unsafe { ef_vi_receive_init(vi, tv.addr(i), i as ef_request_id) };
+    }
+    // SAFETY: the VI is live.
+    unsafe { ef_vi_receive_push(vi) };
     let mut c = Counter::new();
     let mut evs = [ef_event::default(); 64];
     let mut done_seen = false;

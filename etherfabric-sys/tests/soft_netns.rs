@@ -1,4 +1,4 @@
-// Software backend across network namespaces the tests create (root only): a VI on `lo` of a
+// Software backend across network namespaces the tests create (as root or unprivileged): a VI on `lo` of a
 // fresh namespace sends to a kernel UDP socket; VIs on one end of a veth pair exchange
 // unicast and multicast frames with kernel UDP sockets on the other end. Addresses are in
 // 10.213.0.0/16 inside the namespaces only; the namespaces are deleted afterwards.
@@ -18,7 +18,7 @@ fn netns_lo_vi_transmit_reaches_udp_socket() {
     if !can_run(test) {
         return;
     }
-    let Some(ns) = Netns::create(test, 1) else {
+    let Some(ns) = Netns::create(test) else {
         return;
     };
     // Frames arriving on lo with a local (127/8) source are martians unless these are set.
@@ -26,7 +26,7 @@ fn netns_lo_vi_transmit_reaches_udp_socket() {
     ns.sysctl("net.ipv4.conf.lo.route_localnet", "1");
     ns.sysctl("net.ipv4.conf.all.accept_local", "1");
     ns.sysctl("net.ipv4.conf.lo.accept_local", "1");
-    run_in(&ns.name, || {
+    run_in(&ns, || {
         let lo = Ipv4Addr::LOCALHOST;
         let rx = UdpSocket::bind((lo, 0)).unwrap();
         rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -1,14 +1,15 @@
 //! The safe receive (poll, decode, refill) and transmit (transmit, poll, unbundle) loops next
 //! to the same loops written on raw `etherfabric-sys`, for instruction counts under callgrind.
 //!
-//! `cargo bench -p etherfabric --bench loops` (as root) runs each loop once in a network
-//! namespace of its own and prints its wall-clock time. For instruction counts, build it
+//! `cargo bench -p etherfabric --bench loops` (as root, or unprivileged where user namespaces
+//! are allowed) runs each loop once in a network namespace of its own and prints its
+//! wall-clock time. For instruction counts, build it
 //! (`cargo bench -p etherfabric --bench loops --no-run`) and run one loop per callgrind run
 //! inside a namespace whose `lo` is up:
 //!
 //! ```text
-//! ip netns exec NS valgrind --tool=callgrind --toggle-collect='loops::*_loop' \
-//!     target/release/deps/loops-HASH safe-rx
+//! unshare --net --map-root-user sh -c 'ip link set lo up && valgrind --tool=callgrind \
+//!     --toggle-collect="loops::*_loop" target/release/deps/loops-HASH safe-rx'
 //! ```
 //!
 //! Modes: `safe-rx` / `safe-tx` ([`Vi::poll`] into a slice), `safe-each-rx` /
@@ -22,6 +23,9 @@ use std::time::{Duration, Instant};
 
 use etherfabric::ffi;
 use etherfabric::*;
+
+// Unprivileged runs enter a user namespace of their own before main, where the namespace is made.
+testkit::enter_user_namespace_at_start!();
 
 const N: usize = 2000;
 const MODES: [&str; 6] = [
@@ -327,17 +331,12 @@ fn main() {
         return;
     }
     // `cargo bench`: each mode in a namespace of its own.
-    let Some(ns) = testkit::Netns::create("loops bench", 40) else {
+    let Some(ns) = testkit::Netns::create("loops bench") else {
         return;
     };
     let exe = std::env::current_exe().unwrap();
     for mode in MODES {
-        let out = std::process::Command::new("ip")
-            .args(["netns", "exec", &ns.name])
-            .arg(&exe)
-            .arg(mode)
-            .output()
-            .expect("run");
+        let out = ns.command(&exe).arg(mode).output().expect("run");
         print!("{}", String::from_utf8_lossy(&out.stdout));
     }
 }

@@ -42,14 +42,14 @@ fn poll_for(vi: &mut Vi, want: usize, mut pred: impl FnMut(&Event) -> bool) -> V
 
 fn in_lo_ns<T: Send + 'static>(
     test: &str,
-    tag: u8,
+    _tag: u8,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     if !can_run(test) {
         return None;
     }
-    let ns = lo_netns(test, tag)?;
-    let r = run_in(&ns.name, f).join().expect("test thread");
+    let ns = lo_netns(test)?;
+    let r = run_in(&ns, f).join().expect("test thread");
     Some(r)
 }
 

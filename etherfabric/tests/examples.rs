@@ -32,7 +32,7 @@ fn efsink_counts(test: &str, tag: u8, extra_args: &[&str]) {
     if !can_run(test) {
         return;
     }
-    let Some(ns) = lo_netns(test, tag) else {
+    let Some(ns) = lo_netns(test) else {
         return;
     };
     let lo = Ipv4Addr::LOCALHOST;
@@ -40,14 +40,14 @@ fn efsink_counts(test: &str, tag: u8, extra_args: &[&str]) {
     let spec = format!("udp:127.0.0.1:{port}");
     let mut args = extra_args.to_vec();
     args.extend(["-n", "20", "lo", &spec]);
-    let mut p = Program::start(&ns.name, "efsink", &args);
+    let mut p = Program::start(&ns, "efsink", &args);
     assert!(
         p.wait_for("efsink is now ready to receive", T).is_some(),
         "efsink did not start: {:?}",
         p.seen
     );
     // 7 datagrams to another port first: they must not be counted.
-    run_in(&ns.name, move || {
+    run_in(&ns, move || {
         send_udp(lo, (lo, port + 1), 7, 64);
         send_udp(lo, (lo, port), 20, 64);
     })
@@ -100,8 +100,8 @@ fn efsink_rejects_a_bad_filter_spec_with_a_message() {
     if !can_run(test) {
         return;
     }
-    let Some(ns) = lo_netns(test, 4) else { return };
-    let out = example_command(&ns.name, "efsink")
+    let Some(ns) = lo_netns(test) else { return };
+    let out = example_command(&ns, "efsink")
         .args(["lo", "udp:nohost"])
         .output()
         .expect("run efsink");

@@ -273,8 +273,8 @@ fn random_operation_sequences_keep_buffer_ownership() {
     if !can_run(test) {
         return;
     }
-    let Some(ns) = lo_netns(test, 30) else { return };
-    run_in(&ns.name, move || {
+    let Some(ns) = lo_netns(test) else { return };
+    run_in(&ns, move || {
         let mut runner = TestRunner::new(Config {
             cases: 24,
             failure_persistence: None,

@@ -72,22 +72,9 @@ fn safe_udp(n: usize) {
     }
 }
 
-#[repr(C)]
-struct UdpMsg {
-    m: ffi::zfur_msg,
-    iov: [ffi::iovec; 1],
-}
-
 fn sin(a: SocketAddr) -> libc::sockaddr_in {
     let SocketAddr::V4(a) = a else { unreachable!() };
-    libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: a.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(*a.ip()).to_be(),
-        },
-        sin_zero: [0; 8],
-    }
+    testkit::sin(a)
 }
 
 const SALEN: ffi::socklen_t = std::mem::size_of::<libc::sockaddr_in>() as ffi::socklen_t;
@@ -135,7 +122,7 @@ fn raw_udp(n: usize) {
         let (ra, ta) = mk(sa, &a, &b);
         let (rb, tb) = mk(sb, &b, &a);
         let buf = [0u8; SIZE];
-        let mut msg: UdpMsg = std::mem::zeroed();
+        let mut msg = ffi::UdpMsg::<1>::new();
         for _ in 0..n {
             assert_eq!(
                 ffi::zfut_send_single(ta, buf.as_ptr().cast(), SIZE),
@@ -213,12 +200,6 @@ fn safe_tcp(n: usize) {
     }
 }
 
-#[repr(C)]
-struct TcpMsg {
-    m: ffi::zft_msg,
-    iov: [ffi::iovec; 1],
-}
-
 fn raw_tcp(n: usize) {
     let at = attr();
     let l = sin(addr("127.0.0.1:32106"));
@@ -259,7 +240,7 @@ fn raw_tcp(n: usize) {
             ffi::zf_reactor_perform(sa);
         }
         let buf = [0u8; SIZE];
-        let mut msg: TcpMsg = std::mem::zeroed();
+        let mut msg = ffi::TcpMsg::<1>::new();
         for _ in 0..n {
             assert_eq!(
                 ffi::zft_send_single(za, buf.as_ptr().cast(), SIZE, 0),

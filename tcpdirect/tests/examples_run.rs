@@ -1,33 +1,19 @@
 //! The sample ports as programs: zfudppingpong and zftcppingpong ping against pong in two
 //! processes and finish; zftcpmtpong serves 8 kernel clients that connect at once. Each
-//! runs in a network namespace of its own (`ip netns exec`), with `ZF_ATTR=interface=lo`.
+//! runs in a network namespace of its own (`testkit::Netns::command`), with `ZF_ATTR=interface=lo`.
 //! `cargo test` builds the examples; this finds them next to the test binary.
 
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::LIMIT;
+use testkit::Netns;
 
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "{} is not built: run the whole `cargo test -p tcpdirect`, which builds the examples",
-        p.display()
-    );
-    p
-}
-
-fn spawn(ns: &str, prog: &str, args: &[&str]) -> Child {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .arg(example(prog))
+fn spawn(ns: &Netns, prog: &str, args: &[&str]) -> Child {
+    ns.command(testkit::example_path(prog))
         .args(args)
         .env("ZF_ATTR", "interface=lo")
         .stdout(Stdio::piped())
@@ -56,13 +42,13 @@ fn finish(mut c: Child) -> (bool, String, String) {
     (status.is_some_and(|s| s.success()), out, err)
 }
 
-fn ping_pong(test: &str, tag: u8, prog: &str, pong_args: &[&str], ping_args: &[&str]) {
-    let Some(ns) = testkit::Netns::create(test, tag) else {
+fn ping_pong(test: &str, _tag: u8, prog: &str, pong_args: &[&str], ping_args: &[&str]) {
+    let Some(ns) = Netns::create(test) else {
         return;
     };
-    let pong = spawn(&ns.name, prog, pong_args);
+    let pong = spawn(&ns, prog, pong_args);
     std::thread::sleep(Duration::from_millis(300));
-    let ping = spawn(&ns.name, prog, ping_args);
+    let ping = spawn(&ns, prog, ping_args);
     let (ok_ping, out, err) = finish(ping);
     let (ok_pong, pout, perr) = finish(pong);
     assert!(ok_ping, "ping failed:\n{out}\n{err}");
@@ -130,13 +116,12 @@ fn zftcppingpong_with_muxer() {
 
 #[test]
 fn zftcpmtpong_serves_8_clients_connecting_at_once() {
-    let Some(ns) = testkit::Netns::create("zftcpmtpong_serves_8_clients_connecting_at_once", 54)
-    else {
+    let Some(ns) = Netns::create("zftcpmtpong_serves_8_clients_connecting_at_once") else {
         return;
     };
-    let server = spawn(&ns.name, "zftcpmtpong", &["-q", "127.0.0.1:20030"]);
+    let server = spawn(&ns, "zftcpmtpong", &["-q", "127.0.0.1:20030"]);
     std::thread::sleep(Duration::from_millis(300));
-    let results = testkit::run_in(&ns.name, || {
+    let results = testkit::run_in(&ns, || {
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
         let clients: Vec<_> = (0..8usize)
             .map(|i| {

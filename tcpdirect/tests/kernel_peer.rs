@@ -47,7 +47,6 @@ fn client_exchanges_1mib_each_way_with_kernel_listener() {
     skip_unless_soft!();
     in_netns(
         "client_exchanges_1mib_each_way_with_kernel_listener",
-        21,
         || {
             let listener = TcpListener::bind("127.0.0.1:7001").unwrap();
             let peer = std::thread::spawn(move || {
@@ -108,7 +107,7 @@ fn client_exchanges_1mib_each_way_with_kernel_listener() {
 #[test]
 fn listener_serves_kernel_client() {
     skip_unless_soft!();
-    in_netns("listener_serves_kernel_client", 22, || {
+    in_netns("listener_serves_kernel_client", || {
         let mut st = stack("");
         let l = st.listen(lo(7002)).unwrap();
         let client = std::thread::spawn(|| {
@@ -142,7 +141,7 @@ fn listener_serves_kernel_client() {
 #[test]
 fn connection_refused() {
     skip_unless_soft!();
-    in_netns("connection_refused", 23, || {
+    in_netns("connection_refused", || {
         let mut st = stack("");
         let c = st.tcp_connect(lo(7003)).unwrap();
         poll_until(&mut st, "refusal", |st| {
@@ -187,7 +186,7 @@ fn reset(s: TcpStream) {
 #[test]
 fn peer_reset() {
     skip_unless_soft!();
-    in_netns("peer_reset", 24, || {
+    in_netns("peer_reset", || {
         let listener = TcpListener::bind("127.0.0.1:7004").unwrap();
         let mut st = stack("");
         let c = connect(&mut st, lo(7004));
@@ -212,7 +211,7 @@ fn peer_reset() {
 #[test]
 fn peer_reset_seen_first_by_a_send() {
     skip_unless_soft!();
-    in_netns("peer_reset_seen_first_by_a_send", 30, || {
+    in_netns("peer_reset_seen_first_by_a_send", || {
         let listener = TcpListener::bind("127.0.0.1:7010").unwrap();
         let mut st = stack("");
         let c = connect(&mut st, lo(7010));
@@ -231,7 +230,7 @@ fn peer_reset_seen_first_by_a_send() {
 #[test]
 fn peer_close_gives_data_then_eof() {
     skip_unless_soft!();
-    in_netns("peer_close_gives_data_then_eof", 25, || {
+    in_netns("peer_close_gives_data_then_eof", || {
         let listener = TcpListener::bind("127.0.0.1:7005").unwrap();
         let mut st = stack("");
         let c = connect(&mut st, lo(7005));
@@ -251,7 +250,7 @@ fn peer_close_gives_data_then_eof() {
 #[test]
 fn send_while_connecting_would_block() {
     skip_unless_soft!();
-    in_netns("send_while_connecting_would_block", 26, || {
+    in_netns("send_while_connecting_would_block", || {
         let _listener = TcpListener::bind("127.0.0.1:7006").unwrap();
         let mut st = stack("");
         let c = st.tcp_connect(lo(7006)).unwrap();
@@ -264,7 +263,7 @@ fn send_while_connecting_would_block() {
 #[test]
 fn sixty_four_clients_connect_at_once() {
     skip_unless_soft!();
-    in_netns("sixty_four_clients_connect_at_once", 27, || {
+    in_netns("sixty_four_clients_connect_at_once", || {
         const N: usize = 64;
         let mut st = stack("max_tcp_endpoints=64");
         let l = st.listen(lo(7007)).unwrap();
@@ -332,7 +331,7 @@ fn sixty_four_clients_connect_at_once() {
 #[test]
 fn udp_with_kernel_peer_both_ways() {
     skip_unless_soft!();
-    in_netns("udp_with_kernel_peer_both_ways", 28, || {
+    in_netns("udp_with_kernel_peer_both_ways", || {
         let peer = UdpSocket::bind("127.0.0.1:8001").unwrap();
         peer.set_read_timeout(Some(LIMIT)).unwrap();
         let mut st = stack("");
@@ -383,7 +382,7 @@ fn udp_with_kernel_peer_both_ways() {
 #[test]
 fn udp_send_larger_than_mss_fragments() {
     skip_unless_soft!();
-    in_netns("udp_send_larger_than_mss_fragments", 29, || {
+    in_netns("udp_send_larger_than_mss_fragments", || {
         let peer = UdpSocket::bind("127.0.0.1:8003").unwrap();
         peer.set_read_timeout(Some(LIMIT)).unwrap();
         let mut st = stack("");
@@ -404,7 +403,7 @@ fn udp_send_larger_than_mss_fragments() {
 #[test]
 fn tx_reports_and_rx_timestamps() {
     skip_unless_soft!();
-    in_netns("tx_reports_and_rx_timestamps", 31, || {
+    in_netns("tx_reports_and_rx_timestamps", || {
         let listener = TcpListener::bind("127.0.0.1:7011").unwrap();
         let mut st = stack("tx_timestamping=1;rx_timestamping=1");
         let c = connect(&mut st, lo(7011));

@@ -15,7 +15,7 @@ const MIB: usize = 1 << 20;
 
 #[test]
 fn connect_and_exchange_1mib_each_way() {
-    in_netns("connect_and_exchange_1mib_each_way", 1, || {
+    in_netns("connect_and_exchange_1mib_each_way", || {
         let mut st = stack("");
         let (l, c, s) = connected_pair(&mut st, 5001);
         assert_eq!(st.listener_addr(l).unwrap().port(), 5001);
@@ -46,7 +46,7 @@ fn connect_and_exchange_1mib_each_way() {
 
 #[test]
 fn copy_receive_read_write_and_vectored_send() {
-    in_netns("copy_receive_read_write_and_vectored_send", 2, || {
+    in_netns("copy_receive_read_write_and_vectored_send", || {
         let mut st = stack("");
         let (_l, c, s) = connected_pair(&mut st, 5002);
         // Nothing yet: WouldBlock.
@@ -84,7 +84,7 @@ fn copy_receive_read_write_and_vectored_send() {
 
 #[test]
 fn zero_copy_partial_release_then_rest() {
-    in_netns("zero_copy_partial_release_then_rest", 3, || {
+    in_netns("zero_copy_partial_release_then_rest", || {
         let mut st = stack("");
         let (_l, c, s) = connected_pair(&mut st, 5003);
         let data: Vec<u8> = (0..100).map(|i| pat(3, i)).collect();
@@ -117,7 +117,7 @@ fn zero_copy_partial_release_then_rest() {
 
 #[test]
 fn shutdown_eof_close_and_quiescence() {
-    in_netns("shutdown_eof_close_and_quiescence", 4, || {
+    in_netns("shutdown_eof_close_and_quiescence", || {
         let mut st = stack("tcp_wait_for_time_wait=0");
         let (l, c, s) = connected_pair(&mut st, 5004);
         assert!(!st.is_quiescent(), "open connections: not quiescent");
@@ -174,7 +174,7 @@ fn shutdown_eof_close_and_quiescence() {
 
 #[test]
 fn free_with_unread_data_resets_the_peer() {
-    in_netns("free_with_unread_data_resets_the_peer", 5, || {
+    in_netns("free_with_unread_data_resets_the_peer", || {
         let mut st = stack("");
         let (_l, c, s) = connected_pair(&mut st, 5005);
         let mux = st.muxer().unwrap();
@@ -225,7 +225,7 @@ fn free_with_unread_data_resets_the_peer() {
 
 #[test]
 fn muxer_reports_each_readiness() {
-    in_netns("muxer_reports_each_readiness", 6, || {
+    in_netns("muxer_reports_each_readiness", || {
         let mut st = stack("tcp_wait_for_time_wait=0");
         let mux = st.muxer().unwrap();
         let l = st.listen(lo(5006)).unwrap();
@@ -306,7 +306,7 @@ fn muxer_reports_each_readiness() {
 
 #[test]
 fn alternatives_send_cancel_and_space() {
-    in_netns("alternatives_send_cancel_and_space", 7, || {
+    in_netns("alternatives_send_cancel_and_space", || {
         let mut st = stack("alt_count=2;alt_buf_size=40960");
         let (_l, c, s) = connected_pair(&mut st, 5007);
         let a1 = st.alternative().unwrap();
@@ -349,7 +349,7 @@ fn alternatives_send_cancel_and_space() {
 
 #[test]
 fn udp_both_ways_with_headers() {
-    in_netns("udp_both_ways_with_headers", 8, || {
+    in_netns("udp_both_ways_with_headers", || {
         let mut st = stack("");
         let (a, b) = (lo(6001), lo(6002));
         let (ra, bound_a) = st.udp_bind(a, None).unwrap();
@@ -408,7 +408,7 @@ fn udp_both_ways_with_headers() {
 
 #[test]
 fn keys_are_checked_and_bad_input_is_an_error() {
-    in_netns("keys_are_checked_and_bad_input_is_an_error", 9, || {
+    in_netns("keys_are_checked_and_bad_input_is_an_error", || {
         let mut st = stack("");
         let mut other = stack("");
         let (_l, c, _s) = connected_pair(&mut st, 5009);
@@ -450,7 +450,7 @@ fn keys_are_checked_and_bad_input_is_an_error() {
 /// I/O thread checking for work without the lock.
 #[test]
 fn stack_under_a_mutex_and_on_another_thread() {
-    in_netns("stack_under_a_mutex_and_on_another_thread", 10, || {
+    in_netns("stack_under_a_mutex_and_on_another_thread", || {
         struct App {
             stack: Stack,
             client: tcpdirect::TcpKey,
@@ -511,7 +511,7 @@ fn stack_under_a_mutex_and_on_another_thread() {
 
 #[test]
 fn waitable_fd_becomes_readable() {
-    in_netns("waitable_fd_becomes_readable", 11, || {
+    in_netns("waitable_fd_becomes_readable", || {
         use std::os::fd::AsRawFd;
         let mut st = stack("");
         let (_l, c, s) = connected_pair(&mut st, 5011);
@@ -545,7 +545,7 @@ fn waitable_fd_becomes_readable() {
 
 #[test]
 fn delegated_send_prepare_and_cancel() {
-    in_netns("delegated_send_prepare_and_cancel", 12, || {
+    in_netns("delegated_send_prepare_and_cancel", || {
         let mut st = stack("");
         let (_l, c, s) = connected_pair(&mut st, 5012);
         let mut hdr = [0u8; 128];

@@ -115,7 +115,7 @@ fn run_case(port: u16, ops: &[Op], free_server_first: bool) {
 
 #[test]
 fn random_operations_keep_the_stream_exact() {
-    in_netns("random_operations_keep_the_stream_exact", 40, || {
+    in_netns("random_operations_keep_the_stream_exact", || {
         let port = std::cell::Cell::new(10_000u16);
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
             cases: 48,

@@ -93,6 +93,29 @@ pub fn isolate_thread_network() -> Result<(), String> {
     lo_up().map_err(|e| format!("bringing up lo in the new namespace: {e}"))
 }
 
+/// Runs `f` on a new thread in a network namespace of its own (see
+/// [`isolate_thread_network`]) and returns what it returns; `None`, after reporting why on
+/// the terminal (see [`crate::skip`]), when this process cannot make one. A panic in `f` is
+/// the caller's.
+pub fn in_netns<T: Send + 'static>(
+    test: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let test = test.to_owned();
+    let r = std::thread::spawn(move || match isolate_thread_network() {
+        Ok(()) => Some(f()),
+        Err(why) => {
+            crate::skip(&test, &why);
+            None
+        }
+    })
+    .join();
+    match r {
+        Ok(v) => v,
+        Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
 /// Sets `IFF_UP` on `lo` of the calling thread's network namespace.
 fn lo_up() -> std::io::Result<()> {
     use std::os::fd::{FromRawFd as _, OwnedFd};

@@ -11,7 +11,7 @@
 
 use std::ffi::CString;
 use std::hint::black_box;
-use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,9 +19,11 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use zf_sys::*;
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-use common::{UdpMsg, sin};
+use testkit::sin;
+
+// Unprivileged runs enter a user namespace (and a network namespace, `lo` up) of their own
+// before main.
+testkit::enter_user_namespace_at_start!();
 
 const PAYLOAD: usize = 32;
 const WARMUP: usize = 1_000;
@@ -100,14 +102,10 @@ fn new_hist() -> Histogram<u64> {
 }
 
 fn free_port() -> SocketAddrV4 {
-    match UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-    {
-        SocketAddr::V4(a) => a,
-        SocketAddr::V6(_) => unreachable!("bound to 127.0.0.1"),
-    }
+    SocketAddrV4::new(
+        Ipv4Addr::LOCALHOST,
+        testkit::free_udp_port(Ipv4Addr::LOCALHOST),
+    )
 }
 
 /// Runs `rounds` round trips between two ends made by `make(local, remote)`, the pong end in

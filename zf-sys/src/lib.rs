@@ -26,6 +26,8 @@
 //!   comments as their docs.
 //! * The headers' function-like macros and `static inline` functions have hand-written Rust
 //!   equivalents of the same name, tested against the C definitions by `sys-conformance`.
+//! * [`TcpMsg`] and [`UdpMsg`]: the zero-copy receive messages with room for their iovecs
+//!   (the C structures' flexible arrays).
 //!
 //! # Backends
 //!
@@ -63,6 +65,9 @@ sdk_build::sys_crate_items! {
 
 mod inline;
 pub use inline::*;
+
+mod msg;
+pub use msg::{TcpMsg, UdpMsg};
 
 /// The software backend: Rust definitions of the library's exported C symbols, compiled when
 /// the build links no vendor library (see the crate docs and the README).

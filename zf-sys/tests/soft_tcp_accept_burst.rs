@@ -157,10 +157,10 @@ fn serve_burst(clients: usize, port: u16) -> usize {
 }
 
 fn burst_test(test: &str, tag: u8, clients: usize) {
-    let Some(ns) = Netns::create(test, tag) else {
+    let Some(ns) = Netns::create(test) else {
         return;
     };
-    let answered = run_in(&ns.name, move || serve_burst(clients, 7000 + tag as u16))
+    let answered = run_in(&ns, move || serve_burst(clients, 7000 + tag as u16))
         .join()
         .expect("server thread");
     assert_eq!(answered, clients, "every client accepted and answered");

@@ -1,5 +1,6 @@
-// Shared helpers of the software-backend integration tests: a VI with registered packet
-// buffers, frame building, bounded event polling and network namespaces.
+// Shared helpers of the software-backend integration tests that call etherfabric-sys: a VI
+// with registered packet buffers, filter specs, checksums and bounded event polling. The
+// generic ones (frames, ports, network namespaces) come from `testkit`.
 #![allow(dead_code)]
 
 use std::ffi::CString;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use etherfabric_sys::*;
 // Not every test binary that includes this module needs these.
 #[allow(unused_imports)]
-pub use testkit::{Netns, NetnsPair, is_root, run_in, sh};
+pub use testkit::{Netns, NetnsPair, free_udp_port, is_root, run_in, sh, udp_frame};
 
 /// Size of one packet buffer.
 pub const BUF: usize = 2048;
@@ -257,33 +258,7 @@ pub fn udp_local(ip: Ipv4Addr, port: u16) -> ef_filter_spec {
     fs
 }
 
-/// Builds an Ethernet/IPv4/UDP frame; checksums left zero (the VI's offload fills them).
-pub fn udp_frame(
-    dst_mac: [u8; 6],
-    src_mac: [u8; 6],
-    src: (Ipv4Addr, u16),
-    dst: (Ipv4Addr, u16),
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut f = Vec::with_capacity(42 + payload.len());
-    f.extend_from_slice(&dst_mac);
-    f.extend_from_slice(&src_mac);
-    f.extend_from_slice(&0x0800u16.to_be_bytes());
-    let tot = (20 + 8 + payload.len()) as u16;
-    f.extend_from_slice(&[0x45, 0]);
-    f.extend_from_slice(&tot.to_be_bytes());
-    f.extend_from_slice(&[0, 1, 0x40, 0, 64, 17, 0, 0]);
-    f.extend_from_slice(&src.0.octets());
-    f.extend_from_slice(&dst.0.octets());
-    f.extend_from_slice(&src.1.to_be_bytes());
-    f.extend_from_slice(&dst.1.to_be_bytes());
-    f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
-    f.extend_from_slice(&[0, 0]);
-    f.extend_from_slice(payload);
-    f
-}
-
-/// Writes correct IPv4 and UDP checksums into a frame built by [`udp_frame`], using the
+/// Writes correct IPv4 and UDP checksums into a frame built by `udp_frame`, using the
 /// library's checksum functions.
 pub fn fix_checksums(f: &mut [u8]) {
     let ip = f[14..].as_ptr();
@@ -304,12 +279,6 @@ pub fn fix_checksums(f: &mut [u8]) {
         )
     };
     f[40..42].copy_from_slice(&(c as u16).to_ne_bytes());
-}
-
-/// A UDP port nothing listens on right now.
-pub fn free_udp_port(ip: Ipv4Addr) -> u16 {
-    let s = std::net::UdpSocket::bind((ip, 0)).unwrap();
-    s.local_addr().unwrap().port()
 }
 
 /// The RX-type events (RX and RX_DISCARD) among `evs`.

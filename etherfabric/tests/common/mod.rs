@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -11,6 +10,10 @@ use std::time::{Duration, Instant};
 // Not every test binary that includes this module needs all of these.
 #[allow(unused_imports)]
 pub use testkit::{Netns, NetnsPair, is_root, run_in, sh};
+
+// Unprivileged runs enter a user namespace of their own before the harness starts threads, so
+// that the tests can make network namespaces and veth pairs.
+testkit::enter_user_namespace_at_start!();
 
 /// False (after printing why) when this process may not open the ef_vi driver.
 pub fn can_run(test: &str) -> bool {
@@ -28,8 +31,8 @@ pub fn can_run(test: &str) -> bool {
 }
 
 /// A namespace of its own whose `lo` accepts frames a VI sends with local addresses.
-pub fn lo_netns(test: &str, tag: u8) -> Option<Netns> {
-    let ns = Netns::create(test, tag)?;
+pub fn lo_netns(test: &str) -> Option<Netns> {
+    let ns = Netns::create(test)?;
     for k in [
         "net.ipv4.conf.all.route_localnet",
         "net.ipv4.conf.lo.route_localnet",
@@ -41,40 +44,20 @@ pub fn lo_netns(test: &str, tag: u8) -> Option<Netns> {
     Some(ns)
 }
 
-/// The path of an example program (`cargo test` builds the examples next to the tests).
-pub fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target directory")
-        .join("examples");
-    let p = dir.join(name);
-    assert!(
-        p.exists(),
-        "example {name} not found at {} (build it: cargo build -p etherfabric --examples)",
-        p.display()
-    );
-    p
-}
-
-/// `ip netns exec NS [wrapper...] <example>`: the command that runs an example inside a
-/// namespace. `EF_EXAMPLE_WRAPPER` (for example `valgrind --error-exitcode=1 -q`) is put in
+/// `[wrapper...] <example>` run inside namespace `ns`: the command that runs an example
+/// there. `EF_EXAMPLE_WRAPPER` (for example `valgrind --error-exitcode=1 -q`) is put in
 /// front of the example, so the examples can be checked by a tool as their tests run them.
-pub fn example_command(ns: &str, name: &str) -> Command {
-    let mut c = Command::new("ip");
-    c.args(["netns", "exec", ns]);
+pub fn example_command(ns: &Netns, name: &str) -> Command {
     let wrapper = std::env::var("EF_EXAMPLE_WRAPPER").unwrap_or_default();
     let mut words = wrapper.split_whitespace();
     match words.next() {
         Some(tool) => {
-            c.arg(tool).args(words).arg(example(name));
+            let mut c = ns.command(tool);
+            c.args(words).arg(testkit::example_path(name));
+            c
         }
-        None => {
-            c.arg(example(name));
-        }
+        None => ns.command(testkit::example_path(name)),
     }
-    c
 }
 
 /// An example running in a network namespace; killed when dropped. Its stdout lines arrive
@@ -87,7 +70,7 @@ pub struct Program {
 
 impl Program {
     /// Starts example `name` with `args` inside namespace `ns`.
-    pub fn start(ns: &str, name: &str, args: &[&str]) -> Program {
+    pub fn start(ns: &Netns, name: &str, args: &[&str]) -> Program {
         let mut child = example_command(ns, name)
             .args(args)
             .stdout(Stdio::piped())
@@ -160,111 +143,34 @@ impl Drop for Program {
 /// Three namespaces in a row, `a - f - b`, joined by two veth pairs: `a0` (in `a`) to `f0`,
 /// and `f1` (in `f`) to `b0` (in `b`). `a0` and `b0` share the subnet 10.214.TAG.0/24
 /// (`.1` and `.2`) and know each other's MAC statically, so that a forwarder in `f` can join
-/// them at layer 2. Deleted on drop.
+/// them at layer 2. Gone on drop.
 pub struct Trio {
-    pub a: String,
-    pub f: String,
-    pub b: String,
+    pub a: Netns,
+    pub f: Netns,
+    pub b: Netns,
     pub ip_a: std::net::Ipv4Addr,
     pub ip_b: std::net::Ipv4Addr,
-}
-
-fn mac_of(ns: &str, ifname: &str) -> String {
-    let out = Command::new("ip")
-        .args(["-n", ns, "-o", "link", "show", ifname])
-        .output()
-        .expect("ip link show");
-    let s = String::from_utf8_lossy(&out.stdout).into_owned();
-    s.split_whitespace()
-        .skip_while(|w| *w != "link/ether")
-        .nth(1)
-        .expect("MAC address in `ip link` output")
-        .to_owned()
 }
 
 impl Trio {
     /// Creates the namespaces; `None` (after printing why) when not possible here.
     pub fn create(test: &str, tag: u8) -> Option<Trio> {
-        if !is_root() {
-            testkit::skip(test, "creating network namespaces needs root");
-            return None;
-        }
-        let pid = std::process::id() % 100000;
+        let chain = testkit::NetnsChain::create(test, &[("a0", "f0"), ("f1", "b0")])?;
+        let [a, f, b]: [Netns; 3] = chain.ns.try_into().expect("three namespaces");
         let t = Trio {
-            a: format!("eftrio{pid}{tag}a"),
-            f: format!("eftrio{pid}{tag}f"),
-            b: format!("eftrio{pid}{tag}b"),
+            a,
+            f,
+            b,
             ip_a: std::net::Ipv4Addr::new(10, 214, tag, 1),
             ip_b: std::net::Ipv4Addr::new(10, 214, tag, 2),
         };
-        for ns in [&t.a, &t.f, &t.b] {
-            sh(&["ip", "netns", "add", ns]);
-            sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        }
-        sh(&[
-            "ip", "link", "add", "a0", "netns", &t.a, "type", "veth", "peer", "name", "f0",
-            "netns", &t.f,
-        ]);
-        sh(&[
-            "ip", "link", "add", "f1", "netns", &t.f, "type", "veth", "peer", "name", "b0",
-            "netns", &t.b,
-        ]);
-        for (ns, ifn) in [(&t.a, "a0"), (&t.f, "f0"), (&t.f, "f1"), (&t.b, "b0")] {
-            sh(&["ip", "-n", ns, "link", "set", ifn, "up"]);
-        }
-        sh(&[
-            "ip",
-            "-n",
-            &t.a,
-            "addr",
-            "add",
-            &format!("{}/24", t.ip_a),
-            "dev",
-            "a0",
-        ]);
-        sh(&[
-            "ip",
-            "-n",
-            &t.b,
-            "addr",
-            "add",
-            &format!("{}/24", t.ip_b),
-            "dev",
-            "b0",
-        ]);
-        let (mac_a, mac_b) = (mac_of(&t.a, "a0"), mac_of(&t.b, "b0"));
-        sh(&[
-            "ip",
-            "-n",
-            &t.a,
-            "neigh",
-            "add",
-            &t.ip_b.to_string(),
-            "lladdr",
-            &mac_b,
-            "dev",
-            "a0",
-        ]);
-        sh(&[
-            "ip",
-            "-n",
-            &t.b,
-            "neigh",
-            "add",
-            &t.ip_a.to_string(),
-            "lladdr",
-            &mac_a,
-            "dev",
-            "b0",
-        ]);
+        t.a.ip(&["addr", "add", &format!("{}/24", t.ip_a), "dev", "a0"]);
+        t.b.ip(&["addr", "add", &format!("{}/24", t.ip_b), "dev", "b0"]);
+        let (mac_a, mac_b) = (t.a.mac("a0"), t.b.mac("b0"));
+        let ip_a = t.ip_a.to_string();
+        let ip_b = t.ip_b.to_string();
+        t.a.ip(&["neigh", "add", &ip_b, "lladdr", &mac_b, "dev", "a0"]);
+        t.b.ip(&["neigh", "add", &ip_a, "lladdr", &mac_a, "dev", "b0"]);
         Some(t)
-    }
-}
-
-impl Drop for Trio {
-    fn drop(&mut self) {
-        for ns in [&self.a, &self.f, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
     }
 }

@@ -1,19 +1,20 @@
-//! Shared by the integration tests: stack attributes from `ZF_ATTR`, a network namespace per
-//! test, bounded reactor loops and connected pairs.
+//! Shared by the integration tests: stack attributes from `ZF_ATTR`, bounded reactor loops and
+//! connected pairs. The generic helpers (a network namespace per test, data patterns) come
+//! from `testkit`.
 #![allow(dead_code)]
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tcpdirect::{Attr, Stack, TcpKey, TcpState};
-
-/// How long any test loop may run before the test fails.
-pub const LIMIT: Duration = Duration::from_secs(20);
+// Generic test support, used through `common::*` by the tests.
+#[allow(unused_imports)]
+pub use testkit::{LIMIT, in_netns, pat};
 
 /// Attributes from `ZF_ATTR`, with `interface=lo` unless `ZF_ATTR` names an interface.
 pub fn attr() -> Attr {
     let mut a = Attr::from_env().expect("ZF_ATTR");
-    if std::env::var("ZF_ATTR").map_or(true, |v| !v.contains("interface")) {
+    if !testkit::zf_attr_names_interface() {
         a.set_interface("lo").unwrap();
     }
     a
@@ -30,41 +31,15 @@ pub fn stack(extra: &str) -> Stack {
 // that `in_netns` can give each test a network namespace of its own.
 testkit::enter_user_namespace_at_start!();
 
-/// Runs `f` on a thread in a network namespace of its own (a private `lo`, up), and returns
-/// what it returns; `None`, after reporting why on the terminal, when this machine cannot
-/// make one.
-pub fn in_netns<T: Send + 'static>(
-    test: &str,
-    _tag: u8,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
-    let test = test.to_owned();
-    let r = std::thread::spawn(move || match testkit::isolate_thread_network() {
-        Ok(()) => Some(f()),
-        Err(why) => {
-            testkit::skip(&test, &why);
-            None
-        }
-    })
-    .join();
-    match r {
-        Ok(v) => v,
-        Err(p) => std::panic::resume_unwind(p),
-    }
-}
-
 /// Returns from the calling test (with a note) unless this build uses the software backend:
 /// kernel peers on 127.0.0.1 cannot reach a NIC-backed TCPDirect stack.
 #[macro_export]
 macro_rules! skip_unless_soft {
     () => {
-        if !tcpdirect::ffi::SOFTWARE_BACKEND {
-            testkit::skip(
-                module_path!(),
-                "kernel peers on 127.0.0.1 need the software backend",
-            );
-            return;
-        }
+        testkit::skip_unless!(
+            tcpdirect::ffi::SOFTWARE_BACKEND,
+            "kernel peers on 127.0.0.1 need the software backend"
+        )
     };
 }
 
@@ -75,11 +50,13 @@ pub fn lo(port: u16) -> SocketAddr {
 
 /// Runs the reactor until `done()` holds; panics after [`LIMIT`].
 pub fn poll_until(stack: &mut Stack, what: &str, mut done: impl FnMut(&mut Stack) -> bool) {
-    let t0 = Instant::now();
-    while !done(stack) {
-        assert!(t0.elapsed() < LIMIT, "timed out waiting for {what}");
+    testkit::poll_until(what, LIMIT, || {
+        if done(stack) {
+            return true;
+        }
         stack.reactor_perform();
-    }
+        false
+    });
 }
 
 /// A listener on `port` and a client connected to it, both on `stack`: (listener, client,
@@ -95,14 +72,6 @@ pub fn connected_pair(stack: &mut Stack, port: u16) -> (tcpdirect::ListenerKey, 
         server.is_some() && st.tcp_ref(c).unwrap().state() == TcpState::Established
     });
     (l, c, server.unwrap())
-}
-
-/// A data pattern byte at stream offset `i` (seeded).
-pub fn pat(seed: u8, i: usize) -> u8 {
-    (i as u64)
-        .wrapping_mul(2654435761)
-        .wrapping_add(u64::from(seed))
-        .to_le_bytes()[1]
 }
 
 /// Sends all of `data` from `from` and receives all of it on `to` (zero-copy), running the

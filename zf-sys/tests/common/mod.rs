@@ -1,14 +1,16 @@
-//! Helpers shared by the integration tests: stacks on the loopback interface, socket address
-//! conversion and bounded polling loops.
+//! Helpers shared by the integration tests that call zf-sys: stacks on the loopback interface,
+//! zockets and bounded reactor loops. The generic ones come from `testkit`.
 #![allow(dead_code)]
 
 use std::ffi::CString;
 use std::mem::size_of;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::raw::c_int;
-use std::time::{Duration, Instant};
-
 use zf_sys::*;
+
+// Generic test support, used through `common::*` by the tests.
+#[allow(unused_imports)]
+pub use testkit::{LIMIT, checksum_ok, free_udp_port, from_sin, linger_zero, pat, sin};
 
 // TCP states (netinet/tcp.h), as zft_state() returns them.
 pub const TCP_ESTABLISHED: c_int = 1;
@@ -30,48 +32,19 @@ testkit::enter_user_namespace_at_start!();
 #[macro_export]
 macro_rules! skip_unless_soft {
     () => {
-        if !zf_sys::SOFTWARE_BACKEND {
-            testkit::skip(
-                module_path!(),
-                "needs the software backend (kernel peers on 127.0.0.1)",
-            );
-            return;
-        }
+        testkit::skip_unless!(
+            zf_sys::SOFTWARE_BACKEND,
+            "needs the software backend (kernel peers on 127.0.0.1)"
+        )
     };
 }
 
-/// Moves the calling test thread into a network namespace of its own (a private `lo`), or
-/// returns from the test, reporting why on the terminal, when that is not possible here.
-/// Call it first: sockets made before it live in the machine's namespace.
+/// `testkit::isolated!`, by the name the tests use without importing it.
 #[macro_export]
 macro_rules! isolated {
     ($test:literal) => {
-        if let Err(why) = testkit::isolate_thread_network() {
-            testkit::skip($test, &why);
-            return;
-        }
+        testkit::isolated!($test)
     };
-}
-
-/// How long any test loop may run before the test fails.
-pub const LIMIT: Duration = Duration::from_secs(20);
-
-/// A `sockaddr_in` for `a`.
-pub fn sin(a: SocketAddrV4) -> libc::sockaddr_in {
-    // SAFETY: sockaddr_in is plain old data.
-    let mut s: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-    s.sin_family = libc::AF_INET as libc::sa_family_t;
-    s.sin_port = a.port().to_be();
-    s.sin_addr.s_addr = u32::from(*a.ip()).to_be();
-    s
-}
-
-/// The address of a `sockaddr_in`.
-pub fn from_sin(s: &libc::sockaddr_in) -> SocketAddrV4 {
-    SocketAddrV4::new(
-        Ipv4Addr::from(u32::from_be(s.sin_addr.s_addr)),
-        u16::from_be(s.sin_port),
-    )
 }
 
 /// `(pointer, length)` arguments for an API call taking `const struct sockaddr*`.
@@ -92,7 +65,7 @@ pub fn attr() -> *mut zf_attr {
     let mut a = std::ptr::null_mut();
     // SAFETY: valid out pointer.
     assert_eq!(unsafe { zf_attr_alloc(&mut a) }, 0);
-    if std::env::var("ZF_ATTR").map_or(true, |v| !v.contains("interface")) {
+    if !testkit::zf_attr_names_interface() {
         // SAFETY: valid attribute object and C strings.
         assert_eq!(
             // SAFETY: live objects and valid buffers created by this test.
@@ -136,58 +109,14 @@ pub fn free_stack(st: *mut zf_stack, a: *mut zf_attr) {
 
 /// Runs the reactor until `done()` holds; panics after LIMIT.
 pub fn poll_until(st: *mut zf_stack, what: &str, mut done: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !done() {
-        assert!(t0.elapsed() < LIMIT, "timed out waiting for {what}");
+    testkit::poll_until(what, LIMIT, || {
+        if done() {
+            return true;
+        }
         // SAFETY: live stack.
         unsafe { zf_reactor_perform(st) };
-    }
-}
-
-/// A `zft_msg` with room for `N` iovecs, as the C samples declare it.
-#[repr(C)]
-pub struct TcpMsg<const N: usize> {
-    pub m: zft_msg,
-    pub iov: [iovec; N],
-}
-
-impl<const N: usize> TcpMsg<N> {
-    pub fn new() -> Self {
-        TcpMsg {
-            m: zft_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }; N],
-        }
-    }
-    pub fn ptr(&mut self) -> *mut zft_msg {
-        self.m.iovcnt = N as c_int;
-        &mut self.m
-    }
-}
-
-/// A `zfur_msg` with room for `N` iovecs.
-#[repr(C)]
-pub struct UdpMsg<const N: usize> {
-    pub m: zfur_msg,
-    pub iov: [iovec; N],
-}
-
-impl<const N: usize> UdpMsg<N> {
-    pub fn new() -> Self {
-        UdpMsg {
-            m: zfur_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }; N],
-        }
-    }
-    pub fn ptr(&mut self) -> *mut zfur_msg {
-        self.m.iovcnt = N as c_int;
-        &mut self.m
-    }
+        false
+    });
 }
 
 /// Connects a new zocket to `to` and drives it to ESTABLISHED.
@@ -216,57 +145,11 @@ pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft
     z
 }
 
-/// Whether data that includes its RFC 1071 checksum sums to all ones (an even length).
-pub fn checksum_ok(h: &[u8]) -> bool {
-    let mut sum: u32 = h
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum == 0xffff
-}
-
-/// A data pattern byte at stream offset `i` (seeded).
-pub fn pat(seed: u8, i: usize) -> u8 {
-    (i as u64)
-        .wrapping_mul(2654435761)
-        .wrapping_add(u64::from(seed))
-        .to_le_bytes()[1]
-}
-
 /// Runs `f` on a thread inside a network namespace of its own (a private `lo`); reports the
-/// test as skipped on the terminal where no namespace can be made.
+/// test as skipped on the terminal where no namespace can be made (see `testkit::in_netns`;
+/// the tag is not needed any more, kept for the callers).
 pub fn in_netns(test: &str, _tag: u8, f: impl FnOnce() + Send + 'static) {
-    let test = test.to_owned();
-    let body = std::thread::spawn(move || {
-        if let Err(why) = testkit::isolate_thread_network() {
-            testkit::skip(&test, &why);
-            return;
-        }
-        f();
-    });
-    body.join().expect("test body");
-}
-
-/// Makes a kernel socket's close send a reset.
-pub fn linger_zero(s: &std::net::TcpStream) {
-    let lg = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: valid socket and option value of the size given.
-    let rc = unsafe {
-        libc::setsockopt(
-            std::os::fd::AsRawFd::as_raw_fd(s),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&lg as *const libc::linger).cast::<std::os::raw::c_void>(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
+    testkit::in_netns(test, f);
 }
 
 /// `zft_send_single` of `data`.

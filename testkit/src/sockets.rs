@@ -1,0 +1,46 @@
+//! Socket addresses and options the tests hand to C APIs, and ports nothing uses.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+/// A `sockaddr_in` for `a`.
+pub fn sin(a: SocketAddrV4) -> libc::sockaddr_in {
+    // SAFETY: sockaddr_in is plain old data; zeroes are valid.
+    let mut s: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    s.sin_family = libc::AF_INET as libc::sa_family_t;
+    s.sin_port = a.port().to_be();
+    s.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+    s
+}
+
+/// The address in a `sockaddr_in`.
+pub fn from_sin(s: &libc::sockaddr_in) -> SocketAddrV4 {
+    SocketAddrV4::new(
+        Ipv4Addr::from(u32::from_be(s.sin_addr.s_addr)),
+        u16::from_be(s.sin_port),
+    )
+}
+
+/// A UDP port of `ip` nothing is bound to right now.
+pub fn free_udp_port(ip: Ipv4Addr) -> u16 {
+    let s = std::net::UdpSocket::bind((ip, 0)).expect("bind a UDP socket to find a free port");
+    s.local_addr().expect("local address").port()
+}
+
+/// Makes a kernel TCP socket's close send a reset (`SO_LINGER` with a zero timeout).
+pub fn linger_zero(s: &std::net::TcpStream) {
+    let lg = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and an option value of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(s),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&lg as *const libc::linger).cast::<std::os::raw::c_void>(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_LINGER: {}", std::io::Error::last_os_error());
+}
