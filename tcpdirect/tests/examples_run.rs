@@ -42,12 +42,48 @@ fn finish(mut c: Child) -> (bool, String, String) {
     (status.is_some_and(|s| s.success()), out, err)
 }
 
+/// Waits until something in `ns` has a socket bound to port `port` (UDP, or TCP listening),
+/// as the software backend's pong does once it is ready: a fixed sleep loses the race on one
+/// loaded core, and ping's first datagram or SYN is then refused or lost.
+fn wait_for_port(ns: &Netns, port: u16) {
+    let found = testkit::run_in(ns, move || {
+        let t0 = Instant::now();
+        let hex = format!(":{port:04X} ");
+        while t0.elapsed() < LIMIT {
+            for table in ["udp", "tcp"] {
+                let text = std::fs::read_to_string(format!("/proc/thread-self/net/{table}"))
+                    .unwrap_or_default();
+                // Local address is the second column; TCP state 0A is LISTEN.
+                if text.lines().skip(1).any(|l| {
+                    let cols: Vec<&str> = l.split_whitespace().collect();
+                    cols.len() > 3
+                        && format!("{} ", cols[1]).ends_with(&hex)
+                        && (table == "udp" || cols[3] == "0A")
+                }) {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    })
+    .join()
+    .unwrap();
+    assert!(found, "pong did not bind port {port} within {LIMIT:?}");
+}
+
+/// The port pong binds: the address right after `pong` (its own, in both programs).
+fn pong_port(pong_args: &[&str]) -> u16 {
+    let at = pong_args.iter().position(|a| *a == "pong").expect("pong mode") + 1;
+    pong_args[at].rsplit(':').next().unwrap().parse().unwrap()
+}
+
 fn ping_pong(test: &str, _tag: u8, prog: &str, pong_args: &[&str], ping_args: &[&str]) {
     let Some(ns) = Netns::create(test) else {
         return;
     };
     let pong = spawn(&ns, prog, pong_args);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_port(&ns, pong_port(pong_args));
     let ping = spawn(&ns, prog, ping_args);
     let (ok_ping, out, err) = finish(ping);
     let (ok_pong, pout, perr) = finish(pong);
