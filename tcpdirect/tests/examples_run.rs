@@ -156,7 +156,7 @@ fn zftcpmtpong_serves_8_clients_connecting_at_once() {
         return;
     };
     let server = spawn(&ns, "zftcpmtpong", &["-q", "127.0.0.1:20030"]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_port(&ns, 20030);
     let results = testkit::run_in(&ns, || {
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
         let clients: Vec<_> = (0..8usize)
