@@ -76,6 +76,15 @@ pub enum Error {
     /// [`Vi::recover_tx_error`](crate::Vi::recover_tx_error).
     #[error("the TX queue failed; call Vi::recover_tx_error before sending again")]
     TxQueueFailed,
+    /// A packed-stream buffer holds a packet header whose offsets lead outside the buffer
+    /// (see [`PackedStreamPackets`](crate::PackedStreamPackets)).
+    #[error("malformed packed-stream buffer at offset {offset}: {reason}")]
+    MalformedPackedStream {
+        /// Where the bad header is in the buffer.
+        offset: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A filter specification could not be parsed.
     #[error("bad filter spec {spec:?}: {reason}")]
     FilterSyntax {

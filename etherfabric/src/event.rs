@@ -522,6 +522,37 @@ pub(crate) trait Decoder {
     fn owner(&self) -> usize;
 }
 
+/// Decodes one event into a slot of a poll array: receive and transmit completions (the
+/// events of every data path) are written straight into the slot, the rest are decoded out of
+/// line, so that the loop filling the array stays short.
+#[inline(always)]
+pub(crate) fn decode_into(slot: &mut Event, e: &ffi::ef_event, d: &mut impl Decoder) {
+    // SAFETY: as in `decode`.
+    match unsafe { ffi::EF_EVENT_TYPE(e) } {
+        ffi::EF_EVENT_TYPE_RX => {
+            *slot = Event::Rx(RxEvent {
+                // SAFETY: as in `decode`.
+                buf: d.rx_token(unsafe { ffi::EF_EVENT_RX_RQ_ID(e) }),
+                raw: RawEvent(*e),
+                prefix: d.prefix() as u32,
+            })
+        }
+        ffi::EF_EVENT_TYPE_TX => {
+            *slot = Event::Tx(TxComplete {
+                raw: RawEvent(*e),
+                owner: d.owner(),
+                single: None,
+            })
+        }
+        _ => *slot = decode_other(e, d),
+    }
+}
+
+#[inline(never)]
+fn decode_other(e: &ffi::ef_event, d: &mut impl Decoder) -> Event {
+    decode(e, d)
+}
+
 /// Decodes one event. Always inlined, so that the caller's `match` on the result fuses with
 /// the one here and only the fields used are read.
 #[inline(always)]

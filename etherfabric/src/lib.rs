@@ -141,8 +141,10 @@
 //!
 //! # Not covered yet
 //!
-//! Packed-stream unbundling ([`Event::RxPackedStream`] is decoded; use [`ffi`] for the
-//! rest), TX alternatives, TX warming, event-queue timers, shared event queues.
+//! TX alternatives, TX warming, event-queue timers, shared event queues. Packed-stream
+//! events are decoded ([`Event::RxPackedStream`]) and their buffers walked
+//! ([`PackedStreamPackets`]), but the crate does not yet own packed-stream buffers for a VI
+//! (posting them and lending a received one); the software backend has no packed-stream VIs.
 
 #![deny(missing_docs)]
 
@@ -155,6 +157,7 @@ mod error;
 mod event;
 mod filter;
 mod memory;
+mod packed_stream;
 mod pd;
 mod pio;
 mod pool;
@@ -170,6 +173,7 @@ pub use event::{
 };
 pub use filter::{Filter, FilterFlags, FilterSpec, IpProto, SetFilter};
 pub use memory::{HUGE_PAGE_SIZE, MemoryRegion, NIC_PAGE_SIZE};
+pub use packed_stream::{PACKED_STREAM_HEADER_LEN, PackedPacket, PackedStreamPackets, PsFlags};
 pub use pd::{Capability, PdFlags, ProtectionDomain};
 pub use pio::Pio;
 pub use pool::{BufferPool, DEFAULT_BUF_SIZE, PacketBuf};

@@ -61,11 +61,10 @@ impl PoolShared {
     #[inline]
     #[track_caller]
     fn assert_own(&self, buf: &PacketBuf) {
-        assert!(
-            buf.pool == self.id,
-            "packet buffer {} belongs to another buffer pool",
-            buf.index
-        );
+        if buf.pool != self.id {
+            // By value, so that the token never needs an address on the fast path.
+            foreign_buffer(buf.index);
+        }
     }
 
     #[inline]
@@ -117,6 +116,13 @@ impl PoolShared {
     pub(crate) fn region_for(&self, pd: &ProtectionDomain) -> Option<&MemoryRegion> {
         self.regions.iter().find(|r| r.is_in(pd))
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn foreign_buffer(index: u32) -> ! {
+    panic!("packet buffer {index} belongs to another buffer pool")
 }
 
 /// Fixed-size packet buffers carved out of registered memory, with their free list.

@@ -296,6 +296,17 @@ pub(crate) struct IfaceTable {
     pub(super) next_id: Mutex<c_int>,
 }
 
+impl Drop for IfaceTable {
+    /// Takes the table's entry out of [`TABLES`]: a `Weak` left there would keep the table's
+    /// allocation until another table is made, and for ever (valgrind: "possibly lost") once
+    /// the last protection domain of the process is freed.
+    fn drop(&mut self) {
+        // Our own entry is dead by now (its strong count is 0); a table made for the same
+        // key meanwhile is alive and stays.
+        TABLES.lock().retain(|_, w| w.strong_count() > 0);
+    }
+}
+
 /// A VI's cached view of its interface's table.
 #[derive(Debug, Default)]
 pub(crate) struct TableView {
@@ -330,7 +341,6 @@ impl IfaceTable {
         if let Some(t) = tables.get(&key).and_then(Weak::upgrade) {
             return t;
         }
-        tables.retain(|_, w| w.strong_count() > 0);
         let t = Arc::new(IfaceTable::default());
         tables.insert(key, Arc::downgrade(&t));
         t
@@ -571,6 +581,20 @@ mod tests {
         ef_filter_spec_set_unicast_mismatch, ef_filter_spec_set_user_mark, ef_filter_spec_set_vlan,
     };
     use crate::soft::frame;
+
+    #[test]
+    fn a_dropped_table_leaves_no_entry_in_the_registry() {
+        // An ifindex no interface has, so that no other test shares the table.
+        let key = (netns_id(), -7_001);
+        let t = IfaceTable::of_interface(key.1);
+        assert!(Arc::ptr_eq(&t, &IfaceTable::of_interface(key.1)));
+        assert!(TABLES.lock().contains_key(&key));
+        drop(t);
+        assert!(
+            !TABLES.lock().contains_key(&key),
+            "the registry still holds the freed table's allocation"
+        );
+    }
 
     fn udp4(
         dst_mac: [u8; 6],

@@ -49,19 +49,20 @@ impl Vi {
         n.clamp(0, max as c_int) as usize
     }
 
-    #[inline]
+    #[inline(always)]
     fn poll_with<'e>(&mut self, out: &'e mut [Event], rx_only: bool) -> &'e mut [Event] {
         let mut evs = [MaybeUninit::<ffi::ef_event>::uninit(); POLL_BATCH];
         let n = self.poll_raw(&mut evs, out.len(), rx_only);
         let mut d = Dec {
             owner: self.id,
-            pool: &self.pool,
+            pool_id: self.pool.id,
+            pool_len: self.pool.count,
             prefix: self.prefix,
             tx_failed: &mut self.tx_failed,
         };
         for (slot, e) in out[..n].iter_mut().zip(&evs[..n]) {
             // SAFETY: the first `n` events were written by the library.
-            *slot = event::decode(unsafe { e.assume_init_ref() }, &mut d);
+            event::decode_into(slot, unsafe { e.assume_init_ref() }, &mut d);
         }
         &mut out[..n]
     }
@@ -81,7 +82,8 @@ impl Vi {
             let ev = {
                 let mut d = Dec {
                     owner: self.id,
-                    pool: &self.pool,
+                    pool_id: self.pool.id,
+                    pool_len: self.pool.count,
                     prefix: self.prefix,
                     tx_failed: &mut self.tx_failed,
                 };

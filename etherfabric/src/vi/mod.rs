@@ -248,10 +248,16 @@ impl ViBuilder {
             )));
         }
         let chain = vec![CHAIN_END; shared.count as usize].into_boxed_slice();
+        let mr_raw = region.raw_mr();
+        let dma = (0..shared.count)
+            // SAFETY: `mr_raw` is the live registration of the pool's memory with this PD
+            // (kept alive by `_mr`), and every buffer's offset lies inside it.
+            .map(|i| unsafe { ffi::ef_memreg_dma_addr(mr_raw, shared.offset(i)) })
+            .collect();
         static NEXT_VI_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
         Ok(Vi {
             id: NEXT_VI_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            mr: region.raw_mr(),
+            dma,
             _mr: mr,
             raw,
             core,
@@ -289,7 +295,9 @@ pub struct Vi {
     id: usize,
     core: Arc<ViCore>,
     pool: Arc<PoolShared>,
-    mr: *const ffi::ef_memreg,
+    /// The DMA address of each pool buffer on this VI's PD (as C applications keep one per
+    /// packet buffer), so that posting and sending look it up with one load.
+    dma: Box<[u64]>,
     _mr: Arc<crate::memory::MrInner>,
     prefix: usize,
     q_id: u32,
@@ -308,9 +316,11 @@ pub struct Vi {
 // `core` and the pool, which this value keeps alive.
 unsafe impl Send for Vi {}
 
+/// What decoding needs of the VI, copied out of it so that a poll loop keeps it in registers.
 struct Dec<'a> {
     owner: usize,
-    pool: &'a PoolShared,
+    pool_id: u32,
+    pool_len: u32,
     prefix: usize,
     tx_failed: &'a mut bool,
 }
@@ -318,7 +328,11 @@ struct Dec<'a> {
 impl Decoder for Dec<'_> {
     #[inline]
     fn rx_token(&self, id: u32) -> PacketBuf {
-        self.pool.token(id)
+        debug_assert!(id < self.pool_len, "buffer id {id} out of range");
+        PacketBuf {
+            index: id,
+            pool: self.pool_id,
+        }
     }
     #[inline]
     fn prefix(&self) -> usize {
@@ -351,12 +365,17 @@ impl Vi {
         self.raw
     }
 
+    /// The DMA address of one of this pool's buffers.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must be a token of this VI's pool ([`PoolShared::owns`]).
     #[inline]
-    fn dma_addr(&self, buf: &PacketBuf) -> u64 {
-        let off = self.pool.offset(buf.index);
-        // SAFETY: the token is this pool's, so `off` lies inside the registered memory; `mr`
-        // is the registration with this VI's PD, kept alive by `_mr`.
-        unsafe { ffi::ef_memreg_dma_addr(self.mr, off) }
+    unsafe fn dma_addr(&self, buf: &PacketBuf) -> u64 {
+        debug_assert!(self.pool.owns(buf));
+        // SAFETY: the pool makes tokens only for indices below its count, which is the table's
+        // length, and `buf` is one of its tokens.
+        unsafe { *self.dma.get_unchecked(buf.index as usize) }
     }
 }
 

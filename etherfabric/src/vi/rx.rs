@@ -10,7 +10,8 @@ impl Vi {
         if !self.pool.owns(&buf) {
             return Err(Rejected::new(buf, Error::ForeignBuffer));
         }
-        let addr = self.dma_addr(&buf);
+        // SAFETY: the token was just found to be this pool's.
+        let addr = unsafe { self.dma_addr(&buf) };
         // SAFETY: the VI is live and used by this thread only; `addr` is the buffer's DMA
         // address in memory registered with the VI's PD; the token moves into the ring (its
         // index is the descriptor's id) and comes back only through the completing event.

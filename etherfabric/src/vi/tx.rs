@@ -15,7 +15,8 @@ impl Vi {
         if let Err(e) = self.tx_check(&buf, offset, len) {
             return Err(Rejected::new(buf, e));
         }
-        let addr = self.dma_addr(&buf) + offset as u64;
+        // SAFETY: `tx_check` found the token to be this pool's.
+        let addr = unsafe { self.dma_addr(&buf) } + offset as u64;
         // SAFETY: as in `transmit_init`; `offset + len` lies within the buffer, which does not
         // cross a 4 KiB page, so the DMA addresses are contiguous.
         let rc = unsafe {
@@ -71,7 +72,8 @@ impl Vi {
         if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
-        let addr = self.dma_addr(&buf);
+        // SAFETY: `tx_check` found the token to be this pool's.
+        let addr = unsafe { self.dma_addr(&buf) };
         // SAFETY: the VI is live and used by this thread only; `addr..addr+len` lies inside
         // the registered buffer; the token moves into the ring until its completion.
         let rc = unsafe {
@@ -103,7 +105,8 @@ impl Vi {
         if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
-        let addr = self.dma_addr(&buf);
+        // SAFETY: `tx_check` found the token to be this pool's.
+        let addr = unsafe { self.dma_addr(&buf) };
         // SAFETY: as in `transmit_init`.
         let rc = unsafe {
             ffi::ef_vi_transmit(
@@ -138,7 +141,8 @@ impl Vi {
             }
         }
         let iov: [ffi::ef_iovec; N] = std::array::from_fn(|i| ffi::ef_iovec {
-            iov_base: self.dma_addr(&segs[i].0),
+            // SAFETY: `tx_check` found every token to be this pool's.
+            iov_base: unsafe { self.dma_addr(&segs[i].0) },
             iov_len: segs[i].1 as u32,
         });
         let last = segs[N - 1].0.index;
@@ -180,7 +184,8 @@ impl Vi {
         if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
-        let addr = self.dma_addr(&buf);
+        // SAFETY: `tx_check` found the token to be this pool's.
+        let addr = unsafe { self.dma_addr(&buf) };
         let p = self.pool.ptr(buf.index);
         // SAFETY: the VI is live; `p..p+len` is the caller's buffer (token held), read by the
         // CTPIO copy during the call.
