@@ -3,6 +3,9 @@
 // of each frame, `ps_next_offset` leading to the next header), on synthetic buffers; and the
 // software backend refusing packed-stream VIs.
 
+// Unprivileged runs enter a user namespace of their own at start (see testkit).
+testkit::enter_user_namespace_at_start!();
+
 use etherfabric::*;
 
 /// The `psp_start_offset` of the synthetic buffers.
@@ -219,10 +222,10 @@ fn the_software_backend_refuses_packed_stream_vis() {
         }
         Err(e) => panic!("{test}: Driver::open: {e}"),
     }
-    let Some(ns) = testkit::Netns::create(test, 1) else {
+    let Some(ns) = testkit::Netns::create(test) else {
         return;
     };
-    let (pd_flags, vi) = testkit::run_in(&ns.name, || {
+    let (pd_flags, vi) = testkit::run_in(&ns, || {
         let driver = Driver::open().expect("driver");
         // A packed-stream PD is refused...
         let pd_flags = ProtectionDomain::by_name(&driver, "lo", PdFlags::RX_PACKED_STREAM)

@@ -74,7 +74,11 @@ fn wait_for_port(ns: &Netns, port: u16) {
 
 /// The port pong binds: the address right after `pong` (its own, in both programs).
 fn pong_port(pong_args: &[&str]) -> u16 {
-    let at = pong_args.iter().position(|a| *a == "pong").expect("pong mode") + 1;
+    let at = pong_args
+        .iter()
+        .position(|a| *a == "pong")
+        .expect("pong mode")
+        + 1;
     pong_args[at].rsplit(':').next().unwrap().parse().unwrap()
 }
 
