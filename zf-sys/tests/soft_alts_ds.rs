@@ -210,16 +210,8 @@ fn both_ends_on_one_stack() {
     isolated!("both_ends_on_one_stack");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let la = sin(lo(0));
-    let (p, l) = sa(&la);
-    let mut tl = std::ptr::null_mut();
-    // SAFETY: live stack, valid arguments.
-    assert_eq!(unsafe { zftl_listen(st, p, l, a, &mut tl) }, 0);
-    let mut b = sin(lo(0));
-    let mut bl = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live listener, valid buffer.
-    unsafe { zftl_getname(tl, (&mut b as *mut libc::sockaddr_in).cast(), &mut bl) };
-    let c = connect(st, a, from_sin(&b));
+    let (tl, port) = listen_lo(st, a);
+    let c = connect(st, a, lo(port));
     let mut s = std::ptr::null_mut();
     // SAFETY: live listener.
     poll_until(st, "accept", || unsafe { zftl_accept(tl, &mut s) } == 0);

@@ -192,31 +192,19 @@ fn listener_accepts_kernel_client_and_echoes() {
     isolated!("listener_accepts_kernel_client_and_echoes");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let la = sin(lo(0));
-    let (p, l) = sa(&la);
-    let mut tl = std::ptr::null_mut();
-    // SAFETY: live stack, valid address and out pointer.
-    assert_eq!(unsafe { zftl_listen(st, p, l, a, &mut tl) }, 0);
-    let mut bound = sin(lo(0));
-    let mut bl = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live listener, valid buffer.
-    unsafe { zftl_getname(tl, (&mut bound as *mut libc::sockaddr_in).cast(), &mut bl) };
-    let port = from_sin(&bound).port();
+    let (tl, port) = listen_lo(st, a);
     assert_ne!(port, 0);
     let mut z = std::ptr::null_mut();
     // SAFETY: live listener.
     assert_eq!(unsafe { zftl_accept(tl, &mut z) }, -libc::EAGAIN);
 
     // Muxer with the listener.
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(st, unsafe { zftl_to_waitable(tl) }, libc::EPOLLIN as u32, 1);
     let ev = epoll_event {
         events: libc::EPOLLIN as u32,
         data: epoll_data { u64_: 1 },
     };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zftl_to_waitable(tl), &ev) }, 0);
     // SAFETY: as above.
     assert_eq!(
         // SAFETY: live objects and valid buffers created by this test.
@@ -367,15 +355,13 @@ fn connection_refused_is_reported_through_recv_and_error() {
         "SYN_SENT: try again later, as TCPDirect says"
     );
 
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-    let ev = epoll_event {
-        events: (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLHUP) as u32,
-        data: epoll_data { u64_: 5 },
-    };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zft_to_waitable(z), &ev) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(
+        st,
+        unsafe { zft_to_waitable(z) },
+        (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLHUP) as u32,
+        5,
+    );
     let mut evs = [epoll_event::default(); 2];
     // SAFETY: live muxer.
     let n = unsafe { zf_muxer_wait(mux, evs.as_mut_ptr(), 2, 5_000_000_000) };

@@ -102,24 +102,7 @@ fn take(st: *mut zf_stack, ur: *mut zfur, look: Option<(u8, u8, u16, u16)>, payl
 
 fn exercise() {
     let (st, a) = stack_with(&[]);
-    let mut ur = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-    let mut la = sin(lo(0));
-    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live zocket, valid writable address.
-    let rc = unsafe {
-        zfur_addr_bind(
-            ur,
-            (&mut la as *mut libc::sockaddr_in).cast(),
-            len,
-            std::ptr::null(),
-            0,
-            0,
-        )
-    };
-    assert_eq!(rc, 0);
-    let port = from_sin(&la).port();
+    let (ur, port) = bound_zfur(st, a);
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let sport = tx.local_addr().unwrap().port();
     let send = |ttl: c_int, tos: c_int, p: &[u8]| {

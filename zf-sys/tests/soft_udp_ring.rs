@@ -49,28 +49,6 @@ fn packet_sockets() -> usize {
         .count()
 }
 
-/// A zfur bound to 127.0.0.1 on an ephemeral port; returns it and the port.
-fn bound_zfur(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zfur, u16) {
-    let mut ur = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-    let mut la = sin(lo(0));
-    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live zocket, valid writable address.
-    let rc = unsafe {
-        zfur_addr_bind(
-            ur,
-            (&mut la as *mut libc::sockaddr_in).cast(),
-            len,
-            std::ptr::null(),
-            0,
-            0,
-        )
-    };
-    assert_eq!(rc, 0);
-    (ur, from_sin(&la).port())
-}
-
 /// One received datagram and the fields of its headers that the test checks.
 #[derive(Debug)]
 struct Got {
@@ -214,15 +192,8 @@ fn exercise_paths(expect_ring: bool) {
     }
 
     // A muxer wait returns for a datagram sent while it waits.
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-    let ev = epoll_event {
-        events: libc::EPOLLIN as u32,
-        data: epoll_data { u64_: 7 },
-    };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zfur_to_waitable(ur), &ev) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(st, unsafe { zfur_to_waitable(ur) }, libc::EPOLLIN as u32, 7);
     let sender = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(100));
         tx.send_to(b"wake", (Ipv4Addr::LOCALHOST, port)).unwrap();
