@@ -16,9 +16,11 @@
 //!   [`linger_zero`], frames and data patterns
 //!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
 //!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
-//!   ([`zf_attr_names_interface`]). Helpers that call a `-sys` crate live in that crate's
+//!   ([`zf_attr_names_interface`]); one test run again in a child process
+//!   ([`rerun_test`]). Helpers that call a `-sys` crate live in that crate's
 //!   `tests/common` (this crate depends on none of them).
 
+mod child;
 mod frames;
 mod isolated;
 mod netns;
@@ -33,6 +35,7 @@ pub const FAKE_ONLOAD_C: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/fake_onl
 pub const STAND_IN_ONLOAD_EXT_C: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/c/stand_in_onload_ext.c");
 
+pub use child::rerun_test;
 pub use frames::{checksum_ok, pat, udp_frame};
 pub use isolated::{
     __enter_user_namespace, drop_privileges, in_netns, in_user_namespace, isolate_thread_network,

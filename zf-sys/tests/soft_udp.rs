@@ -290,47 +290,23 @@ fn remote_filter_and_errors() {
     let mut v6 = sin(lo(5));
     v6.sin_family = libc::AF_INET6 as libc::sa_family_t;
     let (p6, l6) = sa(&v6);
+    // `zfur_addr_bind` of `ur` to `local` (`local_len` bytes) and remote `(pr, lr)`.
+    let bind = |local: *mut libc::sockaddr_in, local_len, pr, lr| {
+        // SAFETY: live zocket; `local` is null or writable for `local_len` bytes, which is
+        // what the calls below check the library for; `pr` is null or valid for `lr`.
+        unsafe { zfur_addr_bind(ur, local.cast(), local_len, pr, lr, 0) }
+    };
+    let none = std::ptr::null();
+    assert_eq!(bind(&mut anym, len, none, 0), -libc::EINVAL, "INADDR_ANY");
+    assert_eq!(bind(std::ptr::null_mut(), len, none, 0), -libc::EFAULT);
+    assert_eq!(bind(&mut la, 3, none, 0), -libc::EINVAL);
+    assert_eq!(
+        bind(&mut la, len, pr, lr),
+        -libc::EADDRINUSE,
+        "same filter twice"
+    );
     // SAFETY: valid or deliberately bad arguments.
     unsafe {
-        assert_eq!(
-            zfur_addr_bind(
-                ur,
-                (&mut anym as *mut libc::sockaddr_in).cast(),
-                len,
-                std::ptr::null(),
-                0,
-                0
-            ),
-            -libc::EINVAL,
-            "INADDR_ANY"
-        );
-        assert_eq!(
-            zfur_addr_bind(ur, std::ptr::null_mut(), len, std::ptr::null(), 0, 0),
-            -libc::EFAULT
-        );
-        assert_eq!(
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                3,
-                std::ptr::null(),
-                0,
-                0
-            ),
-            -libc::EINVAL
-        );
-        assert_eq!(
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                len,
-                pr,
-                lr,
-                0
-            ),
-            -libc::EADDRINUSE,
-            "same filter twice"
-        );
         assert_eq!(
             zfut_alloc(&mut ut, st, pa, l, pa, l, 0, a),
             -libc::EINVAL,

@@ -9,7 +9,6 @@ mod common;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
-use std::process::Command;
 
 use common::*;
 use zf_sys::*;
@@ -145,17 +144,7 @@ fn headers_are_each_datagrams_own_on_both_receive_paths() {
         // As root: the ring path (and sockets for what it does not carry).
         exercise();
         // The socket path, as an unprivileged user, in this same namespace.
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
-            .env(CHILD_ENV, "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "unprivileged run failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = testkit::rerun_test(NAME, &[(CHILD_ENV, "1")]);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("unprivileged run: done"),
             "the unprivileged run ran the test"

@@ -8,7 +8,6 @@ mod common;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -327,17 +326,7 @@ fn both_receive_paths_deliver_in_order_with_real_headers() {
         return;
     }
     exercise_paths(true);
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "unprivileged run failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::rerun_test(NAME, &[(CHILD_ENV, "1")]);
 }
 
 /// A UDP/IPv4 datagram to 127.0.0.1:`dport` as a raw socket sends it (the kernel fills in the
