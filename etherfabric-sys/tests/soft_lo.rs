@@ -476,19 +476,8 @@ fn lo_vi_set_spreads_flows_by_hash() {
     // SAFETY: as above.
     let mut set: Box<ef_vi_set> = Box::new(unsafe { std::mem::zeroed() });
     let mut vis: Vec<Box<ef_vi>> = Vec::new();
-    let len = BUF * NBUF;
-    // SAFETY: anonymous page-aligned mapping, unmapped at the end.
-    let mem = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(mem, libc::MAP_FAILED);
+    let map = AnonMap::new(BUF * NBUF);
+    let (mem, len) = (map.as_void(), map.len());
     let mut mr = ef_memreg::default();
     // SAFETY: every pointer below is valid; resources are freed in order at the end.
     unsafe {
@@ -497,20 +486,7 @@ fn lo_vi_set_spreads_flows_by_hash() {
         assert_eq!(ef_memreg_alloc(&mut mr, dh, &mut *pd, dh, mem, len), 0);
         for i in 0..2 {
             let mut vi: Box<ef_vi> = Box::new(std::mem::zeroed());
-            let rc = ef_vi_alloc_from_set(
-                &mut *vi,
-                dh,
-                &mut *set,
-                dh,
-                -1,
-                -1,
-                -1,
-                0,
-                std::ptr::null_mut(),
-                -1,
-                0,
-            );
-            assert_eq!(rc, 0);
+            assert_eq!(alloc_from_set(&mut *vi, dh, &mut *set), 0);
             // Room for all 20 datagrams on either VI: the hash may send most flows to one.
             for b in 0..32 {
                 let id = i * 32 + b;
@@ -528,22 +504,7 @@ fn lo_vi_set_spreads_flows_by_hash() {
         }
         // The set is full now.
         let mut extra: Box<ef_vi> = Box::new(std::mem::zeroed());
-        assert_eq!(
-            ef_vi_alloc_from_set(
-                &mut *extra,
-                dh,
-                &mut *set,
-                dh,
-                -1,
-                -1,
-                -1,
-                0,
-                std::ptr::null_mut(),
-                -1,
-                0
-            ),
-            -libc::EBUSY
-        );
+        assert_eq!(alloc_from_set(&mut *extra, dh, &mut *set), -libc::EBUSY);
         let fs = udp_local(LO, port);
         let mut cookie = ef_filter_cookie::default();
         assert_eq!(ef_vi_set_filter_add(&mut *set, dh, &fs, &mut cookie), 0);
@@ -599,7 +560,6 @@ fn lo_vi_set_spreads_flows_by_hash() {
             assert_eq!(ef_vi_free(&mut **vi, dh), 0);
         }
         assert_eq!(ef_memreg_free(&mut mr, dh), 0);
-        libc::munmap(mem, len);
         assert_eq!(ef_vi_set_free(&mut *set, dh), 0);
         assert_eq!(ef_pd_free(&mut *pd, dh), 0);
         ef_driver_close(dh);
@@ -613,7 +573,7 @@ fn lo_vi_set_spreads_flows_by_hash() {
 /// `vi` is writable; `set` is a live set of handle `dh`.
 unsafe fn alloc_from_set(vi: *mut ef_vi, dh: ef_driver_handle, set: *mut ef_vi_set) -> c_int {
     // SAFETY: per the caller.
-    unsafe { ef_vi_alloc_from_set(vi, dh, set, dh, -1, -1, -1, 0, std::ptr::null_mut(), -1, 0) }
+    unsafe { vi_alloc_from_set(vi, dh, set, -1, 0) }
 }
 
 #[test]

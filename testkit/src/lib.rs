@@ -17,12 +17,13 @@
 //!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
 //!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
 //!   ([`zf_attr_names_interface`]); one test run again in a child process
-//!   ([`rerun_test`]). Helpers that call a `-sys` crate live in that crate's
+//!   ([`rerun_test`]); page-aligned buffer memory ([`AnonMap`]). Helpers that call a `-sys` crate live in that crate's
 //!   `tests/common` (this crate depends on none of them).
 
 mod child;
 mod frames;
 mod isolated;
+mod mem;
 mod netns;
 mod poll;
 mod sockets;
@@ -41,6 +42,7 @@ pub use isolated::{
     __enter_user_namespace, drop_privileges, in_netns, in_user_namespace, isolate_thread_network,
     user_namespace_status,
 };
+pub use mem::AnonMap;
 pub use netns::{Netns, NetnsChain, NetnsPair, ip_available, run_in, veth};
 pub use poll::{LIMIT, poll_until};
 pub use sockets::{free_udp_port, from_sin, linger_zero, sin};

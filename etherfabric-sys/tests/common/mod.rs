@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use etherfabric_sys::*;
 // Not every test binary that includes this module needs these.
 #[allow(unused_imports)]
-pub use testkit::{Netns, NetnsPair, free_udp_port, is_root, run_in, sh, udp_frame};
+pub use testkit::{AnonMap, Netns, NetnsPair, free_udp_port, is_root, run_in, sh, udp_frame};
 
 /// Size of one packet buffer.
 pub const BUF: usize = 2048;
@@ -47,7 +47,10 @@ pub struct TestVi {
     pub dh: ef_driver_handle,
     pub pd: Box<ef_pd>,
     pub vi: Box<ef_vi>,
+    /// The first of the NBUF buffers (in `map`).
     pub mem: *mut u8,
+    /// The buffers' memory; unmapped after `drop` freed the memreg.
+    map: AnonMap,
     pub memreg: Box<ef_memreg>,
     pub q_id: c_int,
 }
@@ -97,29 +100,19 @@ impl TestVi {
             }
             return Err(q_id);
         }
-        let len = BUF * NBUF;
-        // SAFETY: anonymous mapping (page aligned).
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(mem, libc::MAP_FAILED);
+        let map = AnonMap::new(BUF * NBUF);
         // SAFETY: plain C data.
         let mut memreg: Box<ef_memreg> = Box::new(unsafe { std::mem::zeroed() });
-        // SAFETY: `mem` is a page-aligned mapping of `len` bytes that outlives the memreg.
-        let rc = unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, mem, len) };
+        // SAFETY: `map` is a page-aligned mapping that outlives the memreg (dropped after it).
+        let rc =
+            unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, map.as_void(), map.len()) };
         assert_eq!(rc, 0, "ef_memreg_alloc");
         Ok(TestVi {
             dh,
             pd,
             vi,
-            mem: mem.cast(),
+            mem: map.ptr(),
+            map,
             memreg,
             q_id,
         })
@@ -217,14 +210,45 @@ impl TestVi {
 impl Drop for TestVi {
     fn drop(&mut self) {
         let dh = self.dh;
-        // SAFETY: freeing in the documented order: VI, memory, PD, handle.
+        // SAFETY: freeing in the documented order: VI, memory, PD, handle (the mapping goes
+        // after, with `self.map`).
         unsafe {
             assert_eq!(ef_vi_free(&mut *self.vi, dh), 0);
             assert_eq!(ef_memreg_free(&mut *self.memreg, dh), 0);
-            libc::munmap(self.mem.cast(), BUF * NBUF);
             assert_eq!(ef_pd_free(&mut *self.pd, dh), 0);
             ef_driver_close(dh);
         }
+    }
+}
+
+/// `ef_vi_alloc_from_set` of slot `index` (`-1`: the next free one) with a TX ring of `txq`
+/// entries (`-1`: the default) and the other sizes by default; no event queue is shared.
+///
+/// # Safety
+///
+/// `vi` is writable and does not move while allocated; `set` is a live set of handle `dh`.
+pub unsafe fn vi_alloc_from_set(
+    vi: *mut ef_vi,
+    dh: ef_driver_handle,
+    set: *mut ef_vi_set,
+    index: c_int,
+    txq: c_int,
+) -> c_int {
+    // SAFETY: per the caller.
+    unsafe {
+        ef_vi_alloc_from_set(
+            vi,
+            dh,
+            set,
+            dh,
+            index,
+            -1,
+            -1,
+            txq,
+            std::ptr::null_mut(),
+            -1,
+            0,
+        )
     }
 }
 
