@@ -181,21 +181,15 @@ fn lo_bad_checksums_give_rx_discard() {
     let mut f = udp_frame([0; 6], [0; 6], (LO, 40002), (LO, port), &[0x5a; 64]);
     fix_checksums(&mut f);
     f[41] ^= 0x55; // wrong UDP checksum
-    txv.buf_mut(0)[..f.len()].copy_from_slice(&f);
-    txv.send_and_complete(0, f.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
+    txv.send_frame(0, &f);
+    let rx = rxv.one_rx();
     // SAFETY: polled events are initialised.
     unsafe {
-        assert_eq!(EF_EVENT_TYPE(&rx[0]), EF_EVENT_TYPE_RX_DISCARD);
-        assert_eq!(
-            EF_EVENT_RX_DISCARD_TYPE(&rx[0]),
-            EF_EVENT_RX_DISCARD_CSUM_BAD
-        );
-        assert_eq!(EF_EVENT_RX_DISCARD_RQ_ID(&rx[0]), 0);
-        assert_ne!(EF_EVENT_RX_DISCARD_SOP(&rx[0]), 0);
-        assert_eq!(EF_EVENT_RX_DISCARD_BYTES(&rx[0]) as usize, f.len());
+        assert_eq!(EF_EVENT_TYPE(&rx), EF_EVENT_TYPE_RX_DISCARD);
+        assert_eq!(EF_EVENT_RX_DISCARD_TYPE(&rx), EF_EVENT_RX_DISCARD_CSUM_BAD);
+        assert_eq!(EF_EVENT_RX_DISCARD_RQ_ID(&rx), 0);
+        assert_ne!(EF_EVENT_RX_DISCARD_SOP(&rx), 0);
+        assert_eq!(EF_EVENT_RX_DISCARD_BYTES(&rx) as usize, f.len());
     }
     assert_eq!(
         &rxv.buf(0)[..f.len()],
@@ -207,18 +201,12 @@ fn lo_bad_checksums_give_rx_discard() {
     let mut g = udp_frame([0; 6], [0; 6], (LO, 40003), (LO, port), &[0x33; 20]);
     fix_checksums(&mut g);
     g[24] ^= 0x01;
-    txv.buf_mut(1)[..g.len()].copy_from_slice(&g);
-    txv.send_and_complete(1, g.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
+    txv.send_frame(1, &g);
+    let rx = rxv.one_rx();
     // SAFETY: polled events are initialised.
     unsafe {
-        assert_eq!(EF_EVENT_TYPE(&rx[0]), EF_EVENT_TYPE_RX_DISCARD);
-        assert_eq!(
-            EF_EVENT_RX_DISCARD_TYPE(&rx[0]),
-            EF_EVENT_RX_DISCARD_CSUM_BAD
-        );
+        assert_eq!(EF_EVENT_TYPE(&rx), EF_EVENT_TYPE_RX_DISCARD);
+        assert_eq!(EF_EVENT_RX_DISCARD_TYPE(&rx), EF_EVENT_RX_DISCARD_CSUM_BAD);
     }
 
     // With checksum errors masked out of the discard set, the same frame is a plain RX.
@@ -228,10 +216,8 @@ fn lo_bad_checksums_give_rx_discard() {
         assert_eq!(ef_vi_receive_get_discards(rxv.vi()), 0);
     }
     txv.send_and_complete(0, f.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
-    assert_eq!(ev_type(&rx[0]), EF_EVENT_TYPE_RX);
+    let rx = rxv.one_rx();
+    assert_eq!(ev_type(&rx), EF_EVENT_TYPE_RX);
 
     // Correct checksums: a plain RX as well, with the discard mask back to the default.
     // SAFETY: the VI is live.
@@ -244,12 +230,9 @@ fn lo_bad_checksums_give_rx_discard() {
     };
     let mut h = udp_frame([0; 6], [0; 6], (LO, 40004), (LO, port), &[1, 2, 3]);
     fix_checksums(&mut h);
-    txv.buf_mut(2)[..h.len()].copy_from_slice(&h);
-    txv.send_and_complete(2, h.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
-    assert_eq!(ev_type(&rx[0]), EF_EVENT_TYPE_RX);
+    txv.send_frame(2, &h);
+    let rx = rxv.one_rx();
+    assert_eq!(ev_type(&rx), EF_EVENT_TYPE_RX);
 }
 
 #[test]
@@ -300,12 +283,10 @@ fn lo_timestamps_prefix_and_blocking_wait() {
     // SAFETY: the VI is live.
     assert_eq!(unsafe { ef_eventq_wait(t.vi(), dh, cur, &tv) }, 0);
     sender.join().unwrap();
-    let evs = t.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
+    let rx = t.one_rx();
     assert_eq!(
         // SAFETY: polled events are initialised.
-        unsafe { EF_EVENT_RX_BYTES(&rx[0]) } as usize,
+        unsafe { EF_EVENT_RX_BYTES(&rx) } as usize,
         prefix + 42 + 8
     );
     assert_eq!(&t.buf(0)[prefix + 42..prefix + 50], b"stamp me");
@@ -889,8 +870,7 @@ fn lo_allocation_rules() {
     assert_eq!(failed, vec![9]);
     // The queue works again.
     let f = udp_frame([0; 6], [0; 6], (LO, 1), (LO, 9), b"ok");
-    u.buf_mut(0)[..f.len()].copy_from_slice(&f);
-    u.send_and_complete(0, f.len());
+    u.send_frame(0, &f);
     // Unsupported options.
     // SAFETY: plain C data.
     let mut v: Box<ef_vi> = Box::new(unsafe { std::mem::zeroed() });
@@ -1199,10 +1179,8 @@ fn lo_ipv6_udp_filter() {
         .unwrap()
         .send_to(b"over IPv6", (lo6, port))
         .unwrap();
-    let evs = t.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
-    assert_eq!(ev_type(&rx[0]), EF_EVENT_TYPE_RX);
+    let rx = t.one_rx();
+    assert_eq!(ev_type(&rx), EF_EVENT_TYPE_RX);
     let f = t.buf(0);
     assert_eq!(&f[12..14], &[0x86, 0xdd]);
     assert_eq!(&f[62..71], b"over IPv6");

@@ -44,8 +44,7 @@ fn netns_lo_vi_transmit_reaches_udp_socket() {
         assert!(unsafe { ef_vi_mtu(t.vi(), dh) } > 1500);
         // Checksums left zero: the TX offload fills them in.
         let f = udp_frame(mac, mac, (lo, 40000), (lo, port), b"hello from ef_vi");
-        t.buf_mut(3)[..f.len()].copy_from_slice(&f);
-        t.send_and_complete(3, f.len());
+        t.send_frame(3, &f);
         let mut got = [0u8; 100];
         let (n, from) = rx.recv_from(&mut got).expect("datagram from the VI");
         assert_eq!(&got[..n], b"hello from ef_vi");
@@ -154,8 +153,7 @@ fn veth_unicast_both_ways_with_kernel_sockets() {
             (ip_a, 31002),
             b"reply from ef_vi",
         );
-        t.buf_mut(40)[..f.len()].copy_from_slice(&f);
-        t.send_and_complete(40, f.len());
+        t.send_frame(40, &f);
     });
     vi_side.join().expect("VI thread");
     let (data, from) = peer.join().expect("peer thread");
@@ -282,8 +280,7 @@ fn veth_vlan_tagged_frames_and_eth_local_filters() {
             f.extend_from_slice(&vid.to_be_bytes());
             f.extend_from_slice(&0x88b5u16.to_be_bytes()); // local experimental EtherType
             f.extend_from_slice(&[i as u8; 50]);
-            t.buf_mut(i)[..f.len()].copy_from_slice(&f);
-            t.send_and_complete(i, f.len());
+            t.send_frame(i, &f);
         }
     });
     let if_b = pair.if_b.clone();

@@ -187,6 +187,21 @@ impl TestVi {
         all
     }
 
+    /// Waits (up to 5 s) for RX-type events (RX and RX_DISCARD), checks that exactly one
+    /// came, and returns it.
+    pub fn one_rx(&mut self) -> ef_event {
+        let evs = self.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
+        let rx = rx_events(&evs);
+        assert_eq!(rx.len(), 1);
+        rx[0]
+    }
+
+    /// Copies `frame` into buffer `i`, sends it and waits for its completion.
+    pub fn send_frame(&mut self, i: usize, frame: &[u8]) {
+        self.buf_mut(i)[..frame.len()].copy_from_slice(frame);
+        self.send_and_complete(i, frame.len());
+    }
+
     /// Sends the frame in buffer `i` (`len` bytes) and waits for its completion.
     pub fn send_and_complete(&mut self, i: usize, len: usize) {
         let a = self.addr(i);
