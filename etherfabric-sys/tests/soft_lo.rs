@@ -874,35 +874,29 @@ fn lo_allocation_rules() {
     // Unsupported options.
     // SAFETY: plain C data.
     let mut v: Box<ef_vi> = Box::new(unsafe { std::mem::zeroed() });
-    // SAFETY: `v` is boxed, the PD allocated.
-    unsafe {
-        let rc = ef_vi_alloc_from_pd(
-            &mut *v,
-            dh,
-            &mut *t.pd,
-            dh,
-            -1,
-            -1,
-            -1,
-            std::ptr::null_mut(),
-            -1,
-            ef_vi_flags_EF_VI_RX_PACKED_STREAM,
-        );
-        assert_eq!(rc, -libc::EOPNOTSUPP);
-        let rc = ef_vi_alloc_from_pd(
-            &mut *v,
-            dh,
-            &mut *t.pd,
-            dh,
-            -1,
-            8192,
-            -1,
-            std::ptr::null_mut(),
-            -1,
-            0,
-        );
-        assert_eq!(rc, -libc::EINVAL, "RX ring larger than 4096");
-    }
+    let pd: *mut ef_pd = &mut *t.pd;
+    let mut alloc = |rxq: c_int, flags: ef_vi_flags| {
+        // SAFETY: `v` is boxed, the PD allocated.
+        unsafe {
+            ef_vi_alloc_from_pd(
+                &mut *v,
+                dh,
+                pd,
+                dh,
+                -1,
+                rxq,
+                -1,
+                std::ptr::null_mut(),
+                -1,
+                flags,
+            )
+        }
+    };
+    assert_eq!(
+        alloc(-1, ef_vi_flags_EF_VI_RX_PACKED_STREAM),
+        -libc::EOPNOTSUPP
+    );
+    assert_eq!(alloc(8192, 0), -libc::EINVAL, "RX ring larger than 4096");
 }
 
 /// The RX events whose frame (in the buffers at `mem`) carries `marker` at the start of its
