@@ -28,12 +28,7 @@ fn usage() -> ! {
     eprintln!(
         "  -c enable overlapped reads and specify a time for the overlapped delay in nanoseconds"
     );
-    eprintln!("  -p show pth percentile");
-    eprintln!("  -f report full-round trip time stats");
-    eprintln!("  -w write raw data to file");
-    eprintln!("  -R read access all received data");
-    eprintln!();
-    std::process::exit(1);
+    RoundTrips::usage_end();
 }
 
 /// The options: the shared ones, the muxer (`-m`) and overlapped receive (`-c`, with its

@@ -23,12 +23,7 @@ fn usage() -> ! {
     eprintln!("  -i number of iterations");
     eprintln!("  -r number of warmup iterations");
     eprintln!("  -t print timestamps");
-    eprintln!("  -p show pth percentile");
-    eprintln!("  -f report full-round trip time stats");
-    eprintln!("  -w write raw data to file");
-    eprintln!("  -R read access all received data");
-    eprintln!();
-    std::process::exit(1);
+    RoundTrips::usage_end();
 }
 
 /// The options: only the ones the ping-pong samples share.

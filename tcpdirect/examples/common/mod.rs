@@ -276,6 +276,17 @@ impl Default for RoundTrips {
 }
 
 impl RoundTrips {
+    /// Ends a ping-pong sample's usage message with the options every one of them takes
+    /// last, and exits with status 1.
+    pub fn usage_end() -> ! {
+        eprintln!("  -p show pth percentile");
+        eprintln!("  -f report full-round trip time stats");
+        eprintln!("  -w write raw data to file");
+        eprintln!("  -R read access all received data");
+        eprintln!();
+        std::process::exit(1);
+    }
+
     /// Takes option `o` (value `v`) if it is one of the shared ones; false otherwise.
     pub fn option(&mut self, o: char, v: &str) -> bool {
         match o {
