@@ -5,8 +5,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddrV4, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
-use std::os::raw::{c_int, c_void};
+use std::os::raw::c_int;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -414,21 +413,7 @@ fn peer_reset_gives_econnreset() {
     let port = listener.local_addr().unwrap().port();
     let z = connect(st, a, lo(port));
     let (s, _) = listener.accept().unwrap();
-    let lg = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: valid socket and option value.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&lg as *const libc::linger).cast::<c_void>(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
+    linger_zero(&s);
     drop(s);
     // SAFETY: live zocket.
     poll_until(st, "reset", || unsafe { zft_state(z) } == TCP_CLOSE);
