@@ -320,6 +320,30 @@ pub fn fix_checksums(f: &mut [u8]) {
     f[40..42].copy_from_slice(&(c as u16).to_ne_bytes());
 }
 
+/// Whether the UDP checksum of a received Ethernet frame (IPv4 or, by its EtherType, IPv6;
+/// no IP options or extension headers) is correct over its first `payload_len` payload
+/// bytes, by the library's checksum check.
+pub fn udp_checksum_ok(f: &[u8], payload_len: usize) -> bool {
+    let v6 = f[12..14] == [0x86, 0xdd];
+    let udp = if v6 { 14 + 40 } else { 14 + 20 };
+    let payload = &f[udp + 8..udp + 8 + payload_len];
+    let iov = libc::iovec {
+        iov_base: payload.as_ptr().cast_mut().cast(),
+        iov_len: payload.len(),
+    };
+    let (ip, udp) = (f[14..].as_ptr(), f[udp..].as_ptr().cast());
+    let iov = (&iov as *const libc::iovec).cast();
+    // SAFETY: the headers and the payload lie inside the frame; the iovec names the payload.
+    let ok = unsafe {
+        if v6 {
+            ef_udp_checksum_ip6_is_correct(ip.cast(), udp, iov, 1)
+        } else {
+            ef_udp_checksum_is_correct(ip.cast(), udp, iov, 1)
+        }
+    };
+    ok == 1
+}
+
 /// The RX-type events (RX and RX_DISCARD) among `evs`.
 pub fn rx_events(evs: &[ef_event]) -> Vec<ef_event> {
     evs.iter()
