@@ -153,10 +153,7 @@ fn lo_bad_checksums_give_rx_discard() {
     if !can_run("lo_bad_checksums_give_rx_discard") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut rxv = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("RX VI");
-    rxv.add_filter(&udp_local(LO, port)).unwrap();
-    rxv.post(0..16);
+    let (mut rxv, port) = TestVi::lo_udp_receiver(16);
     // A sender without checksum offload, so that the frames keep what we put in them.
     let mut txv = TestVi::open(
         "lo",
@@ -687,10 +684,7 @@ fn lo_shared_event_queue_and_software_events() {
     if !can_run("lo_shared_event_queue_and_software_events") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut a = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("VI");
-    a.add_filter(&udp_local(LO, port)).unwrap();
-    a.post(0..16);
+    let (mut a, port) = TestVi::lo_udp_receiver(16);
     let dh = a.dh;
     // A TX-only VI reporting to a's event queue.
     // SAFETY: plain C data.
@@ -907,10 +901,7 @@ fn lo_pio_and_ctpio_sends() {
     if !can_run("lo_pio_and_ctpio_sends") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut rx = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("RX VI");
-    rx.add_filter(&udp_local(LO, port)).unwrap();
-    rx.post(0..32);
+    let (mut rx, port) = TestVi::lo_udp_receiver(32);
     let mut tx = TestVi::open("lo", 0, -1, ef_vi_flags_EF_VI_TX_CTPIO).expect("TX VI");
     let dh = tx.dh;
     // PIO: allocate, link, copy and send.
@@ -984,10 +975,7 @@ fn lo_rx_ring_running_dry_mid_frame_gives_no_desc_trunc() {
     if !can_run("lo_rx_ring_running_dry_mid_frame_gives_no_desc_trunc") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut t = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("VI");
-    t.add_filter(&udp_local(LO, port)).unwrap();
-    t.post(0..1);
+    let (mut t, port) = TestVi::lo_udp_receiver(1);
     UdpSocket::bind((LO, 0))
         .unwrap()
         .send_to(&[7u8; 3000], (LO, port))

@@ -118,6 +118,18 @@ impl TestVi {
         })
     }
 
+    /// A receive-only VI on `lo` with a filter for UDP to 127.0.0.1 on a free port and
+    /// buffers `0..posted` on its RX ring; returns it and the port.
+    pub fn lo_udp_receiver(posted: usize) -> (TestVi, u16) {
+        let port = free_udp_port(Ipv4Addr::LOCALHOST);
+        let mut t =
+            TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("RX VI on lo");
+        t.add_filter(&udp_local(Ipv4Addr::LOCALHOST, port))
+            .expect("UDP filter");
+        t.post(0..posted);
+        (t, port)
+    }
+
     pub fn vi(&mut self) -> *mut ef_vi {
         &mut *self.vi
     }
