@@ -918,10 +918,7 @@ fn lo_pio_and_ctpio_sends() {
     assert_eq!(rc, 0);
     let evs = tx.poll_until(Duration::from_secs(5), |e| !e.is_empty());
     assert_eq!(ev_type(&evs[0]), EF_EVENT_TYPE_TX);
-    let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
-    // SAFETY: the event is for this VI.
-    let n = unsafe { ef_vi_transmit_unbundle(tx.vi(), &evs[0], ids.as_mut_ptr()) };
-    assert_eq!(&ids[..n as usize], &[5]);
+    assert_eq!(tx.unbundle(&evs[0]), [5]);
     // Misaligned PIO offsets are refused.
     // SAFETY: as above.
     let rc = unsafe { ef_vi_transmit_pio(tx.vi(), 3, 60, 6) };
@@ -949,9 +946,7 @@ fn lo_pio_and_ctpio_sends() {
         assert_eq!(EF_EVENT_TYPE(&evs[0]), EF_EVENT_TYPE_TX);
         assert_ne!(EF_EVENT_TX_CTPIO(&evs[0]), 0);
     }
-    // SAFETY: the event is for this VI.
-    let n = unsafe { ef_vi_transmit_unbundle(tx.vi(), &evs[0], ids.as_mut_ptr()) };
-    assert_eq!(&ids[..n as usize], &[7]);
+    assert_eq!(tx.unbundle(&evs[0]), [7]);
     let rx_mem = rx.mem as usize;
     let evs = rx.poll_until(Duration::from_secs(5), |e| {
         marked(rx_mem, e, b"PIO frame") == 1 && marked(rx_mem, e, b"CTPIO frame") == 1
@@ -1211,10 +1206,7 @@ fn lo_tx_completions_are_batched_and_unbundled_in_order() {
     let mut all = Vec::new();
     for e in &evs[..2] {
         assert_eq!(ev_type(e), EF_EVENT_TYPE_TX);
-        let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
-        // SAFETY: the event is for this VI.
-        let k = unsafe { ef_vi_transmit_unbundle(t.vi(), e, ids.as_mut_ptr()) };
-        all.extend_from_slice(&ids[..k as usize]);
+        all.extend(t.unbundle(e));
     }
     assert_eq!(all, (0..100).collect::<Vec<_>>());
     // SAFETY: the VI is live.

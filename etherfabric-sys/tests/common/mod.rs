@@ -220,17 +220,26 @@ impl TestVi {
         // SAFETY: the VI is live and the buffer registered.
         let rc = unsafe { ef_vi_transmit(self.vi(), a, len as c_int, i as ef_request_id) };
         assert_eq!(rc, 0, "ef_vi_transmit");
+        let tx = self.wait_tx();
+        assert_eq!(self.unbundle(&tx), [i as ef_request_id]);
+    }
+
+    /// Waits (up to 5 s) for a TX completion event and returns it.
+    pub fn wait_tx(&mut self) -> ef_event {
         let evs = self.poll_until(Duration::from_secs(5), |e| {
             e.iter().any(|e| ev_type(e) == EF_EVENT_TYPE_TX)
         });
-        let tx = evs
-            .iter()
+        *evs.iter()
             .find(|e| ev_type(e) == EF_EVENT_TYPE_TX)
-            .expect("TX completion");
+            .expect("TX completion")
+    }
+
+    /// The request ids a TX completion event of this VI completes (`ef_vi_transmit_unbundle`).
+    pub fn unbundle(&mut self, tx: &ef_event) -> Vec<ef_request_id> {
         let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
         // SAFETY: the event belongs to this VI; `ids` has room for a batch.
         let n = unsafe { ef_vi_transmit_unbundle(self.vi(), tx, ids.as_mut_ptr()) };
-        assert_eq!(&ids[..n as usize], &[i as ef_request_id]);
+        ids[..n as usize].to_vec()
     }
 }
 
