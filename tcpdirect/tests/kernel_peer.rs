@@ -49,20 +49,7 @@ fn client_exchanges_1mib_each_way_with_kernel_listener() {
         "client_exchanges_1mib_each_way_with_kernel_listener",
         || {
             let listener = TcpListener::bind("127.0.0.1:7001").unwrap();
-            let peer = std::thread::spawn(move || {
-                let (mut s, _) = listener.accept().unwrap();
-                s.set_read_timeout(Some(LIMIT)).unwrap();
-                let mut w = s.try_clone().unwrap();
-                let writer = std::thread::spawn(move || {
-                    let data: Vec<u8> = (0..MIB).map(|i| pat(7, i)).collect();
-                    w.write_all(&data).unwrap();
-                    w.shutdown(std::net::Shutdown::Write).unwrap();
-                });
-                let mut got = Vec::new();
-                s.read_to_end(&mut got).unwrap();
-                writer.join().unwrap();
-                got
-            });
+            let peer = testkit::pattern_peer(listener, MIB, 7, testkit::PeerFin::AfterSending);
             let mut st = stack("");
             let c = connect(&mut st, lo(7001));
             let out: Vec<u8> = (0..MIB).map(|i| pat(3, i)).collect();

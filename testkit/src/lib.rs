@@ -13,7 +13,7 @@
 //!   [`skip_unless!`] returns from a test that needs what the build or machine lacks.
 //! * Helpers shared by the crates' tests: the path of an example program ([`example_path`]),
 //!   socket addresses for C APIs ([`sin`], [`from_sin`]), [`free_udp_port`],
-//!   [`linger_zero`], frames and data patterns
+//!   [`linger_zero`], a kernel TCP peer exchanging a data pattern ([`pattern_peer`]), frames and data patterns
 //!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
 //!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
 //!   ([`zf_attr_names_interface`]); one test run again in a child process
@@ -45,7 +45,7 @@ pub use isolated::{
 pub use mem::AnonMap;
 pub use netns::{Netns, NetnsChain, NetnsPair, ip_available, run_in, veth};
 pub use poll::{LIMIT, poll_until};
-pub use sockets::{free_udp_port, from_sin, linger_zero, sin};
+pub use sockets::{PeerFin, free_udp_port, from_sin, linger_zero, pattern_peer, sin};
 
 use std::process::Command;
 

@@ -20,28 +20,8 @@ fn client_exchanges_1mib_each_way_and_closes() {
     let (st, a) = stack_with(&[]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let peer = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(LIMIT)).unwrap();
-        let mut w = s.try_clone().unwrap();
-        let writer = std::thread::spawn(move || {
-            let data: Vec<u8> = (0..MIB).map(|i| pat(7, i)).collect();
-            w.write_all(&data).unwrap();
-        });
-        let mut got = Vec::with_capacity(MIB);
-        let mut buf = [0u8; 65536];
-        loop {
-            let n = s.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
-        writer.join().unwrap();
-        // Our FIN has arrived: close our side too.
-        drop(s);
-        got
-    });
+    // The peer closes its side once our FIN has arrived.
+    let peer = testkit::pattern_peer(listener, MIB, 7, testkit::PeerFin::AfterReceiving);
 
     let z = connect(st, a, lo(port));
     // The zocket's addresses.
