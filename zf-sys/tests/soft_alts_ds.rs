@@ -3,7 +3,6 @@
 mod common;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::os::raw::c_int;
 use std::time::Instant;
 
@@ -40,10 +39,7 @@ fn alternatives_queue_send_cancel_and_space() {
     free_stack(st0, a0);
 
     let (st, a) = stack_with(&[("alt_count", 2)]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut peer, _) = listener.accept().unwrap();
+    let (z, mut peer) = connected_pair(st, a);
     let (mut x, mut y, mut w) = (0, 0, 0);
     // SAFETY: live stack and zocket; valid buffers throughout.
     unsafe {
@@ -119,10 +115,8 @@ fn delegated_send_prepare_complete_cancel() {
     isolated!("delegated_send_prepare_complete_cancel");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut peer, _) = listener.accept().unwrap();
+    let (z, mut peer) = connected_pair(st, a);
+    let port = peer.local_addr().unwrap().port();
     let mut hdr = [0u8; 64];
     let mut ds = zf_ds {
         headers: hdr.as_mut_ptr().cast(),

@@ -389,10 +389,7 @@ fn peer_reset_gives_econnreset() {
     isolated!("peer_reset_gives_econnreset");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (s, _) = listener.accept().unwrap();
+    let (z, s) = connected_pair(st, a);
     linger_zero(&s);
     drop(s);
     // SAFETY: live zocket.
@@ -422,10 +419,7 @@ fn waitable_fd_and_stack_waitable() {
     isolated!("waitable_fd_and_stack_waitable");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut s, _) = listener.accept().unwrap();
+    let (z, mut s) = connected_pair(st, a);
 
     let mut fd: c_int = -1;
     // SAFETY: live stack, valid out pointer.
@@ -444,10 +438,7 @@ fn waitable_fd_and_stack_waitable() {
         0
     );
     // Let the reactor settle, prime, and check the fd is quiet while nothing happens.
-    for _ in 0..10 {
-        // SAFETY: live stack.
-        unsafe { zf_reactor_perform(st) };
-    }
+    reactor_passes(st, 10);
     // SAFETY: live stack.
     assert_eq!(unsafe { zf_waitable_fd_prime(st) }, 0);
     let mut out = [libc::epoll_event { events: 0, u64: 0 }; 1];
@@ -659,10 +650,7 @@ fn zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest() {
     isolated!("zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("rx_timestamping", 1), ("tx_timestamping", 1)]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut s, _) = listener.accept().unwrap();
+    let (z, mut s) = connected_pair(st, a);
     s.write_all(b"hello world").unwrap();
     let mut msg = TcpMsg::<4>::new();
     poll_until(st, "data", || {
@@ -681,10 +669,7 @@ fn zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest() {
     // More data arriving while the buffer is held does not disturb it.
     s.write_all(b"!!").unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    for _ in 0..10 {
-        // SAFETY: live stack.
-        unsafe { zf_reactor_perform(st) };
-    }
+    reactor_passes(st, 10);
     // SAFETY: still held.
     assert_eq!(
         // SAFETY: live objects and valid buffers created by this test.
@@ -837,10 +822,7 @@ fn time_wait_counts_only_with_tcp_wait_for_time_wait() {
     isolated!("time_wait_counts_only_with_tcp_wait_for_time_wait");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("tcp_wait_for_time_wait", 1), ("tcp_timewait_ms", 300)]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut s, _) = listener.accept().unwrap();
+    let (z, mut s) = connected_pair(st, a);
     // SAFETY: live zocket.
     assert_eq!(unsafe { zft_shutdown_tx(z) }, 0);
     s.set_read_timeout(Some(LIMIT)).unwrap();

@@ -14,10 +14,7 @@ use zf_sys::*;
 fn assert_reset(st: *mut zf_stack, z: *mut zft) {
     poll_until(st, "CLOSED after the reset", || state(z) == TCP_CLOSE);
     // A few more passes change nothing.
-    for _ in 0..100 {
-        // SAFETY: live stack.
-        unsafe { zf_reactor_perform(st) };
-    }
+    reactor_passes(st, 100);
     eprintln!("state {} error {} recv {}", state(z), error(z), recv(z));
     assert_eq!(state(z), TCP_CLOSE);
     assert_eq!(error(z), libc::ECONNRESET);

@@ -132,6 +132,14 @@ pub fn start_connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *m
     z
 }
 
+/// Runs `n` reactor passes of `st`.
+pub fn reactor_passes(st: *mut zf_stack, n: usize) {
+    for _ in 0..n {
+        // SAFETY: live stack.
+        unsafe { zf_reactor_perform(st) };
+    }
+}
+
 /// Connects a new zocket to `to` and drives it to ESTABLISHED.
 pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft {
     let z = start_connect(st, a, to);
