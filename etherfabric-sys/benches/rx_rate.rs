@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use etherfabric_sys::*;
-use testkit::free_udp_port;
+use testkit::{AnonMap, free_udp_port};
 
 // Unprivileged runs enter a user namespace (and a network namespace, `lo` up) of their own
 // before main, where the VI may open packet sockets.
@@ -166,7 +166,8 @@ struct RxVi {
     pd: Box<ef_pd>,
     vi: Box<ef_vi>,
     memreg: Box<ef_memreg>,
-    mem: *mut libc::c_void,
+    /// Dropped after `drop` freed the memreg.
+    _mem: AnonMap,
 }
 
 impl RxVi {
@@ -204,22 +205,10 @@ impl RxVi {
             )
         };
         check(rc, "ef_vi_alloc_from_pd");
-        let len = BUF * NBUF;
-        // SAFETY: a new anonymous mapping (page aligned).
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(mem, libc::MAP_FAILED, "mmap");
-        // SAFETY: `mem` is a page-aligned mapping of `len` bytes that outlives the memreg.
+        let mem = AnonMap::new(BUF * NBUF);
+        // SAFETY: `mem` is a page-aligned mapping that outlives the memreg (dropped after it).
         check(
-            unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, mem, len) },
+            unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, mem.as_void(), mem.len()) },
             "ef_memreg_alloc",
         );
         let mut fs = ef_filter_spec::default();
@@ -247,7 +236,7 @@ impl RxVi {
             pd,
             vi,
             memreg,
-            mem,
+            _mem: mem,
         }
     }
 
@@ -261,11 +250,11 @@ impl RxVi {
 impl Drop for RxVi {
     fn drop(&mut self) {
         let dh = self.dh;
-        // SAFETY: freeing in the documented order: VI, memory, PD, handle.
+        // SAFETY: freeing in the documented order: VI, memory, PD, handle (the mapping goes
+        // after, with `self._mem`).
         unsafe {
             ef_vi_free(&mut *self.vi, dh);
             ef_memreg_free(&mut *self.memreg, dh);
-            libc::munmap(self.mem, BUF * NBUF);
             ef_pd_free(&mut *self.pd, dh);
             ef_driver_close(dh);
         }

@@ -26,21 +26,7 @@ unsafe fn vi_in_set(
     // SAFETY: ef_vi is plain C data; the box does not move until freed.
     let mut vi: Box<ef_vi> = Box::new(unsafe { std::mem::zeroed() });
     // SAFETY: guaranteed by the caller.
-    let rc = unsafe {
-        ef_vi_alloc_from_set(
-            &mut *vi,
-            dh,
-            set,
-            dh,
-            index,
-            -1,
-            -1,
-            -1,
-            std::ptr::null_mut(),
-            -1,
-            0,
-        )
-    };
+    let rc = unsafe { vi_alloc_from_set(&mut *vi, dh, set, index, -1) };
     (vi, rc)
 }
 

@@ -62,20 +62,7 @@ fn lo_udp_filter_receives_kernel_datagrams() {
         assert_eq!(&f[36..38], &port.to_be_bytes());
         assert!(f[42..142].iter().all(|&b| b == i as u8));
         // The kernel leaves lo checksums to "hardware": the backend completes them.
-        let iov = libc::iovec {
-            iov_base: f[42..].as_ptr().cast_mut().cast(),
-            iov_len: 100,
-        };
-        // SAFETY: headers and payload are inside the buffer.
-        let ok = unsafe {
-            ef_udp_checksum_is_correct(
-                f[14..].as_ptr().cast(),
-                f[34..].as_ptr().cast(),
-                (&iov as *const libc::iovec).cast(),
-                1,
-            )
-        };
-        assert_eq!(ok, 1, "received UDP checksum is correct");
+        assert!(udp_checksum_ok(f, 100), "received UDP checksum is correct");
     }
     // Fill level went down by five.
     // SAFETY: the VI is live.
@@ -166,10 +153,7 @@ fn lo_bad_checksums_give_rx_discard() {
     if !can_run("lo_bad_checksums_give_rx_discard") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut rxv = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("RX VI");
-    rxv.add_filter(&udp_local(LO, port)).unwrap();
-    rxv.post(0..16);
+    let (mut rxv, port) = TestVi::lo_udp_receiver(16);
     // A sender without checksum offload, so that the frames keep what we put in them.
     let mut txv = TestVi::open(
         "lo",
@@ -181,21 +165,15 @@ fn lo_bad_checksums_give_rx_discard() {
     let mut f = udp_frame([0; 6], [0; 6], (LO, 40002), (LO, port), &[0x5a; 64]);
     fix_checksums(&mut f);
     f[41] ^= 0x55; // wrong UDP checksum
-    txv.buf_mut(0)[..f.len()].copy_from_slice(&f);
-    txv.send_and_complete(0, f.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
+    txv.send_frame(0, &f);
+    let rx = rxv.one_rx();
     // SAFETY: polled events are initialised.
     unsafe {
-        assert_eq!(EF_EVENT_TYPE(&rx[0]), EF_EVENT_TYPE_RX_DISCARD);
-        assert_eq!(
-            EF_EVENT_RX_DISCARD_TYPE(&rx[0]),
-            EF_EVENT_RX_DISCARD_CSUM_BAD
-        );
-        assert_eq!(EF_EVENT_RX_DISCARD_RQ_ID(&rx[0]), 0);
-        assert_ne!(EF_EVENT_RX_DISCARD_SOP(&rx[0]), 0);
-        assert_eq!(EF_EVENT_RX_DISCARD_BYTES(&rx[0]) as usize, f.len());
+        assert_eq!(EF_EVENT_TYPE(&rx), EF_EVENT_TYPE_RX_DISCARD);
+        assert_eq!(EF_EVENT_RX_DISCARD_TYPE(&rx), EF_EVENT_RX_DISCARD_CSUM_BAD);
+        assert_eq!(EF_EVENT_RX_DISCARD_RQ_ID(&rx), 0);
+        assert_ne!(EF_EVENT_RX_DISCARD_SOP(&rx), 0);
+        assert_eq!(EF_EVENT_RX_DISCARD_BYTES(&rx) as usize, f.len());
     }
     assert_eq!(
         &rxv.buf(0)[..f.len()],
@@ -207,18 +185,12 @@ fn lo_bad_checksums_give_rx_discard() {
     let mut g = udp_frame([0; 6], [0; 6], (LO, 40003), (LO, port), &[0x33; 20]);
     fix_checksums(&mut g);
     g[24] ^= 0x01;
-    txv.buf_mut(1)[..g.len()].copy_from_slice(&g);
-    txv.send_and_complete(1, g.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
+    txv.send_frame(1, &g);
+    let rx = rxv.one_rx();
     // SAFETY: polled events are initialised.
     unsafe {
-        assert_eq!(EF_EVENT_TYPE(&rx[0]), EF_EVENT_TYPE_RX_DISCARD);
-        assert_eq!(
-            EF_EVENT_RX_DISCARD_TYPE(&rx[0]),
-            EF_EVENT_RX_DISCARD_CSUM_BAD
-        );
+        assert_eq!(EF_EVENT_TYPE(&rx), EF_EVENT_TYPE_RX_DISCARD);
+        assert_eq!(EF_EVENT_RX_DISCARD_TYPE(&rx), EF_EVENT_RX_DISCARD_CSUM_BAD);
     }
 
     // With checksum errors masked out of the discard set, the same frame is a plain RX.
@@ -228,10 +200,8 @@ fn lo_bad_checksums_give_rx_discard() {
         assert_eq!(ef_vi_receive_get_discards(rxv.vi()), 0);
     }
     txv.send_and_complete(0, f.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
-    assert_eq!(ev_type(&rx[0]), EF_EVENT_TYPE_RX);
+    let rx = rxv.one_rx();
+    assert_eq!(ev_type(&rx), EF_EVENT_TYPE_RX);
 
     // Correct checksums: a plain RX as well, with the discard mask back to the default.
     // SAFETY: the VI is live.
@@ -244,12 +214,9 @@ fn lo_bad_checksums_give_rx_discard() {
     };
     let mut h = udp_frame([0; 6], [0; 6], (LO, 40004), (LO, port), &[1, 2, 3]);
     fix_checksums(&mut h);
-    txv.buf_mut(2)[..h.len()].copy_from_slice(&h);
-    txv.send_and_complete(2, h.len());
-    let evs = rxv.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
-    assert_eq!(ev_type(&rx[0]), EF_EVENT_TYPE_RX);
+    txv.send_frame(2, &h);
+    let rx = rxv.one_rx();
+    assert_eq!(ev_type(&rx), EF_EVENT_TYPE_RX);
 }
 
 #[test]
@@ -300,12 +267,10 @@ fn lo_timestamps_prefix_and_blocking_wait() {
     // SAFETY: the VI is live.
     assert_eq!(unsafe { ef_eventq_wait(t.vi(), dh, cur, &tv) }, 0);
     sender.join().unwrap();
-    let evs = t.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
+    let rx = t.one_rx();
     assert_eq!(
         // SAFETY: polled events are initialised.
-        unsafe { EF_EVENT_RX_BYTES(&rx[0]) } as usize,
+        unsafe { EF_EVENT_RX_BYTES(&rx) } as usize,
         prefix + 42 + 8
     );
     assert_eq!(&t.buf(0)[prefix + 42..prefix + 50], b"stamp me");
@@ -476,19 +441,8 @@ fn lo_vi_set_spreads_flows_by_hash() {
     // SAFETY: as above.
     let mut set: Box<ef_vi_set> = Box::new(unsafe { std::mem::zeroed() });
     let mut vis: Vec<Box<ef_vi>> = Vec::new();
-    let len = BUF * NBUF;
-    // SAFETY: anonymous page-aligned mapping, unmapped at the end.
-    let mem = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(mem, libc::MAP_FAILED);
+    let map = AnonMap::new(BUF * NBUF);
+    let (mem, len) = (map.as_void(), map.len());
     let mut mr = ef_memreg::default();
     // SAFETY: every pointer below is valid; resources are freed in order at the end.
     unsafe {
@@ -497,20 +451,7 @@ fn lo_vi_set_spreads_flows_by_hash() {
         assert_eq!(ef_memreg_alloc(&mut mr, dh, &mut *pd, dh, mem, len), 0);
         for i in 0..2 {
             let mut vi: Box<ef_vi> = Box::new(std::mem::zeroed());
-            let rc = ef_vi_alloc_from_set(
-                &mut *vi,
-                dh,
-                &mut *set,
-                dh,
-                -1,
-                -1,
-                -1,
-                0,
-                std::ptr::null_mut(),
-                -1,
-                0,
-            );
-            assert_eq!(rc, 0);
+            assert_eq!(alloc_from_set(&mut *vi, dh, &mut *set), 0);
             // Room for all 20 datagrams on either VI: the hash may send most flows to one.
             for b in 0..32 {
                 let id = i * 32 + b;
@@ -528,22 +469,7 @@ fn lo_vi_set_spreads_flows_by_hash() {
         }
         // The set is full now.
         let mut extra: Box<ef_vi> = Box::new(std::mem::zeroed());
-        assert_eq!(
-            ef_vi_alloc_from_set(
-                &mut *extra,
-                dh,
-                &mut *set,
-                dh,
-                -1,
-                -1,
-                -1,
-                0,
-                std::ptr::null_mut(),
-                -1,
-                0
-            ),
-            -libc::EBUSY
-        );
+        assert_eq!(alloc_from_set(&mut *extra, dh, &mut *set), -libc::EBUSY);
         let fs = udp_local(LO, port);
         let mut cookie = ef_filter_cookie::default();
         assert_eq!(ef_vi_set_filter_add(&mut *set, dh, &fs, &mut cookie), 0);
@@ -599,7 +525,6 @@ fn lo_vi_set_spreads_flows_by_hash() {
             assert_eq!(ef_vi_free(&mut **vi, dh), 0);
         }
         assert_eq!(ef_memreg_free(&mut mr, dh), 0);
-        libc::munmap(mem, len);
         assert_eq!(ef_vi_set_free(&mut *set, dh), 0);
         assert_eq!(ef_pd_free(&mut *pd, dh), 0);
         ef_driver_close(dh);
@@ -613,7 +538,7 @@ fn lo_vi_set_spreads_flows_by_hash() {
 /// `vi` is writable; `set` is a live set of handle `dh`.
 unsafe fn alloc_from_set(vi: *mut ef_vi, dh: ef_driver_handle, set: *mut ef_vi_set) -> c_int {
     // SAFETY: per the caller.
-    unsafe { ef_vi_alloc_from_set(vi, dh, set, dh, -1, -1, -1, 0, std::ptr::null_mut(), -1, 0) }
+    unsafe { vi_alloc_from_set(vi, dh, set, -1, 0) }
 }
 
 #[test]
@@ -759,10 +684,7 @@ fn lo_shared_event_queue_and_software_events() {
     if !can_run("lo_shared_event_queue_and_software_events") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut a = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("VI");
-    a.add_filter(&udp_local(LO, port)).unwrap();
-    a.post(0..16);
+    let (mut a, port) = TestVi::lo_udp_receiver(16);
     let dh = a.dh;
     // A TX-only VI reporting to a's event queue.
     // SAFETY: plain C data.
@@ -929,40 +851,33 @@ fn lo_allocation_rules() {
     assert_eq!(failed, vec![9]);
     // The queue works again.
     let f = udp_frame([0; 6], [0; 6], (LO, 1), (LO, 9), b"ok");
-    u.buf_mut(0)[..f.len()].copy_from_slice(&f);
-    u.send_and_complete(0, f.len());
+    u.send_frame(0, &f);
     // Unsupported options.
     // SAFETY: plain C data.
     let mut v: Box<ef_vi> = Box::new(unsafe { std::mem::zeroed() });
-    // SAFETY: `v` is boxed, the PD allocated.
-    unsafe {
-        let rc = ef_vi_alloc_from_pd(
-            &mut *v,
-            dh,
-            &mut *t.pd,
-            dh,
-            -1,
-            -1,
-            -1,
-            std::ptr::null_mut(),
-            -1,
-            ef_vi_flags_EF_VI_RX_PACKED_STREAM,
-        );
-        assert_eq!(rc, -libc::EOPNOTSUPP);
-        let rc = ef_vi_alloc_from_pd(
-            &mut *v,
-            dh,
-            &mut *t.pd,
-            dh,
-            -1,
-            8192,
-            -1,
-            std::ptr::null_mut(),
-            -1,
-            0,
-        );
-        assert_eq!(rc, -libc::EINVAL, "RX ring larger than 4096");
-    }
+    let pd: *mut ef_pd = &mut *t.pd;
+    let mut alloc = |rxq: c_int, flags: ef_vi_flags| {
+        // SAFETY: `v` is boxed, the PD allocated.
+        unsafe {
+            ef_vi_alloc_from_pd(
+                &mut *v,
+                dh,
+                pd,
+                dh,
+                -1,
+                rxq,
+                -1,
+                std::ptr::null_mut(),
+                -1,
+                flags,
+            )
+        }
+    };
+    assert_eq!(
+        alloc(-1, ef_vi_flags_EF_VI_RX_PACKED_STREAM),
+        -libc::EOPNOTSUPP
+    );
+    assert_eq!(alloc(8192, 0), -libc::EINVAL, "RX ring larger than 4096");
 }
 
 /// The RX events whose frame (in the buffers at `mem`) carries `marker` at the start of its
@@ -986,10 +901,7 @@ fn lo_pio_and_ctpio_sends() {
     if !can_run("lo_pio_and_ctpio_sends") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut rx = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("RX VI");
-    rx.add_filter(&udp_local(LO, port)).unwrap();
-    rx.post(0..32);
+    let (mut rx, port) = TestVi::lo_udp_receiver(32);
     let mut tx = TestVi::open("lo", 0, -1, ef_vi_flags_EF_VI_TX_CTPIO).expect("TX VI");
     let dh = tx.dh;
     // PIO: allocate, link, copy and send.
@@ -1006,10 +918,7 @@ fn lo_pio_and_ctpio_sends() {
     assert_eq!(rc, 0);
     let evs = tx.poll_until(Duration::from_secs(5), |e| !e.is_empty());
     assert_eq!(ev_type(&evs[0]), EF_EVENT_TYPE_TX);
-    let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
-    // SAFETY: the event is for this VI.
-    let n = unsafe { ef_vi_transmit_unbundle(tx.vi(), &evs[0], ids.as_mut_ptr()) };
-    assert_eq!(&ids[..n as usize], &[5]);
+    assert_eq!(tx.unbundle(&evs[0]), [5]);
     // Misaligned PIO offsets are refused.
     // SAFETY: as above.
     let rc = unsafe { ef_vi_transmit_pio(tx.vi(), 3, 60, 6) };
@@ -1037,9 +946,7 @@ fn lo_pio_and_ctpio_sends() {
         assert_eq!(EF_EVENT_TYPE(&evs[0]), EF_EVENT_TYPE_TX);
         assert_ne!(EF_EVENT_TX_CTPIO(&evs[0]), 0);
     }
-    // SAFETY: the event is for this VI.
-    let n = unsafe { ef_vi_transmit_unbundle(tx.vi(), &evs[0], ids.as_mut_ptr()) };
-    assert_eq!(&ids[..n as usize], &[7]);
+    assert_eq!(tx.unbundle(&evs[0]), [7]);
     let rx_mem = rx.mem as usize;
     let evs = rx.poll_until(Duration::from_secs(5), |e| {
         marked(rx_mem, e, b"PIO frame") == 1 && marked(rx_mem, e, b"CTPIO frame") == 1
@@ -1063,10 +970,7 @@ fn lo_rx_ring_running_dry_mid_frame_gives_no_desc_trunc() {
     if !can_run("lo_rx_ring_running_dry_mid_frame_gives_no_desc_trunc") {
         return;
     }
-    let port = free_udp_port(LO);
-    let mut t = TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("VI");
-    t.add_filter(&udp_local(LO, port)).unwrap();
-    t.post(0..1);
+    let (mut t, port) = TestVi::lo_udp_receiver(1);
     UdpSocket::bind((LO, 0))
         .unwrap()
         .send_to(&[7u8; 3000], (LO, port))
@@ -1239,27 +1143,12 @@ fn lo_ipv6_udp_filter() {
         .unwrap()
         .send_to(b"over IPv6", (lo6, port))
         .unwrap();
-    let evs = t.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
-    let rx = rx_events(&evs);
-    assert_eq!(rx.len(), 1);
-    assert_eq!(ev_type(&rx[0]), EF_EVENT_TYPE_RX);
+    let rx = t.one_rx();
+    assert_eq!(ev_type(&rx), EF_EVENT_TYPE_RX);
     let f = t.buf(0);
     assert_eq!(&f[12..14], &[0x86, 0xdd]);
     assert_eq!(&f[62..71], b"over IPv6");
-    let iov = libc::iovec {
-        iov_base: f[62..].as_ptr().cast_mut().cast(),
-        iov_len: 9,
-    };
-    // SAFETY: headers and payload lie inside the buffer.
-    let ok = unsafe {
-        ef_udp_checksum_ip6_is_correct(
-            f[14..].as_ptr().cast(),
-            f[54..].as_ptr().cast(),
-            (&iov as *const libc::iovec).cast(),
-            1,
-        )
-    };
-    assert_eq!(ok, 1, "the IPv6 UDP checksum was completed");
+    assert!(udp_checksum_ok(f, 9), "the IPv6 UDP checksum was completed");
 }
 
 #[test]
@@ -1317,10 +1206,7 @@ fn lo_tx_completions_are_batched_and_unbundled_in_order() {
     let mut all = Vec::new();
     for e in &evs[..2] {
         assert_eq!(ev_type(e), EF_EVENT_TYPE_TX);
-        let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
-        // SAFETY: the event is for this VI.
-        let k = unsafe { ef_vi_transmit_unbundle(t.vi(), e, ids.as_mut_ptr()) };
-        all.extend_from_slice(&ids[..k as usize]);
+        all.extend(t.unbundle(e));
     }
     assert_eq!(all, (0..100).collect::<Vec<_>>());
     // SAFETY: the VI is live.

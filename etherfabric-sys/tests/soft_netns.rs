@@ -44,8 +44,7 @@ fn netns_lo_vi_transmit_reaches_udp_socket() {
         assert!(unsafe { ef_vi_mtu(t.vi(), dh) } > 1500);
         // Checksums left zero: the TX offload fills them in.
         let f = udp_frame(mac, mac, (lo, 40000), (lo, port), b"hello from ef_vi");
-        t.buf_mut(3)[..f.len()].copy_from_slice(&f);
-        t.send_and_complete(3, f.len());
+        t.send_frame(3, &f);
         let mut got = [0u8; 100];
         let (n, from) = rx.recv_from(&mut got).expect("datagram from the VI");
         assert_eq!(&got[..n], b"hello from ef_vi");
@@ -67,19 +66,10 @@ fn netns_lo_vi_transmit_reaches_udp_socket() {
         ];
         // SAFETY: the VI is live and the buffers registered.
         assert_eq!(unsafe { ef_vi_transmitv(t.vi(), iov.as_ptr(), 2, 77) }, 0);
-        let evs = t.poll_until(Duration::from_secs(5), |e| {
-            e.iter().any(|e| ev_type(e) == EF_EVENT_TYPE_TX)
-        });
-        let ev = evs
-            .iter()
-            .find(|e| ev_type(e) == EF_EVENT_TYPE_TX)
-            .expect("TX event");
-        let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
-        // SAFETY: the event is for this VI.
-        let n = unsafe { ef_vi_transmit_unbundle(t.vi(), ev, ids.as_mut_ptr()) };
+        let ev = t.wait_tx();
         assert_eq!(
-            &ids[..n as usize],
-            &[77],
+            t.unbundle(&ev),
+            [77],
             "only the last descriptor of a packet carries its id"
         );
         // SAFETY: the VI is live.
@@ -94,10 +84,7 @@ fn netns_lo_vi_transmit_reaches_udp_socket() {
 #[test]
 fn veth_unicast_both_ways_with_kernel_sockets() {
     let test = "veth_unicast_both_ways_with_kernel_sockets";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 2) else {
+    let Some(pair) = veth_pair(test, 2) else {
         return;
     };
     let (ip_a, ip_b) = (pair.ip_a, pair.ip_b);
@@ -154,8 +141,7 @@ fn veth_unicast_both_ways_with_kernel_sockets() {
             (ip_a, 31002),
             b"reply from ef_vi",
         );
-        t.buf_mut(40)[..f.len()].copy_from_slice(&f);
-        t.send_and_complete(40, f.len());
+        t.send_frame(40, &f);
     });
     vi_side.join().expect("VI thread");
     let (data, from) = peer.join().expect("peer thread");
@@ -166,10 +152,7 @@ fn veth_unicast_both_ways_with_kernel_sockets() {
 #[test]
 fn veth_multicast_filters_replicate_and_rank() {
     let test = "veth_multicast_filters_replicate_and_rank";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 3) else {
+    let Some(pair) = veth_pair(test, 3) else {
         return;
     };
     let ip_a = pair.ip_a;
@@ -260,10 +243,7 @@ fn veth_multicast_filters_replicate_and_rank() {
 #[test]
 fn veth_vlan_tagged_frames_and_eth_local_filters() {
     let test = "veth_vlan_tagged_frames_and_eth_local_filters";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 4) else {
+    let Some(pair) = veth_pair(test, 4) else {
         return;
     };
     let target: [u8; 6] = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
@@ -282,8 +262,7 @@ fn veth_vlan_tagged_frames_and_eth_local_filters() {
             f.extend_from_slice(&vid.to_be_bytes());
             f.extend_from_slice(&0x88b5u16.to_be_bytes()); // local experimental EtherType
             f.extend_from_slice(&[i as u8; 50]);
-            t.buf_mut(i)[..f.len()].copy_from_slice(&f);
-            t.send_and_complete(i, f.len());
+            t.send_frame(i, &f);
         }
     });
     let if_b = pair.if_b.clone();
@@ -330,4 +309,13 @@ fn veth_vlan_tagged_frames_and_eth_local_filters() {
     .join()
     .expect("RX thread");
     sender.join().expect("TX thread");
+}
+
+/// Prepares a test on a veth pair: [`can_run`], then namespaces A and B joined by veth pair
+/// number `n`; `None` (the reason reported on the terminal) when the test cannot run here.
+fn veth_pair(test: &str, n: u8) -> Option<NetnsPair> {
+    if !can_run(test) {
+        return None;
+    }
+    NetnsPair::create(test, n)
 }

@@ -3,8 +3,6 @@
 // unprivileged user first.
 #![cfg(soft_backend)]
 
-use std::process::Command;
-
 use etherfabric_sys::*;
 
 const CHILD_ENV: &str = "EF_SOFT_NOCAP_CHILD";
@@ -47,18 +45,8 @@ fn driver_open_without_cap_net_raw_fails_with_eperm() {
         assert_eq!(rc, -libc::EPERM);
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
+    let out = testkit::rerun_test(NAME, &[(CHILD_ENV, "1")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "child failed: {stderr}\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
     assert_eq!(
         stderr.matches("CAP_NET_RAW").count(),
         1,

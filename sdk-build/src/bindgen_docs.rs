@@ -70,99 +70,106 @@ const LIBC_TYPES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Docs for the fields of [`LIBC_TYPES`]: (type, field, doc).
-const LIBC_FIELDS: &[(&str, &str, &str)] = &[
-    ("iovec", "iov_base", "Start of the piece."),
-    ("iovec", "iov_len", "Length of the piece in bytes."),
-    ("timespec", "tv_sec", "Whole seconds."),
-    ("timespec", "tv_nsec", "Nanoseconds, 0 to 999 999 999."),
+/// Docs for the fields of [`LIBC_TYPES`]: per type, (field, doc).
+const LIBC_FIELDS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "iovec",
+        &[
+            ("iov_base", "Start of the piece."),
+            ("iov_len", "Length of the piece in bytes."),
+        ],
+    ),
+    (
+        "timespec",
+        &[
+            ("tv_sec", "Whole seconds."),
+            ("tv_nsec", "Nanoseconds, 0 to 999 999 999."),
+        ],
+    ),
     (
         "in6_addr",
-        "__in6_u",
-        "The 16 address bytes, also seen as 16- or 32-bit words.",
-    ),
-    ("timeval", "tv_sec", "Whole seconds."),
-    ("timeval", "tv_usec", "Microseconds, 0 to 999 999."),
-    ("iphdr", "tos", "Type of service (DSCP and ECN bits)."),
-    (
-        "iphdr",
-        "tot_len",
-        "Length of the datagram, header included (network byte order).",
+        &[(
+            "__in6_u",
+            "The 16 address bytes, also seen as 16- or 32-bit words.",
+        )],
     ),
     (
-        "iphdr",
-        "id",
-        "Identification, for reassembly of fragments (network byte order).",
+        "timeval",
+        &[
+            ("tv_sec", "Whole seconds."),
+            ("tv_usec", "Microseconds, 0 to 999 999."),
+        ],
     ),
     (
         "iphdr",
-        "frag_off",
-        "Fragment flags and offset (network byte order).",
-    ),
-    ("iphdr", "ttl", "Time to live."),
-    (
-        "iphdr",
-        "protocol",
-        "Protocol of the payload (`IPPROTO_*`).",
-    ),
-    ("iphdr", "check", "Header checksum (network byte order)."),
-    ("iphdr", "saddr", "Source address (network byte order)."),
-    (
-        "iphdr",
-        "daddr",
-        "Destination address (network byte order).",
-    ),
-    ("udphdr", "source", "Source port (network byte order)."),
-    ("udphdr", "dest", "Destination port (network byte order)."),
-    (
-        "udphdr",
-        "len",
-        "Length of header and payload (network byte order).",
+        &[
+            ("tos", "Type of service (DSCP and ECN bits)."),
+            (
+                "tot_len",
+                "Length of the datagram, header included (network byte order).",
+            ),
+            (
+                "id",
+                "Identification, for reassembly of fragments (network byte order).",
+            ),
+            (
+                "frag_off",
+                "Fragment flags and offset (network byte order).",
+            ),
+            ("ttl", "Time to live."),
+            ("protocol", "Protocol of the payload (`IPPROTO_*`)."),
+            ("check", "Header checksum (network byte order)."),
+            ("saddr", "Source address (network byte order)."),
+            ("daddr", "Destination address (network byte order)."),
+        ],
     ),
     (
         "udphdr",
-        "check",
-        "Checksum, 0 when unused over IPv4 (network byte order).",
+        &[
+            ("source", "Source port (network byte order)."),
+            ("dest", "Destination port (network byte order)."),
+            ("len", "Length of header and payload (network byte order)."),
+            (
+                "check",
+                "Checksum, 0 when unused over IPv4 (network byte order).",
+            ),
+        ],
     ),
-    ("sockaddr", "sa_family", "Address family (`AF_*`)."),
     (
         "sockaddr",
-        "sa_data",
-        "Address bytes, laid out as the family defines.",
-    ),
-    ("msghdr", "msg_name", "Peer address, or null."),
-    ("msghdr", "msg_namelen", "Size of the buffer at `msg_name`."),
-    ("msghdr", "msg_iov", "Data pieces."),
-    ("msghdr", "msg_iovlen", "Number of pieces at `msg_iov`."),
-    (
-        "msghdr",
-        "msg_control",
-        "Control data (`cmsg` records), or null.",
+        &[
+            ("sa_family", "Address family (`AF_*`)."),
+            ("sa_data", "Address bytes, laid out as the family defines."),
+        ],
     ),
     (
         "msghdr",
-        "msg_controllen",
-        "Size of the buffer at `msg_control`.",
-    ),
-    (
-        "msghdr",
-        "msg_flags",
-        "Flags reported by `recvmsg` (`MSG_*`).",
+        &[
+            ("msg_name", "Peer address, or null."),
+            ("msg_namelen", "Size of the buffer at `msg_name`."),
+            ("msg_iov", "Data pieces."),
+            ("msg_iovlen", "Number of pieces at `msg_iov`."),
+            ("msg_control", "Control data (`cmsg` records), or null."),
+            ("msg_controllen", "Size of the buffer at `msg_control`."),
+            ("msg_flags", "Flags reported by `recvmsg` (`MSG_*`)."),
+        ],
     ),
     (
         "epoll_event",
-        "events",
-        "Readiness bits (`EPOLLIN`, `EPOLLOUT`, ...).",
+        &[
+            ("events", "Readiness bits (`EPOLLIN`, `EPOLLOUT`, ...)."),
+            ("data", "The user data given at registration."),
+        ],
     ),
     (
-        "epoll_event",
-        "data",
-        "The user data given at registration.",
+        "epoll_data",
+        &[
+            ("ptr", "User data as a pointer."),
+            ("fd", "User data as a file descriptor."),
+            ("u32_", "User data as a 32-bit number."),
+            ("u64_", "User data as a 64-bit number."),
+        ],
     ),
-    ("epoll_data", "ptr", "User data as a pointer."),
-    ("epoll_data", "fd", "User data as a file descriptor."),
-    ("epoll_data", "u32_", "User data as a 32-bit number."),
-    ("epoll_data", "u64_", "User data as a 64-bit number."),
 ];
 
 /// Docs for the C library's type aliases that the SDK headers use.
@@ -229,10 +236,8 @@ pub(crate) fn type_attributes(name: &str) -> Vec<String> {
 /// The attributes to add to field `field` of `type_name` (for bindgen's
 /// `ParseCallbacks::field_attributes`, which wants the attributes' inner tokens).
 pub(crate) fn field_attributes(type_name: &str, field: &str) -> Vec<String> {
-    if let Some((_, _, doc)) = LIBC_FIELDS
-        .iter()
-        .find(|(t, f, _)| *t == type_name && *f == field)
-    {
+    let fields = LIBC_FIELDS.iter().find(|(t, _)| *t == type_name);
+    if let Some(doc) = fields.and_then(|(_, fields)| lookup(fields, field)) {
         return vec![doc_attr(doc)];
     }
     if field.starts_with("__bindgen_anon_") {

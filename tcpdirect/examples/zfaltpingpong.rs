@@ -62,11 +62,7 @@ fn main() {
         usage();
     }
     iters += warmups;
-    let ping = match args.rest[0].as_str() {
-        "ping" => true,
-        "pong" => false,
-        _ => usage(),
-    };
+    let ping = ping_role(&args.rest[0]).unwrap_or_else(|| usage());
     let addr = lookup_or_exit(&args.rest[1]);
     print_backend();
     let mut attr = attr_from_env();

@@ -28,26 +28,15 @@ fn usage() -> ! {
     eprintln!(
         "  -c enable overlapped reads and specify a time for the overlapped delay in nanoseconds"
     );
-    eprintln!("  -p show pth percentile");
-    eprintln!("  -f report full-round trip time stats");
-    eprintln!("  -w write raw data to file");
-    eprintln!("  -R read access all received data");
-    eprintln!();
-    std::process::exit(1);
+    RoundTrips::usage_end();
 }
 
+/// The options: the shared ones, the muxer (`-m`) and overlapped receive (`-c`, with its
+/// delay in ns).
 struct Cfg {
-    size: usize,
-    iters: usize,
-    warmups: usize,
-    ping: bool,
+    rt: RoundTrips,
     muxer: bool,
-    timestamps: bool,
     overlapped: Option<u64>,
-    percentile: f64,
-    raw: Option<String>,
-    full_rtt: bool,
-    touch_rx: bool,
 }
 
 fn fail(what: &str) -> ! {
@@ -67,21 +56,21 @@ fn send(st: &Stack, z: TcpKey, buf: &[u8]) {
 
 /// Plain loop: spin on the reactor, zero-copy receive, reply before releasing.
 fn ping_pongs(st: &mut Stack, z: TcpKey, cfg: &Cfg, results: &mut Vec<u64>) {
-    let buf = vec![0u8; cfg.size];
-    let (mut sends_left, mut recvs_left) = (cfg.iters, cfg.iters);
+    let buf = vec![0u8; cfg.rt.size];
+    let (mut sends_left, mut recvs_left) = (cfg.rt.iters, cfg.rt.iters);
     let mut has_rx = false;
     let mut sink = 0u8;
     // The view is made once and kept: the reactor is reached through it.
     let mut t = try_or_exit(st.tcp(z), "zft");
     let mut begin = Instant::now();
-    if cfg.ping {
+    if cfg.rt.ping {
         if try_or_exit(t.send(&buf), "zft_send_single") != buf.len() {
             fail("zft_send_single sent part of a message");
         }
         sends_left -= 1;
     }
     while recvs_left > 0 {
-        let mut bytes_left = cfg.size;
+        let mut bytes_left = cfg.rt.size;
         loop {
             if !has_rx {
                 while !t.stack().reactor_perform() {}
@@ -95,12 +84,12 @@ fn ping_pongs(st: &mut Stack, z: TcpKey, cfg: &Cfg, results: &mut Vec<u64>) {
                 fail("received more than a message");
             }
             bytes_left -= m.len();
-            if cfg.touch_rx {
+            if cfg.rt.touch_rx {
                 sink ^= m.iter().map(touch).fold(0, |a, b| a ^ b);
             }
             if bytes_left == 0 {
                 // Reply before releasing, to save a few nanoseconds.
-                if cfg.ping {
+                if cfg.rt.ping {
                     results.push(begin.elapsed().as_nanos() as u64);
                 }
                 if sends_left > 0 {
@@ -159,17 +148,17 @@ fn tx_report(st: &Stack, z: TcpKey, ts_bytes_left: &mut usize) -> bool {
 
 /// Muxer loop (`-m`), with TX/RX timestamps (`-t`) or overlapped receive (`-c`).
 fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results: &mut Vec<u64>) {
-    let buf = vec![0u8; cfg.size];
-    let (mut sends_left, mut recvs_left) = (cfg.iters, cfg.iters);
-    let mut rx_bytes_left = cfg.size;
+    let buf = vec![0u8; cfg.rt.size];
+    let (mut sends_left, mut recvs_left) = (cfg.rt.iters, cfg.rt.iters);
+    let mut rx_bytes_left = cfg.rt.size;
     let mut ts_bytes_left = 0;
     let (mut has_rx, mut has_ts) = (false, false);
     let mut ev = [Event::default(); 1];
     let mut begin = Instant::now();
-    if cfg.ping {
+    if cfg.rt.ping {
         send(st, z, &buf);
         sends_left -= 1;
-        ts_bytes_left = if cfg.timestamps { cfg.size } else { 0 };
+        ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
     }
     while rx_bytes_left > 0 || ts_bytes_left > 0 {
         let mut overlapped = false;
@@ -193,11 +182,11 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
                 std::thread::sleep(Duration::from_nanos(d));
             }
             let Some(m) = m.complete() else { continue };
-            if cfg.ping {
+            if cfg.rt.ping {
                 results.push(end.as_nanos() as u64);
             }
             rx_bytes_left = rx_bytes_left.saturating_sub(m.len());
-            if cfg.timestamps {
+            if cfg.rt.timestamps {
                 print_rx_ts(&m);
             }
             let _ = m.done();
@@ -205,7 +194,7 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
             let mut t = try_or_exit(st.tcp(z), "zft");
             match t.zc_recv_max(1) {
                 Some(m) => {
-                    if cfg.ping {
+                    if cfg.rt.ping {
                         results.push(begin.elapsed().as_nanos() as u64);
                     }
                     if m.len() > rx_bytes_left {
@@ -213,7 +202,7 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
                     }
                     rx_bytes_left -= m.len();
                     has_rx = m.packets_left() != 0;
-                    if recvs_left > 0 && cfg.timestamps {
+                    if recvs_left > 0 && cfg.rt.timestamps {
                         print_rx_ts(&m);
                     }
                     let open = try_or_exit(m.done(), "zft_zc_recv_done");
@@ -230,13 +219,13 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
         if rx_bytes_left == 0 && ts_bytes_left == 0 {
             if recvs_left > 0 {
                 recvs_left -= 1;
-                rx_bytes_left = if recvs_left > 0 { cfg.size } else { 0 };
+                rx_bytes_left = if recvs_left > 0 { cfg.rt.size } else { 0 };
             }
             if sends_left > 0 {
                 begin = Instant::now();
                 send(st, z, &buf);
                 sends_left -= 1;
-                ts_bytes_left = if cfg.timestamps { cfg.size } else { 0 };
+                ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
             }
         }
     }
@@ -245,60 +234,31 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
 fn main() {
     let args = getopt("s:i:r:c:mtfp:w:R");
     let mut cfg = Cfg {
-        size: 12,
-        iters: 1_000_000,
-        warmups: 1000,
-        ping: false,
+        rt: RoundTrips::default(),
         muxer: false,
-        timestamps: false,
         overlapped: None,
-        percentile: 99.0,
-        raw: None,
-        full_rtt: false,
-        touch_rx: false,
     };
     for (o, v) in &args.opts {
         let v = v.as_deref().unwrap_or("");
         match o {
-            's' => cfg.size = atoi(v).max(0) as usize,
-            'i' => cfg.iters = atoi(v).max(0) as usize,
-            'r' => cfg.warmups = atoi(v).max(0) as usize,
             'm' => cfg.muxer = true,
-            't' => cfg.timestamps = true,
             'c' => cfg.overlapped = Some(atoi(v).max(0) as u64),
-            'f' => cfg.full_rtt = true,
-            'p' => cfg.percentile = v.parse().unwrap_or(0.0),
-            'w' => cfg.raw = Some(v.to_string()),
-            'R' => cfg.touch_rx = true,
+            _ if cfg.rt.option(*o, v) => {}
             _ => usage(),
         }
     }
-    if cfg.timestamps && !cfg.muxer {
+    if cfg.rt.timestamps && !cfg.muxer {
         eprintln!("Timestamp reporting (-t) requires multiplexer (-m)");
         usage();
     }
-    if args.rest.len() != 2 {
+    let Some(addrs) = cfg.rt.operands(&args.rest, 1) else {
         usage();
-    }
-    cfg.iters += cfg.warmups;
-    cfg.ping = match args.rest[0].as_str() {
-        "ping" => true,
-        "pong" => false,
-        _ => usage(),
     };
-    let addr = lookup_or_exit(&args.rest[1]);
+    let addr = addrs[0];
     print_backend();
 
-    let mut attr = attr_from_env();
-    if cfg.timestamps {
-        try_or_exit(
-            attr.set_rx_timestamping(1)
-                .and_then(|a| a.set_tx_timestamping(1)),
-            "timestamping",
-        );
-    }
-    let mut st = try_or_exit(Stack::new(&attr), "zf_stack_alloc");
-    let z = tcp_setup(&mut st, cfg.ping, addr);
+    let mut st = try_or_exit(Stack::new(&cfg.rt.attr()), "zf_stack_alloc");
+    let z = tcp_setup(&mut st, cfg.rt.ping, addr);
 
     let mux = if cfg.muxer {
         let m = try_or_exit(st.muxer(), "zf_muxer_alloc");
@@ -313,29 +273,18 @@ fn main() {
     };
 
     let mss = try_or_exit(try_or_exit(st.tcp_ref(z), "zft").mss(), "zft_get_mss");
-    let mut results = Vec::with_capacity(if cfg.ping { cfg.iters } else { 0 });
-    if mss < cfg.size {
+    let mut results = Vec::with_capacity(if cfg.rt.ping { cfg.rt.iters } else { 0 });
+    if mss < cfg.rt.size {
         println!(
             "ERROR: Connection MSS of {mss} is not large enough to test with configured packet size of {}",
-            cfg.size
+            cfg.rt.size
         );
     } else {
         match mux {
             Some(m) => muxer_ping_pongs(&mut st, z, m, &cfg, &mut results),
             None => ping_pongs(&mut st, z, &cfg, &mut results),
         }
-        if cfg.ping {
-            let measured = &results[cfg.warmups.min(results.len())..];
-            if let Some(path) = &cfg.raw {
-                write_raw(path, measured);
-            } else {
-                Stats::new(measured, !cfg.full_rtt, cfg.percentile).print(
-                    cfg.size,
-                    cfg.iters - cfg.warmups,
-                    cfg.full_rtt,
-                );
-            }
-        }
+        cfg.rt.report(&results);
     }
     if let Some(m) = mux {
         let _ = st.muxer_delete(&z);

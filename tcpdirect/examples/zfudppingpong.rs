@@ -23,25 +23,11 @@ fn usage() -> ! {
     eprintln!("  -i number of iterations");
     eprintln!("  -r number of warmup iterations");
     eprintln!("  -t print timestamps");
-    eprintln!("  -p show pth percentile");
-    eprintln!("  -f report full-round trip time stats");
-    eprintln!("  -w write raw data to file");
-    eprintln!("  -R read access all received data");
-    eprintln!();
-    std::process::exit(1);
+    RoundTrips::usage_end();
 }
 
-struct Cfg {
-    size: usize,
-    iters: usize,
-    warmups: usize,
-    ping: bool,
-    timestamps: bool,
-    percentile: f64,
-    raw: Option<String>,
-    full_rtt: bool,
-    touch_rx: bool,
-}
+/// The options: only the ones the ping-pong samples share.
+type Cfg = RoundTrips;
 
 /// The round trips: returns the pinger's per-iteration times (ns), and the TX and RX
 /// timestamp reports when asked for.
@@ -112,53 +98,19 @@ fn ping_pongs(
 
 fn main() {
     let args = getopt("s:i:r:tfp:w:R");
-    let mut cfg = Cfg {
-        size: 12,
-        iters: 1_000_000,
-        warmups: 1000,
-        ping: false,
-        timestamps: false,
-        percentile: 99.0,
-        raw: None,
-        full_rtt: false,
-        touch_rx: false,
-    };
+    let mut cfg = Cfg::default();
     for (o, v) in &args.opts {
-        let v = v.as_deref().unwrap_or("");
-        match o {
-            's' => cfg.size = atoi(v).max(0) as usize,
-            'i' => cfg.iters = atoi(v).max(0) as usize,
-            'r' => cfg.warmups = atoi(v).max(0) as usize,
-            't' => cfg.timestamps = true,
-            'f' => cfg.full_rtt = true,
-            'p' => cfg.percentile = v.parse().unwrap_or(0.0),
-            'w' => cfg.raw = Some(v.to_string()),
-            'R' => cfg.touch_rx = true,
-            _ => usage(),
+        if !cfg.option(*o, v.as_deref().unwrap_or("")) {
+            usage();
         }
     }
-    if args.rest.len() != 3 {
+    let Some(addrs) = cfg.operands(&args.rest, 2) else {
         usage();
-    }
-    cfg.iters += cfg.warmups;
-    cfg.ping = match args.rest[0].as_str() {
-        "ping" => true,
-        "pong" => false,
-        _ => usage(),
     };
-    let local = lookup_or_exit(&args.rest[1]);
-    let remote = lookup_or_exit(&args.rest[2]);
+    let (local, remote) = (addrs[0], addrs[1]);
     print_backend();
 
-    let mut attr = attr_from_env();
-    if cfg.timestamps {
-        try_or_exit(
-            attr.set_rx_timestamping(1)
-                .and_then(|a| a.set_tx_timestamping(1)),
-            "timestamping",
-        );
-    }
-    let mut st = try_or_exit(Stack::new(&attr), "zf_stack_alloc");
+    let mut st = try_or_exit(Stack::new(&cfg.attr()), "zf_stack_alloc");
     let ur = try_or_exit(st.udp_receiver(), "zfur_alloc");
     try_or_exit(
         try_or_exit(st.udp_rx(ur), "zfur").bind(local, Some(remote)),
@@ -195,16 +147,5 @@ fn main() {
             }
         }
     }
-    if cfg.ping {
-        let measured = &results[cfg.warmups.min(results.len())..];
-        if let Some(path) = &cfg.raw {
-            write_raw(path, measured);
-        } else {
-            Stats::new(measured, !cfg.full_rtt, cfg.percentile).print(
-                cfg.size,
-                cfg.iters - cfg.warmups,
-                cfg.full_rtt,
-            );
-        }
-    }
+    cfg.report(&results);
 }

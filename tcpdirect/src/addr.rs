@@ -45,6 +45,11 @@ impl RawAddr {
 
     pub(crate) const LEN: socklen_t = size_of::<libc::sockaddr_in>() as socklen_t;
 
+    /// Pointer and length of an optional address: null and 0 for none.
+    pub(crate) fn ptr_len(a: Option<&RawAddr>) -> (*const sockaddr, socklen_t) {
+        a.map_or((std::ptr::null(), 0), |a| (a.as_ptr(), RawAddr::LEN))
+    }
+
     pub(crate) fn get(&self) -> SocketAddrV4 {
         SocketAddrV4::new(
             Ipv4Addr::from(u32::from_be(self.0.sin_addr.s_addr)),

@@ -146,13 +146,8 @@ impl<'s> UdpRx<'s> {
     /// `remote` only if given (`zfur_addr_bind`). Returns the bound address (port 0 picks
     /// one).
     pub fn bind(&self, local: SocketAddr, remote: Option<SocketAddr>) -> Result<SocketAddrV4> {
-        let mut l = RawAddr::new("UDP local address", local)?;
-        let r = remote
-            .map(|r| RawAddr::new("UDP remote address", r))
-            .transpose()?;
-        let (rp, rl) = r
-            .as_ref()
-            .map_or((std::ptr::null(), 0), |r| (r.as_ptr(), RawAddr::LEN));
+        let (mut l, r) = bind_addrs(local, remote)?;
+        let (rp, rl) = RawAddr::ptr_len(r.as_ref());
         // SAFETY: live zocket; valid addresses (laddr writable).
         let rc = unsafe {
             zf_sys::zfur_addr_bind(self.as_ptr(), l.as_mut_ptr(), RawAddr::LEN, rp, rl, 0)
@@ -164,13 +159,8 @@ impl<'s> UdpRx<'s> {
     /// Stops receiving what [`UdpRx::bind`] with the same addresses asked for
     /// (`zfur_addr_unbind`).
     pub fn unbind(&self, local: SocketAddr, remote: Option<SocketAddr>) -> Result<()> {
-        let l = RawAddr::new("UDP local address", local)?;
-        let r = remote
-            .map(|r| RawAddr::new("UDP remote address", r))
-            .transpose()?;
-        let (rp, rl) = r
-            .as_ref()
-            .map_or((std::ptr::null(), 0), |r| (r.as_ptr(), RawAddr::LEN));
+        let (l, r) = bind_addrs(local, remote)?;
+        let (rp, rl) = RawAddr::ptr_len(r.as_ref());
         // SAFETY: live zocket; valid addresses.
         let rc =
             unsafe { zf_sys::zfur_addr_unbind(self.as_ptr(), l.as_ptr(), RawAddr::LEN, rp, rl, 0) };
@@ -500,4 +490,14 @@ impl fmt::Debug for UdpTx<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UdpTx").finish_non_exhaustive()
     }
+}
+
+/// The addresses of a `zfur` bind or unbind: the local one and, if given, the remote one
+/// (IPv6 ones are errors naming which).
+fn bind_addrs(local: SocketAddr, remote: Option<SocketAddr>) -> Result<(RawAddr, Option<RawAddr>)> {
+    let l = RawAddr::new("UDP local address", local)?;
+    let r = remote
+        .map(|r| RawAddr::new("UDP remote address", r))
+        .transpose()?;
+    Ok((l, r))
 }

@@ -49,20 +49,7 @@ fn client_exchanges_1mib_each_way_with_kernel_listener() {
         "client_exchanges_1mib_each_way_with_kernel_listener",
         || {
             let listener = TcpListener::bind("127.0.0.1:7001").unwrap();
-            let peer = std::thread::spawn(move || {
-                let (mut s, _) = listener.accept().unwrap();
-                s.set_read_timeout(Some(LIMIT)).unwrap();
-                let mut w = s.try_clone().unwrap();
-                let writer = std::thread::spawn(move || {
-                    let data: Vec<u8> = (0..MIB).map(|i| pat(7, i)).collect();
-                    w.write_all(&data).unwrap();
-                    w.shutdown(std::net::Shutdown::Write).unwrap();
-                });
-                let mut got = Vec::new();
-                s.read_to_end(&mut got).unwrap();
-                writer.join().unwrap();
-                got
-            });
+            let peer = testkit::pattern_peer(listener, MIB, 7, testkit::PeerFin::AfterSending);
             let mut st = stack("");
             let c = connect(&mut st, lo(7001));
             let out: Vec<u8> = (0..MIB).map(|i| pat(3, i)).collect();
@@ -164,39 +151,33 @@ fn connection_refused() {
 
 /// Closes a kernel socket with a RST (SO_LINGER 0).
 fn reset(s: TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    use std::os::fd::AsRawFd;
-    // SAFETY: a linger struct of the size given.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
+    testkit::linger_zero(&s);
     drop(s);
+}
+
+/// Connects to a kernel peer on 127.0.0.1:`port` that resets the connection at once; runs
+/// `after_reset` before any reactor pass, then checks that the zocket ends CLOSED with a
+/// connection-reset error. Returns the stack and the zocket.
+fn reset_by_peer(port: u16, after_reset: impl FnOnce(&mut Stack, TcpKey)) -> (Stack, TcpKey) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let mut st = stack("");
+    let c = connect(&mut st, lo(port));
+    let (s, _) = listener.accept().unwrap();
+    reset(s);
+    after_reset(&mut st, c);
+    poll_until(&mut st, "reset", |st| {
+        st.tcp_ref(c).unwrap().state() == TcpState::Closed
+    });
+    let e = st.tcp_ref(c).unwrap().error().expect("error set");
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    (st, c)
 }
 
 #[test]
 fn peer_reset() {
     skip_unless_soft!();
     in_netns("peer_reset", || {
-        let listener = TcpListener::bind("127.0.0.1:7004").unwrap();
-        let mut st = stack("");
-        let c = connect(&mut st, lo(7004));
-        let (s, _) = listener.accept().unwrap();
-        reset(s);
-        poll_until(&mut st, "reset", |st| {
-            st.tcp_ref(c).unwrap().state() == TcpState::Closed
-        });
-        let e = st.tcp_ref(c).unwrap().error().expect("error set");
-        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+        let (st, c) = reset_by_peer(7004, |_, _| {});
         let e = st.tcp_ref(c).unwrap().send(b"x").unwrap_err();
         assert!(
             matches!(
@@ -212,18 +193,10 @@ fn peer_reset() {
 fn peer_reset_seen_first_by_a_send() {
     skip_unless_soft!();
     in_netns("peer_reset_seen_first_by_a_send", || {
-        let listener = TcpListener::bind("127.0.0.1:7010").unwrap();
-        let mut st = stack("");
-        let c = connect(&mut st, lo(7010));
-        let (s, _) = listener.accept().unwrap();
-        reset(s);
-        std::thread::sleep(Duration::from_millis(50));
-        let _ = st.tcp_ref(c).unwrap().send(b"into the void");
-        poll_until(&mut st, "reset", |st| {
-            st.tcp_ref(c).unwrap().state() == TcpState::Closed
+        reset_by_peer(7010, |st, c| {
+            std::thread::sleep(Duration::from_millis(50));
+            let _ = st.tcp_ref(c).unwrap().send(b"into the void");
         });
-        let e = st.tcp_ref(c).unwrap().error().expect("error set");
-        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
     });
 }
 

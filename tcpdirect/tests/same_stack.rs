@@ -70,14 +70,7 @@ fn copy_receive_read_write_and_vectored_send() {
                 .is_err(),
             "empty iovec refused"
         );
-        let mut got = Vec::new();
-        poll_until(&mut st, "14 bytes", |st| {
-            match st.tcp(s).unwrap().recv(&mut buf) {
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) => assert!(e.is_would_block(), "{e}"),
-            }
-            got.len() >= 14
-        });
+        let got = recv_at_least(&mut st, s, 14, "14 bytes");
         assert_eq!(got, b"hello vectored");
     });
 }
@@ -320,16 +313,9 @@ fn alternatives_send_cancel_and_space() {
         assert!(st.alt_free_space(a1).unwrap() < space0);
         st.alt_send(a1).unwrap();
         st.alt_cancel(a2).unwrap();
-        let mut got = Vec::new();
-        let mut b = [0u8; 64];
-        poll_until(&mut st, "the alternative's bytes", |st| {
-            match st.tcp(s).unwrap().recv(&mut b) {
-                Ok(n) => got.extend_from_slice(&b[..n]),
-                Err(e) => assert!(e.is_would_block(), "{e}"),
-            }
-            got.len() >= 10
-        });
+        let got = recv_at_least(&mut st, s, 10, "the alternative's bytes");
         assert_eq!(got, b"choice one");
+        let mut b = [0u8; 64];
         // A normal send after the alternatives goes through.
         poll_until(&mut st, "send after alternatives", |st| {
             st.tcp_ref(c).unwrap().send(b"!").is_ok()

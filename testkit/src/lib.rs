@@ -13,14 +13,17 @@
 //!   [`skip_unless!`] returns from a test that needs what the build or machine lacks.
 //! * Helpers shared by the crates' tests: the path of an example program ([`example_path`]),
 //!   socket addresses for C APIs ([`sin`], [`from_sin`]), [`free_udp_port`],
-//!   [`linger_zero`], frames and data patterns
+//!   [`linger_zero`], a kernel TCP peer exchanging a data pattern ([`pattern_peer`]), frames and data patterns
 //!   ([`udp_frame`], [`checksum_ok`], [`pat`]), loops with a deadline ([`poll_until`],
 //!   [`LIMIT`]) and the `ZF_ATTR` convention of the TCPDirect tests
-//!   ([`zf_attr_names_interface`]). Helpers that call a `-sys` crate live in that crate's
+//!   ([`zf_attr_names_interface`]); one test run again in a child process
+//!   ([`rerun_test`]); page-aligned buffer memory ([`AnonMap`]). Helpers that call a `-sys` crate live in that crate's
 //!   `tests/common` (this crate depends on none of them).
 
+mod child;
 mod frames;
 mod isolated;
+mod mem;
 mod netns;
 mod poll;
 mod sockets;
@@ -33,14 +36,16 @@ pub const FAKE_ONLOAD_C: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/fake_onl
 pub const STAND_IN_ONLOAD_EXT_C: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/c/stand_in_onload_ext.c");
 
+pub use child::rerun_test;
 pub use frames::{checksum_ok, pat, udp_frame};
 pub use isolated::{
     __enter_user_namespace, drop_privileges, in_netns, in_user_namespace, isolate_thread_network,
     user_namespace_status,
 };
+pub use mem::AnonMap;
 pub use netns::{Netns, NetnsChain, NetnsPair, ip_available, run_in, veth};
 pub use poll::{LIMIT, poll_until};
-pub use sockets::{free_udp_port, from_sin, linger_zero, sin};
+pub use sockets::{PeerFin, free_udp_port, from_sin, linger_zero, pattern_peer, sin};
 
 use std::process::Command;
 

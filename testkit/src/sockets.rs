@@ -44,3 +44,44 @@ pub fn linger_zero(s: &std::net::TcpStream) {
     };
     assert_eq!(rc, 0, "SO_LINGER: {}", std::io::Error::last_os_error());
 }
+
+/// When a [`pattern_peer`] ends its sending side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerFin {
+    /// Right after its data (`shutdown(SHUT_WR)`): the peer closes first.
+    AfterSending,
+    /// Only once the other end's FIN has arrived (then it closes the socket): the other end
+    /// closes first.
+    AfterReceiving,
+}
+
+/// A kernel TCP peer on a thread: accepts one connection on `listener`, sends `len` bytes of
+/// [`pat`](crate::pat)`(seed, i)` while it reads everything the other end sends until end of
+/// stream, ends its side as `fin` says, and returns what it read. Reads time out after
+/// [`LIMIT`](crate::LIMIT).
+pub fn pattern_peer(
+    listener: std::net::TcpListener,
+    len: usize,
+    seed: u8,
+    fin: PeerFin,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::{Read as _, Write as _};
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept the connection");
+        s.set_read_timeout(Some(crate::LIMIT))
+            .expect("read timeout");
+        let mut w = s.try_clone().expect("clone the socket");
+        let writer = std::thread::spawn(move || {
+            let data: Vec<u8> = (0..len).map(|i| crate::pat(seed, i)).collect();
+            w.write_all(&data).expect("send the data");
+            if fin == PeerFin::AfterSending {
+                w.shutdown(std::net::Shutdown::Write).expect("shutdown");
+            }
+        });
+        let mut got = Vec::with_capacity(len);
+        s.read_to_end(&mut got)
+            .expect("receive until end of stream");
+        writer.join().expect("writer thread");
+        got
+    })
+}

@@ -3,7 +3,6 @@
 mod common;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::os::raw::c_int;
 use std::time::Instant;
 
@@ -40,10 +39,7 @@ fn alternatives_queue_send_cancel_and_space() {
     free_stack(st0, a0);
 
     let (st, a) = stack_with(&[("alt_count", 2)]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut peer, _) = listener.accept().unwrap();
+    let (z, mut peer) = connected_pair(st, a);
     let (mut x, mut y, mut w) = (0, 0, 0);
     // SAFETY: live stack and zocket; valid buffers throughout.
     unsafe {
@@ -119,10 +115,8 @@ fn delegated_send_prepare_complete_cancel() {
     isolated!("delegated_send_prepare_complete_cancel");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut peer, _) = listener.accept().unwrap();
+    let (z, mut peer) = connected_pair(st, a);
+    let port = peer.local_addr().unwrap().port();
     let mut hdr = [0u8; 64];
     let mut ds = zf_ds {
         headers: hdr.as_mut_ptr().cast(),
@@ -210,16 +204,8 @@ fn both_ends_on_one_stack() {
     isolated!("both_ends_on_one_stack");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let la = sin(lo(0));
-    let (p, l) = sa(&la);
-    let mut tl = std::ptr::null_mut();
-    // SAFETY: live stack, valid arguments.
-    assert_eq!(unsafe { zftl_listen(st, p, l, a, &mut tl) }, 0);
-    let mut b = sin(lo(0));
-    let mut bl = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live listener, valid buffer.
-    unsafe { zftl_getname(tl, (&mut b as *mut libc::sockaddr_in).cast(), &mut bl) };
-    let c = connect(st, a, from_sin(&b));
+    let (tl, port) = listen_lo(st, a);
+    let c = connect(st, a, lo(port));
     let mut s = std::ptr::null_mut();
     // SAFETY: live listener.
     poll_until(st, "accept", || unsafe { zftl_accept(tl, &mut s) } == 0);

@@ -29,24 +29,7 @@ fn pending_work_covers_ready_muxer_members_and_clears_after_a_pass() {
         99,
         || {
             let (st, a) = stack_with(&[]);
-            let mut ur = std::ptr::null_mut();
-            // SAFETY: live stack, valid out pointer.
-            assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-            let mut la = sin(lo(0));
-            let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-            // SAFETY: live zocket, valid writable address.
-            let rc = unsafe {
-                zfur_addr_bind(
-                    ur,
-                    (&mut la as *mut libc::sockaddr_in).cast(),
-                    len,
-                    std::ptr::null(),
-                    0,
-                    0,
-                )
-            };
-            assert_eq!(rc, 0);
-            let port = from_sin(&la).port();
+            let (ur, port) = bound_zfur(st, a);
             // The first answer is a conservative yes; after a pass the answer is exact.
             pending(st);
             perform(st);
@@ -62,15 +45,8 @@ fn pending_work_covers_ready_muxer_members_and_clears_after_a_pass() {
             });
             perform(st);
             assert_eq!(pending(st), 0, "nothing new from the network");
-            let mut mux = std::ptr::null_mut();
-            // SAFETY: live stack, valid out pointer.
-            assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-            let ev = epoll_event {
-                events: libc::EPOLLIN as u32,
-                data: epoll_data { u64_: 3 },
-            };
-            // SAFETY: live muxer and waitable.
-            assert_eq!(unsafe { zf_muxer_add(mux, zfur_to_waitable(ur), &ev) }, 0);
+            // SAFETY: a live zocket's waitable.
+            let mux = muxer_with(st, unsafe { zfur_to_waitable(ur) }, libc::EPOLLIN as u32, 3);
             assert_ne!(pending(st), 0, "a ready member waits to be collected");
             let mut out = [epoll_event::default(); 1];
             // SAFETY: live muxer; room for one event.

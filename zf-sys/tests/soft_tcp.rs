@@ -5,8 +5,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddrV4, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
-use std::os::raw::{c_int, c_void};
+use std::os::raw::c_int;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -21,28 +20,8 @@ fn client_exchanges_1mib_each_way_and_closes() {
     let (st, a) = stack_with(&[]);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let peer = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(LIMIT)).unwrap();
-        let mut w = s.try_clone().unwrap();
-        let writer = std::thread::spawn(move || {
-            let data: Vec<u8> = (0..MIB).map(|i| pat(7, i)).collect();
-            w.write_all(&data).unwrap();
-        });
-        let mut got = Vec::with_capacity(MIB);
-        let mut buf = [0u8; 65536];
-        loop {
-            let n = s.read(&mut buf).unwrap();
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
-        writer.join().unwrap();
-        // Our FIN has arrived: close our side too.
-        drop(s);
-        got
-    });
+    // The peer closes its side once our FIN has arrived.
+    let peer = testkit::pattern_peer(listener, MIB, 7, testkit::PeerFin::AfterReceiving);
 
     let z = connect(st, a, lo(port));
     // The zocket's addresses.
@@ -192,31 +171,19 @@ fn listener_accepts_kernel_client_and_echoes() {
     isolated!("listener_accepts_kernel_client_and_echoes");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let la = sin(lo(0));
-    let (p, l) = sa(&la);
-    let mut tl = std::ptr::null_mut();
-    // SAFETY: live stack, valid address and out pointer.
-    assert_eq!(unsafe { zftl_listen(st, p, l, a, &mut tl) }, 0);
-    let mut bound = sin(lo(0));
-    let mut bl = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live listener, valid buffer.
-    unsafe { zftl_getname(tl, (&mut bound as *mut libc::sockaddr_in).cast(), &mut bl) };
-    let port = from_sin(&bound).port();
+    let (tl, port) = listen_lo(st, a);
     assert_ne!(port, 0);
     let mut z = std::ptr::null_mut();
     // SAFETY: live listener.
     assert_eq!(unsafe { zftl_accept(tl, &mut z) }, -libc::EAGAIN);
 
     // Muxer with the listener.
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(st, unsafe { zftl_to_waitable(tl) }, libc::EPOLLIN as u32, 1);
     let ev = epoll_event {
         events: libc::EPOLLIN as u32,
         data: epoll_data { u64_: 1 },
     };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zftl_to_waitable(tl), &ev) }, 0);
     // SAFETY: as above.
     assert_eq!(
         // SAFETY: live objects and valid buffers created by this test.
@@ -367,15 +334,13 @@ fn connection_refused_is_reported_through_recv_and_error() {
         "SYN_SENT: try again later, as TCPDirect says"
     );
 
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-    let ev = epoll_event {
-        events: (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLHUP) as u32,
-        data: epoll_data { u64_: 5 },
-    };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zft_to_waitable(z), &ev) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(
+        st,
+        unsafe { zft_to_waitable(z) },
+        (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLHUP) as u32,
+        5,
+    );
     let mut evs = [epoll_event::default(); 2];
     // SAFETY: live muxer.
     let n = unsafe { zf_muxer_wait(mux, evs.as_mut_ptr(), 2, 5_000_000_000) };
@@ -424,25 +389,8 @@ fn peer_reset_gives_econnreset() {
     isolated!("peer_reset_gives_econnreset");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (s, _) = listener.accept().unwrap();
-    let lg = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: valid socket and option value.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&lg as *const libc::linger).cast::<c_void>(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
+    let (z, s) = connected_pair(st, a);
+    linger_zero(&s);
     drop(s);
     // SAFETY: live zocket.
     poll_until(st, "reset", || unsafe { zft_state(z) } == TCP_CLOSE);
@@ -471,10 +419,7 @@ fn waitable_fd_and_stack_waitable() {
     isolated!("waitable_fd_and_stack_waitable");
     skip_unless_soft!();
     let (st, a) = stack_with(&[]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut s, _) = listener.accept().unwrap();
+    let (z, mut s) = connected_pair(st, a);
 
     let mut fd: c_int = -1;
     // SAFETY: live stack, valid out pointer.
@@ -493,10 +438,7 @@ fn waitable_fd_and_stack_waitable() {
         0
     );
     // Let the reactor settle, prime, and check the fd is quiet while nothing happens.
-    for _ in 0..10 {
-        // SAFETY: live stack.
-        unsafe { zf_reactor_perform(st) };
-    }
+    reactor_passes(st, 10);
     // SAFETY: live stack.
     assert_eq!(unsafe { zf_waitable_fd_prime(st) }, 0);
     let mut out = [libc::epoll_event { events: 0, u64: 0 }; 1];
@@ -708,10 +650,7 @@ fn zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest() {
     isolated!("zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("rx_timestamping", 1), ("tx_timestamping", 1)]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut s, _) = listener.accept().unwrap();
+    let (z, mut s) = connected_pair(st, a);
     s.write_all(b"hello world").unwrap();
     let mut msg = TcpMsg::<4>::new();
     poll_until(st, "data", || {
@@ -730,10 +669,7 @@ fn zero_copy_buffers_stay_until_done_and_done_some_keeps_the_rest() {
     // More data arriving while the buffer is held does not disturb it.
     s.write_all(b"!!").unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    for _ in 0..10 {
-        // SAFETY: live stack.
-        unsafe { zf_reactor_perform(st) };
-    }
+    reactor_passes(st, 10);
     // SAFETY: still held.
     assert_eq!(
         // SAFETY: live objects and valid buffers created by this test.
@@ -886,10 +822,7 @@ fn time_wait_counts_only_with_tcp_wait_for_time_wait() {
     isolated!("time_wait_counts_only_with_tcp_wait_for_time_wait");
     skip_unless_soft!();
     let (st, a) = stack_with(&[("tcp_wait_for_time_wait", 1), ("tcp_timewait_ms", 300)]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let z = connect(st, a, lo(port));
-    let (mut s, _) = listener.accept().unwrap();
+    let (z, mut s) = connected_pair(st, a);
     // SAFETY: live zocket.
     assert_eq!(unsafe { zft_shutdown_tx(z) }, 0);
     s.set_read_timeout(Some(LIMIT)).unwrap();

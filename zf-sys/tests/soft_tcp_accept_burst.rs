@@ -33,15 +33,13 @@ fn serve_burst(clients: usize, port: u16) -> usize {
     let mut tl = std::ptr::null_mut();
     // SAFETY: live stack, valid address and out pointer.
     assert_eq!(unsafe { zftl_listen(st, p, l, a, &mut tl) }, 0);
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-    let ev = epoll_event {
-        events: libc::EPOLLIN as u32,
-        data: epoll_data { u64_: LISTENER },
-    };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zftl_to_waitable(tl), &ev) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(
+        st,
+        unsafe { zftl_to_waitable(tl) },
+        libc::EPOLLIN as u32,
+        LISTENER,
+    );
 
     // All clients connect at once (released together by the barrier), send a line naming
     // themselves and expect it echoed.

@@ -14,10 +14,7 @@ use zf_sys::*;
 fn assert_reset(st: *mut zf_stack, z: *mut zft) {
     poll_until(st, "CLOSED after the reset", || state(z) == TCP_CLOSE);
     // A few more passes change nothing.
-    for _ in 0..100 {
-        // SAFETY: live stack.
-        unsafe { zf_reactor_perform(st) };
-    }
+    reactor_passes(st, 100);
     eprintln!("state {} error {} recv {}", state(z), error(z), recv(z));
     assert_eq!(state(z), TCP_CLOSE);
     assert_eq!(error(z), libc::ECONNRESET);
@@ -25,27 +22,36 @@ fn assert_reset(st: *mut zf_stack, z: *mut zft) {
     assert_eq!(send(z, b"x"), -(libc::ENOTCONN as isize));
 }
 
+/// In a namespace of its own, connects a zocket to a kernel peer that then resets the
+/// connection; runs `after_reset(z)` before any reactor pass, then checks the zocket ends
+/// CLOSED with ECONNRESET.
+fn reset_case(test: &'static str, tag: u8, after_reset: fn(*mut zft)) {
+    in_netns(test, tag, move || {
+        let (st, a) = stack_with(&[]);
+        let (z, s) = connected_pair(st, a);
+        linger_zero(&s);
+        drop(s);
+        after_reset(z);
+        assert_reset(st, z);
+        // SAFETY: live zocket, freed once.
+        assert_eq!(unsafe { zft_free(z) }, 0);
+        free_stack(st, a);
+    });
+}
+
 #[test]
 fn reset_seen_first_by_a_send_ends_closed_with_econnreset() {
     isolated!("reset_seen_first_by_a_send_ends_closed_with_econnreset");
     skip_unless_soft!();
-    in_netns(
+    reset_case(
         "reset_seen_first_by_a_send_ends_closed_with_econnreset",
         92,
-        || {
-            let (st, a) = stack_with(&[]);
-            let (z, s) = connected_pair(st, a);
-            linger_zero(&s);
-            drop(s);
+        |z| {
             // Let the reset arrive, without a reactor pass.
             std::thread::sleep(Duration::from_millis(50));
             let rc = send(z, b"into the void");
             eprintln!("zft_send after the reset, before the reactor: {rc}");
             assert!(rc < 0, "the send sees the reset: {rc}");
-            assert_reset(st, z);
-            // SAFETY: live zocket, freed once.
-            assert_eq!(unsafe { zft_free(z) }, 0);
-            free_stack(st, a);
         },
     );
 }
@@ -54,19 +60,10 @@ fn reset_seen_first_by_a_send_ends_closed_with_econnreset() {
 fn reset_seen_by_the_reactor_ends_closed_with_econnreset() {
     isolated!("reset_seen_by_the_reactor_ends_closed_with_econnreset");
     skip_unless_soft!();
-    in_netns(
+    reset_case(
         "reset_seen_by_the_reactor_ends_closed_with_econnreset",
         93,
-        || {
-            let (st, a) = stack_with(&[]);
-            let (z, s) = connected_pair(st, a);
-            linger_zero(&s);
-            drop(s);
-            assert_reset(st, z);
-            // SAFETY: live zocket, freed once.
-            assert_eq!(unsafe { zft_free(z) }, 0);
-            free_stack(st, a);
-        },
+        |_| {},
     );
 }
 
@@ -74,23 +71,11 @@ fn reset_seen_by_the_reactor_ends_closed_with_econnreset() {
 fn reset_after_sends_and_end_of_stream_ends_closed() {
     isolated!("reset_after_sends_and_end_of_stream_ends_closed");
     skip_unless_soft!();
-    in_netns(
-        "reset_after_sends_and_end_of_stream_ends_closed",
-        94,
-        || {
-            let (st, a) = stack_with(&[]);
-            let (z, s) = connected_pair(st, a);
-            linger_zero(&s);
-            drop(s);
-            std::thread::sleep(Duration::from_millis(50));
-            // Sends use up the kernel's pending error; the zocket must still learn of the reset.
-            for _ in 0..3 {
-                let _ = send(z, b"x");
-            }
-            assert_reset(st, z);
-            // SAFETY: live zocket, freed once.
-            assert_eq!(unsafe { zft_free(z) }, 0);
-            free_stack(st, a);
-        },
-    );
+    reset_case("reset_after_sends_and_end_of_stream_ends_closed", 94, |z| {
+        std::thread::sleep(Duration::from_millis(50));
+        // Sends use up the kernel's pending error; the zocket must still learn of the reset.
+        for _ in 0..3 {
+            let _ = send(z, b"x");
+        }
+    });
 }

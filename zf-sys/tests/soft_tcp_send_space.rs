@@ -20,15 +20,8 @@ fn epollout_only_with_send_space_while_the_peer_does_not_read() {
         || {
             let (st, a) = stack_with(&[]);
             let (z, mut s) = connected_pair(st, a);
-            let mut mux = std::ptr::null_mut();
-            // SAFETY: live stack, valid out pointer.
-            assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-            let ev = epoll_event {
-                events: libc::EPOLLOUT as u32,
-                data: epoll_data { u64_: 7 },
-            };
-            // SAFETY: live muxer and waitable.
-            assert_eq!(unsafe { zf_muxer_add(mux, zft_to_waitable(z), &ev) }, 0);
+            // SAFETY: a live zocket's waitable.
+            let mux = muxer_with(st, unsafe { zft_to_waitable(z) }, libc::EPOLLOUT as u32, 7);
             let chunk = vec![0x5au8; 65536];
             let mut sent = 0usize;
             let mut wakeups = 0usize;

@@ -17,14 +17,7 @@ fn send_in_syn_sent_is_eagain() {
             std::net::SocketAddr::V4(v4) => v4,
             other => panic!("not IPv4: {other}"),
         };
-        let mut h = std::ptr::null_mut();
-        // SAFETY: live stack and attributes, valid out pointer.
-        assert_eq!(unsafe { zft_alloc(st, a, &mut h) }, 0);
-        let r = sin(to);
-        let (p, l) = sa(&r);
-        let mut z = std::ptr::null_mut();
-        // SAFETY: valid handle, address and out pointer.
-        assert_eq!(unsafe { zft_connect(h, p, l, &mut z) }, 0);
+        let z = start_connect(st, a, to);
         assert_eq!(state(z), TCP_SYN_SENT, "no reactor pass yet");
         let rc = send(z, b"too early");
         eprintln!("zft_send in SYN_SENT: {rc}");

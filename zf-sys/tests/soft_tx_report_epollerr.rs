@@ -13,16 +13,7 @@ use zf_sys::*;
 
 /// A muxer of `st` holding `w` for `EPOLLERR` alone, with data `tag`.
 fn muxer_for_err(st: *mut zf_stack, w: *mut zf_waitable, tag: u64) -> *mut zf_muxer_set {
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-    let ev = epoll_event {
-        events: libc::EPOLLERR as u32,
-        data: epoll_data { u64_: tag },
-    };
-    // SAFETY: live muxer and waitable; valid event.
-    assert_eq!(unsafe { zf_muxer_add(mux, w, &ev) }, 0);
-    mux
+    muxer_with(st, w, libc::EPOLLERR as u32, tag)
 }
 
 /// The events `zf_muxer_wait` reports within `timeout_ns` (at most one).

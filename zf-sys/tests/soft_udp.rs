@@ -20,28 +20,9 @@ fn zfut_to_kernel_and_back_into_zfur_with_headers() {
     let pport = peer.local_addr().unwrap().port();
 
     // zfur on an ephemeral port: the port is written back.
-    let mut ur = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-    let mut la = sin(lo(0));
-    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live zocket, valid address.
-    assert_eq!(
-        // SAFETY: live objects and valid buffers created by this test.
-        unsafe {
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                len,
-                std::ptr::null(),
-                0,
-                0,
-            )
-        },
-        0
-    );
-    let myport = from_sin(&la).port();
+    let (ur, myport) = bound_zfur(st, a);
     assert_ne!(myport, 0, "ephemeral port written back");
+    let la = sin(lo(myport));
 
     // zfut from the same local port to the peer (shares the port with the zfur).
     let mut ut = std::ptr::null_mut();
@@ -252,29 +233,12 @@ fn remote_filter_and_errors() {
     let good = UdpSocket::bind("127.0.0.1:0").unwrap();
     let other = UdpSocket::bind("127.0.0.1:0").unwrap();
     let gport = good.local_addr().unwrap().port();
-    let mut ur = std::ptr::null_mut();
-    // SAFETY: live stack.
-    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-    let mut la = sin(lo(0));
+    let (ur, port) = bind_zfur(st, a, lo(0), Some(lo(gport)));
+    // The same binding again, for the errors below.
+    let mut la = sin(lo(port));
     let ra = sin(lo(gport));
     let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
     let (pr, lr) = sa(&ra);
-    // SAFETY: live zocket, valid addresses.
-    assert_eq!(
-        // SAFETY: live objects and valid buffers created by this test.
-        unsafe {
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                len,
-                pr,
-                lr,
-                0,
-            )
-        },
-        0
-    );
-    let port = from_sin(&la).port();
     other.send_to(b"nope", la_addr(port)).unwrap();
     good.send_to(b"yes", la_addr(port)).unwrap();
     let mut msg = UdpMsg::<1>::new();
@@ -326,47 +290,23 @@ fn remote_filter_and_errors() {
     let mut v6 = sin(lo(5));
     v6.sin_family = libc::AF_INET6 as libc::sa_family_t;
     let (p6, l6) = sa(&v6);
+    // `zfur_addr_bind` of `ur` to `local` (`local_len` bytes) and remote `(pr, lr)`.
+    let bind = |local: *mut libc::sockaddr_in, local_len, pr, lr| {
+        // SAFETY: live zocket; `local` is null or writable for `local_len` bytes, which is
+        // what the calls below check the library for; `pr` is null or valid for `lr`.
+        unsafe { zfur_addr_bind(ur, local.cast(), local_len, pr, lr, 0) }
+    };
+    let none = std::ptr::null();
+    assert_eq!(bind(&mut anym, len, none, 0), -libc::EINVAL, "INADDR_ANY");
+    assert_eq!(bind(std::ptr::null_mut(), len, none, 0), -libc::EFAULT);
+    assert_eq!(bind(&mut la, 3, none, 0), -libc::EINVAL);
+    assert_eq!(
+        bind(&mut la, len, pr, lr),
+        -libc::EADDRINUSE,
+        "same filter twice"
+    );
     // SAFETY: valid or deliberately bad arguments.
     unsafe {
-        assert_eq!(
-            zfur_addr_bind(
-                ur,
-                (&mut anym as *mut libc::sockaddr_in).cast(),
-                len,
-                std::ptr::null(),
-                0,
-                0
-            ),
-            -libc::EINVAL,
-            "INADDR_ANY"
-        );
-        assert_eq!(
-            zfur_addr_bind(ur, std::ptr::null_mut(), len, std::ptr::null(), 0, 0),
-            -libc::EFAULT
-        );
-        assert_eq!(
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                3,
-                std::ptr::null(),
-                0,
-                0
-            ),
-            -libc::EINVAL
-        );
-        assert_eq!(
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                len,
-                pr,
-                lr,
-                0
-            ),
-            -libc::EADDRINUSE,
-            "same filter twice"
-        );
         assert_eq!(
             zfut_alloc(&mut ut, st, pa, l, pa, l, 0, a),
             -libc::EINVAL,
@@ -471,29 +411,12 @@ fn one_remote_then_many(local_port: u16) {
     let good = UdpSocket::bind("127.0.0.1:0").unwrap();
     let other = UdpSocket::bind("127.0.0.1:0").unwrap();
     good.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let g = sin(lo(good.local_addr().unwrap().port()));
-    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
+    let gaddr = lo(good.local_addr().unwrap().port());
+    let g = sin(gaddr);
 
     // zfur bound to (127.0.0.1:ephemeral, good) and a zfut on the same pair.
-    let mut ur1 = std::ptr::null_mut();
-    let mut la = sin(lo(local_port));
-    // SAFETY: live stack; valid addresses and out pointers.
-    unsafe {
-        assert_eq!(zfur_alloc(&mut ur1, st, a), 0);
-        let (pr, lr) = sa(&g);
-        assert_eq!(
-            zfur_addr_bind(
-                ur1,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                len,
-                pr,
-                lr,
-                0
-            ),
-            0
-        );
-    }
-    let port = from_sin(&la).port();
+    let (ur1, port) = bind_zfur(st, a, lo(local_port), Some(gaddr));
+    let la = sin(lo(port));
     assert!(local_port == 0 || port == local_port);
     let mut ut = std::ptr::null_mut();
     // SAFETY: as above.
@@ -518,23 +441,7 @@ fn one_remote_then_many(local_port: u16) {
 
     // A second zfur on the same port for any remote: datagrams from others now arrive there,
     // and the exact binding still wins for `good`.
-    let mut ur2 = std::ptr::null_mut();
-    let mut la2 = sin(lo(port));
-    // SAFETY: live stack; valid address and out pointer.
-    unsafe {
-        assert_eq!(zfur_alloc(&mut ur2, st, a), 0);
-        assert_eq!(
-            zfur_addr_bind(
-                ur2,
-                (&mut la2 as *mut libc::sockaddr_in).cast(),
-                len,
-                std::ptr::null(),
-                0,
-                0
-            ),
-            0
-        );
-    }
+    let (ur2, _) = bind_zfur(st, a, lo(port), None);
     other.send_to(b"other again", la_addr(port)).unwrap();
     assert_eq!(recv_one(st, ur2), b"other again");
     good.send_to(b"good again", la_addr(port)).unwrap();
@@ -555,35 +462,24 @@ fn one_remote_then_many(local_port: u16) {
     assert_eq!(&buf[..n], b"after free");
 
     // Sending to a closed port: the kernel's ICMP error never surfaces as a send error.
-    let closed = sin(lo(UdpSocket::bind("127.0.0.1:0")
+    let closed_addr = lo(UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()));
+        .port());
+    let closed = sin(closed_addr);
     let mut ut2 = std::ptr::null_mut();
-    let mut ur3 = std::ptr::null_mut();
     // A named local port, so that the port's kernel socket is connected to the closed port.
     let named3 = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut la3 = sin(lo(named3));
-    // SAFETY: live stack; valid addresses and out pointers.
+    let (ur3, _) = bind_zfur(st, a, lo(named3), Some(closed_addr));
+    let la3 = sin(lo(named3));
+    // SAFETY: live stack; valid addresses and out pointer.
     unsafe {
-        assert_eq!(zfur_alloc(&mut ur3, st, a), 0);
         let (pr, lr) = sa(&closed);
-        assert_eq!(
-            zfur_addr_bind(
-                ur3,
-                (&mut la3 as *mut libc::sockaddr_in).cast(),
-                len,
-                pr,
-                lr,
-                0
-            ),
-            0
-        );
         let (pl, ll) = sa(&la3);
         assert_eq!(zfut_alloc(&mut ut2, st, pl, ll, pr, lr, 0, a), 0);
     }

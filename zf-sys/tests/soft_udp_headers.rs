@@ -9,7 +9,6 @@ mod common;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
-use std::process::Command;
 
 use common::*;
 use zf_sys::*;
@@ -102,24 +101,7 @@ fn take(st: *mut zf_stack, ur: *mut zfur, look: Option<(u8, u8, u16, u16)>, payl
 
 fn exercise() {
     let (st, a) = stack_with(&[]);
-    let mut ur = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-    let mut la = sin(lo(0));
-    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live zocket, valid writable address.
-    let rc = unsafe {
-        zfur_addr_bind(
-            ur,
-            (&mut la as *mut libc::sockaddr_in).cast(),
-            len,
-            std::ptr::null(),
-            0,
-            0,
-        )
-    };
-    assert_eq!(rc, 0);
-    let port = from_sin(&la).port();
+    let (ur, port) = bound_zfur(st, a);
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let sport = tx.local_addr().unwrap().port();
     let send = |ttl: c_int, tos: c_int, p: &[u8]| {
@@ -162,17 +144,7 @@ fn headers_are_each_datagrams_own_on_both_receive_paths() {
         // As root: the ring path (and sockets for what it does not carry).
         exercise();
         // The socket path, as an unprivileged user, in this same namespace.
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
-            .env(CHILD_ENV, "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "unprivileged run failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = testkit::rerun_test(NAME, &[(CHILD_ENV, "1")]);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("unprivileged run: done"),
             "the unprivileged run ran the test"

@@ -8,7 +8,6 @@ mod common;
 use std::net::{Ipv4Addr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -47,28 +46,6 @@ fn packet_sockets() -> usize {
             inodes.iter().any(|i| l == format!("socket:[{i}]"))
         })
         .count()
-}
-
-/// A zfur bound to 127.0.0.1 on an ephemeral port; returns it and the port.
-fn bound_zfur(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zfur, u16) {
-    let mut ur = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-    let mut la = sin(lo(0));
-    let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-    // SAFETY: live zocket, valid writable address.
-    let rc = unsafe {
-        zfur_addr_bind(
-            ur,
-            (&mut la as *mut libc::sockaddr_in).cast(),
-            len,
-            std::ptr::null(),
-            0,
-            0,
-        )
-    };
-    assert_eq!(rc, 0);
-    (ur, from_sin(&la).port())
 }
 
 /// One received datagram and the fields of its headers that the test checks.
@@ -214,15 +191,8 @@ fn exercise_paths(expect_ring: bool) {
     }
 
     // A muxer wait returns for a datagram sent while it waits.
-    let mut mux = std::ptr::null_mut();
-    // SAFETY: live stack, valid out pointer.
-    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-    let ev = epoll_event {
-        events: libc::EPOLLIN as u32,
-        data: epoll_data { u64_: 7 },
-    };
-    // SAFETY: live muxer and waitable.
-    assert_eq!(unsafe { zf_muxer_add(mux, zfur_to_waitable(ur), &ev) }, 0);
+    // SAFETY: a live zocket's waitable.
+    let mux = muxer_with(st, unsafe { zfur_to_waitable(ur) }, libc::EPOLLIN as u32, 7);
     let sender = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(100));
         tx.send_to(b"wake", (Ipv4Addr::LOCALHOST, port)).unwrap();
@@ -356,17 +326,7 @@ fn both_receive_paths_deliver_in_order_with_real_headers() {
         return;
     }
     exercise_paths(true);
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--test-threads=1", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "unprivileged run failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::rerun_test(NAME, &[(CHILD_ENV, "1")]);
 }
 
 /// A UDP/IPv4 datagram to 127.0.0.1:`dport` as a raw socket sends it (the kernel fills in the

@@ -100,24 +100,7 @@ fn ring_served_datagrams_count_no_kernel_receive_errors() {
     in_netns(test, 96, || {
         let (st, a) = stack_with(&[]);
         assert_eq!(packet_sockets_here(), 1, "the stack has its receive ring");
-        let mut ur = std::ptr::null_mut();
-        // SAFETY: live stack, valid out pointer.
-        assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0);
-        let mut la = sin(lo(0));
-        let len = std::mem::size_of::<libc::sockaddr_in>() as socklen_t;
-        // SAFETY: live zocket, valid writable address.
-        let rc = unsafe {
-            zfur_addr_bind(
-                ur,
-                (&mut la as *mut libc::sockaddr_in).cast(),
-                len,
-                std::ptr::null(),
-                0,
-                0,
-            )
-        };
-        assert_eq!(rc, 0);
-        let port = from_sin(&la).port();
+        let (ur, port) = bound_zfur(st, a);
         let errors0 = (udp_counter("InErrors"), udp_counter("RcvbufErrors"));
 
         // Polled directly, then through the stack's epoll set (a muxer wait).
@@ -126,15 +109,8 @@ fn ring_served_datagrams_count_no_kernel_receive_errors() {
             unsafe { zf_reactor_perform(st) };
         });
         let direct = (udp_counter("InErrors"), udp_counter("RcvbufErrors"));
-        let mut mux = std::ptr::null_mut();
-        // SAFETY: live stack, valid out pointer.
-        assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0);
-        let ev = epoll_event {
-            events: libc::EPOLLIN as u32,
-            data: epoll_data { u64_: 1 },
-        };
-        // SAFETY: live muxer and waitable.
-        assert_eq!(unsafe { zf_muxer_add(mux, zfur_to_waitable(ur), &ev) }, 0);
+        // SAFETY: a live zocket's waitable.
+        let mux = muxer_with(st, unsafe { zfur_to_waitable(ur) }, libc::EPOLLIN as u32, 1);
         let mut fd = -1;
         // SAFETY: live stack, valid out pointer (this completes the epoll set).
         assert_eq!(unsafe { zf_waitable_fd_get(st, &mut fd) }, 0);

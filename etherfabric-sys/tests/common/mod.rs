@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use etherfabric_sys::*;
 // Not every test binary that includes this module needs these.
 #[allow(unused_imports)]
-pub use testkit::{Netns, NetnsPair, free_udp_port, is_root, run_in, sh, udp_frame};
+pub use testkit::{AnonMap, Netns, NetnsPair, free_udp_port, is_root, run_in, sh, udp_frame};
 
 /// Size of one packet buffer.
 pub const BUF: usize = 2048;
@@ -47,7 +47,10 @@ pub struct TestVi {
     pub dh: ef_driver_handle,
     pub pd: Box<ef_pd>,
     pub vi: Box<ef_vi>,
+    /// The first of the NBUF buffers (in `map`).
     pub mem: *mut u8,
+    /// The buffers' memory; unmapped after `drop` freed the memreg.
+    map: AnonMap,
     pub memreg: Box<ef_memreg>,
     pub q_id: c_int,
 }
@@ -97,32 +100,34 @@ impl TestVi {
             }
             return Err(q_id);
         }
-        let len = BUF * NBUF;
-        // SAFETY: anonymous mapping (page aligned).
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(mem, libc::MAP_FAILED);
+        let map = AnonMap::new(BUF * NBUF);
         // SAFETY: plain C data.
         let mut memreg: Box<ef_memreg> = Box::new(unsafe { std::mem::zeroed() });
-        // SAFETY: `mem` is a page-aligned mapping of `len` bytes that outlives the memreg.
-        let rc = unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, mem, len) };
+        // SAFETY: `map` is a page-aligned mapping that outlives the memreg (dropped after it).
+        let rc =
+            unsafe { ef_memreg_alloc(&mut *memreg, dh, &mut *pd, dh, map.as_void(), map.len()) };
         assert_eq!(rc, 0, "ef_memreg_alloc");
         Ok(TestVi {
             dh,
             pd,
             vi,
-            mem: mem.cast(),
+            mem: map.ptr(),
+            map,
             memreg,
             q_id,
         })
+    }
+
+    /// A receive-only VI on `lo` with a filter for UDP to 127.0.0.1 on a free port and
+    /// buffers `0..posted` on its RX ring; returns it and the port.
+    pub fn lo_udp_receiver(posted: usize) -> (TestVi, u16) {
+        let port = free_udp_port(Ipv4Addr::LOCALHOST);
+        let mut t =
+            TestVi::open("lo", -1, 0, ef_vi_flags_EF_VI_FLAGS_DEFAULT).expect("RX VI on lo");
+        t.add_filter(&udp_local(Ipv4Addr::LOCALHOST, port))
+            .expect("UDP filter");
+        t.post(0..posted);
+        (t, port)
     }
 
     pub fn vi(&mut self) -> *mut ef_vi {
@@ -194,37 +199,92 @@ impl TestVi {
         all
     }
 
+    /// Waits (up to 5 s) for RX-type events (RX and RX_DISCARD), checks that exactly one
+    /// came, and returns it.
+    pub fn one_rx(&mut self) -> ef_event {
+        let evs = self.poll_until(Duration::from_secs(5), |e| !rx_events(e).is_empty());
+        let rx = rx_events(&evs);
+        assert_eq!(rx.len(), 1);
+        rx[0]
+    }
+
+    /// Copies `frame` into buffer `i`, sends it and waits for its completion.
+    pub fn send_frame(&mut self, i: usize, frame: &[u8]) {
+        self.buf_mut(i)[..frame.len()].copy_from_slice(frame);
+        self.send_and_complete(i, frame.len());
+    }
+
     /// Sends the frame in buffer `i` (`len` bytes) and waits for its completion.
     pub fn send_and_complete(&mut self, i: usize, len: usize) {
         let a = self.addr(i);
         // SAFETY: the VI is live and the buffer registered.
         let rc = unsafe { ef_vi_transmit(self.vi(), a, len as c_int, i as ef_request_id) };
         assert_eq!(rc, 0, "ef_vi_transmit");
+        let tx = self.wait_tx();
+        assert_eq!(self.unbundle(&tx), [i as ef_request_id]);
+    }
+
+    /// Waits (up to 5 s) for a TX completion event and returns it.
+    pub fn wait_tx(&mut self) -> ef_event {
         let evs = self.poll_until(Duration::from_secs(5), |e| {
             e.iter().any(|e| ev_type(e) == EF_EVENT_TYPE_TX)
         });
-        let tx = evs
-            .iter()
+        *evs.iter()
             .find(|e| ev_type(e) == EF_EVENT_TYPE_TX)
-            .expect("TX completion");
+            .expect("TX completion")
+    }
+
+    /// The request ids a TX completion event of this VI completes (`ef_vi_transmit_unbundle`).
+    pub fn unbundle(&mut self, tx: &ef_event) -> Vec<ef_request_id> {
         let mut ids = [0 as ef_request_id; EF_VI_TRANSMIT_BATCH as usize];
         // SAFETY: the event belongs to this VI; `ids` has room for a batch.
         let n = unsafe { ef_vi_transmit_unbundle(self.vi(), tx, ids.as_mut_ptr()) };
-        assert_eq!(&ids[..n as usize], &[i as ef_request_id]);
+        ids[..n as usize].to_vec()
     }
 }
 
 impl Drop for TestVi {
     fn drop(&mut self) {
         let dh = self.dh;
-        // SAFETY: freeing in the documented order: VI, memory, PD, handle.
+        // SAFETY: freeing in the documented order: VI, memory, PD, handle (the mapping goes
+        // after, with `self.map`).
         unsafe {
             assert_eq!(ef_vi_free(&mut *self.vi, dh), 0);
             assert_eq!(ef_memreg_free(&mut *self.memreg, dh), 0);
-            libc::munmap(self.mem.cast(), BUF * NBUF);
             assert_eq!(ef_pd_free(&mut *self.pd, dh), 0);
             ef_driver_close(dh);
         }
+    }
+}
+
+/// `ef_vi_alloc_from_set` of slot `index` (`-1`: the next free one) with a TX ring of `txq`
+/// entries (`-1`: the default) and the other sizes by default; no event queue is shared.
+///
+/// # Safety
+///
+/// `vi` is writable and does not move while allocated; `set` is a live set of handle `dh`.
+pub unsafe fn vi_alloc_from_set(
+    vi: *mut ef_vi,
+    dh: ef_driver_handle,
+    set: *mut ef_vi_set,
+    index: c_int,
+    txq: c_int,
+) -> c_int {
+    // SAFETY: per the caller.
+    unsafe {
+        ef_vi_alloc_from_set(
+            vi,
+            dh,
+            set,
+            dh,
+            index,
+            -1,
+            -1,
+            txq,
+            std::ptr::null_mut(),
+            -1,
+            0,
+        )
     }
 }
 
@@ -279,6 +339,30 @@ pub fn fix_checksums(f: &mut [u8]) {
         )
     };
     f[40..42].copy_from_slice(&(c as u16).to_ne_bytes());
+}
+
+/// Whether the UDP checksum of a received Ethernet frame (IPv4 or, by its EtherType, IPv6;
+/// no IP options or extension headers) is correct over its first `payload_len` payload
+/// bytes, by the library's checksum check.
+pub fn udp_checksum_ok(f: &[u8], payload_len: usize) -> bool {
+    let v6 = f[12..14] == [0x86, 0xdd];
+    let udp = if v6 { 14 + 40 } else { 14 + 20 };
+    let payload = &f[udp + 8..udp + 8 + payload_len];
+    let iov = libc::iovec {
+        iov_base: payload.as_ptr().cast_mut().cast(),
+        iov_len: payload.len(),
+    };
+    let (ip, udp) = (f[14..].as_ptr(), f[udp..].as_ptr().cast());
+    let iov = (&iov as *const libc::iovec).cast();
+    // SAFETY: the headers and the payload lie inside the frame; the iovec names the payload.
+    let ok = unsafe {
+        if v6 {
+            ef_udp_checksum_ip6_is_correct(ip.cast(), udp, iov, 1)
+        } else {
+            ef_udp_checksum_is_correct(ip.cast(), udp, iov, 1)
+        }
+    };
+    ok == 1
 }
 
 /// The RX-type events (RX and RX_DISCARD) among `evs`.

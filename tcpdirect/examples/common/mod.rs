@@ -235,3 +235,123 @@ pub fn tcp_close(st: &mut tcpdirect::Stack, z: tcpdirect::TcpKey) {
     }
     try_or_exit(st.free(z), "zft_free");
 }
+
+/// What the ping-pong samples share on their command lines, and the report they end with.
+pub struct RoundTrips {
+    /// Payload bytes of each message (`-s`).
+    pub size: usize,
+    /// Round trips, warm-ups included once [`RoundTrips::operands`] has run (`-i`).
+    pub iters: usize,
+    /// Round trips before the measured ones (`-r`).
+    pub warmups: usize,
+    /// This end pings (sends first and measures) rather than pongs.
+    pub ping: bool,
+    /// Report hardware timestamps (`-t`).
+    pub timestamps: bool,
+    /// Which percentile the table shows (`-p`).
+    pub percentile: f64,
+    /// Write the raw round-trip times to this file instead of the table (`-w`).
+    pub raw: Option<String>,
+    /// Report full round trips rather than halves (`-f`).
+    pub full_rtt: bool,
+    /// Read every received byte (`-R`).
+    pub touch_rx: bool,
+}
+
+impl Default for RoundTrips {
+    /// The samples' defaults: 12 bytes, a million round trips after a thousand warm-ups.
+    fn default() -> RoundTrips {
+        RoundTrips {
+            size: 12,
+            iters: 1_000_000,
+            warmups: 1000,
+            ping: false,
+            timestamps: false,
+            percentile: 99.0,
+            raw: None,
+            full_rtt: false,
+            touch_rx: false,
+        }
+    }
+}
+
+impl RoundTrips {
+    /// Ends a ping-pong sample's usage message with the options every one of them takes
+    /// last, and exits with status 1.
+    pub fn usage_end() -> ! {
+        eprintln!("  -p show pth percentile");
+        eprintln!("  -f report full-round trip time stats");
+        eprintln!("  -w write raw data to file");
+        eprintln!("  -R read access all received data");
+        eprintln!();
+        std::process::exit(1);
+    }
+
+    /// Takes option `o` (value `v`) if it is one of the shared ones; false otherwise.
+    pub fn option(&mut self, o: char, v: &str) -> bool {
+        match o {
+            's' => self.size = atoi(v).max(0) as usize,
+            'i' => self.iters = atoi(v).max(0) as usize,
+            'r' => self.warmups = atoi(v).max(0) as usize,
+            't' => self.timestamps = true,
+            'f' => self.full_rtt = true,
+            'p' => self.percentile = v.parse().unwrap_or(0.0),
+            'w' => self.raw = Some(v.to_string()),
+            'R' => self.touch_rx = true,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Takes the operands: `rest[0]` is the role (`ping` or `pong`) and `n_addrs` addresses
+    /// follow it, which are returned resolved; counts the warm-ups into the iterations.
+    /// `None` (for the usage message) when the operands are not that.
+    pub fn operands(&mut self, rest: &[String], n_addrs: usize) -> Option<Vec<SocketAddr>> {
+        if rest.len() != n_addrs + 1 {
+            return None;
+        }
+        self.ping = ping_role(&rest[0])?;
+        self.iters += self.warmups;
+        Some(rest[1..].iter().map(|a| lookup_or_exit(a)).collect())
+    }
+
+    /// Attributes from `ZF_ATTR`, with RX and TX timestamping on when asked for.
+    pub fn attr(&self) -> tcpdirect::Attr {
+        let mut attr = attr_from_env();
+        if self.timestamps {
+            try_or_exit(
+                attr.set_rx_timestamping(1)
+                    .and_then(|a| a.set_tx_timestamping(1)),
+                "timestamping",
+            );
+        }
+        attr
+    }
+
+    /// The pinger's report of `results` (round-trip times in ns, warm-ups first): the raw
+    /// file or the stats table. The ponger reports nothing.
+    pub fn report(&self, results: &[u64]) {
+        if !self.ping {
+            return;
+        }
+        let measured = &results[self.warmups.min(results.len())..];
+        if let Some(path) = &self.raw {
+            write_raw(path, measured);
+        } else {
+            Stats::new(measured, !self.full_rtt, self.percentile).print(
+                self.size,
+                self.iters - self.warmups,
+                self.full_rtt,
+            );
+        }
+    }
+}
+
+/// The samples' role operand: `Some(true)` for `ping`, `Some(false)` for `pong`.
+pub fn ping_role(word: &str) -> Option<bool> {
+    match word {
+        "ping" => Some(true),
+        "pong" => Some(false),
+        _ => None,
+    }
+}

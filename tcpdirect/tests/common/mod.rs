@@ -105,3 +105,18 @@ pub fn transfer(stack: &mut Stack, from: TcpKey, to: TcpKey, data: &[u8]) -> Vec
     }
     got
 }
+
+/// Copying receives on `z` (running the reactor) until at least `n` bytes have arrived;
+/// returns them.
+pub fn recv_at_least(stack: &mut Stack, z: TcpKey, n: usize, what: &str) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    poll_until(stack, what, |st| {
+        match st.tcp(z).unwrap().recv(&mut buf) {
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+            Err(e) => assert!(e.is_would_block(), "{e}"),
+        }
+        got.len() >= n
+    });
+    got
+}

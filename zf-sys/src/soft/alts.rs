@@ -62,6 +62,22 @@ fn slot(st: &mut Stack, alt: crate::zf_althandle) -> Option<&mut AltSlot> {
         .filter(|a| a.allocated)
 }
 
+/// The stack and the index of its allocated alternative `alt`; `None` when `stack` is null
+/// or `alt` is not an allocated alternative of it.
+///
+/// # Safety
+///
+/// `stack` must be null or a live stack with no other live reference to it.
+unsafe fn stack_and_slot<'a>(
+    stack: *mut crate::zf_stack,
+    alt: crate::zf_althandle,
+) -> Option<(&'a mut Stack, usize)> {
+    // SAFETY: per the caller.
+    let st = unsafe { stack_mut(stack) }?;
+    slot(st, alt)?;
+    Some((st, alt as usize))
+}
+
 /// Allocates an alternative (`-ENOMEM` when all `alt_count` are in use).
 ///
 /// # Safety
@@ -106,17 +122,12 @@ pub unsafe extern "C" fn zf_alternatives_release(
     alt: crate::zf_althandle,
 ) -> c_int {
     // SAFETY: a live stack per the API contract.
-    let Some(st) = (unsafe { stack_mut(stack) }) else {
+    let Some((st, i)) = (unsafe { stack_and_slot(stack, alt) }) else {
         return -libc::EINVAL;
     };
-    match slot(st, alt) {
-        Some(a) => {
-            a.clear();
-            a.allocated = false;
-            0
-        }
-        None => -libc::EINVAL,
-    }
+    st.alts[i].clear();
+    st.alts[i].allocated = false;
+    0
 }
 
 /// Sends everything queued on the alternative. `-EINVAL` when the zocket cannot send or has
@@ -132,12 +143,10 @@ pub unsafe extern "C" fn zf_alternatives_send(
     alt: crate::zf_althandle,
 ) -> c_int {
     // SAFETY: a live stack per the API contract.
-    let Some(st) = (unsafe { stack_mut(stack) }) else {
+    let Some((st, i)) = (unsafe { stack_and_slot(stack, alt) }) else {
         return -libc::EINVAL;
     };
-    let Some(a) = slot(st, alt) else {
-        return -libc::EINVAL;
-    };
+    let a = &mut st.alts[i];
     if a.msgs.is_empty() {
         return 0;
     }
@@ -204,16 +213,11 @@ pub unsafe extern "C" fn zf_alternatives_cancel(
     alt: crate::zf_althandle,
 ) -> c_int {
     // SAFETY: a live stack per the API contract.
-    let Some(st) = (unsafe { stack_mut(stack) }) else {
+    let Some((st, i)) = (unsafe { stack_and_slot(stack, alt) }) else {
         return -libc::EINVAL;
     };
-    match slot(st, alt) {
-        Some(a) => {
-            a.clear();
-            0
-        }
-        None => -libc::EINVAL,
-    }
+    st.alts[i].clear();
+    0
 }
 
 /// Queues one message (`iov_cnt` must be 1, `flags` 0) on an alternative for zocket `ts`.
@@ -292,12 +296,9 @@ pub unsafe extern "C" fn zf_alternatives_free_space(
     alt: crate::zf_althandle,
 ) -> c_uint {
     // SAFETY: a live stack per the API contract.
-    let Some(st) = (unsafe { stack_mut(stack) }) else {
+    let Some((st, _)) = (unsafe { stack_and_slot(stack, alt) }) else {
         return 0;
     };
-    if slot(st, alt).is_none() {
-        return 0;
-    }
     free_bytes(st).saturating_sub(POST_ROUND) & MASK
 }
 

@@ -387,6 +387,39 @@ unsafe fn attr_mut<'a>(p: *mut crate::zf_attr) -> Option<&'a mut Attr> {
     unsafe { p.cast::<Attr>().as_mut() }
 }
 
+/// The attribute object behind `attr` and the table index of attribute `name`: `-EINVAL`
+/// when either pointer is null, `-ENOENT` for a name the table does not have.
+///
+/// # Safety
+///
+/// As [`attr_mut`] for `attr`; `name` must be null or a NUL-terminated string.
+unsafe fn lookup_mut<'a>(
+    attr: *mut crate::zf_attr,
+    name: *const c_char,
+) -> Result<(&'a mut Attr, usize), c_int> {
+    // SAFETY: per the caller.
+    let (Some(a), Some(n)) = (unsafe { attr_mut(attr) }, unsafe { cbytes(name) }) else {
+        return Err(-libc::EINVAL);
+    };
+    find(n).map(|i| (a, i)).ok_or(-libc::ENOENT)
+}
+
+/// As [`lookup_mut`], for reading.
+///
+/// # Safety
+///
+/// As [`attr_ref`] for `attr`; `name` must be null or a NUL-terminated string.
+unsafe fn lookup_ref<'a>(
+    attr: *const crate::zf_attr,
+    name: *const c_char,
+) -> Result<(&'a Attr, usize), c_int> {
+    // SAFETY: per the caller.
+    let (Some(a), Some(n)) = (unsafe { attr_ref(attr) }, unsafe { cbytes(name) }) else {
+        return Err(-libc::EINVAL);
+    };
+    find(n).map(|i| (a, i)).ok_or(-libc::ENOENT)
+}
+
 /// Bytes of a C string argument, or `None` when null.
 ///
 /// # Safety
@@ -470,12 +503,9 @@ pub unsafe extern "C" fn zf_attr_set_int(
     val: i64,
 ) -> c_int {
     // SAFETY: valid objects per the API contract (nulls are rejected).
-    let (Some(a), Some(n)) = (unsafe { attr_mut(attr) }, unsafe { cbytes(name) }) else {
-        return -libc::EINVAL;
-    };
-    match find(n) {
-        Some(i) => a.set_int(i, val),
-        None => -libc::ENOENT,
+    match unsafe { lookup_mut(attr, name) } {
+        Ok((a, i)) => a.set_int(i, val),
+        Err(rc) => rc,
     }
 }
 
@@ -493,11 +523,9 @@ pub unsafe extern "C" fn zf_attr_get_int(
     val: *mut i64,
 ) -> c_int {
     // SAFETY: valid objects per the API contract (nulls are rejected).
-    let (Some(a), Some(n)) = (unsafe { attr_ref(attr) }, unsafe { cbytes(name) }) else {
-        return -libc::EINVAL;
-    };
-    let Some(i) = find(n) else {
-        return -libc::ENOENT;
+    let (a, i) = match unsafe { lookup_ref(attr, name) } {
+        Ok(found) => found,
+        Err(rc) => return rc,
     };
     match (&a.vals[i], val.is_null()) {
         (Val::Int(v), false) => {
@@ -523,11 +551,9 @@ pub unsafe extern "C" fn zf_attr_set_str(
     val: *const c_char,
 ) -> c_int {
     // SAFETY: valid objects per the API contract (nulls are rejected).
-    let (Some(a), Some(n)) = (unsafe { attr_mut(attr) }, unsafe { cbytes(name) }) else {
-        return -libc::EINVAL;
-    };
-    let Some(i) = find(n) else {
-        return -libc::ENOENT;
+    let (a, i) = match unsafe { lookup_mut(attr, name) } {
+        Ok(found) => found,
+        Err(rc) => return rc,
     };
     if TABLE[i].ty != Ty::Str {
         return -libc::ENOMSG;
@@ -551,11 +577,9 @@ pub unsafe extern "C" fn zf_attr_get_str(
     val: *mut *mut c_char,
 ) -> c_int {
     // SAFETY: valid objects per the API contract (nulls are rejected).
-    let (Some(a), Some(n)) = (unsafe { attr_ref(attr) }, unsafe { cbytes(name) }) else {
-        return -libc::EINVAL;
-    };
-    let Some(i) = find(n) else {
-        return -libc::ENOENT;
+    let (a, i) = match unsafe { lookup_ref(attr, name) } {
+        Ok(found) => found,
+        Err(rc) => return rc,
     };
     let Val::Str(s) = &a.vals[i] else {
         return -libc::EINVAL;
@@ -593,17 +617,14 @@ pub unsafe extern "C" fn zf_attr_set_from_str(
     name: *const c_char,
     val: *const c_char,
 ) -> c_int {
-    // SAFETY: valid objects per the API contract (nulls are rejected).
-    let (Some(a), Some(n), Some(v)) =
-        (unsafe { attr_mut(attr) }, unsafe { cbytes(name) }, unsafe {
-            cbytes(val)
-        })
-    else {
+    // SAFETY: `val` is null or a C string per the API contract.
+    let Some(v) = (unsafe { cbytes(val) }) else {
         return -libc::EINVAL;
     };
-    match find(n) {
-        Some(i) => a.set_from_str(i, v),
-        None => -libc::ENOENT,
+    // SAFETY: valid objects per the API contract (nulls are rejected).
+    match unsafe { lookup_mut(attr, name) } {
+        Ok((a, i)) => a.set_from_str(i, v),
+        Err(rc) => rc,
     }
 }
 

@@ -66,6 +66,12 @@ impl std::fmt::Debug for Waitable {
     }
 }
 
+/// The C handle of the waitable an object owns (`w`), or null without an object: what the
+/// `*_to_waitable` calls return.
+pub(crate) fn waitable_handle(w: Option<&mut Waitable>) -> *mut crate::zf_waitable {
+    w.map_or(std::ptr::null_mut(), |w| (w as *mut Waitable).cast())
+}
+
 impl Waitable {
     pub(crate) fn new(stack: *mut Stack, kind: Kind) -> Box<Waitable> {
         Box::new(Waitable {
@@ -620,10 +626,7 @@ pub unsafe extern "C" fn zf_stack_to_waitable(
     stack: *mut crate::zf_stack,
 ) -> *mut crate::zf_waitable {
     // SAFETY: a live stack per the API contract.
-    match unsafe { stack_mut(stack) } {
-        Some(st) => (&mut *st.w as *mut Waitable).cast(),
-        None => std::ptr::null_mut(),
-    }
+    waitable_handle(unsafe { stack_mut(stack) }.map(|st| &mut *st.w))
 }
 
 /// 1 when no TCP connection is open (nor in TIME_WAIT, with `tcp_wait_for_time_wait`).

@@ -6,7 +6,7 @@ use std::mem::size_of;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint, c_void};
 
-use super::stack::{Kind, Stack, TAG_LISTEN, TAG_TCP, Waitable};
+use super::stack::{Kind, Stack, TAG_LISTEN, TAG_TCP, Waitable, waitable_handle};
 use super::util::{self, SockIn};
 
 // TCP state numbers (netinet/tcp.h), as zft_state() reports them.
@@ -804,10 +804,7 @@ pub unsafe extern "C" fn zftl_accept(tl: *mut crate::zftl, ts_out: *mut *mut cra
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zftl_to_waitable(tl: *mut crate::zftl) -> *mut crate::zf_waitable {
     // SAFETY: a live listener per the API contract.
-    match unsafe { tl.cast::<Listen>().as_mut() } {
-        Some(l) => (&mut *l.w as *mut Waitable).cast(),
-        None => std::ptr::null_mut(),
-    }
+    waitable_handle(unsafe { tl.cast::<Listen>().as_mut() }.map(|l| &mut *l.w))
 }
 
 /// The listener's local address.
@@ -896,10 +893,7 @@ pub unsafe extern "C" fn zftl_free(tl: *mut crate::zftl) -> c_int {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_to_waitable(ts: *mut crate::zft) -> *mut crate::zf_waitable {
     // SAFETY: a live zocket per the API contract.
-    match unsafe { tcp_mut(ts) } {
-        Some(t) => (&mut *t.w as *mut Waitable).cast(),
-        None => std::ptr::null_mut(),
-    }
+    waitable_handle(unsafe { tcp_mut(ts) }.map(|t| &mut *t.w))
 }
 
 /// Allocates an unconnected TCP zocket handle (`-ENOBUFS` when the stack has no room).
@@ -1313,18 +1307,8 @@ fn recv_done(st: &mut Stack, t: &mut Tcp, mut len: usize, count: usize) -> c_int
 /// * `msg` must be null or the message the last zero-copy receive on this zocket filled in.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zft_zc_recv_done(ts: *mut crate::zft, msg: *mut crate::zft_msg) -> c_int {
-    // SAFETY: a live zocket per the API contract.
-    let Some((st, t)) = (unsafe { with_stack(ts) }) else {
-        return -libc::EINVAL;
-    };
-    if msg.is_null() {
-        return -libc::EINVAL;
-    }
-    // SAFETY: `msg` as filled by zft_zc_recv.
-    let n = unsafe { (*msg).iovcnt }.max(0) as usize;
-    let n = n.min(t.release_n);
-    let total: usize = t.rxq.iter().take(n).map(|b| b.len).sum();
-    recv_done(st, t, total, n)
+    // SAFETY: the same contract; no limit releases all the message holds.
+    unsafe { zft_zc_recv_done_some(ts, msg, usize::MAX) }
 }
 
 /// Releases the first `len` bytes of the last `zft_zc_recv`; the rest is returned again.

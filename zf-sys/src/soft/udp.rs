@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::raw::{c_int, c_uint, c_void};
 
 use super::ring::{self, Frame};
-use super::stack::{Kind, Stack, TAG_UDP, UDP_BUF, Waitable};
+use super::stack::{Kind, Stack, TAG_UDP, UDP_BUF, Waitable, waitable_handle};
 use super::tcp::drain_reports;
 use super::util::{self, SockIn};
 
@@ -1411,10 +1411,7 @@ pub unsafe extern "C" fn zfur_pkt_get_timestamp(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfur_to_waitable(us: *mut crate::zfur) -> *mut crate::zf_waitable {
     // SAFETY: null or a live zfur, per this function's contract.
-    match unsafe { ur_mut(us) } {
-        Some(u) => (&mut *u.w as *mut Waitable).cast(),
-        None => std::ptr::null_mut(),
-    }
+    waitable_handle(unsafe { ur_mut(us) }.map(|u| &mut *u.w))
 }
 
 /// Allocates a UDP transmit zocket from `laddr` (INADDR_ANY: chosen by route; port must then
@@ -1789,10 +1786,7 @@ pub unsafe extern "C" fn zfut_get_tx_timestamps(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zfut_to_waitable(us: *mut crate::zfut) -> *mut crate::zf_waitable {
     // SAFETY: null or a live zfut, per this function's contract.
-    match unsafe { ut_mut(us) } {
-        Some(u) => (&mut *u.w as *mut Waitable).cast(),
-        None => std::ptr::null_mut(),
-    }
+    waitable_handle(unsafe { ut_mut(us) }.map(|u| &mut *u.w))
 }
 
 /// Ethernet + IPv4 + UDP header bytes of each datagram.

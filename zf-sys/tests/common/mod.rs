@@ -119,8 +119,8 @@ pub fn poll_until(st: *mut zf_stack, what: &str, mut done: impl FnMut() -> bool)
     });
 }
 
-/// Connects a new zocket to `to` and drives it to ESTABLISHED.
-pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft {
+/// Allocates a zocket and starts connecting it to `to`, without a reactor pass.
+pub fn start_connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft {
     let mut h = std::ptr::null_mut();
     // SAFETY: live stack and attributes; valid out pointer.
     assert_eq!(unsafe { zft_alloc(st, a, &mut h) }, 0);
@@ -129,19 +129,22 @@ pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft
     let mut z = std::ptr::null_mut();
     // SAFETY: valid handle, address and out pointer.
     assert_eq!(unsafe { zft_connect(h, p, l, &mut z) }, 0);
-    // SAFETY: live zocket.
-    assert_eq!(
-        // SAFETY: live objects and valid buffers created by this test.
-        unsafe { zft_state(z) },
-        TCP_SYN_SENT,
-        "connect returns in SYN_SENT"
-    );
-    // SAFETY: live zocket.
-    poll_until(
-        st,
-        "ESTABLISHED",
-        || unsafe { zft_state(z) } == TCP_ESTABLISHED,
-    );
+    z
+}
+
+/// Runs `n` reactor passes of `st`.
+pub fn reactor_passes(st: *mut zf_stack, n: usize) {
+    for _ in 0..n {
+        // SAFETY: live stack.
+        unsafe { zf_reactor_perform(st) };
+    }
+}
+
+/// Connects a new zocket to `to` and drives it to ESTABLISHED.
+pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft {
+    let z = start_connect(st, a, to);
+    assert_eq!(state(z), TCP_SYN_SENT, "connect returns in SYN_SENT");
+    poll_until(st, "ESTABLISHED", || state(z) == TCP_ESTABLISHED);
     z
 }
 
@@ -188,4 +191,74 @@ pub fn connected_pair(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zft, std::net
     let z = connect(st, a, lo(port));
     let (s, _) = listener.accept().unwrap();
     (z, s)
+}
+
+/// A zfur bound to local address `local` (port 0: an ephemeral one) and, with `remote`, only
+/// to datagrams from there; returns it and the local port the bind wrote back.
+pub fn bind_zfur(
+    st: *mut zf_stack,
+    a: *mut zf_attr,
+    local: SocketAddrV4,
+    remote: Option<SocketAddrV4>,
+) -> (*mut zfur, u16) {
+    let mut ur = std::ptr::null_mut();
+    // SAFETY: live stack and attributes, valid out pointer.
+    assert_eq!(unsafe { zfur_alloc(&mut ur, st, a) }, 0, "zfur_alloc");
+    let mut la = sin(local);
+    let ra = remote.map(sin);
+    let (pr, lr) = ra.as_ref().map_or((std::ptr::null(), 0), sa);
+    let len = size_of::<libc::sockaddr_in>() as socklen_t;
+    // SAFETY: live zocket; `la` is writable and `ra` (if any) valid for the lengths given.
+    let rc = unsafe {
+        zfur_addr_bind(
+            ur,
+            (&mut la as *mut libc::sockaddr_in).cast(),
+            len,
+            pr,
+            lr,
+            0,
+        )
+    };
+    assert_eq!(rc, 0, "zfur_addr_bind");
+    (ur, from_sin(&la).port())
+}
+
+/// A zfur bound to 127.0.0.1 on an ephemeral port; returns it and the port.
+pub fn bound_zfur(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zfur, u16) {
+    bind_zfur(st, a, lo(0), None)
+}
+
+/// A new muxer of stack `st` with one member, `w`, waiting for `events` and reported with
+/// `data` as its `u64`.
+pub fn muxer_with(
+    st: *mut zf_stack,
+    w: *mut zf_waitable,
+    events: u32,
+    data: u64,
+) -> *mut zf_muxer_set {
+    let mut mux = std::ptr::null_mut();
+    // SAFETY: live stack, valid out pointer.
+    assert_eq!(unsafe { zf_muxer_alloc(st, &mut mux) }, 0, "zf_muxer_alloc");
+    let ev = epoll_event {
+        events,
+        data: epoll_data { u64_: data },
+    };
+    // SAFETY: live muxer and waitable; the event is read during the call only.
+    assert_eq!(unsafe { zf_muxer_add(mux, w, &ev) }, 0, "zf_muxer_add");
+    mux
+}
+
+/// A listener on 127.0.0.1, on an ephemeral port; returns it and the port it got.
+pub fn listen_lo(st: *mut zf_stack, a: *mut zf_attr) -> (*mut zftl, u16) {
+    let la = sin(lo(0));
+    let (p, l) = sa(&la);
+    let mut tl = std::ptr::null_mut();
+    // SAFETY: live stack and attributes, valid address and out pointer.
+    let rc = unsafe { zftl_listen(st, p, l, a, &mut tl) };
+    assert_eq!(rc, 0, "zftl_listen");
+    let mut bound = sin(lo(0));
+    let mut bl = size_of::<libc::sockaddr_in>() as socklen_t;
+    // SAFETY: live listener, writable buffer of the length given.
+    unsafe { zftl_getname(tl, (&mut bound as *mut libc::sockaddr_in).cast(), &mut bl) };
+    (tl, from_sin(&bound).port())
 }
