@@ -74,9 +74,11 @@ fn poll_muxer(
 }
 
 fn monitor(c: Arc<Counters>) {
-    println!(
+    // The C sample pads the last heading together with its newline to 16 columns, so
+    // "total-pkts" sits one column left of the totals beneath it; keep that.
+    print!(
         "#{:>9} {:>16} {:>16}",
-        "pkt-rate", "bandwidth(Mbps)", "total-pkts"
+        "pkt-rate", "bandwidth(Mbps)", "total-pkts\n"
     );
     let (mut prev_p, mut prev_b) = (
         c.pkts.load(Ordering::Relaxed),
