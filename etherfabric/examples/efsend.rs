@@ -80,7 +80,10 @@ fn main() {
             'V' => {
                 let vid: u16 = common::num(v, USAGE);
                 if vid > 4095 {
-                    common::usage_exit(Some(&format!("bad VLAN id {vid}: must be 0 to 4095")), USAGE);
+                    common::usage_exit(
+                        Some(&format!("bad VLAN id {vid}: must be 0 to 4095")),
+                        USAGE,
+                    );
                 }
                 cfg.vlan = Some(vid);
             }

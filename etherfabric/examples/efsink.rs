@@ -122,7 +122,10 @@ fn main() {
             USAGE,
         );
     }
-    if cfg.filter_flags.contains(FilterFlags::EXCLUSIVE_RXQ | FilterFlags::SHARED_RXQ) {
+    if cfg
+        .filter_flags
+        .contains(FilterFlags::EXCLUSIVE_RXQ | FilterFlags::SHARED_RXQ)
+    {
         common::usage_exit(
             Some("you cannot specify both -x (exclusive rxq) and -s (shared rxq)"),
             USAGE,
