@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Both ends send broadcast frames to 172.1.2.3:8080 and filter on that address, so no IP
-//! configuration is needed. The mode is the lowest-latency one the adapter offers: CTPIO,
-//! then PIO, then DMA.
+//! configuration is needed. The mode is the lowest-latency one `-m` allows and the adapter
+//! offers: CTPIO, then TX alternatives (which this crate does not have: where the adapter
+//! offers them, the attempt fails with a message and the next mode is tried), then PIO,
+//! then DMA.
 
 #[path = "common/mod.rs"]
 mod common;

@@ -50,7 +50,8 @@ options:
   -x       ask for an RX queue of the VI's own for the filters (exclusive)
   -s       ask for an RX queue shared with other applications for the filters
   -q <qid> steer the filters to hardware RX queue <qid>
-  -i       print the hardware filter id of each filter and of each packet
+  -i       print the hardware filter id of each filter, and of each packet
+           where the adapter lends packets (express datapath)
 ";
 
 const REFILL_BATCH: usize = 16;
