@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Both ends send broadcast frames to 172.1.2.3:8080 and filter on that address, so no IP
-//! configuration is needed. The mode is the lowest-latency one the adapter offers: CTPIO,
-//! then PIO, then DMA.
+//! configuration is needed. The mode is the lowest-latency one `-m` allows and the adapter
+//! offers: CTPIO, then TX alternatives (which this crate does not have: where the adapter
+//! offers them, the attempt fails with a message and the next mode is tried), then PIO,
+//! then DMA.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -27,7 +29,8 @@ options:
   -w <iterations>     - set number of warmup iterations
   -c <cut-through>    - CTPIO cut-through threshold
   -p                  - CTPIO no-poison mode
-  -m <modes>          - allow mode of the set: [c]tpio, [p]io, [d]ma
+  -m <modes>          - allow mode of the set: [c]tpio,
+                        [p]io, [a]lternatives, [d]ma
 
 ";
 
@@ -76,7 +79,13 @@ fn main() {
             's' => cfg.payload = common::num(v, USAGE),
             'c' => cfg.ct_thresh = common::num(v, USAGE),
             'p' => cfg.no_poison = true,
-            'm' => cfg.modes = v.clone().unwrap_or_default(),
+            'm' => {
+                let m = v.clone().unwrap_or_default();
+                if let Some(bad) = m.chars().find(|c| !"cpad".contains(*c)) {
+                    common::usage_exit(Some(&format!("Unknown mode '{bad}'")), USAGE);
+                }
+                cfg.modes = m;
+            }
             _ => unreachable!(),
         }
     }
@@ -138,6 +147,22 @@ fn run(cfg: &Config, ping: bool, intf: &str) -> Result<()> {
             }
             Err(_) => eprintln!("Failed to allocate VI with CTPIO."),
         }
+    }
+    // TX alternatives next, as the SDK sample tries them, when the adapter has them. This
+    // crate has no TX alternatives API (no `ef_vi_transmit_alt_*`), so where the adapter
+    // offers them the attempt fails as the C program's does when it cannot allocate them, and
+    // the next mode is tried; where the adapter lacks them, they are skipped, as in C.
+    if vi.is_none()
+        && cfg.modes.contains('a')
+        && pd
+            .capability(Capability(ffi::ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES))
+            .unwrap_or(0)
+            != 0
+    {
+        eprintln!(
+            "Failed to allocate VI with TX alternatives: TX alternatives are not supported \
+             by the etherfabric crate."
+        );
     }
     let mut vi = match vi {
         Some(v) => v,

@@ -25,7 +25,7 @@ options:
   -s <microseconds>   - microseconds to sleep between batches
   -l <local-port>     - UDP source port
   -B <batch>          - maximum send batch size
-  -V <vlan>           - vlan to send to (not supported by this port)
+  -V <vlan>           - vlan to send to (interface must have an IP)
   -b                  - enable loopback on the VI
   -p                  - enable physical address mode
   -t                  - disable tx push (on by default)
@@ -48,6 +48,9 @@ struct Config {
     no_push: bool,
     vf: bool,
     ctpio: bool,
+    /// 802.1Q VLAN id to tag the frames with; the source address is then that of
+    /// `<interface>.<vlan>`.
+    vlan: Option<u16>,
 }
 
 fn main() {
@@ -65,6 +68,7 @@ fn main() {
         no_push: false,
         vf: false,
         ctpio: false,
+        vlan: None,
     };
     for (c, v) in &opts {
         match c {
@@ -73,7 +77,16 @@ fn main() {
             's' => cfg.usleep = common::num(v, USAGE),
             'l' => cfg.lport = common::num(v, USAGE),
             'B' => cfg.max_batch = common::num::<usize>(v, USAGE).max(1),
-            'V' => common::usage_exit(Some("-V (VLAN) is not supported by this port"), USAGE),
+            'V' => {
+                let vid: u16 = common::num(v, USAGE);
+                if vid > 4095 {
+                    common::usage_exit(
+                        Some(&format!("bad VLAN id {vid}: must be 0 to 4095")),
+                        USAGE,
+                    );
+                }
+                cfg.vlan = Some(vid);
+            }
             'b' => cfg.loopback = true,
             'p' => cfg.phys = true,
             't' => cfg.no_push = true,
@@ -104,6 +117,18 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// Length of an 802.1Q tag.
+const VLAN_TAG_LEN: usize = 4;
+
+/// Turns the untagged frame written at `frame[VLAN_TAG_LEN..]` into a tagged one: the two
+/// MAC addresses move to the front and the 802.1Q tag (TPID 0x8100, priority 0, `vid`) goes
+/// between them and the EtherType.
+fn insert_vlan_tag(frame: &mut [u8], vid: u16) {
+    frame.copy_within(VLAN_TAG_LEN..VLAN_TAG_LEN + 12, 0);
+    frame[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+    frame[14..16].copy_from_slice(&(vid & 0x0fff).to_be_bytes());
 }
 
 /// The destination MAC: the IPv4 multicast mapping, else broadcast.
@@ -146,15 +171,29 @@ fn run(cfg: &Config, intf: &str, dst_ip: Ipv4Addr, dst_port: u16) -> Result<u64>
     println!("rxq_size={}", vi.rx_capacity());
     println!("evq_size={}", vi.evq_capacity());
     println!("sync_check_enabled=0");
-    let src_ip = common::ipv4_of(&name).unwrap_or(Ipv4Addr::UNSPECIFIED);
+    // As the SDK sample does, a VLAN's frames come from the address of the VLAN interface
+    // `<interface>.<vlan>`, which must have one.
+    let src_ip = match cfg.vlan {
+        Some(vid) => {
+            let vlan_if = format!("{name}.{vid}");
+            common::ipv4_of(&vlan_if).ok_or_else(|| Error::InvalidArgument {
+                what: format!("VLAN interface {vlan_if} has no IPv4 address (needed by -V)"),
+            })?
+        }
+        None => common::ipv4_of(&name).unwrap_or(Ipv4Addr::UNSPECIFIED),
+    };
+    let tag_len = if cfg.vlan.is_some() { VLAN_TAG_LEN } else { 0 };
     let mac = vi.mac()?;
     // Every buffer holds the same frame: one buffer cannot be in flight twice.
     let mut frame_len = 0;
     let mut free: Vec<PacketBuf> = Vec::with_capacity(pool.capacity());
     while let Some(mut b) = pool.take() {
         let bytes = pool.bytes_mut(&mut b);
+        let Some(room) = bytes.get_mut(tag_len..) else {
+            break;
+        };
         frame_len = common::write_udp_header(
-            bytes,
+            room,
             dst_mac(dst_ip),
             mac,
             (src_ip, cfg.lport),
@@ -163,8 +202,14 @@ fn run(cfg: &Config, intf: &str, dst_ip: Ipv4Addr, dst_port: u16) -> Result<u64>
         )
         .ok_or_else(|| Error::InvalidArgument {
             what: format!("payload of {} bytes does not fit a buffer", cfg.payload),
-        })?;
-        for (i, x) in bytes[common::HDR_LEN..frame_len].iter_mut().enumerate() {
+        })? + tag_len;
+        if let Some(vid) = cfg.vlan {
+            insert_vlan_tag(bytes, vid);
+        }
+        for (i, x) in bytes[common::HDR_LEN + tag_len..frame_len]
+            .iter_mut()
+            .enumerate()
+        {
             *x = i as u8;
         }
         free.push(b);

@@ -10,6 +10,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "efsink/filters.rs"]
+mod filters;
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -45,6 +47,11 @@ options:
   -f       block on fd instead of busy wait
   -F <fl>  set max fill level for RX ring
   -n <num> exit after receiving n packets
+  -x       ask for an RX queue of the VI's own for the filters (exclusive)
+  -s       ask for an RX queue shared with other applications for the filters
+  -q <qid> steer the filters to hardware RX queue <qid>
+  -i       print the hardware filter id of each filter, and of each packet
+           where the adapter lends packets (express datapath)
 ";
 
 const REFILL_BATCH: usize = 16;
@@ -62,6 +69,12 @@ struct Config {
     fd_wait: bool,
     max_fill: Option<usize>,
     exit_pkts: u64,
+    /// Flags every filter is added with (`-x`, `-s`).
+    filter_flags: FilterFlags,
+    /// Hardware RX queue the filters steer to (`-q`).
+    rxq: Option<u32>,
+    /// Print filter ids (`-i`).
+    filter_ids: bool,
 }
 
 #[derive(Default)]
@@ -81,7 +94,7 @@ fn hexdump(frame: &[u8]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (opts, rest) = common::getopt(&args, "dtVvmbef", "LFn")
+    let (opts, rest) = common::getopt(&args, "dtVvmbefxsi", "LFnq")
         .unwrap_or_else(|e| common::usage_exit(Some(&e), USAGE));
     let mut cfg = Config::default();
     for (c, v) in &opts {
@@ -97,12 +110,25 @@ fn main() {
             'f' => cfg.fd_wait = true,
             'F' => cfg.max_fill = Some(common::num(v, USAGE)),
             'n' => cfg.exit_pkts = common::num(v, USAGE),
+            'x' => cfg.filter_flags |= FilterFlags::EXCLUSIVE_RXQ,
+            's' => cfg.filter_flags |= FilterFlags::SHARED_RXQ,
+            'q' => cfg.rxq = Some(common::num(v, USAGE)),
+            'i' => cfg.filter_ids = true,
             _ => unreachable!(),
         }
     }
     if cfg.evq_wait && cfg.fd_wait {
         common::usage_exit(
             Some("you cannot specify both -e (block on eventq) and -f (block on fd)"),
+            USAGE,
+        );
+    }
+    if cfg
+        .filter_flags
+        .contains(FilterFlags::EXCLUSIVE_RXQ | FilterFlags::SHARED_RXQ)
+    {
+        common::usage_exit(
+            Some("you cannot specify both -x (exclusive rxq) and -s (shared rxq)"),
             USAGE,
         );
     }
@@ -161,10 +187,18 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         println!("rx_prefix_len={}", vi.rx_prefix_len());
     }
     vi.refill(&mut pool, max_fill);
-    let _filters = specs
-        .iter()
-        .map(|s| vi.add_filter(s))
-        .collect::<Result<Vec<_>>>()?;
+    let mut installed = Vec::with_capacity(specs.len());
+    for (text, spec) in filters.iter().zip(&specs) {
+        let mut spec = *spec;
+        if let Some(q) = cfg.rxq {
+            spec = spec.dest(q, 0)?;
+        }
+        let f = filters::install(&mut vi, &spec, cfg.filter_flags)?;
+        if cfg.filter_ids {
+            println!("{}", filters::describe(text, &f.query(&mut vi)?));
+        }
+        installed.push(f);
+    }
 
     let counters = Arc::new(Counters::default());
     let stats_names: Vec<String> = if cfg.stats {
@@ -271,6 +305,9 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
             }
         }
         Event::RxRef(r) => {
+            if cfg.filter_ids {
+                println!("filter_id={}", r.filter_id());
+            }
             if let Ok(p) = vi.rx_ref(r) {
                 c.pkts.fetch_add(1, Ordering::Relaxed);
                 c.bytes.fetch_add(p.len() as u64, Ordering::Relaxed);

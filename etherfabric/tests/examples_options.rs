@@ -1,0 +1,338 @@
+// The example programs' less common options (efsink -x/-s/-q/-i, efsend -V, eflatency
+// -m with alternatives), run as the SDK's samples are, each test in network namespaces of
+// its own. Where an option asks for something an adapter may lack (an exclusive or shared
+// RX queue, a chosen hardware queue), the test accepts either the option's effect or a
+// failure that names the ef_vi call that refused, since the tests also run against the
+// vendor library.
+
+mod common;
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::process::Output;
+use std::time::Duration;
+
+use common::*;
+
+const T: Duration = Duration::from_secs(20);
+
+/// Sends `n` datagrams of `len` bytes from a kernel socket to `to`, a little apart.
+fn send_udp(from: Ipv4Addr, to: (Ipv4Addr, u16), n: usize, len: usize) {
+    let s = UdpSocket::bind((from, 0)).expect("bind sender");
+    for i in 0..n {
+        s.send_to(&vec![i as u8; len], to).expect("send_to");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The third column (total-pkts) of efsink's last rate line.
+fn efsink_total(lines: &[String]) -> Option<u64> {
+    lines
+        .iter()
+        .rev()
+        .find(|l| !l.starts_with('#') && l.split_whitespace().count() >= 3)
+        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+}
+
+/// Runs example `name` with `args` in `ns` to its end.
+fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> Output {
+    example_command(ns, name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"))
+}
+
+/// How an efsink run with `args` (before `-n 5 lo <filter>`) ended.
+enum Sink {
+    /// It counted this many datagrams (of 5 sent to its filter and 3 to another port) and
+    /// printed these lines.
+    Counted(u64, Vec<String>),
+    /// It refused to start, saying this on stderr.
+    Refused(String),
+}
+
+fn efsink_run(test: &str, port: u16, args: &[&str]) -> Option<Sink> {
+    if !can_run(test) {
+        return None;
+    }
+    let ns = lo_netns(test)?;
+    let lo = Ipv4Addr::LOCALHOST;
+    let spec = format!("udp:127.0.0.1:{port}");
+    let mut all = args.to_vec();
+    all.extend(["-n", "5", "lo", &spec]);
+    // A refusal comes before the ready line: find out with a run of its own first.
+    let mut p = Program::start(&ns, "efsink", &all);
+    if p.wait_for("efsink is now ready to receive", T).is_none() {
+        drop(p);
+        let out = run_to_end(&ns, "efsink", &all);
+        assert!(
+            !out.status.success(),
+            "efsink neither got ready nor failed: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        return Some(Sink::Refused(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    run_in(&ns, move || {
+        send_udp(lo, (lo, port + 1), 3, 64);
+        send_udp(lo, (lo, port), 5, 64);
+    })
+    .join()
+    .expect("sender");
+    let (status, lines) = p.finish(T);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "efsink did not exit by itself after 5 packets: {lines:?}"
+    );
+    let n = efsink_total(&lines).unwrap_or_else(|| panic!("no totals in {lines:?}"));
+    Some(Sink::Counted(n, lines))
+}
+
+/// efsink with an RX queue flag either counts exactly the filtered datagrams or fails
+/// naming `ef_vi_filter_add`.
+fn efsink_with_rxq_flag(test: &str, port: u16, flag: &str) {
+    match efsink_run(test, port, &[flag]) {
+        None => {}
+        Some(Sink::Counted(n, lines)) => assert_eq!(n, 5, "efsink {flag}: {lines:?}"),
+        Some(Sink::Refused(err)) => {
+            assert!(err.contains("ef_vi_filter_add"), "efsink {flag}: {err}")
+        }
+    }
+}
+
+#[test]
+fn efsink_exclusive_rxq_counts_exactly_the_filtered_datagrams() {
+    efsink_with_rxq_flag(
+        "efsink_exclusive_rxq_counts_exactly_the_filtered_datagrams",
+        37001,
+        "-x",
+    );
+}
+
+#[test]
+fn efsink_shared_rxq_counts_exactly_the_filtered_datagrams() {
+    efsink_with_rxq_flag(
+        "efsink_shared_rxq_counts_exactly_the_filtered_datagrams",
+        37011,
+        "-s",
+    );
+}
+
+#[test]
+fn efsink_refuses_exclusive_and_shared_together() {
+    let test = "efsink_refuses_exclusive_and_shared_together";
+    if !can_run(test) {
+        return;
+    }
+    let Some(ns) = lo_netns(test) else { return };
+    let out = run_to_end(&ns, "efsink", &["-x", "-s", "lo", "udp:127.0.0.1:37021"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("you cannot specify both -x (exclusive rxq) and -s (shared rxq)"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
+fn efsink_chosen_rxq_is_used_or_refused_by_name() {
+    let test = "efsink_chosen_rxq_is_used_or_refused_by_name";
+    match efsink_run(test, 37031, &["-q", "0"]) {
+        None => {}
+        Some(Sink::Counted(n, lines)) => assert_eq!(n, 5, "efsink -q 0: {lines:?}"),
+        Some(Sink::Refused(err)) => {
+            // Adapters without chosen queues (and the software backend) refuse the spec.
+            assert!(
+                err.contains("ef_filter_spec_set_dest"),
+                "efsink -q 0: {err}"
+            );
+            assert!(err.contains("not supported"), "efsink -q 0: {err}");
+        }
+    }
+}
+
+#[test]
+fn efsink_prints_the_filter_id_of_each_filter() {
+    let test = "efsink_prints_the_filter_id_of_each_filter";
+    let port = 37041;
+    match efsink_run(test, port, &["-i"]) {
+        None => {}
+        Some(Sink::Refused(err)) => panic!("efsink -i refused to start: {err}"),
+        Some(Sink::Counted(n, lines)) => {
+            assert_eq!(n, 5, "efsink -i: {lines:?}");
+            let prefix = format!("filter udp:127.0.0.1:{port}: filter_id=");
+            let line = lines
+                .iter()
+                .find(|l| l.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no filter line in {lines:?}"));
+            let fields: Vec<&str> = line[prefix.len()..].split_whitespace().collect();
+            assert_eq!(fields.len(), 3, "{line}");
+            assert!(
+                fields[0] == "none" || fields[0].parse::<u32>().is_ok(),
+                "filter id in {line}"
+            );
+            let q = fields[1].strip_prefix("rxq=").expect("rxq= field");
+            assert!(q == "none" || q.parse::<u32>().is_ok(), "{line}");
+            assert!(matches!(fields[2], "exclusive" | "shared"), "{line}");
+        }
+    }
+}
+
+#[test]
+fn efsend_vlan_frames_reach_a_vlan_filter() {
+    let test = "efsend_vlan_frames_reach_a_vlan_filter";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 40) else {
+        return;
+    };
+    // efsend -V takes its source address from `<interface>.<vlan>`; an interface of that
+    // name stands in for the VLAN device (8021q may be missing where the tests run).
+    let vlan_if = format!("{}.7", pair.if_a);
+    testkit::veth(&pair.ns_a, &vlan_if, &pair.ns_a, "efv40");
+    pair.ns_a
+        .ip(&["addr", "add", "10.216.40.1/24", "dev", &vlan_if]);
+    let port = 37051;
+    let spec = format!("udp:vid=7,{}:{port}", pair.ip_b);
+    let mut sink = Program::start(&pair.ns_b, "efsink", &["-n", "10", &pair.if_b, &spec]);
+    assert!(
+        sink.wait_for("efsink is now ready to receive", T).is_some(),
+        "efsink: {:?}",
+        sink.seen
+    );
+    // Untagged datagrams to the same address and port must not count.
+    let plain = Program::start(
+        &pair.ns_a,
+        "efsend",
+        &[
+            "-n",
+            "4",
+            &pair.if_a,
+            &pair.ip_b.to_string(),
+            &port.to_string(),
+        ],
+    );
+    let (ps, plines) = plain.finish(T);
+    assert!(ps.is_some_and(|s| s.success()), "efsend: {plines:?}");
+    let tagged = Program::start(
+        &pair.ns_a,
+        "efsend",
+        &[
+            "-n",
+            "10",
+            "-V",
+            "7",
+            &pair.if_a,
+            &pair.ip_b.to_string(),
+            &port.to_string(),
+        ],
+    );
+    let (ts, tlines) = tagged.finish(T);
+    assert!(ts.is_some_and(|s| s.success()), "efsend -V 7: {tlines:?}");
+    assert!(
+        tlines.iter().any(|l| l == "Sent 10 packets"),
+        "efsend -V 7: {tlines:?}"
+    );
+    let (status, lines) = sink.finish(T);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "efsink did not exit after 10 tagged packets: {lines:?}"
+    );
+    assert_eq!(efsink_total(&lines), Some(10), "efsink output: {lines:?}");
+}
+
+#[test]
+fn efsend_vlan_without_an_address_fails_with_a_message() {
+    let test = "efsend_vlan_without_an_address_fails_with_a_message";
+    if !can_run(test) {
+        return;
+    }
+    let Some(ns) = lo_netns(test) else { return };
+    let out = run_to_end(
+        &ns,
+        "efsend",
+        &["-n", "1", "-V", "9", "lo", "127.0.0.1", "37061"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("VLAN interface lo.9 has no IPv4 address"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
+fn eflatency_alternatives_only_fails_without_the_capability() {
+    let test = "eflatency_alternatives_only_fails_without_the_capability";
+    if !can_run(test) {
+        return;
+    }
+    let Some(ns) = lo_netns(test) else { return };
+    let out = run_to_end(&ns, "eflatency", &["-m", "a", "pong", "lo"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    // The C program's message when no allowed mode is available.
+    assert!(err.contains("No compatible mode found"), "stderr: {err}");
+    // Where the adapter has TX alternatives, the attempt fails naming the crate's lack.
+    if err.contains("Failed to allocate VI with TX alternatives") {
+        assert!(
+            err.contains("TX alternatives are not supported by the etherfabric crate"),
+            "stderr: {err}"
+        );
+    }
+}
+
+#[test]
+fn eflatency_rejects_an_unknown_mode() {
+    let test = "eflatency_rejects_an_unknown_mode";
+    if !can_run(test) {
+        return;
+    }
+    let Some(ns) = lo_netns(test) else { return };
+    let out = run_to_end(&ns, "eflatency", &["-m", "ax", "pong", "lo"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Unknown mode 'x'"), "stderr: {err}");
+}
+
+#[test]
+fn eflatency_alternatives_fall_back_to_dma_across_a_veth_pair() {
+    let test = "eflatency_alternatives_fall_back_to_dma_across_a_veth_pair";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 41) else {
+        return;
+    };
+    let args = |role: &'static str, intf: &str| -> Vec<String> {
+        ["-n", "50", "-w", "5", "-m", "ad", role, intf]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let pong_args = args("pong", &pair.if_b);
+    let pong_args: Vec<&str> = pong_args.iter().map(String::as_str).collect();
+    let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
+    let mode = pong.wait_for("# mode:", T);
+    assert_eq!(
+        mode.as_deref(),
+        Some("# mode: DMA"),
+        "pong: {:?}",
+        pong.seen
+    );
+    let ping_args = args("ping", &pair.if_a);
+    let ping_args: Vec<&str> = ping_args.iter().map(String::as_str).collect();
+    let ping = Program::start(&pair.ns_a, "eflatency", &ping_args);
+    let (ps, plines) = ping.finish(Duration::from_secs(60));
+    let (qs, qlines) = pong.finish(T);
+    assert!(ps.is_some_and(|s| s.success()), "ping: {plines:?}");
+    assert!(qs.is_some_and(|s| s.success()), "pong: {qlines:?}");
+    assert!(plines.iter().any(|l| l == "# mode: DMA"), "{plines:?}");
+    assert!(
+        plines
+            .iter()
+            .any(|l| l.starts_with("mean round-trip time: ")),
+        "{plines:?}"
+    );
+}
