@@ -477,7 +477,9 @@ fn lo_vi_set_spreads_flows_by_hash() {
     }
     // Sixteen flows (source sockets), two datagrams each: with random source ports all of
     // them land on one VI once in 2^15 runs (ten flows did once in 512).
-    let socks: Vec<UdpSocket> = (0..FLOWS).map(|_| UdpSocket::bind((LO, 0)).unwrap()).collect();
+    let socks: Vec<UdpSocket> = (0..FLOWS)
+        .map(|_| UdpSocket::bind((LO, 0)).unwrap())
+        .collect();
     for s in &socks {
         for _ in 0..2 {
             s.send_to(b"rss", (LO, port)).unwrap();

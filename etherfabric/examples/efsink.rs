@@ -193,9 +193,9 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         if let Some(q) = cfg.rxq {
             spec = spec.dest(q, 0)?;
         }
-        let f = filters::install(&mut vi, &spec, cfg.filter_flags)?;
+        let f = vi.add_filter(&spec.with_flags(cfg.filter_flags))?;
         if cfg.filter_ids {
-            println!("{}", filters::describe(text, &f.query(&mut vi)?));
+            println!("{}", filters::describe(text, &vi.filter_info_raw(&f)?));
         }
         installed.push(f);
     }

@@ -125,6 +125,15 @@ impl FilterSpec {
         FilterSpec { raw }
     }
 
+    /// The same spec with `flags` added, as if they had been given to [`FilterSpec::new`]
+    /// (`ef_filter_spec_init` only records its flags), e.g. `EXCLUSIVE_RXQ` on a spec parsed
+    /// from text.
+    #[must_use]
+    pub fn with_flags(mut self, flags: FilterFlags) -> FilterSpec {
+        self.raw.flags |= flags.bits();
+        self
+    }
+
     /// Packets to a local IPv4 address and port (`ef_filter_spec_set_ip4_local`).
     pub fn ip4_local(mut self, proto: IpProto, local: SocketAddrV4) -> Result<Self> {
         // SAFETY: `raw` is initialised; addresses are passed in network order.
