@@ -13,26 +13,6 @@ use std::time::Duration;
 
 use common::*;
 
-const T: Duration = Duration::from_secs(20);
-
-/// Sends `n` datagrams of `len` bytes from a kernel socket to `to`, a little apart.
-fn send_udp(from: Ipv4Addr, to: (Ipv4Addr, u16), n: usize, len: usize) {
-    let s = UdpSocket::bind((from, 0)).expect("bind sender");
-    for i in 0..n {
-        s.send_to(&vec![i as u8; len], to).expect("send_to");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// The third column (total-pkts) of efsink's last rate line.
-fn efsink_total(lines: &[String]) -> Option<u64> {
-    lines
-        .iter()
-        .rev()
-        .find(|l| !l.starts_with('#') && l.split_whitespace().count() >= 3)
-        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
-}
-
 /// Runs example `name` with `args` in `ns` to its end.
 fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> Output {
     example_command(ns, name)

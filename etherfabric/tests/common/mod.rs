@@ -174,3 +174,24 @@ impl Trio {
         Some(t)
     }
 }
+
+/// How long an example may take to show what a test waits for.
+pub const T: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Sends `n` datagrams of `len` bytes from a kernel socket to `to`, a little apart.
+pub fn send_udp(from: std::net::Ipv4Addr, to: (std::net::Ipv4Addr, u16), n: usize, len: usize) {
+    let s = std::net::UdpSocket::bind((from, 0)).expect("bind sender");
+    for i in 0..n {
+        s.send_to(&vec![i as u8; len], to).expect("send_to");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// The third column (total-pkts) of efsink's last rate line.
+pub fn efsink_total(lines: &[String]) -> Option<u64> {
+    lines
+        .iter()
+        .rev()
+        .find(|l| !l.starts_with('#') && l.split_whitespace().count() >= 3)
+        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+}
