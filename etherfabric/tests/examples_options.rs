@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, UdpSocket};
+use std::net::Ipv4Addr;
 use std::process::Output;
 use std::time::Duration;
 
