@@ -53,13 +53,7 @@ impl Vi {
     fn poll_with<'e>(&mut self, out: &'e mut [Event], rx_only: bool) -> &'e mut [Event] {
         let mut evs = [MaybeUninit::<ffi::ef_event>::uninit(); POLL_BATCH];
         let n = self.poll_raw(&mut evs, out.len(), rx_only);
-        let mut d = Dec {
-            owner: self.id,
-            pool_id: self.pool.id,
-            pool_len: self.pool.count,
-            prefix: self.prefix,
-            tx_failed: &mut self.tx_failed,
-        };
+        let mut d = self.decoder();
         for (slot, e) in out[..n].iter_mut().zip(&evs[..n]) {
             // SAFETY: the first `n` events were written by the library.
             event::decode_into(slot, unsafe { e.assume_init_ref() }, &mut d);
@@ -80,13 +74,7 @@ impl Vi {
         let n = self.poll_raw(&mut evs, max, false);
         for e in &evs[..n] {
             let ev = {
-                let mut d = Dec {
-                    owner: self.id,
-                    pool_id: self.pool.id,
-                    pool_len: self.pool.count,
-                    prefix: self.prefix,
-                    tx_failed: &mut self.tx_failed,
-                };
+                let mut d = self.decoder();
                 // SAFETY: the first `n` events were written by the library.
                 event::decode(unsafe { e.assume_init_ref() }, &mut d)
             };

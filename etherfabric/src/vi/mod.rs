@@ -325,6 +325,21 @@ struct Dec<'a> {
     tx_failed: &'a mut bool,
 }
 
+impl Vi {
+    /// The decoding state of this VI's events, copied out of it so that decoding reads no
+    /// pointer.
+    #[inline(always)]
+    fn decoder(&mut self) -> Dec<'_> {
+        Dec {
+            owner: self.id,
+            pool_id: self.pool.id,
+            pool_len: self.pool.count,
+            prefix: self.prefix,
+            tx_failed: &mut self.tx_failed,
+        }
+    }
+}
+
 impl Decoder for Dec<'_> {
     #[inline]
     fn rx_token(&self, id: u32) -> PacketBuf {
