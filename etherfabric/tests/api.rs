@@ -40,11 +40,7 @@ fn poll_for(vi: &mut Vi, want: usize, mut pred: impl FnMut(&Event) -> bool) -> V
     got
 }
 
-fn in_lo_ns<T: Send + 'static>(
-    test: &str,
-    _tag: u8,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
+fn in_lo_ns<T: Send + 'static>(test: &str, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     if !can_run(test) {
         return None;
     }
@@ -55,7 +51,7 @@ fn in_lo_ns<T: Send + 'static>(
 
 #[test]
 fn receive_and_transmit_with_kernel_sockets() {
-    in_lo_ns("receive_and_transmit_with_kernel_sockets", 20, || {
+    in_lo_ns("receive_and_transmit_with_kernel_sockets", || {
         let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 64);
         let port = 37020;
         let _f = vi
@@ -116,47 +112,43 @@ fn receive_and_transmit_with_kernel_sockets() {
 
 #[test]
 fn transmitv_hands_back_every_buffer_of_the_packet() {
-    in_lo_ns(
-        "transmitv_hands_back_every_buffer_of_the_packet",
-        21,
-        || {
-            let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 16);
-            let rx = UdpSocket::bind((LO, 0)).unwrap();
-            rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            let (mut h, mut p) = (pool.take().unwrap(), pool.take().unwrap());
-            let (hi, pi) = (h.index(), p.index());
-            frames::write_udp_header(
-                pool.bytes_mut(&mut h),
-                [0; 6],
-                [0; 6],
-                (LO, 40001),
-                (LO, rx.local_addr().unwrap().port()),
-                10,
-            )
-            .unwrap();
-            pool.bytes_mut(&mut p)[..10].copy_from_slice(b"two pieces");
-            vi.transmitv([(h, frames::HDR_LEN), (p, 10)])
-                .expect("transmitv");
-            let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Tx(_)));
-            let Some(Event::Tx(c)) = evs.into_iter().next() else {
-                panic!("no TX completion")
-            };
-            let mut back = Vec::new();
-            vi.transmit_unbundle(c, |b| back.push(b.index()));
-            back.sort_unstable();
-            let mut want = vec![hi, pi];
-            want.sort_unstable();
-            assert_eq!(back, want);
-            let mut got = [0u8; 64];
-            let (n, _) = rx.recv_from(&mut got).expect("datagram");
-            assert_eq!(&got[..n], b"two pieces");
-        },
-    );
+    in_lo_ns("transmitv_hands_back_every_buffer_of_the_packet", || {
+        let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 16);
+        let rx = UdpSocket::bind((LO, 0)).unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let (mut h, mut p) = (pool.take().unwrap(), pool.take().unwrap());
+        let (hi, pi) = (h.index(), p.index());
+        frames::write_udp_header(
+            pool.bytes_mut(&mut h),
+            [0; 6],
+            [0; 6],
+            (LO, 40001),
+            (LO, rx.local_addr().unwrap().port()),
+            10,
+        )
+        .unwrap();
+        pool.bytes_mut(&mut p)[..10].copy_from_slice(b"two pieces");
+        vi.transmitv([(h, frames::HDR_LEN), (p, 10)])
+            .expect("transmitv");
+        let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Tx(_)));
+        let Some(Event::Tx(c)) = evs.into_iter().next() else {
+            panic!("no TX completion")
+        };
+        let mut back = Vec::new();
+        vi.transmit_unbundle(c, |b| back.push(b.index()));
+        back.sort_unstable();
+        let mut want = vec![hi, pi];
+        want.sort_unstable();
+        assert_eq!(back, want);
+        let mut got = [0u8; 64];
+        let (n, _) = rx.recv_from(&mut got).expect("datagram");
+        assert_eq!(&got[..n], b"two pieces");
+    });
 }
 
 #[test]
 fn bad_input_gives_errors_and_buffers_back() {
-    in_lo_ns("bad_input_gives_errors_and_buffers_back", 22, || {
+    in_lo_ns("bad_input_gives_errors_and_buffers_back", || {
         let driver = Driver::open().unwrap();
         match ProtectionDomain::by_name(&driver, "no-such-if0", PdFlags::empty()) {
             Err(Error::NoSuchInterface { interface, .. }) => assert_eq!(interface, "no-such-if0"),
@@ -324,7 +316,7 @@ fn filter_syntax() {
 
 #[test]
 fn dropping_a_filter_stops_delivery() {
-    in_lo_ns("dropping_a_filter_stops_delivery", 23, || {
+    in_lo_ns("dropping_a_filter_stops_delivery", || {
         let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 64);
         let port = 37023;
         let f = vi
@@ -366,7 +358,7 @@ fn dropping_a_filter_stops_delivery() {
 
 #[test]
 fn handles_may_be_dropped_in_any_order() {
-    in_lo_ns("handles_may_be_dropped_in_any_order", 24, || {
+    in_lo_ns("handles_may_be_dropped_in_any_order", || {
         let driver = Driver::open().unwrap();
         let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
         let mut pool = BufferPool::alloc(&pd, 64, DEFAULT_BUF_SIZE).unwrap();
@@ -396,7 +388,7 @@ fn handles_may_be_dropped_in_any_order() {
 
 #[test]
 fn software_events_and_blocking_wait() {
-    in_lo_ns("software_events_and_blocking_wait", 25, || {
+    in_lo_ns("software_events_and_blocking_wait", || {
         let (mut vi, _pool) = lo_vi(ViFlags::empty(), 16);
         // Nothing to wait for: a timeout.
         let t0 = Instant::now();
@@ -425,7 +417,7 @@ fn software_events_and_blocking_wait() {
 
 #[test]
 fn timestamps_on_receive_and_transmit() {
-    in_lo_ns("timestamps_on_receive_and_transmit", 26, || {
+    in_lo_ns("timestamps_on_receive_and_transmit", || {
         let driver = Driver::open().unwrap();
         let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
         let mut pool = BufferPool::alloc(&pd, 64, DEFAULT_BUF_SIZE).unwrap();
@@ -495,7 +487,7 @@ fn long_lived_handles_are_send_and_sync() {
 
 #[test]
 fn a_completion_is_handed_back_only_by_its_own_vi() {
-    in_lo_ns("a_completion_is_handed_back_only_by_its_own_vi", 27, || {
+    in_lo_ns("a_completion_is_handed_back_only_by_its_own_vi", || {
         let driver = Driver::open().unwrap();
         let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
         let mut pool = BufferPool::alloc(&pd, 16, DEFAULT_BUF_SIZE).unwrap();
@@ -525,7 +517,7 @@ fn a_completion_is_handed_back_only_by_its_own_vi() {
 
 #[test]
 fn pio_sends_reach_a_kernel_socket() {
-    in_lo_ns("pio_sends_reach_a_kernel_socket", 28, || {
+    in_lo_ns("pio_sends_reach_a_kernel_socket", || {
         let driver = Driver::open().unwrap();
         let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
         let pool = BufferPool::alloc(&pd, 16, DEFAULT_BUF_SIZE).unwrap();
@@ -592,7 +584,7 @@ fn pio_sends_reach_a_kernel_socket() {
 
 #[test]
 fn tx_error_blocks_sends_until_recovered() {
-    in_lo_ns("tx_error_blocks_sends_until_recovered", 29, || {
+    in_lo_ns("tx_error_blocks_sends_until_recovered", || {
         let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 16);
         // Provoke a TX error behind the crate's back: a descriptor for an address no memory
         // region covers (its id is outside the pool, so no buffer token is involved).
@@ -634,7 +626,7 @@ fn tx_error_blocks_sends_until_recovered() {
 
 #[test]
 fn ipv6_and_mac_filters_deliver() {
-    in_lo_ns("ipv6_and_mac_filters_deliver", 31, || {
+    in_lo_ns("ipv6_and_mac_filters_deliver", || {
         let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 64);
         vi.refill(&mut pool, 32);
         let port = 37031;

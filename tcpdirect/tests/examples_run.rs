@@ -84,7 +84,7 @@ fn pong_port(pong_args: &[&str]) -> u16 {
 
 /// Runs pong, then ping against it. The iteration counts stay small: both programs busy-poll,
 /// as the SDK's do, so on one core (`taskset -c 0`) every round trip waits for the scheduler.
-fn ping_pong(test: &str, _tag: u8, prog: &str, pong_args: &[&str], ping_args: &[&str]) {
+fn ping_pong(test: &str, prog: &str, pong_args: &[&str], ping_args: &[&str]) {
     let Some(ns) = Netns::create(test) else {
         return;
     };
@@ -111,7 +111,6 @@ fn ping_pong(test: &str, _tag: u8, prog: &str, pong_args: &[&str], ping_args: &[
 fn zfudppingpong_ping_against_pong() {
     ping_pong(
         "zfudppingpong_ping_against_pong",
-        51,
         "zfudppingpong",
         &[
             "-i",
@@ -138,7 +137,6 @@ fn zfudppingpong_ping_against_pong() {
 fn zftcppingpong_ping_against_pong() {
     ping_pong(
         "zftcppingpong_ping_against_pong",
-        52,
         "zftcppingpong",
         &["-i", "200", "-r", "20", "pong", "127.0.0.1:20000"],
         &["-i", "200", "-r", "20", "ping", "127.0.0.1:20000"],
@@ -149,7 +147,6 @@ fn zftcppingpong_ping_against_pong() {
 fn zftcppingpong_with_muxer() {
     ping_pong(
         "zftcppingpong_with_muxer",
-        53,
         "zftcppingpong",
         &["-m", "-i", "200", "-r", "20", "pong", "127.0.0.1:20000"],
         &["-m", "-i", "200", "-r", "20", "ping", "127.0.0.1:20000"],

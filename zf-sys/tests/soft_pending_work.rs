@@ -24,9 +24,8 @@ fn perform(st: *mut zf_stack) {
 fn pending_work_covers_ready_muxer_members_and_clears_after_a_pass() {
     isolated!("pending_work_covers_ready_muxer_members_and_clears_after_a_pass");
     skip_unless_soft!();
-    in_netns(
+    testkit::in_netns(
         "pending_work_covers_ready_muxer_members_and_clears_after_a_pass",
-        99,
         || {
             let (st, a) = stack_with(&[]);
             let (ur, port) = bound_zfur(st, a);

@@ -25,8 +25,8 @@ fn assert_reset(st: *mut zf_stack, z: *mut zft) {
 /// In a namespace of its own, connects a zocket to a kernel peer that then resets the
 /// connection; runs `after_reset(z)` before any reactor pass, then checks the zocket ends
 /// CLOSED with ECONNRESET.
-fn reset_case(test: &'static str, tag: u8, after_reset: fn(*mut zft)) {
-    in_netns(test, tag, move || {
+fn reset_case(test: &'static str, after_reset: fn(*mut zft)) {
+    testkit::in_netns(test, move || {
         let (st, a) = stack_with(&[]);
         let (z, s) = connected_pair(st, a);
         linger_zero(&s);
@@ -45,7 +45,6 @@ fn reset_seen_first_by_a_send_ends_closed_with_econnreset() {
     skip_unless_soft!();
     reset_case(
         "reset_seen_first_by_a_send_ends_closed_with_econnreset",
-        92,
         |z| {
             // Let the reset arrive, without a reactor pass.
             std::thread::sleep(Duration::from_millis(50));
@@ -62,7 +61,6 @@ fn reset_seen_by_the_reactor_ends_closed_with_econnreset() {
     skip_unless_soft!();
     reset_case(
         "reset_seen_by_the_reactor_ends_closed_with_econnreset",
-        93,
         |_| {},
     );
 }
@@ -71,7 +69,7 @@ fn reset_seen_by_the_reactor_ends_closed_with_econnreset() {
 fn reset_after_sends_and_end_of_stream_ends_closed() {
     isolated!("reset_after_sends_and_end_of_stream_ends_closed");
     skip_unless_soft!();
-    reset_case("reset_after_sends_and_end_of_stream_ends_closed", 94, |z| {
+    reset_case("reset_after_sends_and_end_of_stream_ends_closed", |z| {
         std::thread::sleep(Duration::from_millis(50));
         // Sends use up the kernel's pending error; the zocket must still learn of the reset.
         for _ in 0..3 {

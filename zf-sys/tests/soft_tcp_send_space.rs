@@ -14,9 +14,8 @@ use zf_sys::*;
 fn epollout_only_with_send_space_while_the_peer_does_not_read() {
     isolated!("epollout_only_with_send_space_while_the_peer_does_not_read");
     skip_unless_soft!();
-    in_netns(
+    testkit::in_netns(
         "epollout_only_with_send_space_while_the_peer_does_not_read",
-        95,
         || {
             let (st, a) = stack_with(&[]);
             let (z, mut s) = connected_pair(st, a);

@@ -10,7 +10,7 @@ use zf_sys::*;
 fn send_in_syn_sent_is_eagain() {
     isolated!("send_in_syn_sent_is_eagain");
     skip_unless_soft!();
-    in_netns("send_in_syn_sent_is_eagain", 91, || {
+    testkit::in_netns("send_in_syn_sent_is_eagain", || {
         let (st, a) = stack_with(&[]);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let to = match listener.local_addr().unwrap() {

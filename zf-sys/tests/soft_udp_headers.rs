@@ -140,7 +140,7 @@ fn headers_are_each_datagrams_own_on_both_receive_paths() {
         println!("unprivileged run: done");
         return;
     }
-    in_netns(NAME, 97, || {
+    testkit::in_netns(NAME, || {
         // As root: the ring path (and sockets for what it does not carry).
         exercise();
         // The socket path, as an unprivileged user, in this same namespace.

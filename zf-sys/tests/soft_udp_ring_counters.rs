@@ -97,7 +97,7 @@ fn ring_served_datagrams_count_no_kernel_receive_errors() {
         println!("{test}: skipped: the receive ring needs CAP_NET_RAW (root)");
         return;
     }
-    in_netns(test, 96, || {
+    testkit::in_netns(test, || {
         let (st, a) = stack_with(&[]);
         assert_eq!(packet_sockets_here(), 1, "the stack has its receive ring");
         let (ur, port) = bound_zfur(st, a);

@@ -16,7 +16,7 @@ use zf_sys::*;
 fn udp_send_sizes_follow_tcpdirect() {
     isolated!("udp_send_sizes_follow_tcpdirect");
     skip_unless_soft!();
-    in_netns("udp_send_sizes_follow_tcpdirect", 98, || {
+    testkit::in_netns("udp_send_sizes_follow_tcpdirect", || {
         let (st, a) = stack_with(&[]);
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -148,13 +148,6 @@ pub fn connect(st: *mut zf_stack, a: *mut zf_attr, to: SocketAddrV4) -> *mut zft
     z
 }
 
-/// Runs `f` on a thread inside a network namespace of its own (a private `lo`); reports the
-/// test as skipped on the terminal where no namespace can be made (see `testkit::in_netns`;
-/// the tag is not needed any more, kept for the callers).
-pub fn in_netns(test: &str, _tag: u8, f: impl FnOnce() + Send + 'static) {
-    testkit::in_netns(test, f);
-}
-
 /// `zft_send_single` of `data`.
 pub fn send(z: *mut zft, data: &[u8]) -> isize {
     // SAFETY: live zocket; buffer valid for its length.
