@@ -119,6 +119,7 @@ mod ds;
 mod error;
 mod init;
 mod keys;
+mod msg_box;
 mod muxer;
 pub mod rules;
 mod stack;

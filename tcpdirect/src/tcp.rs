@@ -10,6 +10,8 @@ use std::ptr::NonNull;
 
 use zf_sys::{iovec, zft, zft_msg};
 
+use crate::msg_box;
+
 use crate::addr::RawAddr;
 use crate::error::{Error, Result, check, check_isize};
 use crate::keys::{ListenerKey, TcpHandleKey, TcpKey};
@@ -155,7 +157,9 @@ impl Stack {
         check("zftl_accept", rc)?;
         let p =
             NonNull::new(z).ok_or_else(|| Error::call("zftl_accept", -(libc::EINVAL as i64)))?;
-        Ok(Some(TcpKey(self.insert(Obj::Tcp(p, TcpMsg::alloc())))))
+        Ok(Some(TcpKey(
+            self.insert(Obj::Tcp(p, msg_box::alloc::<TcpMsg>())),
+        )))
     }
 
     /// The address a listener listens on (`zftl_getname`).
@@ -232,7 +236,7 @@ impl Stack {
         };
         // The handle is gone (it became the zocket): its slot now holds the connection.
         let obj = match self.remove(handle.0, TcpHandleKey::KIND) {
-            Ok(_) => Obj::Tcp(p, TcpMsg::alloc()),
+            Ok(_) => Obj::Tcp(p, msg_box::alloc::<TcpMsg>()),
             Err(error) => return Err(ConnectError { error, handle }),
         };
         self.restore(&mut handle.0, obj);
@@ -618,42 +622,11 @@ pub(crate) fn iov_count(call: &'static str, n: usize) -> Result<c_int> {
 /// The most packets one zero-copy receive returns.
 pub const ZC_MAX_PACKETS: usize = 8;
 
-/// A `zft_msg` with room for [`ZC_MAX_PACKETS`] iovecs, as the C samples declare it. The
-/// stack keeps one per connection (allocated with it), so a receive writes only `iovcnt`
-/// before the call, as C code reusing its message does.
-#[repr(C)]
-pub(crate) struct TcpMsg {
-    m: zft_msg,
-    iov: [iovec; ZC_MAX_PACKETS],
-}
-
-impl TcpMsg {
-    /// A new message on the heap, owned by the caller (free with [`TcpMsg::free`]).
-    pub(crate) fn alloc() -> NonNull<TcpMsg> {
-        NonNull::from(Box::leak(Box::new(TcpMsg {
-            m: zft_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }; ZC_MAX_PACKETS],
-        })))
-    }
-
-    /// Frees a message from [`TcpMsg::alloc`].
-    ///
-    /// # Safety
-    ///
-    /// `p` came from `alloc`, is freed once and is not used afterwards.
-    pub(crate) unsafe fn free(p: NonNull<TcpMsg>) {
-        // SAFETY: per the contract, a Box leaked by alloc, freed once.
-        drop(unsafe { Box::from_raw(p.as_ptr()) });
-    }
-
-    #[inline]
-    fn iovs(&self) -> &[iovec] {
-        &self.iov[..(self.m.iovcnt.max(0) as usize).min(ZC_MAX_PACKETS)]
-    }
-}
+/// The message each connection keeps for its zero-copy receives: zf-sys's [`zf_sys::TcpMsg`]
+/// with room for [`ZC_MAX_PACKETS`] iovecs, as the C samples declare it. The stack keeps one
+/// per connection (allocated with it, see [`crate::msg_box`]), so a receive writes only
+/// `iovcnt` before the call, as C code reusing its message does.
+pub(crate) type TcpMsg = zf_sys::TcpMsg<ZC_MAX_PACKETS>;
 
 /// A zero-copy TCP message: up to [`ZC_MAX_PACKETS`] received packets, borrowed from the stack's buffers
 /// until dropped (which releases them, `zft_zc_recv_done`) or released with

@@ -6,11 +6,12 @@ use std::io::IoSlice;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::ptr::NonNull;
 
-use zf_sys::{iovec, iphdr, udphdr, zfur, zfur_msg, zfut};
+use zf_sys::{iphdr, udphdr, zfur, zfur_msg, zfut};
 
 use crate::addr::RawAddr;
 use crate::error::{Error, Result, check};
 use crate::keys::{UdpRxKey, UdpTxKey};
+use crate::msg_box;
 use crate::stack::{Obj, Stack};
 use crate::tcp::{iov_count, iov_slice};
 use crate::timestamp::{PacketReport, ReportFlags, Timestamp, duration};
@@ -48,7 +49,9 @@ impl Stack {
         let rc = unsafe { zf_sys::zfur_alloc(&mut p, self.as_ptr(), self.attr().as_ptr()) };
         check("zfur_alloc", rc)?;
         let p = NonNull::new(p).ok_or_else(|| Error::call("zfur_alloc", -(libc::ENOMEM as i64)))?;
-        Ok(UdpRxKey(self.insert(Obj::UdpRx(p, UdpMsg::alloc()))))
+        Ok(UdpRxKey(
+            self.insert(Obj::UdpRx(p, msg_box::alloc::<UdpMsg>())),
+        ))
     }
 
     /// Allocates a UDP receive zocket bound to `local` (and, if given, only from `remote`);
@@ -203,36 +206,10 @@ impl fmt::Debug for UdpRx<'_> {
     }
 }
 
-/// A `zfur_msg` with room for one iovec; the stack keeps one per receive zocket, so a
-/// receive writes only `iovcnt` before the call, as C code reusing its message does.
-#[repr(C)]
-pub(crate) struct UdpMsg {
-    m: zfur_msg,
-    iov: [iovec; 1],
-}
-
-impl UdpMsg {
-    /// A new message on the heap, owned by the caller (free with [`UdpMsg::free`]).
-    pub(crate) fn alloc() -> NonNull<UdpMsg> {
-        NonNull::from(Box::leak(Box::new(UdpMsg {
-            m: zfur_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }],
-        })))
-    }
-
-    /// Frees a message from [`UdpMsg::alloc`].
-    ///
-    /// # Safety
-    ///
-    /// `p` came from `alloc`, is freed once and is not used afterwards.
-    pub(crate) unsafe fn free(p: NonNull<UdpMsg>) {
-        // SAFETY: per the contract, a Box leaked by alloc, freed once.
-        drop(unsafe { Box::from_raw(p.as_ptr()) });
-    }
-}
+/// The message each receive zocket keeps: zf-sys's [`zf_sys::UdpMsg`] with room for one
+/// iovec. The stack keeps one per zocket (see [`crate::msg_box`]), so a receive writes only
+/// `iovcnt` before the call, as C code reusing its message does.
+pub(crate) type UdpMsg = zf_sys::UdpMsg<1>;
 
 /// A received datagram held in the stack's buffer until dropped (`zfur_zc_recv_done`).
 /// It borrows its [`UdpRx`] mutably (no other receive meanwhile); sends may go on through
