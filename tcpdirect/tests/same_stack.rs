@@ -554,3 +554,33 @@ fn delegated_send_prepare_and_cancel() {
         assert_eq!(transfer(&mut st, c, s, b"normal again"), b"normal again");
     });
 }
+
+#[test]
+fn overlapped_receive_keeps_the_byte_stream_exact() {
+    in_netns("overlapped_receive_keeps_the_byte_stream_exact", || {
+        let mut st = stack("");
+        let (_l, c, s) = connected_pair(&mut st, 5012);
+        let mux = st.muxer().unwrap();
+        st.muxer_add(mux, &s, Readiness::IN | Readiness::IN_OVERLAPPED, 1)
+            .unwrap();
+        let msgs: Vec<Vec<u8>> = (0..200).map(overlapped_message).collect();
+        let expected = msgs.concat();
+        let run = overlapped_receive(&mut st, mux, s, expected.len(), |st, i| {
+            let Some(m) = msgs.get(i) else { return 0 };
+            let mut off = 0;
+            poll_until(st, "send", |st| {
+                match st.tcp_ref(c).unwrap().send(&m[off..]) {
+                    Ok(n) => off += n,
+                    Err(e) => assert!(e.is_would_block(), "{e}"),
+                }
+                off == m.len()
+            });
+            m.len()
+        });
+        check_overlapped_run(
+            "same_stack::overlapped_receive_keeps_the_byte_stream_exact",
+            &run,
+            &expected,
+        );
+    });
+}
