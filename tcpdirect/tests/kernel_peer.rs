@@ -494,3 +494,65 @@ fn udp_overlapped_receive_from_kernel_peer() {
         assert_eq!(overlapped, 50, "overlapped receives");
     });
 }
+
+#[test]
+fn overlapped_receive_abandoned_or_dropped() {
+    skip_unless_soft!();
+    in_netns("overlapped_receive_abandoned_or_dropped", || {
+        let listener = TcpListener::bind("127.0.0.1:7014").unwrap();
+        let mut st = stack("");
+        let c = connect(&mut st, lo(7014));
+        let (mut peer, _) = listener.accept().unwrap();
+        let mux = st.muxer().unwrap();
+        st.muxer_add(mux, &c, Readiness::IN | Readiness::IN_OVERLAPPED, 3)
+            .unwrap();
+        let mut ev = [Event::default(); 4];
+        let mut next = |st: &Stack| {
+            let t0 = Instant::now();
+            loop {
+                assert!(t0.elapsed() < LIMIT, "no muxer event");
+                let got = st
+                    .muxer_wait(mux, &mut ev, Some(Duration::from_millis(1)))
+                    .unwrap();
+                if let Some(e) = got.first() {
+                    assert_eq!(e.data(), 3);
+                    return e.readiness();
+                }
+            }
+        };
+        // Abandoned: the muxer is waited on again before the overlapped receive starts; the
+        // packet then comes as plain IN.
+        peer.write_all(b"first").unwrap();
+        assert_eq!(next(&st), Readiness::IN_OVERLAPPED);
+        assert_eq!(next(&st), Readiness::IN);
+        let mut t = st.tcp(c).unwrap();
+        assert!(
+            t.zc_recv_overlapped(4).is_none(),
+            "no overlapped receive now"
+        );
+        let m = t.zc_recv().unwrap();
+        assert_eq!(m.packet(0).unwrap(), b"first");
+        assert!(m.done().unwrap());
+
+        // Dropped unfinished: completed and released, as a dropped message is.
+        peer.write_all(b"second").unwrap();
+        assert_eq!(next(&st), Readiness::IN_OVERLAPPED);
+        let mut t = st.tcp(c).unwrap();
+        let early = t.zc_recv_overlapped(3).unwrap();
+        assert_eq!(early.data(), b"sec");
+        assert_eq!(early.len(), 3);
+        drop(early);
+        assert!(t.zc_recv().is_none(), "the dropped packet was released");
+
+        // Completed and released in part: the rest is received normally.
+        peer.write_all(b"third packet").unwrap();
+        assert_eq!(next(&st), Readiness::IN_OVERLAPPED);
+        let mut t = st.tcp(c).unwrap();
+        let m = t.zc_recv_overlapped(100).unwrap().complete().unwrap();
+        assert_eq!(m.len(), 12);
+        assert!(m.release_some(6).unwrap());
+        let m = t.zc_recv().unwrap();
+        assert_eq!(m.packet(0).unwrap(), b"packet");
+        assert!(m.done().unwrap());
+    });
+}
