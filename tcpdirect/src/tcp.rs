@@ -10,11 +10,10 @@ use std::ptr::NonNull;
 
 use zf_sys::{iovec, zft, zft_msg};
 
-use crate::msg_box;
-
 use crate::addr::RawAddr;
 use crate::error::{Error, Result, check, check_isize};
 use crate::keys::{ListenerKey, TcpHandleKey, TcpKey};
+use crate::msg_box;
 use crate::stack::{Obj, Stack};
 use crate::timestamp::{PacketReport, ReportFlags, Timestamp, duration};
 
