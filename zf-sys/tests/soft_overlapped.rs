@@ -78,11 +78,9 @@ fn tcp_packet_is_reported_overlapped_then_waited_and_completed() {
 
     let ev = wait_event(mux);
     assert_eq!(bits(&ev), OVL, "ZF_EPOLLIN_OVERLAPPED alone");
-    // SAFETY: the union's u64 covers its 8 bytes.
-    assert_eq!(
-        unsafe { std::ptr::addr_of!(ev.data.u64_).read_unaligned() },
-        42
-    );
+    // SAFETY: the union's u64 covers its 8 bytes; read unaligned from the packed struct.
+    let data = unsafe { std::ptr::addr_of!(ev.data.u64_).read_unaligned() };
+    assert_eq!(data, 42, "the data the zocket was added with");
 
     let mut msg = TcpMsg::<1>::new();
     // The first 5 bytes, then (repeated) all of them.
