@@ -1,6 +1,7 @@
 //! Rust port of the TCPDirect sample `zftcppingpong`: TCP round trips with zero-copy
 //! receive, optionally through a muxer (`-m`), with timestamps (`-t`, needs `-m`) or
-//! overlapped receive (`-c`); same command line and output as the C program.
+//! overlapped receive (`-c <delay-ns>`, with `-m`; without it, as in the C program, `-c` is
+//! ignored); same command line and output as the C program.
 //!
 //! ```text
 //! ZF_ATTR=interface=lo cargo run --release -p tcpdirect --example zftcppingpong -- pong 127.0.0.1:20000 &
@@ -146,7 +147,7 @@ fn tx_report(st: &Stack, z: TcpKey, ts_bytes_left: &mut usize) -> bool {
     true
 }
 
-/// Muxer loop (`-m`), with TX/RX timestamps (`-t`) or overlapped receive (`-c`).
+/// Muxer loop (`-m`), with TX/RX timestamps (`-t`).
 fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results: &mut Vec<u64>) {
     let buf = vec![0u8; cfg.rt.size];
     let (mut sends_left, mut recvs_left) = (cfg.rt.iters, cfg.rt.iters);
@@ -161,36 +162,13 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
         ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
     }
     while rx_bytes_left > 0 || ts_bytes_left > 0 {
-        let mut overlapped = false;
         if !(has_rx || has_ts) {
             let got = try_or_exit(st.muxer_wait(mux, &mut ev, None), "zf_muxer_wait");
             let r = got.first().map_or(Readiness::empty(), Event::readiness);
             has_rx = r.contains(Readiness::IN);
             has_ts = r.contains(Readiness::ERR);
-            overlapped = r.contains(Readiness::IN_OVERLAPPED);
         }
-        if overlapped {
-            let mut t = try_or_exit(st.tcp(z), "zft");
-            let Some(m) = t.zc_recv_overlapped() else {
-                continue;
-            };
-            let end = begin.elapsed();
-            if let Some(d) = cfg
-                .overlapped
-                .filter(|&d| d > 0 && rx_bytes_left == m.len())
-            {
-                std::thread::sleep(Duration::from_nanos(d));
-            }
-            let Some(m) = m.complete() else { continue };
-            if cfg.rt.ping {
-                results.push(end.as_nanos() as u64);
-            }
-            rx_bytes_left = rx_bytes_left.saturating_sub(m.len());
-            if cfg.rt.timestamps {
-                print_rx_ts(&m);
-            }
-            let _ = m.done();
-        } else if has_rx {
+        if has_rx {
             let mut t = try_or_exit(st.tcp(z), "zft");
             match t.zc_recv_max(1) {
                 Some(m) => {
@@ -215,6 +193,108 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
         }
         if has_ts {
             has_ts = tx_report(st, z, &mut ts_bytes_left);
+        }
+        if rx_bytes_left == 0 && ts_bytes_left == 0 {
+            if recvs_left > 0 {
+                recvs_left -= 1;
+                rx_bytes_left = if recvs_left > 0 { cfg.rt.size } else { 0 };
+            }
+            if sends_left > 0 {
+                begin = Instant::now();
+                send(st, z, &buf);
+                sends_left -= 1;
+                ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
+            }
+        }
+    }
+}
+
+/// Overlapped loop (`-m -c <delay-ns>`), as the C sample's: a packet reported with
+/// `IN_OVERLAPPED` is waited for (its first `-s` bytes), timed, "processed" for the delay
+/// while it completes, then completed and verified; plain `IN` is received as usual.
+fn pftf_ping_pongs(
+    st: &mut Stack,
+    z: TcpKey,
+    mux: MuxerKey,
+    cfg: &Cfg,
+    delay_ns: u64,
+    results: &mut Vec<u64>,
+) {
+    let buf = vec![0u8; cfg.rt.size];
+    let (mut sends_left, mut recvs_left) = (cfg.rt.iters, cfg.rt.iters);
+    let mut rx_bytes_left = cfg.rt.size;
+    let mut ts_bytes_left = 0;
+    let mut ev = [Event::default(); 1];
+    let mut begin = Instant::now();
+    if cfg.rt.ping {
+        send(st, z, &buf);
+        sends_left -= 1;
+        ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
+    }
+    while rx_bytes_left > 0 || ts_bytes_left > 0 {
+        let got = try_or_exit(st.muxer_wait(mux, &mut ev, None), "zf_muxer_wait");
+        let r = got.first().map_or(Readiness::empty(), Event::readiness);
+        if r.contains(Readiness::IN_OVERLAPPED) && r.intersects(Readiness::IN | Readiness::ERR) {
+            fail("ZF_EPOLLIN_OVERLAPPED reported with other events");
+        }
+        if r.contains(Readiness::IN) {
+            loop {
+                let mut t = try_or_exit(st.tcp(z), "zft");
+                let Some(m) = t.zc_recv_max(1) else { break };
+                if m.len() > rx_bytes_left {
+                    fail("received more than a message");
+                }
+                rx_bytes_left -= m.len();
+                if cfg.rt.timestamps {
+                    print_rx_ts(&m);
+                }
+                // Received: simulate some processing of the data.
+                std::thread::sleep(Duration::from_nanos(1000));
+                let left = m.packets_left();
+                let open = try_or_exit(m.done(), "zft_zc_recv_done");
+                if !(open || (recvs_left <= 1 && rx_bytes_left == 0)) {
+                    fail("connection closed by peer");
+                }
+                if left == 0 {
+                    break;
+                }
+            }
+            if cfg.rt.ping {
+                results.push(begin.elapsed().as_nanos() as u64);
+            }
+        } else if r.contains(Readiness::IN_OVERLAPPED) {
+            let mut t = try_or_exit(st.tcp(z), "zft");
+            let Some(early) = t.zc_recv_overlapped(cfg.rt.size) else {
+                // The overlapped wait was abandoned.
+                continue;
+            };
+            // Timed here, kept only if the packet passes verification.
+            let end = begin.elapsed();
+            if delay_ns > 0 && rx_bytes_left == early.len() {
+                // Simulate heavy processing of the packet while it completes.
+                std::thread::sleep(Duration::from_nanos(delay_ns));
+            }
+            let Some(m) = early.complete() else {
+                // The packet did not pass verification.
+                continue;
+            };
+            if cfg.rt.ping {
+                results.push(end.as_nanos() as u64);
+            }
+            if m.len() > rx_bytes_left {
+                fail("received more than a message");
+            }
+            rx_bytes_left -= m.len();
+            if cfg.rt.timestamps {
+                print_rx_ts(&m);
+            }
+            let open = try_or_exit(m.done(), "zft_zc_recv_done");
+            if !(open || (recvs_left <= 1 && rx_bytes_left == 0)) {
+                fail("connection closed by peer");
+            }
+        }
+        if r.contains(Readiness::ERR) {
+            while tx_report(st, z, &mut ts_bytes_left) {}
         }
         if rx_bytes_left == 0 && ts_bytes_left == 0 {
             if recvs_left > 0 {
@@ -280,9 +360,10 @@ fn main() {
             cfg.rt.size
         );
     } else {
-        match mux {
-            Some(m) => muxer_ping_pongs(&mut st, z, m, &cfg, &mut results),
-            None => ping_pongs(&mut st, z, &cfg, &mut results),
+        match (mux, cfg.overlapped) {
+            (Some(m), Some(delay)) => pftf_ping_pongs(&mut st, z, m, &cfg, delay, &mut results),
+            (Some(m), None) => muxer_ping_pongs(&mut st, z, m, &cfg, &mut results),
+            (None, _) => ping_pongs(&mut st, z, &cfg, &mut results),
         }
         cfg.rt.report(&results);
     }

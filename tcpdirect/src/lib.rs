@@ -87,6 +87,39 @@
 //! # }
 //! ```
 //!
+//! # Overlapped receive
+//!
+//! A zocket added to a muxer with [`Readiness::IN_OVERLAPPED`] may be reported with that
+//! event alone while a packet is still arriving (best effort: TCPDirect does so when the
+//! zocket has no backlog, and for TCP for in-order data). [`Tcp::zc_recv_overlapped`] /
+//! [`UdpRx::zc_recv_overlapped`] then wait for its first bytes and give them, unverified, in
+//! a [`TcpZcPending`] / [`UdpZcPending`]; `complete` gives the packet as a normal zero-copy
+//! message once it has arrived good, or `None` if it failed verification (then discard what
+//! was computed from its bytes). `None` from the first call means the overlapped receive
+//! was abandoned: wait on the muxer again, which reports the packet as plain `IN`.
+//!
+//! ```no_run
+//! # fn f(stack: &mut tcpdirect::Stack, mux: tcpdirect::MuxerKey, key: tcpdirect::TcpKey) -> tcpdirect::Result<()> {
+//! use tcpdirect::{Event, Readiness};
+//! stack.muxer_add(mux, &key, Readiness::IN | Readiness::IN_OVERLAPPED, 0)?;
+//! let mut ev = [Event::default(); 8];
+//! let ready = stack.muxer_wait(mux, &mut ev, None)?.to_vec();
+//! for e in ready {
+//!     let mut tcp = stack.tcp(key)?;
+//!     if e.readiness() == Readiness::IN_OVERLAPPED {
+//!         let Some(early) = tcp.zc_recv_overlapped(16) else { continue }; // abandoned
+//!         let guess = early.data().first().copied();           // act speculatively
+//!         match early.complete() {
+//!             Some(msg) => println!("{guess:?} confirmed: {} bytes", msg.len()),
+//!             None => println!("packet failed verification: {guess:?} discarded"),
+//!         }
+//!     } else if let Some(msg) = tcp.zc_recv() {
+//!         println!("{} bytes", msg.len());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # Progress and errors
 //!
 //! Nothing happens on the network except inside [`Stack::reactor_perform`] and
@@ -119,6 +152,7 @@ mod ds;
 mod error;
 mod init;
 mod keys;
+mod msg_box;
 mod muxer;
 pub mod rules;
 mod stack;
@@ -140,7 +174,7 @@ pub use muxer::{Event, Readiness, StackEvents, Waitable};
 pub use stack::{Feature, ObjectKey, PendingWork, Stack, WaitableFd};
 pub use tcp::{ConnectError, Tcp, TcpRef, TcpState, TcpZc, TcpZcPending, ZC_MAX_PACKETS};
 pub use timestamp::{PacketReport, ReportFlags, Timestamp};
-pub use udp::{Headers, UdpRx, UdpTx, UdpZc};
+pub use udp::{Headers, UdpRx, UdpTx, UdpZc, UdpZcPending};
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,9 @@ bitflags::bitflags! {
         /// The stack is quiescent (for [`StackEvents`]; the same bit as `EPOLLRDHUP`).
         const STACK_HUP = zf_sys::EPOLLSTACKHUP;
         /// A packet is arriving: start an overlapped receive
-        /// ([`Tcp::zc_recv_overlapped`](crate::Tcp::zc_recv_overlapped)). Reported alone.
+        /// ([`Tcp::zc_recv_overlapped`](crate::Tcp::zc_recv_overlapped),
+        /// [`UdpRx::zc_recv_overlapped`](crate::UdpRx::zc_recv_overlapped)). Asked for with
+        /// `IN`; reported alone, and then no `IN` for that packet.
         const IN_OVERLAPPED = zf_sys::ZF_EPOLLIN_OVERLAPPED;
         // Bits a newer library may report.
         const _ = !0;

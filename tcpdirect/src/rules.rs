@@ -57,6 +57,40 @@
 //! # Ok(()) }
 //! ```
 //!
+//! **An overlapped receive in progress is exclusive too**: no other receive until it is
+//! completed (or dropped).
+//!
+//! ```compile_fail,E0499
+//! # fn f(stack: &mut tcpdirect::Stack, key: tcpdirect::TcpKey) -> tcpdirect::Result<()> {
+//! let mut tcp = stack.tcp(key)?;
+//! let pending = tcp.zc_recv_overlapped(64);
+//! let other = tcp.zc_recv();
+//! drop(pending);
+//! # Ok(()) }
+//! ```
+//!
+//! ```compile_fail,E0499
+//! # fn f(stack: &mut tcpdirect::Stack, key: tcpdirect::UdpRxKey) -> tcpdirect::Result<()> {
+//! let mut rx = stack.udp_rx(key)?;
+//! let pending = rx.zc_recv_overlapped(64);
+//! let other = rx.zc_recv();
+//! drop(pending);
+//! # Ok(()) }
+//! ```
+//!
+//! **The unverified bytes of an overlapped receive cannot be used once it is completed**
+//! (the completed message, or nothing if the packet was bad, replaces them).
+//!
+//! ```compile_fail,E0505
+//! # fn f(stack: &mut tcpdirect::Stack, key: tcpdirect::TcpKey) -> tcpdirect::Result<()> {
+//! let mut tcp = stack.tcp(key)?;
+//! let pending = tcp.zc_recv_overlapped(64).unwrap();
+//! let early = pending.data();
+//! let msg = pending.complete();
+//! println!("{early:?}");
+//! # Ok(()) }
+//! ```
+//!
 //! **Received bytes cannot be used after their message is released.**
 //!
 //! ```compile_fail,E0505

@@ -16,6 +16,7 @@ use crate::init::LIVE_STACKS;
 use crate::keys::{
     AltKey, ListenerKey, MuxerKey, RawKey, TcpHandleKey, TcpKey, UdpRxKey, UdpTxKey,
 };
+use crate::msg_box;
 use crate::tcp::TcpMsg;
 use crate::udp::UdpMsg;
 
@@ -296,7 +297,7 @@ impl Stack {
                 // view that used it is gone.
                 let rc = unsafe { zf_sys::zft_free(p.as_ptr()) };
                 // SAFETY: allocated with the connection, freed once, here.
-                unsafe { TcpMsg::free(m) };
+                unsafe { msg_box::free(m) };
                 ("zft_free", rc)
             }
             // SAFETY: as above.
@@ -307,7 +308,7 @@ impl Stack {
                 // SAFETY: as above.
                 let rc = unsafe { zf_sys::zfur_free(p.as_ptr()) };
                 // SAFETY: allocated with the zocket, freed once, here.
-                unsafe { UdpMsg::free(m) };
+                unsafe { msg_box::free(m) };
                 ("zfur_free", rc)
             }
             // SAFETY: as above.

@@ -13,6 +13,7 @@ use zf_sys::{iovec, zft, zft_msg};
 use crate::addr::RawAddr;
 use crate::error::{Error, Result, check, check_isize};
 use crate::keys::{ListenerKey, TcpHandleKey, TcpKey};
+use crate::msg_box;
 use crate::stack::{Obj, Stack};
 use crate::timestamp::{PacketReport, ReportFlags, Timestamp, duration};
 
@@ -155,7 +156,9 @@ impl Stack {
         check("zftl_accept", rc)?;
         let p =
             NonNull::new(z).ok_or_else(|| Error::call("zftl_accept", -(libc::EINVAL as i64)))?;
-        Ok(Some(TcpKey(self.insert(Obj::Tcp(p, TcpMsg::alloc())))))
+        Ok(Some(TcpKey(
+            self.insert(Obj::Tcp(p, msg_box::alloc::<TcpMsg>())),
+        )))
     }
 
     /// The address a listener listens on (`zftl_getname`).
@@ -232,7 +235,7 @@ impl Stack {
         };
         // The handle is gone (it became the zocket): its slot now holds the connection.
         let obj = match self.remove(handle.0, TcpHandleKey::KIND) {
-            Ok(_) => Obj::Tcp(p, TcpMsg::alloc()),
+            Ok(_) => Obj::Tcp(p, msg_box::alloc::<TcpMsg>()),
             Err(error) => return Err(ConnectError { error, handle }),
         };
         self.restore(&mut handle.0, obj);
@@ -457,14 +460,6 @@ impl<'s> Deref for Tcp<'s> {
     }
 }
 
-/// How a zero-copy receive waits, for overlapped receive (the muxer's
-/// `ZF_EPOLLIN_OVERLAPPED` event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ZcMode {
-    Normal = 0,
-    OverlappedWait = zf_sys::zf_zc_flags_ZF_OVERLAPPED_WAIT as isize,
-}
-
 impl<'s> Tcp<'s> {
     /// Copies received bytes into `buf` (`zft_recv`): `Ok(n)` with n > 0, `Ok(0)` at end
     /// of stream (or for an empty `buf`), `WouldBlock` when nothing has arrived.
@@ -499,36 +494,61 @@ impl<'s> Tcp<'s> {
     /// while it is held; dropping it releases the buffers (`zft_zc_recv_done`).
     #[inline]
     pub fn zc_recv(&mut self) -> Option<TcpZc<'_, 's>> {
-        self.zc_recv_n(ZC_MAX_PACKETS, ZcMode::Normal)
+        self.zc_recv_n(ZC_MAX_PACKETS)
     }
 
     /// Zero-copy receive of up to `max` packets (1 to [`ZC_MAX_PACKETS`]; other values are
     /// brought into that range).
     #[inline]
     pub fn zc_recv_max(&mut self, max: usize) -> Option<TcpZc<'_, 's>> {
-        self.zc_recv_n(max.clamp(1, ZC_MAX_PACKETS), ZcMode::Normal)
+        self.zc_recv_n(max.clamp(1, ZC_MAX_PACKETS))
     }
 
-    /// Overlapped receive, after the muxer reported `ZF_EPOLLIN_OVERLAPPED`
-    /// (`zft_zc_recv` with `ZF_OVERLAPPED_WAIT`): a packet still arriving. Its bytes cannot
-    /// be read until [`TcpZcPending::complete`] says it arrived whole; dropping it completes
-    /// and releases it.
-    pub fn zc_recv_overlapped(&mut self) -> Option<TcpZcPending<'_, 's>> {
-        self.zc_recv_n(1, ZcMode::OverlappedWait)
-            .map(|zc| TcpZcPending {
-                zc: ManuallyDrop::new(zc),
-            })
+    /// Overlapped receive, after [`Stack::muxer_wait`] reported
+    /// [`Readiness::IN_OVERLAPPED`](crate::Readiness::IN_OVERLAPPED) for this connection (it
+    /// must have been added with that bit): a packet is still arriving. Waits until its first
+    /// `want` bytes are there (all of it, if it is shorter) (`zft_zc_recv` with
+    /// `ZF_OVERLAPPED_WAIT`) and returns them, not yet verified, in a [`TcpZcPending`]; its
+    /// [`complete`](TcpZcPending::complete) says whether the packet arrived good.
+    ///
+    /// `None`: the overlapped receive was abandoned, or there is none (no such event, or the
+    /// muxer has been waited on since). Nothing is held: go back to the muxer, which reports
+    /// the packet as plain [`Readiness::IN`](crate::Readiness::IN) if it arrives good.
+    #[inline]
+    pub fn zc_recv_overlapped(&mut self, want: usize) -> Option<TcpZcPending<'_, 's>> {
+        if self.overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_WAIT, want) {
+            Some(TcpZcPending { tcp: self })
+        } else {
+            None
+        }
+    }
+
+    /// One overlapped step (`zft_zc_recv` with `flag`, room for the one packet, `want` in
+    /// `iov[0].iov_len` for a wait); true when the message then holds the packet (a wait's
+    /// bytes, or the completed packet).
+    #[inline]
+    fn overlapped_step(&mut self, flag: zf_sys::zf_zc_flags, want: usize) -> bool {
+        let m = self.msg.as_ptr();
+        // SAFETY: live zocket; the connection's message has room for its first iovec; no
+        // message of this zocket is held (it would borrow `self`), so nothing else uses the
+        // message now.
+        unsafe {
+            (*m).m.iovcnt = 1;
+            (*m).iov[0].iov_len = want;
+            zf_sys::zft_zc_recv(self.as_ptr(), &raw mut (*m).m, flag as c_int);
+            (*m).m.iovcnt > 0
+        }
     }
 
     #[inline]
-    fn zc_recv_n(&mut self, max: usize, mode: ZcMode) -> Option<TcpZc<'_, 's>> {
+    fn zc_recv_n(&mut self, max: usize) -> Option<TcpZc<'_, 's>> {
         let m = self.msg.as_ptr();
         // SAFETY: live zocket; the connection's message has room for `max` (at most
         // ZC_MAX_PACKETS) iovecs; no zero-copy message of this zocket is held (it would
         // borrow `self`), so nothing else reads or writes the message now.
         let got = unsafe {
             (*m).m.iovcnt = max as c_int;
-            zf_sys::zft_zc_recv(self.as_ptr(), &raw mut (*m).m, mode as c_int);
+            zf_sys::zft_zc_recv(self.as_ptr(), &raw mut (*m).m, 0);
             (*m).m.iovcnt
         };
         if got <= 0 {
@@ -618,42 +638,11 @@ pub(crate) fn iov_count(call: &'static str, n: usize) -> Result<c_int> {
 /// The most packets one zero-copy receive returns.
 pub const ZC_MAX_PACKETS: usize = 8;
 
-/// A `zft_msg` with room for [`ZC_MAX_PACKETS`] iovecs, as the C samples declare it. The
-/// stack keeps one per connection (allocated with it), so a receive writes only `iovcnt`
-/// before the call, as C code reusing its message does.
-#[repr(C)]
-pub(crate) struct TcpMsg {
-    m: zft_msg,
-    iov: [iovec; ZC_MAX_PACKETS],
-}
-
-impl TcpMsg {
-    /// A new message on the heap, owned by the caller (free with [`TcpMsg::free`]).
-    pub(crate) fn alloc() -> NonNull<TcpMsg> {
-        NonNull::from(Box::leak(Box::new(TcpMsg {
-            m: zft_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }; ZC_MAX_PACKETS],
-        })))
-    }
-
-    /// Frees a message from [`TcpMsg::alloc`].
-    ///
-    /// # Safety
-    ///
-    /// `p` came from `alloc`, is freed once and is not used afterwards.
-    pub(crate) unsafe fn free(p: NonNull<TcpMsg>) {
-        // SAFETY: per the contract, a Box leaked by alloc, freed once.
-        drop(unsafe { Box::from_raw(p.as_ptr()) });
-    }
-
-    #[inline]
-    fn iovs(&self) -> &[iovec] {
-        &self.iov[..(self.m.iovcnt.max(0) as usize).min(ZC_MAX_PACKETS)]
-    }
-}
+/// The message each connection keeps for its zero-copy receives: zf-sys's [`zf_sys::TcpMsg`]
+/// with room for [`ZC_MAX_PACKETS`] iovecs, as the C samples declare it. The stack keeps one
+/// per connection (allocated with it, see [`crate::msg_box`]), so a receive writes only
+/// `iovcnt` before the call, as C code reusing its message does.
+pub(crate) type TcpMsg = zf_sys::TcpMsg<ZC_MAX_PACKETS>;
 
 /// A zero-copy TCP message: up to [`ZC_MAX_PACKETS`] received packets, borrowed from the stack's buffers
 /// until dropped (which releases them, `zft_zc_recv_done`) or released with
@@ -803,65 +792,102 @@ impl fmt::Debug for TcpZc<'_, '_> {
     }
 }
 
-/// A packet still arriving, from [`Tcp::zc_recv_overlapped`]: only its expected length is
-/// known until [`TcpZcPending::complete`].
+/// A packet still arriving, from [`Tcp::zc_recv_overlapped`]: its first bytes, readable
+/// before the NIC has verified the frame. Act on them speculatively, then
+/// [`complete`](TcpZcPending::complete): a result computed from the bytes of a packet that
+/// fails verification must be thrown away.
+///
+/// It borrows the connection's view mutably, like [`TcpZc`], so no other receive can happen
+/// meanwhile; sends can ([`TcpZcPending::zocket`], [`TcpZcPending::stack`]). Do not run the
+/// reactor before completing it. Dropping it completes it and releases the packet, as
+/// dropping the completed message would.
+#[must_use = "complete the overlapped receive to learn whether the packet is good"]
 pub struct TcpZcPending<'a, 's> {
-    zc: ManuallyDrop<TcpZc<'a, 's>>,
+    tcp: &'a mut Tcp<'s>,
 }
 
 impl<'a, 's> TcpZcPending<'a, 's> {
-    /// The packet's payload length as announced so far.
+    /// The bytes that have arrived (as many as the last wait asked for, or the whole
+    /// payload if shorter). Not yet verified.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the connection's message, alive as long as the connection (kept by the
+        // view's borrow of the stack); only this guard, holding the one view mutably, reaches
+        // it. The bytes stay in place until the receive is completed, which needs `self`.
+        let m = unsafe { self.tcp.msg.as_ref() };
+        iov_slice(&m.iov[0])
+    }
+
+    /// How many bytes [`TcpZcPending::data`] holds.
     #[inline]
     pub fn len(&self) -> usize {
-        self.zc.len()
+        self.data().len()
     }
 
-    /// Whether the announced length is zero.
+    /// Whether [`TcpZcPending::data`] is empty.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.data().is_empty()
     }
 
-    /// The stack, e.g. for other work while the packet arrives.
+    /// Waits for more of the packet: its first `want` bytes (`ZF_OVERLAPPED_WAIT` again).
+    /// `None`: abandoned, as from [`Tcp::zc_recv_overlapped`] (nothing held, nothing to
+    /// complete).
     #[inline]
-    pub fn stack(&self) -> &'s Stack {
-        self.zc.stack()
-    }
-
-    /// Waits for the packet to arrive whole (`zft_zc_recv` with `ZF_OVERLAPPED_COMPLETE`):
-    /// the message, or `None` when the packet failed verification (nothing to release).
-    #[inline]
-    pub fn complete(mut self) -> Option<TcpZc<'a, 's>> {
-        let done = self.finish();
-        // SAFETY: `zc` is taken once, here; `self` is forgotten so Drop does not use it.
-        let zc = unsafe { ManuallyDrop::take(&mut self.zc) };
-        std::mem::forget(self);
-        if done {
-            Some(zc)
+    pub fn wait(self, want: usize) -> Option<Self> {
+        let tcp = self.into_tcp();
+        if tcp.overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_WAIT, want) {
+            Some(TcpZcPending { tcp })
         } else {
-            // Nothing is held: no zft_zc_recv_done.
-            let _ = ManuallyDrop::new(zc);
             None
         }
     }
 
-    /// Completes the overlapped receive; true when a packet is held.
-    fn finish(&mut self) -> bool {
-        let z = self.zc.tcp.as_ptr();
-        let m = self.zc.msg_ptr();
-        // SAFETY: live zocket; the message as the overlapped wait left it.
-        unsafe {
-            zf_sys::zft_zc_recv(z, m, zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int);
-            (*m).iovcnt > 0
+    /// Waits for the whole packet and its verification (`zft_zc_recv` with
+    /// `ZF_OVERLAPPED_COMPLETE`): the packet as a zero-copy message, to use and release as
+    /// any other, or `None` when it failed verification (it is dropped; nothing to release).
+    #[inline]
+    pub fn complete(self) -> Option<TcpZc<'a, 's>> {
+        let tcp = self.into_tcp();
+        if tcp.overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE, 0) {
+            Some(TcpZc { tcp })
+        } else {
+            None
         }
+    }
+
+    /// The connection, to send on while the packet arrives (no receives).
+    #[inline]
+    pub fn zocket(&self) -> &TcpRef<'s> {
+        self.tcp
+    }
+
+    /// The stack, for sends on other zockets while the packet arrives.
+    #[inline]
+    pub fn stack(&self) -> &'s Stack {
+        self.tcp.stack()
+    }
+
+    /// The view, moved out of the guard without running its `Drop`.
+    #[inline]
+    fn into_tcp(self) -> &'a mut Tcp<'s> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is neither used nor dropped again, so the reference is moved out of
+        // it exactly once.
+        unsafe { std::ptr::read(&this.tcp) }
     }
 }
 
 impl Drop for TcpZcPending<'_, '_> {
     fn drop(&mut self) {
-        if self.finish() {
-            // SAFETY: taken once, in drop; its own Drop releases the packet.
-            drop(unsafe { ManuallyDrop::take(&mut self.zc) });
+        if self
+            .tcp
+            .overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE, 0)
+        {
+            // The completed packet, released as TcpZc's drop does.
+            drop(TcpZc {
+                tcp: &mut *self.tcp,
+            });
         }
     }
 }

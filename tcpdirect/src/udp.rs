@@ -6,11 +6,12 @@ use std::io::IoSlice;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::ptr::NonNull;
 
-use zf_sys::{iovec, iphdr, udphdr, zfur, zfur_msg, zfut};
+use zf_sys::{iphdr, udphdr, zfur, zfur_msg, zfut};
 
 use crate::addr::RawAddr;
 use crate::error::{Error, Result, check};
 use crate::keys::{UdpRxKey, UdpTxKey};
+use crate::msg_box;
 use crate::stack::{Obj, Stack};
 use crate::tcp::{iov_count, iov_slice};
 use crate::timestamp::{PacketReport, ReportFlags, Timestamp, duration};
@@ -48,7 +49,9 @@ impl Stack {
         let rc = unsafe { zf_sys::zfur_alloc(&mut p, self.as_ptr(), self.attr().as_ptr()) };
         check("zfur_alloc", rc)?;
         let p = NonNull::new(p).ok_or_else(|| Error::call("zfur_alloc", -(libc::ENOMEM as i64)))?;
-        Ok(UdpRxKey(self.insert(Obj::UdpRx(p, UdpMsg::alloc()))))
+        Ok(UdpRxKey(
+            self.insert(Obj::UdpRx(p, msg_box::alloc::<UdpMsg>())),
+        ))
     }
 
     /// Allocates a UDP receive zocket bound to `local` (and, if given, only from `remote`);
@@ -186,6 +189,39 @@ impl<'s> UdpRx<'s> {
         Some(UdpZc { rx: self })
     }
 
+    /// Overlapped receive, after [`Stack::muxer_wait`] reported
+    /// [`Readiness::IN_OVERLAPPED`](crate::Readiness::IN_OVERLAPPED) for this zocket (it must
+    /// have been added with that bit): a datagram is still arriving. Waits until its first
+    /// `want` bytes are there (all of it, if shorter) (`zfur_zc_recv` with
+    /// `ZF_OVERLAPPED_WAIT`) and returns them, not yet verified, in a [`UdpZcPending`].
+    ///
+    /// `None`: abandoned, or there is none; nothing is held: go back to the muxer, which
+    /// reports the datagram as plain [`Readiness::IN`](crate::Readiness::IN) if it arrives
+    /// good.
+    #[inline]
+    pub fn zc_recv_overlapped(&mut self, want: usize) -> Option<UdpZcPending<'_, 's>> {
+        if self.overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_WAIT, want) {
+            Some(UdpZcPending { rx: self })
+        } else {
+            None
+        }
+    }
+
+    /// One overlapped step (`zfur_zc_recv` with `flag`); true when the message then holds
+    /// the datagram (a wait's bytes, or the completed datagram).
+    #[inline]
+    fn overlapped_step(&mut self, flag: zf_sys::zf_zc_flags, want: usize) -> bool {
+        let m = self.msg.as_ptr();
+        // SAFETY: live zocket; its message has room for its one iovec; no message of this
+        // zocket is held (it would borrow self), so nothing else uses the message now.
+        unsafe {
+            (*m).m.iovcnt = 1;
+            (*m).iov[0].iov_len = want;
+            zf_sys::zfur_zc_recv(self.as_ptr(), &raw mut (*m).m, flag as c_int);
+            (*m).m.iovcnt > 0
+        }
+    }
+
     /// Copies one datagram into `buf`; its length (truncated to `buf`), or `None` when
     /// nothing has arrived.
     pub fn recv(&mut self, buf: &mut [u8]) -> Option<usize> {
@@ -203,36 +239,10 @@ impl fmt::Debug for UdpRx<'_> {
     }
 }
 
-/// A `zfur_msg` with room for one iovec; the stack keeps one per receive zocket, so a
-/// receive writes only `iovcnt` before the call, as C code reusing its message does.
-#[repr(C)]
-pub(crate) struct UdpMsg {
-    m: zfur_msg,
-    iov: [iovec; 1],
-}
-
-impl UdpMsg {
-    /// A new message on the heap, owned by the caller (free with [`UdpMsg::free`]).
-    pub(crate) fn alloc() -> NonNull<UdpMsg> {
-        NonNull::from(Box::leak(Box::new(UdpMsg {
-            m: zfur_msg::default(),
-            iov: [iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }],
-        })))
-    }
-
-    /// Frees a message from [`UdpMsg::alloc`].
-    ///
-    /// # Safety
-    ///
-    /// `p` came from `alloc`, is freed once and is not used afterwards.
-    pub(crate) unsafe fn free(p: NonNull<UdpMsg>) {
-        // SAFETY: per the contract, a Box leaked by alloc, freed once.
-        drop(unsafe { Box::from_raw(p.as_ptr()) });
-    }
-}
+/// The message each receive zocket keeps: zf-sys's [`zf_sys::UdpMsg`] with room for one
+/// iovec. The stack keeps one per zocket (see [`crate::msg_box`]), so a receive writes only
+/// `iovcnt` before the call, as C code reusing its message does.
+pub(crate) type UdpMsg = zf_sys::UdpMsg<1>;
 
 /// A received datagram held in the stack's buffer until dropped (`zfur_zc_recv_done`).
 /// It borrows its [`UdpRx`] mutably (no other receive meanwhile); sends may go on through
@@ -336,6 +346,89 @@ impl Drop for UdpZc<'_, '_> {
 impl fmt::Debug for UdpZc<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UdpZc")
+            .field("len", &self.data().len())
+            .finish()
+    }
+}
+
+/// A datagram still arriving, from [`UdpRx::zc_recv_overlapped`]: its first bytes, readable
+/// before the NIC has verified the frame; [`complete`](UdpZcPending::complete) says whether it
+/// is good. Borrows the receive view mutably (no other receive meanwhile); sends can go on
+/// through [`UdpZcPending::stack`]. Do not run the reactor before completing it. Dropping it
+/// completes it and releases the datagram.
+#[must_use = "complete the overlapped receive to learn whether the datagram is good"]
+pub struct UdpZcPending<'a, 's> {
+    rx: &'a mut UdpRx<'s>,
+}
+
+impl<'a, 's> UdpZcPending<'a, 's> {
+    /// The bytes that have arrived (as many as the last wait asked for, or the whole
+    /// payload if shorter). Not yet verified.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the zocket's message, alive as long as the zocket (kept by the view's
+        // borrow of the stack); only this guard, holding the one view mutably, reaches it.
+        // The bytes stay in place until the receive is completed, which needs `self`.
+        let m = unsafe { self.rx.msg.as_ref() };
+        iov_slice(&m.iov[0])
+    }
+
+    /// Waits for more of the datagram: its first `want` bytes. `None`: abandoned (nothing
+    /// held, nothing to complete).
+    #[inline]
+    pub fn wait(self, want: usize) -> Option<Self> {
+        let rx = self.into_rx();
+        if rx.overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_WAIT, want) {
+            Some(UdpZcPending { rx })
+        } else {
+            None
+        }
+    }
+
+    /// Waits for the whole datagram and its verification (`ZF_OVERLAPPED_COMPLETE`): the
+    /// datagram as a zero-copy message, or `None` when it failed verification (dropped;
+    /// nothing to release).
+    #[inline]
+    pub fn complete(self) -> Option<UdpZc<'a, 's>> {
+        let rx = self.into_rx();
+        if rx.overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE, 0) {
+            Some(UdpZc { rx })
+        } else {
+            None
+        }
+    }
+
+    /// The stack: send through it while the datagram arrives.
+    #[inline]
+    pub fn stack(&self) -> &'s Stack {
+        self.rx.stack
+    }
+
+    /// The view, moved out of the guard without running its `Drop`.
+    #[inline]
+    fn into_rx(self) -> &'a mut UdpRx<'s> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is neither used nor dropped again, so the reference is moved out of
+        // it exactly once.
+        unsafe { std::ptr::read(&this.rx) }
+    }
+}
+
+impl Drop for UdpZcPending<'_, '_> {
+    fn drop(&mut self) {
+        if self
+            .rx
+            .overlapped_step(zf_sys::zf_zc_flags_ZF_OVERLAPPED_COMPLETE, 0)
+        {
+            // The completed datagram, released as UdpZc's drop does.
+            drop(UdpZc { rx: &mut *self.rx });
+        }
+    }
+}
+
+impl fmt::Debug for UdpZcPending<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpZcPending")
             .field("len", &self.data().len())
             .finish()
     }

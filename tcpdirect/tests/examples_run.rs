@@ -154,6 +154,38 @@ fn zftcppingpong_with_muxer() {
 }
 
 #[test]
+fn zftcppingpong_with_overlapped_receive() {
+    // `-c` takes the overlapped loop (with `-m`, as in the C program); both ends delay 1 us
+    // while each packet "completes".
+    ping_pong(
+        "zftcppingpong_with_overlapped_receive",
+        "zftcppingpong",
+        &[
+            "-m",
+            "-c",
+            "1000",
+            "-i",
+            "200",
+            "-r",
+            "20",
+            "pong",
+            "127.0.0.1:20000",
+        ],
+        &[
+            "-m",
+            "-c",
+            "1000",
+            "-i",
+            "200",
+            "-r",
+            "20",
+            "ping",
+            "127.0.0.1:20000",
+        ],
+    );
+}
+
+#[test]
 fn zftcpmtpong_serves_8_clients_connecting_at_once() {
     let Some(ns) = Netns::create("zftcpmtpong_serves_8_clients_connecting_at_once") else {
         return;

@@ -120,3 +120,129 @@ pub fn recv_at_least(stack: &mut Stack, z: TcpKey, n: usize, what: &str) -> Vec<
     });
     got
 }
+
+/// What [`overlapped_receive`] saw.
+#[derive(Debug, Default)]
+pub struct OverlappedRun {
+    /// The bytes received, in order.
+    pub got: Vec<u8>,
+    /// `IN_OVERLAPPED` events.
+    pub events: usize,
+    /// Overlapped receives completed good (the packet's bytes are in `got`).
+    pub completed: usize,
+    /// Overlapped receives abandoned at the first wait (the data came as plain `IN`).
+    pub abandoned: usize,
+    /// Packets that failed verification (TCP sends them again).
+    pub failed: usize,
+    /// Plain zero-copy receives.
+    pub plain: usize,
+}
+
+/// The `i`th message of an overlapped test: 1 to 1200 bytes (one segment each), patterned.
+pub fn overlapped_message(i: usize) -> Vec<u8> {
+    let len = 1 + (i * 397) % 1200;
+    (0..len).map(|k| pat(i as u8, k)).collect()
+}
+
+/// Receives `total` bytes on `to`, which is in muxer `mux` for `IN | IN_OVERLAPPED`, waiting
+/// on the muxer only, and taking the overlapped path whenever the muxer reports it: the
+/// first bytes, a second, longer wait, then the completion. `feed(stack, i)` sends the `i`th
+/// message and returns its length; it is called once everything sent before has arrived, so
+/// each message reaches an empty receive queue. Also drains with plain zero-copy receives
+/// after every event and timeout, so it works on a backend that never reports overlapped
+/// receive.
+pub fn overlapped_receive(
+    stack: &mut Stack,
+    mux: tcpdirect::MuxerKey,
+    to: TcpKey,
+    total: usize,
+    mut feed: impl FnMut(&mut Stack, usize) -> usize,
+) -> OverlappedRun {
+    use tcpdirect::{Event, Readiness};
+    let mut run = OverlappedRun::default();
+    let (mut sent, mut next) = (0, 0);
+    let mut ev = [Event::default(); 4];
+    let t0 = Instant::now();
+    while run.got.len() < total {
+        assert!(
+            t0.elapsed() < LIMIT,
+            "overlapped receive timed out: {} of {total} bytes, {run:?}",
+            run.got.len()
+        );
+        if run.got.len() == sent {
+            sent += feed(stack, next);
+            next += 1;
+        }
+        let got = stack
+            .muxer_wait(mux, &mut ev, Some(std::time::Duration::from_millis(1)))
+            .unwrap()
+            .to_vec();
+        for e in &got {
+            if !e.readiness().contains(Readiness::IN_OVERLAPPED) {
+                continue;
+            }
+            assert_eq!(e.readiness(), Readiness::IN_OVERLAPPED, "reported alone");
+            run.events += 1;
+            let mut t = stack.tcp(to).unwrap();
+            let Some(early) = t.zc_recv_overlapped(4) else {
+                run.abandoned += 1;
+                continue;
+            };
+            let first = early.data().to_vec();
+            assert!(first.len() <= 4, "waited for 4 bytes, got {}", first.len());
+            // A second wait, for more of the packet, may be abandoned too.
+            let Some(more) = early.wait(64) else {
+                run.abandoned += 1;
+                continue;
+            };
+            let second = more.data().to_vec();
+            assert!(second.starts_with(&first) && second.len() <= 64);
+            match more.complete() {
+                Some(m) => {
+                    let bytes: Vec<u8> = m.iter().flatten().copied().collect();
+                    assert!(
+                        bytes.starts_with(&second),
+                        "the completed packet starts with the bytes seen early"
+                    );
+                    run.got.extend_from_slice(&bytes);
+                    run.completed += 1;
+                    assert!(m.done().unwrap(), "connection still open");
+                }
+                None => run.failed += 1,
+            }
+        }
+        // Whatever else is queued (plain IN, or data behind the overlapped packet).
+        loop {
+            let mut t = stack.tcp(to).unwrap();
+            let Some(m) = t.zc_recv() else { break };
+            assert!(!m.is_eof(), "unexpected EOF");
+            run.got.extend(m.iter().flatten().copied());
+            run.plain += 1;
+            assert!(m.done().unwrap(), "connection still open");
+        }
+    }
+    run
+}
+
+/// Checks an [`overlapped_receive`] run: the byte stream exact; on the software backend the
+/// overlapped path taken (it emulates it); elsewhere, if it never was, says so on stderr.
+pub fn check_overlapped_run(test: &str, run: &OverlappedRun, expected: &[u8]) {
+    assert!(run.got == expected, "byte stream exact ({run:?})");
+    let summary = format!(
+        "{test}: {} overlapped events, {} completed, {} abandoned, {} failed verification, {} plain receives",
+        run.events, run.completed, run.abandoned, run.failed, run.plain
+    );
+    if tcpdirect::ffi::SOFTWARE_BACKEND {
+        assert!(
+            run.completed > 0 && run.failed == 0,
+            "the software backend reports overlapped receive, and its packets always verify: \
+             {summary}"
+        );
+    } else if run.events == 0 {
+        eprintln!(
+            "NOTE {test}: the overlapped path was NOT taken (this backend never reported \
+             IN_OVERLAPPED); the plain path delivered every byte"
+        );
+    }
+    eprintln!("{summary}");
+}

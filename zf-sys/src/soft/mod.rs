@@ -33,9 +33,11 @@
 //!   segment, and timestamps are software time (kernel `SO_TIMESTAMPNS` for UDP receive, the
 //!   reactor's read time for TCP receive, the send call's time for transmit reports; the
 //!   ring's capture time for UDP received through the ring);
-//! * PIO/CTPIO and overlapped receive do not exist (`zf_stack_query_feature` says 0 and
-//!   `ZF_EPOLLIN_OVERLAPPED` is never reported); the reactor does not spin
+//! * PIO/CTPIO do not exist (`zf_stack_query_feature` says 0); the reactor does not spin
 //!   (`reactor_spin_count` is accepted but unused);
+//! * overlapped receive is emulated under the conditions TCPDirect reports it (see below),
+//!   with "packets from the future" that have always arrived whole and good by the time the
+//!   application looks: the kernel hands over complete data only;
 //! * TCP sequence numbers in delegated-send headers are the backend's own (the kernel's cannot
 //!   be read without CAP_NET_ADMIN), and `zf_delegated_send_complete` sends the reported bytes
 //!   through the kernel socket; alternatives are sent through the kernel socket too;
@@ -56,6 +58,35 @@
 //!   batches. Without the capability every datagram is read from its socket, from any
 //!   interface; its headers are written from the TTL and TOS the kernel reports, when
 //!   `zfur_pkt_get_header` asks for them.
+//!
+//! # Overlapped receive
+//!
+//! TCPDirect's reactor looks into the next receive buffer before the NIC's completion event
+//! and, when a packet is arriving for a zocket that a muxer watches for
+//! `ZF_EPOLLIN_OVERLAPPED`, has `zf_muxer_wait` return that event alone (for TCP only for
+//! in-order data on an established connection; for both only when the zocket has no backlog,
+//! and only when nothing else in the muxer is ready). The backend does the same with the data
+//! a `zf_muxer_wait` reactor pass reads from the kernel: when a zocket watched for
+//! `ZF_EPOLLIN_OVERLAPPED` had nothing queued before the pass and holds exactly one new
+//! buffer (TCP: in `ESTABLISHED`) or datagram after it, and no other member of the muxer is
+//! ready, the wait returns one event, `ZF_EPOLLIN_OVERLAPPED`, and no `EPOLLIN` for that
+//! packet. (Data that `zf_reactor_perform` read earlier has "arrived" already and is reported
+//! as `EPOLLIN`, as is a packet that comes with other events.) Then, on that zocket:
+//!
+//! * `zft_zc_recv` / `zfur_zc_recv` with `ZF_OVERLAPPED_WAIT` (and `iov[0].iov_len` set to the
+//!   bytes to wait for) return at once with `iovcnt` 1 and `iov[0]` the first that many bytes
+//!   of the payload (all of it when shorter); nothing is held, and the step may be repeated;
+//! * with `ZF_OVERLAPPED_COMPLETE` the packet "has passed verification": the call is a plain
+//!   zero-copy receive of that one packet (`iovcnt` 1), which `zft_zc_recv_done(_some)` /
+//!   `zfur_zc_recv_done` releases as usual.
+//!
+//! A packet the application does not complete before its next `zf_muxer_wait` on that muxer
+//! is reported by that wait as plain `EPOLLIN`, as TCPDirect does with an abandoned
+//! overlapped receive; `zf_muxer_mod` and `zf_muxer_del` of the zocket also end it. Either
+//! step on a zocket without an overlapped packet (the real library asserts against that)
+//! sets `iovcnt` to 0 and leaves the data queued for a plain receive. Packets never fail
+//! verification here, so `ZF_OVERLAPPED_COMPLETE` never returns `iovcnt` 0 after a
+//! successful wait.
 //!
 //! # Where things are
 //!

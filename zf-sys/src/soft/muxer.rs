@@ -4,8 +4,12 @@ use std::os::raw::c_int;
 
 use super::stack::{EPOLLSTACKHUP, Kind, Stack, Waitable, process, stack_mut};
 use super::tcp::{Listen, Tcp};
-use super::udp::{UdpRx, UdpTx};
+use super::udp::{self, UdpRx, UdpTx};
 use super::util;
+
+/// `ZF_EPOLLIN_OVERLAPPED`, as the muxer's event bits hold it.
+const IN_OVERLAPPED: u32 = crate::ZF_EPOLLIN_OVERLAPPED;
+const EPOLLIN: u32 = libc::EPOLLIN as u32;
 
 /// The object behind `struct zf_muxer_set*`. `stack` outlives it; `members` are live
 /// waitables of that stack, each of which points back here.
@@ -15,6 +19,60 @@ pub(crate) struct Muxer {
     members: Vec<*mut Waitable>,
     /// zf_muxer_free was called; memory goes once the last member leaves.
     freed: bool,
+    /// Some member asks for `ZF_EPOLLIN_OVERLAPPED` (kept up to date by add, mod and
+    /// detach, so that a muxer without one pays nothing for overlapped receive).
+    any_overlapped: bool,
+    /// The member whose packet was last reported with `ZF_EPOLLIN_OVERLAPPED` and is not yet
+    /// completed (`ZF_OVERLAPPED_COMPLETE`), or null. Reset (the packet abandoned, reported
+    /// as plain `EPOLLIN`) by the next wait, and when the member is modified or leaves.
+    overlapped: *mut Waitable,
+    /// Per member, during a wait: its receive queue was empty before the reactor pass
+    /// (capacity reused from wait to wait).
+    was_empty: Vec<bool>,
+}
+
+impl Muxer {
+    fn update_any_overlapped(&mut self) {
+        self.any_overlapped = self.members.iter().any(|&wp| {
+            // SAFETY: members are live waitables.
+            (unsafe { (*wp).events }) & IN_OVERLAPPED != 0
+        });
+    }
+}
+
+/// Whether `w` is the member whose packet its muxer reported with `ZF_EPOLLIN_OVERLAPPED`
+/// and which is not yet completed: the condition for `ZF_OVERLAPPED_WAIT` and
+/// `ZF_OVERLAPPED_COMPLETE` to act.
+pub(crate) fn overlapped_is(w: &Waitable) -> bool {
+    let wp: *const Waitable = w;
+    // SAFETY: a waitable's muxer is null or live while the waitable is a member.
+    !w.muxer.is_null() && std::ptr::eq(unsafe { (*w.muxer).overlapped }, wp)
+}
+
+/// Ends the overlapped receive of `w` (`ZF_OVERLAPPED_COMPLETE`), if it has one.
+pub(crate) fn overlapped_end(w: &mut Waitable) {
+    if overlapped_is(w) {
+        // SAFETY: non-null (checked by overlapped_is) and live while `w` is a member.
+        unsafe { (*w.muxer).overlapped = std::ptr::null_mut() };
+    }
+}
+
+/// Whether `w` holds exactly one packet, new since the muxer last reported it, that an
+/// overlapped receive could hand out: `ZF_EPOLLIN_OVERLAPPED` asked for, nothing else queued
+/// (TCPDirect reports overlapped receive only for a zocket without a backlog), nothing held
+/// by a zero-copy receive.
+fn overlapped_candidate(w: &Waitable) -> bool {
+    if w.events & IN_OVERLAPPED == 0 || w.pending & EPOLLIN == 0 {
+        return false;
+    }
+    // SAFETY: `owner` points to the live object of the waitable's kind (set at creation).
+    unsafe {
+        match w.kind {
+            Kind::Tcp => (*w.owner.cast::<Tcp>()).overlapped_candidate(),
+            Kind::UdpRx => udp::overlapped_candidate(&*w.owner.cast::<UdpRx>()),
+            _ => false,
+        }
+    }
 }
 
 /// Current readiness of a waitable's object.
@@ -55,6 +113,10 @@ pub(crate) fn detach(st: &mut Stack, w: &mut Waitable) {
     // SAFETY: a waitable's muxer is live while the waitable is a member.
     let m = unsafe { &mut *mp };
     m.members.retain(|&x| x != wp);
+    if m.overlapped == wp {
+        m.overlapped = std::ptr::null_mut();
+    }
+    m.update_any_overlapped();
     if m.freed && m.members.is_empty() {
         st.muxers.retain(|&x| x != mp);
         // SAFETY: unlisted and memberless: freed exactly once.
@@ -106,6 +168,9 @@ pub unsafe extern "C" fn zf_muxer_alloc(
         stack: st,
         members: Vec::new(),
         freed: false,
+        any_overlapped: false,
+        overlapped: std::ptr::null_mut(),
+        was_empty: Vec::new(),
     }));
     st.muxers.push(m);
     // SAFETY: non-null out pointer.
@@ -189,6 +254,7 @@ pub unsafe extern "C" fn zf_muxer_add(
     wt.last = 0;
     wt.pending = !0;
     m.members.push(wt);
+    m.any_overlapped |= events & IN_OVERLAPPED != 0;
     wake_if_ready(wt);
     0
 }
@@ -219,6 +285,14 @@ pub unsafe extern "C" fn zf_muxer_mod(
     wt.data = data;
     wt.last = 0;
     wt.pending = !0;
+    let wp: *mut Waitable = wt;
+    // SAFETY: a member's muxer is live; it is a separate allocation from the waitable.
+    let m = unsafe { &mut *wt.muxer };
+    if m.overlapped == wp {
+        // Re-armed: what it holds is reported afresh, as plain EPOLLIN.
+        m.overlapped = std::ptr::null_mut();
+    }
+    m.update_any_overlapped();
     wake_if_ready(wt);
     0
 }
@@ -254,12 +328,46 @@ pub unsafe extern "C" fn zf_muxer_del(w: *mut crate::zf_waitable) -> c_int {
     0
 }
 
-/// Collects ready members into `out`; returns the count.
+/// The events of `w` to report now (its edges that are still true and asked for), taken out
+/// of its pending set.
+fn take_events(st: &Stack, w: &mut Waitable) -> u32 {
+    let cur = readiness(st, w);
+    w.pending |= cur & !w.last;
+    w.last = cur;
+    let ev = w.pending & cur & w.events;
+    // Bits that are no longer true are no longer news.
+    w.pending &= cur;
+    w.pending &= !ev;
+    ev
+}
+
+/// Writes event `i` of the caller's array.
+///
+/// # Safety
+///
+/// `out` must be valid for writing `i + 1` `epoll_event`s (alignment not needed).
+unsafe fn put_event(out: *mut crate::epoll_event, i: usize, events: u32, data: u64) {
+    let e = crate::epoll_event {
+        events,
+        data: crate::epoll_data { u64_: data },
+    };
+    // SAFETY: per the caller; packed struct written unaligned.
+    unsafe { std::ptr::write_unaligned(out.add(i), e) };
+}
+
+/// Collects ready members into `out`, all but `skip` (a member whose packet may be reported
+/// as overlapped instead, or null); returns the count.
 ///
 /// # Safety
 ///
 /// `out` must be valid for writing `max` `epoll_event`s (alignment not needed).
-unsafe fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: usize) -> usize {
+unsafe fn collect(
+    st: &Stack,
+    m: &mut Muxer,
+    out: *mut crate::epoll_event,
+    max: usize,
+    skip: *mut Waitable,
+) -> usize {
     let mut n = 0;
     for (i, &wp) in m.members.iter().enumerate() {
         if n >= max {
@@ -276,26 +384,50 @@ unsafe fn collect(st: &Stack, m: &mut Muxer, out: *mut crate::epoll_event, max: 
             }
             break;
         }
+        if wp == skip {
+            continue;
+        }
         // SAFETY: members are live waitables.
         let w = unsafe { &mut *wp };
-        let cur = readiness(st, w);
-        w.pending |= cur & !w.last;
-        w.last = cur;
-        let ev = w.pending & cur & w.events;
-        // Bits that are no longer true are no longer news.
-        w.pending &= cur;
+        let ev = take_events(st, w);
         if ev != 0 {
-            w.pending &= !ev;
-            let e = crate::epoll_event {
-                events: ev,
-                data: crate::epoll_data { u64_: w.data },
-            };
-            // SAFETY: n < max entries of the caller's array; packed struct written unaligned.
-            unsafe { std::ptr::write_unaligned(out.add(n), e) };
+            // SAFETY: n < max entries of the caller's array.
+            unsafe { put_event(out, n, ev, w.data) };
             n += 1;
         }
     }
     n
+}
+
+/// Overlapped receive, before a reactor pass: an overlapped packet the application did not
+/// complete is abandoned (its data is reported as plain `EPOLLIN`), and which members have
+/// an empty receive queue is noted (only those can have a packet "arriving" in the pass).
+fn overlapped_before_pass(st: &Stack, m: &mut Muxer) {
+    if !m.overlapped.is_null() {
+        // SAFETY: the overlapped member is a live member (reset when it leaves).
+        unsafe { (*m.overlapped).pending |= EPOLLIN };
+        m.overlapped = std::ptr::null_mut();
+    }
+    m.was_empty.clear();
+    for &wp in &m.members {
+        // SAFETY: members are live waitables.
+        let w = unsafe { &*wp };
+        m.was_empty
+            .push(w.events & IN_OVERLAPPED != 0 && readiness(st, w) & EPOLLIN == 0);
+    }
+}
+
+/// Overlapped receive, after a reactor pass: the first member whose receive queue was empty
+/// before the pass and now holds exactly one new packet, or null.
+fn overlapped_after_pass(m: &Muxer) -> *mut Waitable {
+    m.members
+        .iter()
+        .zip(&m.was_empty)
+        .find(|&(&wp, &empty)| {
+            // SAFETY: members are live waitables.
+            empty && overlapped_candidate(unsafe { &*wp })
+        })
+        .map_or(std::ptr::null_mut(), |(&wp, _)| wp)
 }
 
 /// Waits up to `timeout_ns` (0: poll; negative: forever) for members to become ready, running
@@ -330,12 +462,50 @@ pub unsafe extern "C" fn zf_muxer_wait(
     // Like TCPDirect's, the wait runs the reactor until something is ready or the time is up;
     // it never sleeps in the kernel (which would let a burst that arrives meanwhile overflow
     // the receive ring while the thread wakes up). Sleeping is what the waitable fd is for.
+    let max = maxevents as usize;
     loop {
-        process(st);
-        // SAFETY: the caller's array has room for `maxevents` events (contract).
-        let n = unsafe { collect(st, m, events, maxevents as usize) };
-        if n > 0 {
-            return n as c_int;
+        if !m.any_overlapped {
+            process(st);
+            // SAFETY: the caller's array has room for `maxevents` events (contract).
+            let n = unsafe { collect(st, m, events, max, std::ptr::null_mut()) };
+            if n > 0 {
+                return n as c_int;
+            }
+        } else {
+            overlapped_before_pass(st, m);
+            process(st);
+            let cand = overlapped_after_pass(m);
+            // SAFETY: the caller's array has room for `maxevents` events (contract).
+            let mut n = unsafe { collect(st, m, events, max, cand) };
+            if !cand.is_null() {
+                // SAFETY: a live member.
+                let w = unsafe { &mut *cand };
+                let cur = readiness(st, w);
+                let other = (w.pending | (cur & !w.last)) & cur & w.events & !EPOLLIN;
+                if n == 0 && other == 0 {
+                    // As TCPDirect does when a packet is arriving for a zocket that asked
+                    // for it and nothing else is ready: ZF_EPOLLIN_OVERLAPPED alone, and no
+                    // EPOLLIN for that packet.
+                    w.last = cur;
+                    w.pending &= !EPOLLIN;
+                    m.overlapped = cand;
+                    // SAFETY: maxevents > 0.
+                    unsafe { put_event(events, 0, IN_OVERLAPPED, w.data) };
+                    return 1;
+                }
+                // Other events are ready: the packet is reported with them, as complete.
+                if n < max {
+                    let ev = take_events(st, w);
+                    if ev != 0 {
+                        // SAFETY: n < maxevents.
+                        unsafe { put_event(events, n, ev, w.data) };
+                        n += 1;
+                    }
+                }
+            }
+            if n > 0 {
+                return n as c_int;
+            }
         }
         if util::mono_ns() >= deadline {
             return 0;

@@ -151,6 +151,17 @@ impl Tcp {
         !self.connecting && !self.tx_blocked && self.ep_mask & libc::EPOLLIN as u32 != 0
     }
 
+    /// Whether the zocket holds exactly one received buffer, of data, that no zero-copy
+    /// receive holds: the one packet an overlapped receive can hand out (TCPDirect reports
+    /// overlapped receive only for in-order data on an established connection without a
+    /// backlog).
+    pub(crate) fn overlapped_candidate(&self) -> bool {
+        self.state == ESTABLISHED
+            && self.release_n == 0
+            && self.rxq.len() == 1
+            && self.rxq.front().is_some_and(|b| b.len > 0)
+    }
+
     /// Readiness for the muxer.
     pub(crate) fn readiness(&self) -> u32 {
         let mut r = 0;
@@ -1216,7 +1227,9 @@ unsafe fn msg_iov(msg: *mut crate::zft_msg) -> *mut crate::iovec {
 }
 
 /// Zero-copy receive: fills `msg->iov` with the queued buffers (a final zero-length one at end
-/// of stream). The buffers stay valid until `zft_zc_recv_done(_some)`.
+/// of stream). The buffers stay valid until `zft_zc_recv_done(_some)`. With
+/// `ZF_OVERLAPPED_WAIT` or `ZF_OVERLAPPED_COMPLETE`, the steps of an overlapped receive (see
+/// [`overlapped_recv`]).
 ///
 /// # Safety
 ///
@@ -1234,12 +1247,15 @@ pub unsafe extern "C" fn zft_zc_recv(ts: *mut crate::zft, msg: *mut crate::zft_m
         return;
     };
     // SAFETY: `msg` is valid and followed by `iovcnt` iovecs, per the API contract.
-    let cap = unsafe { (*msg).iovcnt }.max(0) as usize;
-    let n = if flags & crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int != 0 {
-        0
-    } else {
-        cap.min(t.rxq.len())
-    };
+    let mut cap = unsafe { (*msg).iovcnt }.max(0) as usize;
+    if flags != 0 {
+        // SAFETY: as above.
+        match unsafe { overlapped_recv(t, msg, flags) } {
+            Some(c) => cap = c,
+            None => return,
+        }
+    }
+    let n = cap.min(t.rxq.len());
     // SAFETY: as above.
     let iov = unsafe { msg_iov(msg) };
     for (i, b) in t.rxq.iter_mut().take(n).enumerate() {
@@ -1257,6 +1273,56 @@ pub unsafe extern "C" fn zft_zc_recv(ts: *mut crate::zft, msg: *mut crate::zft_m
         (*msg).iovcnt = n as c_int;
         (*msg).pkts_left = (t.rxq.len() - n) as c_int;
     }
+}
+
+/// The overlapped steps of `zft_zc_recv`, for the packet the muxer reported with
+/// `ZF_EPOLLIN_OVERLAPPED` (the zocket's only queued buffer; see `soft/mod.rs`):
+///
+/// * `ZF_OVERLAPPED_WAIT`: `iov[0]` gets the first `iov[0].iov_len` bytes of the payload (all
+///   of it, if shorter), `iovcnt` 1; nothing is held, and the step may be repeated;
+/// * `ZF_OVERLAPPED_COMPLETE`: the packet has arrived (the backend's always arrive whole and
+///   good), so the overlapped receive ends and the call goes on as a plain zero-copy receive
+///   of that one packet (returns `Some(1)`, the room to fill).
+///
+/// Without such a packet (no `ZF_EPOLLIN_OVERLAPPED` reported for this zocket, or the muxer
+/// has been waited on since: the packet was then reported as plain `EPOLLIN`), or with other
+/// flags, `iovcnt` is 0: "abandoned" for a wait, "nothing to release" for a completion; the
+/// data stays queued for a plain receive.
+///
+/// # Safety
+///
+/// `msg` must be a message with room after it for `iovcnt` iovecs.
+#[cold]
+unsafe fn overlapped_recv(t: &mut Tcp, msg: *mut crate::zft_msg, flags: c_int) -> Option<usize> {
+    let wait = crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int;
+    let complete = crate::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int;
+    // SAFETY: valid msg per the caller.
+    let cap = unsafe { (*msg).iovcnt };
+    let live = super::muxer::overlapped_is(&t.w) && cap >= 1 && t.overlapped_candidate();
+    if live && flags == complete {
+        super::muxer::overlapped_end(&mut t.w);
+        return Some(1);
+    }
+    if live && flags == wait {
+        // SAFETY: the caller's message has at least one iovec (cap >= 1).
+        let iov = unsafe { msg_iov(msg) };
+        // SAFETY: as above.
+        let want = unsafe { (*iov).iov_len };
+        if let Some(b) = t.rxq.front_mut() {
+            // SAFETY: as above; the buffer is the zocket's, valid until it is consumed.
+            unsafe {
+                *iov = crate::iovec {
+                    iov_base: b.buf.as_mut_ptr().add(b.off).cast::<c_void>(),
+                    iov_len: want.min(b.len),
+                };
+                (*msg).iovcnt = 1;
+            }
+            return None;
+        }
+    }
+    // SAFETY: valid msg per the caller.
+    unsafe { (*msg).iovcnt = 0 };
+    None
 }
 
 /// Consumes `len` bytes of the buffers handed out (the EOF marker is never consumed). Returns

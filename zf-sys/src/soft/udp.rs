@@ -1257,6 +1257,48 @@ unsafe fn msg_iov(msg: *mut crate::zfur_msg) -> *mut crate::iovec {
     unsafe { std::ptr::addr_of_mut!((*msg).iov).cast::<crate::iovec>() }
 }
 
+/// Whether `ur` holds exactly one datagram, not held by a zero-copy receive: the one an
+/// overlapped receive can hand out (TCPDirect reports it only without a backlog).
+pub(crate) fn overlapped_candidate(ur: &UdpRx) -> bool {
+    ur.q.len() == 1 && !ur.locked
+}
+
+/// The overlapped steps of `zfur_zc_recv` (as `zft_zc_recv`'s in `tcp.rs`): a wait hands out
+/// the first `iov[0].iov_len` bytes of the datagram the muxer reported with
+/// `ZF_EPOLLIN_OVERLAPPED`; a completion ends the overlapped receive and returns true, for a
+/// plain receive of it. Otherwise (no such datagram, other flags) `iovcnt` is 0.
+///
+/// # Safety
+///
+/// `msg` must be a message with room after it for `iovcnt` iovecs.
+#[cold]
+unsafe fn overlapped_recv(ur: &mut UdpRx, msg: *mut crate::zfur_msg, flags: c_int) -> bool {
+    // SAFETY: valid msg per the caller.
+    let cap = unsafe { (*msg).iovcnt };
+    let live = super::muxer::overlapped_is(&ur.w) && cap >= 1 && overlapped_candidate(ur);
+    if live && flags == crate::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int {
+        super::muxer::overlapped_end(&mut ur.w);
+        return true;
+    }
+    if live && flags == crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int {
+        if let Some(d) = ur.q.front_mut() {
+            // SAFETY: the caller's message has at least one iovec; the payload is ours.
+            unsafe {
+                let iov = msg_iov(msg);
+                *iov = crate::iovec {
+                    iov_base: d.buf.as_mut_ptr().add(HDR).cast::<c_void>(),
+                    iov_len: (*iov).iov_len.min(d.len),
+                };
+                (*msg).iovcnt = 1;
+            }
+            return false;
+        }
+    }
+    // SAFETY: valid msg per the caller.
+    unsafe { (*msg).iovcnt = 0 };
+    false
+}
+
 /// Zero-copy receive of one datagram; it stays valid until `zfur_zc_recv_done`.
 ///
 /// # Safety
@@ -1280,8 +1322,11 @@ pub unsafe extern "C" fn zfur_zc_recv(
     };
     // SAFETY: valid msg per the API contract.
     let cap = unsafe { (*msg).iovcnt };
-    let overlapped = flags & crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int != 0;
-    if cap < 1 || overlapped || ur.q.is_empty() {
+    // SAFETY: as above.
+    if flags != 0 && !unsafe { overlapped_recv(ur, msg, flags) } {
+        return;
+    }
+    if cap < 1 || ur.q.is_empty() {
         ur.locked = false;
         // SAFETY: valid msg.
         unsafe {
