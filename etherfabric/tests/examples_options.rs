@@ -294,10 +294,10 @@ fn eflatency_alternatives_fall_back_to_dma_across_a_veth_pair() {
     let pong_args = args("pong", &pair.if_b);
     let pong_args: Vec<&str> = pong_args.iter().map(String::as_str).collect();
     let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
-    let mode = pong.wait_for("# mode:", T);
+    let mode = pong.wait_for("# TX mode:", T);
     assert_eq!(
         mode.as_deref(),
-        Some("# mode: DMA"),
+        Some("# TX mode: DMA"),
         "pong: {:?}",
         pong.seen
     );
@@ -308,7 +308,7 @@ fn eflatency_alternatives_fall_back_to_dma_across_a_veth_pair() {
     let (qs, qlines) = pong.finish(T);
     assert!(ps.is_some_and(|s| s.success()), "ping: {plines:?}");
     assert!(qs.is_some_and(|s| s.success()), "pong: {qlines:?}");
-    assert!(plines.iter().any(|l| l == "# mode: DMA"), "{plines:?}");
+    assert!(plines.iter().any(|l| l == "# TX mode: DMA"), "{plines:?}");
     assert!(
         plines
             .iter()
