@@ -47,6 +47,12 @@ options:
   -f       block on fd instead of busy wait
   -F <fl>  set max fill level for RX ring
   -n <num> exit after receiving n packets
+  -j       join the multicast IPv4 group of the (last) udp/tcp filter-spec, with a
+           kernel socket, so that switches and routers deliver the group
+  -D <num> set the discard mask (ef_vi_receive_set_discards; decimal, 0x hex or
+           0 octal): a bitwise OR of ef_vi_rx_discard_err_flags: 0x1 L4 checksum,
+           0x2 L3 checksum, 0x4 FCS, 0x8 length, 0x10 to be discarded,
+           0x20 inner L4 checksum, 0x40 inner L3 checksum
   -x       ask for an RX queue of the VI's own for the filters (exclusive)
   -s       ask for an RX queue shared with other applications for the filters
   -q <qid> steer the filters to hardware RX queue <qid>
@@ -75,6 +81,10 @@ struct Config {
     rxq: Option<u32>,
     /// Print filter ids (`-i`).
     filter_ids: bool,
+    /// Join the filters' multicast group with a kernel socket (`-j`).
+    join_mcast: bool,
+    /// The discard mask (`-D`).
+    discards: Option<DiscardFlags>,
 }
 
 #[derive(Default)]
@@ -94,7 +104,7 @@ fn hexdump(frame: &[u8]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (opts, rest) = common::getopt(&args, "dtVvmbefxsi", "LFnq")
+    let (opts, rest) = common::getopt(&args, "dtVvmbefxsij", "LFnqD")
         .unwrap_or_else(|e| common::usage_exit(Some(&e), USAGE));
     let mut cfg = Config::default();
     for (c, v) in &opts {
@@ -114,6 +124,14 @@ fn main() {
             's' => cfg.filter_flags |= FilterFlags::SHARED_RXQ,
             'q' => cfg.rxq = Some(common::num(v, USAGE)),
             'i' => cfg.filter_ids = true,
+            'j' => cfg.join_mcast = true,
+            'D' => {
+                let v = v.as_deref().unwrap_or("");
+                let bits = filters::c_number(v).unwrap_or_else(|| {
+                    common::usage_exit(Some(&format!("bad discard mask {v:?}")), USAGE)
+                });
+                cfg.discards = Some(DiscardFlags::from_bits_retain(bits));
+            }
             _ => unreachable!(),
         }
     }
@@ -170,6 +188,9 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
     let n_bufs = cfg.max_fill.unwrap_or(512).max(REFILL_BATCH * 2) as u32;
     let mut pool = BufferPool::alloc(&pd, n_bufs, DEFAULT_BUF_SIZE)?;
     let mut vi = builder.build(&pool)?;
+    if let Some(d) = cfg.discards {
+        vi.set_rx_discards(d)?;
+    }
     let cap = vi.rx_capacity();
     let max_fill = match cfg.max_fill {
         Some(f) if f > cap => {
@@ -185,6 +206,7 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         println!("max_fill={max_fill}");
         println!("evq_size={}", vi.evq_capacity());
         println!("rx_prefix_len={}", vi.rx_prefix_len());
+        println!("discards={:#x}", vi.rx_discards().bits());
     }
     vi.refill(&mut pool, max_fill);
     let mut installed = Vec::with_capacity(specs.len());
@@ -199,6 +221,25 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         }
         installed.push(f);
     }
+    // Kept open while efsink runs: the membership lasts as long as the socket.
+    let _membership = if cfg.join_mcast {
+        let group = filters
+            .iter()
+            .filter_map(|f| filters::local_ipv4(f))
+            .next_back()
+            .ok_or_else(|| Error::InvalidArgument {
+                what: "-j needs a udp: or tcp: filter-spec with an IPv4 local host".into(),
+            })?;
+        match filters::join_group(&name, group) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("ERROR: multicast join of {group} on {name} failed: {e}");
+                std::process::exit(1);
+            }
+        }
+    } else {
+        None
+    };
 
     let counters = Arc::new(Counters::default());
     let stats_names: Vec<String> = if cfg.stats {
@@ -277,24 +318,29 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
             let _ = pool.put(rx.buf);
         }
         Event::RxDiscard(d) => {
-            if cfg.verbose {
-                println!("ERROR: discard type={:?}", d.kind());
+            // As in the C sample, a discarded packet is reported and then counted.
+            eprintln!("ERROR: discard type={:?}", d.kind());
+            c.events.fetch_add(1, Ordering::Relaxed);
+            if d.flags().contains(RxFlags::SOP) {
+                c.pkts.fetch_add(1, Ordering::Relaxed);
+                c.bytes.fetch_add(d.len() as u64, Ordering::Relaxed);
             }
             let _ = pool.put(d.buf);
         }
         Event::RxMulti(m) => {
             c.events.fetch_add(1, Ordering::Relaxed);
-            let discard = m.discard();
+            if let Some(kind) = m.discard() {
+                eprintln!("ERROR: discard type={kind:?}");
+            }
+            // Merged packets are counted whether or not they were discarded, as in C.
             vi.receive_unbundle(m, |p| {
-                if discard.is_none() {
-                    c.pkts.fetch_add(1, Ordering::Relaxed);
-                    c.bytes
-                        .fetch_add(p.len.unwrap_or(0) as u64, Ordering::Relaxed);
-                    if cfg.hexdump {
-                        let b = pool.bytes(&p.buf);
-                        let end = (p.offset + p.len.unwrap_or(0)).min(b.len());
-                        hexdump(&b[p.offset.min(end)..end]);
-                    }
+                c.pkts.fetch_add(1, Ordering::Relaxed);
+                c.bytes
+                    .fetch_add(p.len.unwrap_or(0) as u64, Ordering::Relaxed);
+                if cfg.hexdump {
+                    let b = pool.bytes(&p.buf);
+                    let end = (p.offset + p.len.unwrap_or(0)).min(b.len());
+                    hexdump(&b[p.offset.min(end)..end]);
                 }
                 let _ = pool.put(p.buf);
             });

@@ -666,3 +666,18 @@ fn ipv6_and_mac_filters_deliver() {
         pool.put(rx.buf).unwrap();
     });
 }
+
+#[test]
+fn the_discard_mask_reads_back_as_set() {
+    in_lo_ns("the_discard_mask_reads_back_as_set", || {
+        let (mut vi, _pool) = lo_vi(ViFlags::empty(), 8);
+        for mask in [
+            DiscardFlags::L4_CSUM_ERR,
+            DiscardFlags::L3_CSUM_ERR | DiscardFlags::ETH_FCS_ERR,
+            DiscardFlags::empty(),
+        ] {
+            vi.set_rx_discards(mask).expect("set_rx_discards");
+            assert_eq!(vi.rx_discards(), mask);
+        }
+    });
+}

@@ -1,11 +1,13 @@
-// The example programs' less common options (efsink -x/-s/-q/-i, efsend -V, eflatency
-// -m with alternatives), run as the SDK's samples are, each test in network namespaces of
-// its own. Where an option asks for something an adapter may lack (an exclusive or shared
+// The example programs' less common options (efsink -x/-s/-q/-i/-j/-D, efsend -V,
+// eflatency -m/-s/-o/-y/-t/-d/-S/-N and <tx_interface>), run as the SDK's samples are, each
+// test in network namespaces of its own. Where an option asks for something an adapter may lack (an exclusive or shared
 // RX queue, a chosen hardware queue), the test accepts either the option's effect or a
 // failure that names the ef_vi call that refused, since the tests also run against the
 // vendor library.
 
 mod common;
+#[path = "../examples/common/mod.rs"]
+mod frames;
 
 use std::net::Ipv4Addr;
 use std::process::Output;
@@ -314,5 +316,168 @@ fn eflatency_alternatives_fall_back_to_dma_across_a_veth_pair() {
             .iter()
             .any(|l| l.starts_with("mean round-trip time: ")),
         "{plines:?}"
+    );
+}
+
+#[test]
+fn efsink_joins_the_multicast_group_of_its_filter() {
+    let test = "efsink_joins_the_multicast_group_of_its_filter";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 42) else {
+        return;
+    };
+    let group = Ipv4Addr::new(239, 213, 42, 1);
+    let port = 37071;
+    let spec = format!("udp:{group}:{port}");
+    let mut sink = Program::start(&pair.ns_b, "efsink", &["-j", "-n", "5", &pair.if_b, &spec]);
+    assert!(
+        sink.wait_for("efsink is now ready to receive", T).is_some(),
+        "efsink -j: {:?}",
+        sink.seen
+    );
+    // The kernel holds the membership (and reports it with IGMP) while efsink runs.
+    let maddr = pair.ns_b.ip(&["maddr", "show", "dev", &pair.if_b]);
+    assert!(
+        maddr
+            .lines()
+            .any(|l| l.split_whitespace().eq(["inet", &group.to_string()])),
+        "group not joined on {}: {maddr}",
+        pair.if_b
+    );
+    let ip_a = pair.ip_a;
+    run_in(&pair.ns_a, move || send_udp(ip_a, (group, port), 5, 64))
+        .join()
+        .expect("sender");
+    let (status, lines) = sink.finish(T);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "efsink -j did not exit after 5 datagrams: {lines:?}"
+    );
+    assert_eq!(efsink_total(&lines), Some(5), "efsink -j: {lines:?}");
+}
+
+#[test]
+fn efsink_join_of_a_unicast_address_fails_with_a_message() {
+    let test = "efsink_join_of_a_unicast_address_fails_with_a_message";
+    if !can_run(test) {
+        return;
+    }
+    let Some(ns) = lo_netns(test) else { return };
+    let out = run_to_end(&ns, "efsink", &["-j", "lo", "udp:127.0.0.1:37081"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ERROR: multicast join of 127.0.0.1 on lo failed"),
+        "stderr: {err}"
+    );
+    let out = run_to_end(&ns, "efsink", &["-j", "lo", "unicast-all"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("-j needs a udp: or tcp: filter-spec"),
+        "stderr: {err}"
+    );
+}
+
+/// Sends `n` UDP frames to 127.0.0.1:`port` on `lo` whose IPv4 header checksum is wrong,
+/// from a VI without checksum offload (run inside the namespace).
+fn send_bad_ip_checksums(port: u16, n: usize) {
+    use etherfabric::*;
+    let driver = Driver::open().expect("driver");
+    let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).expect("PD on lo");
+    let mut pool = BufferPool::alloc(&pd, n as u32, DEFAULT_BUF_SIZE).expect("pool");
+    let mut vi = Vi::builder(&pd)
+        .flags(ViFlags::TX_IP_CSUM_DIS | ViFlags::TX_TCPUDP_CSUM_DIS)
+        .build(&pool)
+        .expect("VI");
+    let lo = Ipv4Addr::LOCALHOST;
+    for _ in 0..n {
+        let mut b = pool.take().expect("a buffer");
+        let buf = pool.bytes_mut(&mut b);
+        let len = frames::write_udp_header(buf, [0; 6], [0; 6], (lo, 40000), (lo, port), 32)
+            .expect("frame");
+        buf[24] ^= 0x5a; // the IPv4 header checksum
+        vi.transmit(b, len).map_err(|r| r.error).expect("transmit");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Wait for the completions, so the frames are out before the VI goes.
+    let mut evs: [Event; 16] = Default::default();
+    let mut back = 0;
+    let deadline = std::time::Instant::now() + T;
+    while back < n && std::time::Instant::now() < deadline {
+        for e in vi.poll(&mut evs) {
+            if let Event::Tx(c) = e.take() {
+                back += vi.transmit_unbundle(c, |b| {
+                    let _ = pool.put(b);
+                });
+            }
+        }
+    }
+    assert_eq!(back, n, "transmit completions");
+}
+
+/// Runs efsink with `args` on `lo` while 4 frames with a bad IP checksum arrive; returns
+/// the packets it counted and its discard reports.
+fn efsink_bad_frames(test: &str, port: u16, args: &[&str]) -> Option<(u64, Vec<String>)> {
+    if !can_run(test) {
+        return None;
+    }
+    let ns = lo_netns(test)?;
+    let spec = format!("udp:127.0.0.1:{port}");
+    let mut all = args.to_vec();
+    all.extend(["-v", "-n", "4", "lo", &spec]);
+    let mut p = Program::start_capturing_stderr(&ns, "efsink", &all);
+    assert!(
+        p.wait_for("efsink is now ready to receive", T).is_some(),
+        "efsink {args:?}: {:?}",
+        p.seen
+    );
+    run_in(&ns, move || send_bad_ip_checksums(port, 4))
+        .join()
+        .expect("sender");
+    let (status, lines, errs) = p.finish_with_stderr(T);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "efsink {args:?} did not exit after 4 packets: {lines:?} {errs:?}"
+    );
+    let mask = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("discards="))
+        .unwrap_or_else(|| panic!("no discards= line in {lines:?}"));
+    let mask = u32::from_str_radix(mask.trim_start_matches("0x"), 16).expect("hex mask");
+    if let Some(d) = args.iter().position(|a| *a == "-D") {
+        let want = args[d + 1];
+        let want = u32::from_str_radix(want.trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(mask, want, "the mask -D set");
+    }
+    let reports = errs
+        .into_iter()
+        .filter(|l| l.starts_with("ERROR: discard type="))
+        .collect();
+    Some((efsink_total(&lines).expect("totals"), reports))
+}
+
+#[test]
+fn efsink_discard_mask_decides_which_bad_frames_are_reported_as_discards() {
+    let test = "efsink_discard_mask_decides_which_bad_frames_are_reported_as_discards";
+    // The default mask includes IP checksum errors: each bad frame comes as a discard,
+    // which efsink reports and (as the C sample does) counts.
+    let Some((n, reports)) = efsink_bad_frames(test, 37091, &[]) else {
+        return;
+    };
+    assert_eq!(n, 4, "packets counted");
+    assert_eq!(reports.len(), 4, "discard reports: {reports:?}");
+    assert!(
+        reports.iter().all(|r| r == "ERROR: discard type=CsumBad"),
+        "{reports:?}"
+    );
+    // A mask of TCP/UDP checksum errors only: the same frames are delivered as received.
+    let (n, reports) = efsink_bad_frames(test, 37092, &["-D", "0x1"]).expect("second run");
+    assert_eq!(n, 4, "packets counted");
+    assert!(
+        reports.is_empty(),
+        "discard reports with -D 0x1: {reports:?}"
     );
 }

@@ -202,4 +202,13 @@ impl Vi {
         })?;
         Ok(())
     }
+
+    /// The receive errors that make the NIC discard packets (`ef_vi_receive_get_discards`):
+    /// the library's default until [`set_rx_discards`](Self::set_rx_discards) changes it.
+    /// Bits this crate does not name are kept.
+    pub fn rx_discards(&self) -> DiscardFlags {
+        // SAFETY: the VI is live; the call only reads its discard mask.
+        let bits = unsafe { ffi::ef_vi_receive_get_discards(self.raw) };
+        DiscardFlags::from_bits_retain(bits as u32)
+    }
 }
