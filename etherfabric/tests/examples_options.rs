@@ -481,3 +481,361 @@ fn efsink_discard_mask_decides_which_bad_frames_are_reported_as_discards() {
         "discard reports with -D 0x1: {reports:?}"
     );
 }
+
+/// Runs eflatency `pong` (in `pong_ns`) and `ping` (in `ping_ns`) with their arguments to
+/// the end; both must succeed. Returns ping's and pong's output lines.
+fn eflatency_ping_pong(
+    ping_ns: &Netns,
+    ping_args: &[&str],
+    pong_ns: &Netns,
+    pong_args: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let mut pong = Program::start(pong_ns, "eflatency", pong_args);
+    assert!(
+        pong.wait_for("# TX mode:", T).is_some(),
+        "pong {pong_args:?}: {:?}",
+        pong.seen
+    );
+    let ping = Program::start(ping_ns, "eflatency", ping_args);
+    let (ps, plines) = ping.finish(Duration::from_secs(60));
+    let (qs, qlines) = pong.finish(T);
+    assert!(
+        ps.is_some_and(|s| s.success()),
+        "ping {ping_args:?}: {plines:?}"
+    );
+    assert!(
+        qs.is_some_and(|s| s.success()),
+        "pong {pong_args:?}: {qlines:?}"
+    );
+    (plines, qlines)
+}
+
+/// A directory of its own for a test's files; removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        TempDir(d)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// ping's result lines (after the table header): payload length and the other fields.
+fn result_rows(lines: &[String], header: &str) -> Vec<(usize, Vec<f64>)> {
+    let start = lines
+        .iter()
+        .position(|l| l == header)
+        .unwrap_or_else(|| panic!("no header {header:?} in {lines:?}"));
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("mean round-trip time"))
+        .map(|l| {
+            let mut f = l.split('\t');
+            let len = f.next().unwrap().parse().expect("payload length");
+            let v = f.map(|x| x.parse().expect("a number")).collect();
+            (len, v)
+        })
+        .collect()
+}
+
+const TABLE: &str = "paylen\tmean\tmin\t50%\t95%\t99%\tmax";
+
+#[test]
+fn eflatency_sweeps_sizes_and_writes_raw_times_and_yaml() {
+    let test = "eflatency_sweeps_sizes_and_writes_raw_times_and_yaml";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 43) else {
+        return;
+    };
+    let dir = TempDir::new(test);
+    let raw = dir.path("raw_$s.txt");
+    let yaml_path = dir.path("results.yaml");
+    let common = ["-n", "20", "-w", "2", "-s", "0:64:32"];
+    let ping_args: Vec<&str> = common
+        .iter()
+        .copied()
+        .chain(["-o", &raw, "-y", &yaml_path, "ping", &pair.if_a])
+        .collect();
+    let pong_args: Vec<&str> = common.iter().copied().chain(["pong", &pair.if_b]).collect();
+    let (plines, qlines) = eflatency_ping_pong(&pair.ns_a, &ping_args, &pair.ns_b, &pong_args);
+    assert!(
+        plines.iter().any(|l| l == "# udp payload len: 0:64:32"),
+        "{plines:?}"
+    );
+    assert!(qlines.iter().any(|l| l == "# frame len: 42"), "{qlines:?}");
+    // One line per size (the end is not included), no single mean.
+    let rows = result_rows(&plines, TABLE);
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [0, 32],
+        "{plines:?}"
+    );
+    for (len, v) in &rows {
+        assert_eq!(v.len(), 6, "fields of size {len}: {plines:?}");
+        let [mean, min, p50, p95, p99, max] = v[..] else {
+            unreachable!()
+        };
+        assert!(mean > 0.0 && min > 0.0, "{plines:?}");
+        assert!(
+            min <= p50 && p50 <= p95 && p95 <= p99 && p99 <= max,
+            "{plines:?}"
+        );
+    }
+    assert!(!plines.iter().any(|l| l.starts_with("mean round-trip time")));
+    // `$s` became each size; one time in nanoseconds per iteration.
+    for size in [0, 32] {
+        let text = std::fs::read_to_string(dir.path(&format!("raw_{size}.txt")))
+            .unwrap_or_else(|e| panic!("raw file of size {size}: {e}"));
+        let times: Vec<u64> = text.lines().map(|l| l.parse().expect("ns")).collect();
+        assert_eq!(times.len(), 20, "raw times of size {size}");
+        assert!(times.iter().all(|&t| t > 0), "{times:?}");
+    }
+    let doc = yaml::parse(&std::fs::read_to_string(&yaml_path).expect("YAML file"))
+        .unwrap_or_else(|e| panic!("YAML: {e}"));
+    let scalar = |k: &str| match doc.get(k) {
+        Some(yaml::Value::Scalar(s)) => s.clone(),
+        other => panic!("{k}: {other:?}"),
+    };
+    for k in ["datetime", "ef_vi_version_str", "tx_mode", "rx_event_type"] {
+        assert!(!scalar(k).is_empty(), "{k}");
+    }
+    assert_eq!(scalar("iterations"), "20");
+    assert_eq!(scalar("warmups"), "2");
+    assert_eq!(scalar("ping_or_pong"), "ping");
+    assert_eq!(scalar("vi_flags"), "0x0");
+    match doc.get("nics") {
+        Some(yaml::Value::Seq(v)) => assert_eq!(v.len(), 2, "{v:?}"),
+        other => panic!("nics: {other:?}"),
+    }
+    let slice = |k: &str| match doc.get(k) {
+        Some(yaml::Value::Map(m)) => (m["start"].clone(), m["end"].clone(), m["step"].clone()),
+        other => panic!("{k}: {other:?}"),
+    };
+    assert_eq!(
+        slice("udp_payload_len"),
+        ("0".into(), "64".into(), "32".into())
+    );
+    assert_eq!(slice("frame_len"), ("42".into(), "106".into(), "32".into()));
+    let Some(yaml::Value::Items(results)) = doc.get("results") else {
+        panic!("results: {:?}", doc.get("results"));
+    };
+    assert_eq!(results.len(), 2, "{results:?}");
+    for (r, (payload, frame)) in results.iter().zip([(0, 42), (32, 74)]) {
+        let keys: Vec<&str> = r.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "95%",
+                "99%",
+                "frame_len",
+                "max",
+                "mean",
+                "median",
+                "min",
+                "payload_len",
+                "runtime_mean"
+            ],
+            "{r:?}"
+        );
+        assert_eq!(r["payload_len"], payload.to_string());
+        assert_eq!(r["frame_len"], frame.to_string());
+        assert!(r["median"].parse::<u64>().expect("ns") > 0, "{r:?}");
+    }
+}
+
+#[test]
+fn eflatency_sends_on_its_tx_interface() {
+    let test = "eflatency_sends_on_its_tx_interface";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 44) else {
+        return;
+    };
+    // A second link: each side receives on one link and sends on the other, so a round
+    // trip completes only if both send where they were told to.
+    testkit::veth(&pair.ns_a, "efc44a", &pair.ns_b, "efc44b");
+    let sizes = ["-n", "30", "-w", "3", "-s", "8,24"];
+    let ping_args: Vec<&str> = sizes
+        .iter()
+        .copied()
+        .chain(["ping", &pair.if_a, "efc44a"])
+        .collect();
+    let pong_args: Vec<&str> = sizes
+        .iter()
+        .copied()
+        .chain(["pong", "efc44b", &pair.if_b])
+        .collect();
+    let (plines, qlines) = eflatency_ping_pong(&pair.ns_a, &ping_args, &pair.ns_b, &pong_args);
+    let nics = |lines: &[String]| -> (i64, i64) {
+        let l = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("# NIC(s) "))
+            .unwrap_or_else(|| panic!("no NIC(s) line in {lines:?}"));
+        let v: Vec<i64> = l.split(' ').map(|x| x.parse().unwrap()).collect();
+        (v[0], v[1])
+    };
+    let ifindex = |ns: &Netns, name: &str| -> i64 {
+        let out = ns.ip(&["-o", "link", "show", name]);
+        out.split(':').next().unwrap().trim().parse().unwrap()
+    };
+    assert_eq!(
+        nics(&plines),
+        (
+            ifindex(&pair.ns_a, &pair.if_a),
+            ifindex(&pair.ns_a, "efc44a")
+        )
+    );
+    assert_eq!(
+        nics(&qlines),
+        (
+            ifindex(&pair.ns_b, "efc44b"),
+            ifindex(&pair.ns_b, &pair.if_b)
+        )
+    );
+    assert!(
+        plines.iter().any(|l| l == "# udp payload len: 8, 24"),
+        "{plines:?}"
+    );
+    assert!(
+        plines.iter().any(|l| l == "# frame len: 50, 66"),
+        "{plines:?}"
+    );
+    let rows = result_rows(&plines, TABLE);
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [8, 24],
+        "{plines:?}"
+    );
+}
+
+#[test]
+fn eflatency_tx_push_read_data_and_no_stats_across_a_veth_pair() {
+    let test = "eflatency_tx_push_read_data_and_no_stats_across_a_veth_pair";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 45) else {
+        return;
+    };
+    let dir = TempDir::new(test);
+    let yaml_path = dir.path("r.yaml");
+    let opts = ["-n", "30", "-w", "3", "-s", "16", "-t", "d", "-d", "r"];
+    let ping_args: Vec<&str> = opts
+        .iter()
+        .copied()
+        .chain(["-N", "-y", &yaml_path, "ping", &pair.if_a])
+        .collect();
+    let pong_args: Vec<&str> = opts.iter().copied().chain(["pong", &pair.if_b]).collect();
+    let (plines, _) = eflatency_ping_pong(&pair.ns_a, &ping_args, &pair.ns_b, &pong_args);
+    // -N: the run's mean only.
+    let rows = result_rows(&plines, "paylen\tmean");
+    assert_eq!(rows.len(), 1, "{plines:?}");
+    assert_eq!(rows[0].0, 16);
+    assert_eq!(rows[0].1.len(), 1, "{plines:?}");
+    assert!(
+        plines
+            .iter()
+            .any(|l| l.starts_with("mean round-trip time: ")),
+        "{plines:?}"
+    );
+    let doc = yaml::parse(&std::fs::read_to_string(&yaml_path).expect("YAML file"))
+        .unwrap_or_else(|e| panic!("YAML: {e}"));
+    // -t d is TX_PUSH_DISABLE in the VI flags.
+    let want = format!("{:#x}", etherfabric::ViFlags::TX_PUSH_DISABLE.bits());
+    assert_eq!(doc.get("vi_flags"), Some(&yaml::Value::Scalar(want)));
+    let Some(yaml::Value::Items(results)) = doc.get("results") else {
+        panic!("results: {:?}", doc.get("results"));
+    };
+    assert_eq!(results.len(), 1);
+    let keys: Vec<&str> = results[0].keys().map(String::as_str).collect();
+    assert_eq!(keys, ["frame_len", "payload_len", "runtime_mean"]);
+}
+
+#[test]
+fn eflatency_shared_rxq_is_used_or_refused_by_name() {
+    let test = "eflatency_shared_rxq_is_used_or_refused_by_name";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 46) else {
+        return;
+    };
+    let pong_args = ["-S", "-n", "30", "-w", "3", "pong", &pair.if_b];
+    let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
+    if pong.wait_for("# TX mode:", T).is_none() {
+        // An adapter without shared RX queues refuses the filter; find out what it said.
+        drop(pong);
+        let out = run_to_end(&pair.ns_b, "eflatency", &pong_args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+        assert!(err.contains("ef_vi_filter_add"), "stderr: {err}");
+        return;
+    }
+    let ping = Program::start(
+        &pair.ns_a,
+        "eflatency",
+        &["-S", "-n", "30", "-w", "3", "ping", &pair.if_a],
+    );
+    let (ps, plines) = ping.finish(Duration::from_secs(60));
+    let (qs, qlines) = pong.finish(T);
+    assert!(ps.is_some_and(|s| s.success()), "ping -S: {plines:?}");
+    assert!(qs.is_some_and(|s| s.success()), "pong -S: {qlines:?}");
+    assert!(
+        plines
+            .iter()
+            .any(|l| l.starts_with("mean round-trip time: ")),
+        "{plines:?}"
+    );
+}
+
+#[test]
+fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
+    let test = "eflatency_refuses_what_it_cannot_do_with_the_samples_messages";
+    if !can_run(test) {
+        return;
+    }
+    let Some(ns) = lo_netns(test) else { return };
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["-N", "-o", "x", "ping", "lo"],
+            "ERROR: Raw timings are not applicable with -N option",
+        ),
+        (
+            &["-s", "64:0", "ping", "lo"],
+            "Max payload size not reachable from min",
+        ),
+        (
+            &["-s", "0:64:0", "ping", "lo"],
+            "Please provide payload step",
+        ),
+        (&["-t", "x", "ping", "lo"], "Unknown mode 'x'"),
+        (
+            &["-d", "p", "ping", "lo"],
+            "-d p (peek at the RX buffer ahead of arrival) is not supported",
+        ),
+    ];
+    for (args, msg) in cases {
+        let out = run_to_end(&ns, "eflatency", args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains(msg), "{args:?}: {text}");
+    }
+}
