@@ -207,16 +207,6 @@ fn main() {
         "pong" => false,
         other => common::usage_exit(Some(&format!("Unknown command '{other}'")), USAGE),
     };
-    if cfg.peek_data {
-        // The C sample reads the buffer the adapter will fill next (or, on adapters with
-        // RX_POLL, calls efct_vi_rx_future_peek). A posted buffer belongs to the adapter, and
-        // this crate gives no access to it until its event hands it back.
-        eprintln!(
-            "eflatency: -d p (peek at the RX buffer ahead of arrival) is not supported: it \
-             reads a buffer posted to the adapter, which the etherfabric crate does not allow"
-        );
-        std::process::exit(1);
-    }
     if let Err(e) = run(&cfg, ping, intf, tx_intf) {
         eprintln!("eflatency: {e}");
         std::process::exit(1);
@@ -394,6 +384,14 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
         .capability(Capability(ffi::ef_vi_capability_EF_VI_CAP_RX_POLL))
         .unwrap_or(0)
         != 0;
+    if cfg.peek_data && rx_poll {
+        // There the C sample looks at the next packet with efct_vi_rx_future_peek.
+        eprintln!(
+            "eflatency: -d p on an adapter with RX_POLL needs efct_vi_rx_future_peek, which \
+             the etherfabric crate does not offer"
+        );
+        std::process::exit(1);
+    }
     let mac = rx_side.vi.mac()?;
     let sizes = cfg.sizes.all();
     let first = sizes[0] as usize;
@@ -666,6 +664,12 @@ impl Delivery<'_> {
                 s.vi.poll(&mut s.events).len()
             };
             s.pending = 0;
+            // `-d p`: while waiting, warm the cache line the next packet will land in (the C
+            // sample reads it; a prefetch does the same without touching the buffer, which
+            // the adapter owns).
+            if s.n_pending == 0 && self.cfg.peek_data {
+                s.vi.prefetch_next_rx();
+            }
         }
         while s.pending < s.n_pending {
             let ev = s.events[s.pending].take();

@@ -723,8 +723,8 @@ fn eflatency_sends_on_its_tx_interface() {
 }
 
 #[test]
-fn eflatency_tx_push_read_data_and_no_stats_across_a_veth_pair() {
-    let test = "eflatency_tx_push_read_data_and_no_stats_across_a_veth_pair";
+fn eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair() {
+    let test = "eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair";
     if !can_run(test) {
         return;
     }
@@ -733,7 +733,7 @@ fn eflatency_tx_push_read_data_and_no_stats_across_a_veth_pair() {
     };
     let dir = TempDir::new(test);
     let yaml_path = dir.path("r.yaml");
-    let opts = ["-n", "30", "-w", "3", "-s", "16", "-t", "d", "-d", "r"];
+    let opts = ["-n", "30", "-w", "3", "-s", "16", "-t", "d", "-d", "rp"];
     let ping_args: Vec<&str> = opts
         .iter()
         .copied()
@@ -823,10 +823,7 @@ fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
             "Please provide payload step",
         ),
         (&["-t", "x", "ping", "lo"], "Unknown mode 'x'"),
-        (
-            &["-d", "p", "ping", "lo"],
-            "-d p (peek at the RX buffer ahead of arrival) is not supported",
-        ),
+        (&["-d", "x", "ping", "lo"], "Unknown data mode 'x'"),
     ];
     for (args, msg) in cases {
         let out = run_to_end(&ns, "eflatency", args);
