@@ -645,12 +645,15 @@ impl Delivery<'_> {
                 self.app_buf[..p.len()].copy_from_slice(p);
                 Ok(())
             }
-            other => Err(Error::InvalidArgument {
+            Some((_, p)) => Err(Error::InvalidArgument {
                 what: format!(
-                    "-d r: received a payload of {:?} bytes, sent {}",
-                    other.map(|(_, p)| p.len()),
+                    "-d r: received a UDP payload of {} bytes, expected {}",
+                    p.len(),
                     self.payload_len
                 ),
+            }),
+            None => Err(Error::InvalidArgument {
+                what: "-d r: received a frame that is not UDP over IPv4".into(),
             }),
         }
     }

@@ -836,3 +836,40 @@ fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
         assert!(text.contains(msg), "{args:?}: {text}");
     }
 }
+
+#[test]
+fn eflatency_read_data_checks_the_payload_it_receives() {
+    let test = "eflatency_read_data_checks_the_payload_it_receives";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 47) else {
+        return;
+    };
+    // pong reads each packet (-d r) and expects 8-byte payloads; ping sends 16.
+    let mut pong = Program::start_capturing_stderr(
+        &pair.ns_b,
+        "eflatency",
+        &[
+            "-d", "r", "-s", "8", "-n", "5", "-w", "0", "pong", &pair.if_b,
+        ],
+    );
+    assert!(
+        pong.wait_for("# TX mode:", T).is_some(),
+        "pong: {:?}",
+        pong.seen
+    );
+    let ping = Program::start(
+        &pair.ns_a,
+        "eflatency",
+        &["-s", "16", "-n", "5", "-w", "0", "ping", &pair.if_a],
+    );
+    let (status, _, errs) = pong.finish_with_stderr(T);
+    drop(ping);
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "pong: {errs:?}");
+    assert!(
+        errs.iter()
+            .any(|l| l.contains("-d r: received a UDP payload of 16 bytes, expected 8")),
+        "pong stderr: {errs:?}"
+    );
+}
