@@ -201,6 +201,14 @@ fn main() {
         if n > MAX_UDP_PAYLEN {
             eprintln!("WARNING: UDP payload length {n} is larger than standard MTU");
         }
+        if n + HEADER_LEN > DEFAULT_BUF_SIZE as i64 {
+            common::usage_exit(
+                Some(&format!(
+                    "a UDP payload of {n} bytes does not fit a {DEFAULT_BUF_SIZE}-byte buffer"
+                )),
+                USAGE,
+            );
+        }
     }
     let ping = match role.as_str() {
         "ping" => true,
@@ -358,9 +366,11 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
     let driver = Driver::open()?;
     let single = tx_intf.is_none();
     let rx_bufs = N_RX_BUFS + if single { N_TX_BUFS } else { 0 };
-    let rx = open(cfg, &driver, intf, rx_bufs)?;
-    let rx_pd = rx.pd.clone();
-    let (mut rx_side, mut mode) = (rx.side, rx.mode);
+    let Opened {
+        side: mut rx_side,
+        mut mode,
+        pd: rx_pd,
+    } = open(cfg, &driver, intf, rx_bufs)?;
     // The TX interface's VI selects the TX mode.
     let tx_side = match tx_intf {
         None => None,
