@@ -15,7 +15,7 @@ mod filters;
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use etherfabric::*;
@@ -92,6 +92,9 @@ struct Counters {
     pkts: AtomicU64,
     bytes: AtomicU64,
     events: AtomicU64,
+    /// Set by the monitor once `-n` packets came: the receive loop ends and efsink exits,
+    /// freeing everything (the C sample calls `exit(0)` from its monitor thread).
+    done: AtomicBool,
 }
 
 fn hexdump(frame: &[u8]) {
@@ -248,20 +251,20 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         Vec::new()
     };
     let stats_slot = Arc::new(std::sync::Mutex::new(Vec::<(String, u64)>::new()));
-    {
+    let monitor_thread = {
         let c = counters.clone();
         let merge = cfg.merge;
         let exit_pkts = cfg.exit_pkts;
         let slot = stats_slot.clone();
-        std::thread::spawn(move || monitor(&c, merge, exit_pkts, &stats_names, &slot));
-    }
+        std::thread::spawn(move || monitor(&c, merge, exit_pkts, &stats_names, &slot))
+    };
     println!("efsink is now ready to receive");
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
     let mut events: [Event; 32] = Default::default();
     let mut last_stats = Instant::now();
-    loop {
+    while !counters.done.load(Ordering::Relaxed) {
         let n = {
             let evs = vi.poll(&mut events);
             let n = evs.len();
@@ -296,6 +299,10 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
             }
         }
     }
+    let _ = monitor_thread.join();
+    // The filters go before the VI, the VI before the pool: the order the fields drop in.
+    drop(installed);
+    Ok(())
 }
 
 fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Event) {
@@ -423,7 +430,8 @@ fn monitor(
         prev_pkts = now_pkts;
         prev_bytes = now_bytes;
         if exit_pkts > 0 && now_pkts >= exit_pkts {
-            std::process::exit(0);
+            c.done.store(true, Ordering::Relaxed);
+            return;
         }
     }
 }
