@@ -52,7 +52,8 @@ options:
   -D <num> set the discard mask (ef_vi_receive_set_discards; decimal, 0x hex or
            0 octal): a bitwise OR of ef_vi_rx_discard_err_flags: 0x1 L4 checksum,
            0x2 L3 checksum, 0x4 FCS, 0x8 length, 0x10 to be discarded,
-           0x20 inner L4 checksum, 0x40 inner L3 checksum
+           0x20 inner L4 checksum, 0x40 inner L3 checksum, 0x80 unknown L2,
+           0x100 neither IPv4 nor IPv6, 0x200 not TCP, UDP or a fragment
   -x       ask for an RX queue of the VI's own for the filters (exclusive)
   -s       ask for an RX queue shared with other applications for the filters
   -q <qid> steer the filters to hardware RX queue <qid>
@@ -331,6 +332,11 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
             if d.flags().contains(RxFlags::SOP) {
                 c.pkts.fetch_add(1, Ordering::Relaxed);
                 c.bytes.fetch_add(d.len() as u64, Ordering::Relaxed);
+                if cfg.hexdump {
+                    let b = pool.bytes(&d.buf);
+                    let start = vi.rx_prefix_len().min(b.len());
+                    hexdump(&b[start..(start + d.len()).min(b.len())]);
+                }
             }
             let _ = pool.put(d.buf);
         }
