@@ -17,17 +17,23 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "eflatency/delivery.rs"]
+mod delivery;
 #[path = "eflatency/report.rs"]
 mod report;
 #[path = "eflatency/sizes.rs"]
 mod sizes;
+#[path = "eflatency/vi_setup.rs"]
+mod vi_setup;
 
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
+use delivery::{Delivery, Side};
 use etherfabric::*;
 use sizes::Sizes;
+use vi_setup::{Mode, Opened, open};
 
 const USAGE: &str = "
 usage:
@@ -66,23 +72,6 @@ const MAX_UDP_PAYLEN: i64 = 1500 - 20 - 8;
 const LADDR: Ipv4Addr = Ipv4Addr::new(172, 16, 133, 100);
 const RADDR: Ipv4Addr = Ipv4Addr::new(172, 1, 2, 3);
 const PORT: u16 = 8080;
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Mode {
-    Ctpio,
-    Pio,
-    Dma,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Ctpio => "CTPIO",
-            Mode::Pio => "PIO",
-            Mode::Dma => "DMA",
-        }
-    }
-}
 
 struct Config {
     iters: u64,
@@ -237,104 +226,6 @@ fn ifindex(name: &str) -> i64 {
         0 => -1,
         i => i64::from(i),
     }
-}
-
-/// A VI with its protection domain, pool and event batch.
-struct Side {
-    vi: Vi,
-    pool: BufferPool,
-    events: [Event; 16],
-    pending: usize,
-    n_pending: usize,
-}
-
-/// What one [`open`] made: the VI's side, the TX mode it can use, and its domain.
-struct Opened {
-    side: Side,
-    mode: Mode,
-    pd: ProtectionDomain,
-}
-
-/// Allocates a VI on `intf` the way the sample does: CTPIO if allowed and offered, TX
-/// alternatives (absent here), then a plain VI, retried with event merging where the
-/// adapter demands it; then PIO or DMA for a VI without CTPIO.
-fn open(cfg: &Config, driver: &Driver, intf: &str, n_bufs: usize) -> Result<Opened> {
-    let (name, pd_flags) = common::parse_interface(intf)?;
-    let pd = ProtectionDomain::by_name(driver, &name, pd_flags)?;
-    let pool = BufferPool::alloc(&pd, n_bufs as u32, DEFAULT_BUF_SIZE)?;
-    let mut flags = cfg.vi_flags;
-    if cfg.no_poison {
-        flags |= ViFlags::TX_CTPIO_NO_POISON;
-    }
-    let mut vi = None;
-    if cfg.modes.contains('c') && pd.capability(Capability::CTPIO).unwrap_or(0) != 0 {
-        match Vi::builder(&pd)
-            .flags(flags | ViFlags::TX_CTPIO)
-            .build(&pool)
-        {
-            Ok(v) => vi = Some(v),
-            Err(_) => eprintln!("Failed to allocate VI with CTPIO."),
-        }
-    }
-    // This crate has no TX alternatives API (no `ef_vi_transmit_alt_*`), so where the adapter
-    // offers them the attempt fails as the C program's does when it cannot allocate them, and
-    // the next mode is tried; where the adapter lacks them, they are skipped, as in C.
-    if vi.is_none()
-        && cfg.modes.contains('a')
-        && pd
-            .capability(Capability(ffi::ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES))
-            .unwrap_or(0)
-            != 0
-    {
-        eprintln!(
-            "Failed to allocate VI with TX alternatives: TX alternatives are not supported \
-             by the etherfabric crate."
-        );
-    }
-    let ctpio = vi.is_some();
-    let mut vi = match vi {
-        Some(v) => v,
-        None => {
-            let plain = flags - ViFlags::TX_CTPIO_NO_POISON;
-            match Vi::builder(&pd).flags(plain).build(&pool) {
-                Ok(v) => v,
-                Err(Error::Permission { .. }) => {
-                    eprintln!("Failed to allocate VI without event merging");
-                    Vi::builder(&pd)
-                        .flags(plain | ViFlags::RX_EVENT_MERGE)
-                        .build(&pool)?
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    };
-    let ctpio_only = pd.capability(Capability::CTPIO_ONLY).unwrap_or(0) != 0;
-    let mode = if ctpio_only && !ctpio {
-        eprintln!("Failed to allocate VI with CTPIO, but CTPIO is only supported TX mode");
-        std::process::exit(1);
-    } else if ctpio {
-        Mode::Ctpio
-    } else if cfg.modes.contains('p')
-        && Pio::alloc(&pd, 4096).is_ok_and(|pio| vi.link_pio(pio).is_ok())
-    {
-        Mode::Pio
-    } else if cfg.modes.contains('d') {
-        Mode::Dma
-    } else {
-        eprintln!("No compatible mode found");
-        std::process::exit(1);
-    };
-    Ok(Opened {
-        side: Side {
-            vi,
-            pool,
-            events: Default::default(),
-            pending: 0,
-            n_pending: 0,
-        },
-        mode,
-        pd,
-    })
 }
 
 struct Endpoint<'c> {
@@ -635,123 +526,5 @@ impl Endpoint<'_> {
                 return Ok(());
             }
         }
-    }
-}
-
-/// What handling a VI's events needs besides the VI.
-struct Delivery<'a> {
-    cfg: &'a Config,
-    tx_free: &'a mut Vec<PacketBuf>,
-    payload_len: usize,
-    app_buf: &'a mut Vec<u8>,
-    posts: bool,
-}
-
-impl Delivery<'_> {
-    /// `-d r`: copies the payload out, checking its length is the one sent.
-    fn read(&mut self, frame: &[u8]) -> Result<()> {
-        match common::udp_payload(frame) {
-            Some((_, p)) if p.len() == self.payload_len => {
-                self.app_buf[..p.len()].copy_from_slice(p);
-                Ok(())
-            }
-            Some((_, p)) => Err(Error::InvalidArgument {
-                what: format!(
-                    "-d r: received a UDP payload of {} bytes, expected {}",
-                    p.len(),
-                    self.payload_len
-                ),
-            }),
-            None => Err(Error::InvalidArgument {
-                what: "-d r: received a frame that is not UDP over IPv4".into(),
-            }),
-        }
-    }
-
-    /// Polls once (or goes on with events of the previous poll); true when a packet came.
-    fn poll_once(&mut self, s: &mut Side, rx_only: bool) -> Result<bool> {
-        if s.pending == s.n_pending {
-            s.n_pending = if rx_only {
-                s.vi.poll_rx(&mut s.events).len()
-            } else {
-                s.vi.poll(&mut s.events).len()
-            };
-            s.pending = 0;
-            // `-d p`: while waiting, warm the cache line the next packet will land in (the C
-            // sample reads it; a prefetch does the same without touching the buffer, which
-            // the adapter owns).
-            if s.n_pending == 0 && self.cfg.peek_data {
-                s.vi.prefetch_next_rx();
-            }
-        }
-        while s.pending < s.n_pending {
-            let ev = s.events[s.pending].take();
-            s.pending += 1;
-            match ev {
-                Event::Rx(rx) => {
-                    if self.cfg.read_data {
-                        self.read(s.vi.frame(&rx))?;
-                    }
-                    s.vi.post(rx.buf)?;
-                    return Ok(true);
-                }
-                Event::RxMulti(m) => {
-                    let discard = m.discard();
-                    let mut bufs = Vec::new();
-                    let n = s.vi.receive_unbundle(m, |p| bufs.push(p));
-                    let mut r = Ok(());
-                    for p in bufs {
-                        if self.cfg.read_data && discard.is_none() && r.is_ok() {
-                            let b = s.pool.bytes(&p.buf);
-                            let end = (p.offset + p.len.unwrap_or(0)).min(b.len());
-                            r = self.read(&b[p.offset.min(end)..end]);
-                        }
-                        let _ = s.pool.put(p.buf);
-                    }
-                    r?;
-                    if self.posts {
-                        s.vi.refill(&mut s.pool, N_RX_BUFS);
-                    }
-                    if n > 0 && discard.is_none() {
-                        return Ok(true);
-                    }
-                }
-                Event::RxRef(r) => {
-                    if let Some((flags, kind)) = r.discard() {
-                        let _ = s.vi.rx_ref_release(r);
-                        // A poisoned CTPIO frame is followed by a good copy.
-                        if flags & DiscardFlags::ETH_FCS_ERR.bits() != 0 {
-                            continue;
-                        }
-                        return Err(Error::InvalidArgument {
-                            what: format!("unexpected ref discard flags={flags:#x} ({kind:?})"),
-                        });
-                    }
-                    if self.cfg.read_data {
-                        let p = s.vi.rx_ref(r)?;
-                        let frame: &[u8] = &p;
-                        let res = self.read(frame);
-                        drop(p);
-                        res?;
-                    } else {
-                        let _ = s.vi.rx_ref_release(r);
-                    }
-                    return Ok(true);
-                }
-                Event::Tx(c) => {
-                    let free = &mut *self.tx_free;
-                    s.vi.transmit_unbundle(c, |b| free.push(b));
-                }
-                Event::RxDiscard(d) => {
-                    // A poisoned CTPIO frame is followed by a good copy.
-                    s.vi.post(d.buf)?;
-                }
-                other => {
-                    eprintln!("ERROR: unexpected event {other:?}");
-                    std::process::exit(1);
-                }
-            }
-        }
-        Ok(false)
     }
 }
