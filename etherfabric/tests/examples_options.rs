@@ -873,3 +873,50 @@ fn eflatency_read_data_checks_the_payload_it_receives() {
         "pong stderr: {errs:?}"
     );
 }
+
+#[test]
+fn eflatency_pio_mode_is_used_or_refused_with_the_samples_message() {
+    let test = "eflatency_pio_mode_is_used_or_refused_with_the_samples_message";
+    if !can_run(test) {
+        return;
+    }
+    let Some(pair) = NetnsPair::create(test, 48) else {
+        return;
+    };
+    let pong_args = [
+        "-m", "p", "-n", "30", "-w", "3", "-s", "0,100", "pong", &pair.if_b,
+    ];
+    let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
+    if pong.wait_for("# TX mode:", T).is_none() {
+        // Adapters without PIO.
+        drop(pong);
+        let out = run_to_end(&pair.ns_b, "eflatency", &pong_args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+        assert!(err.contains("No compatible mode found"), "stderr: {err}");
+        return;
+    }
+    assert!(
+        pong.seen.iter().any(|l| l == "# TX mode: PIO"),
+        "pong: {:?}",
+        pong.seen
+    );
+    let ping = Program::start(
+        &pair.ns_a,
+        "eflatency",
+        &[
+            "-m", "p", "-n", "30", "-w", "3", "-s", "0,100", "ping", &pair.if_a,
+        ],
+    );
+    let (ps, plines) = ping.finish(Duration::from_secs(60));
+    let (qs, qlines) = pong.finish(T);
+    assert!(ps.is_some_and(|s| s.success()), "ping -m p: {plines:?}");
+    assert!(qs.is_some_and(|s| s.success()), "pong -m p: {qlines:?}");
+    // Each size's frame is copied into the PIO region: both sizes make it round.
+    let rows = result_rows(&plines, TABLE);
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [0, 100],
+        "{plines:?}"
+    );
+}
