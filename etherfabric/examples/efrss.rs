@@ -11,7 +11,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -62,15 +62,19 @@ fn run(n: u32, intf: &str, hexdump: bool, loopback: bool, exit_after: u64) -> Re
     // Workers make their VIs, then wait here; filters go in once all are ready.
     let ready = Arc::new(Barrier::new(n as usize + 1));
     let (err_tx, err_rx) = std::sync::mpsc::channel::<Error>();
+    // Set once `-n` packets came: the workers stop and free their VIs before efrss exits.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::with_capacity(n as usize);
     for i in 0..n as usize {
-        let (set, pd, counts, ready, err_tx) = (
+        let (set, pd, counts, ready, err_tx, stop) = (
             set.clone(),
             pd.clone(),
             counts.clone(),
             ready.clone(),
             err_tx.clone(),
+            stop.clone(),
         );
-        std::thread::spawn(move || {
+        workers.push(std::thread::spawn(move || {
             let made = (|| -> Result<(Vi, BufferPool)> {
                 let mut pool = BufferPool::alloc(&pd, 512, DEFAULT_BUF_SIZE)?;
                 let mut vi = set.vi_builder(None).txq_capacity(Some(0)).build(&pool)?;
@@ -87,7 +91,7 @@ fn run(n: u32, intf: &str, hexdump: bool, loopback: bool, exit_after: u64) -> Re
             };
             ready.wait();
             let mut events: [Event; 16] = Default::default();
-            loop {
+            while !stop.load(Ordering::Relaxed) {
                 for ev in vi.poll(&mut events).iter_mut() {
                     match ev.take() {
                         Event::Rx(rx) => {
@@ -107,7 +111,7 @@ fn run(n: u32, intf: &str, hexdump: bool, loopback: bool, exit_after: u64) -> Re
                     vi.refill(&mut pool, 512);
                 }
             }
-        });
+        }));
     }
     ready.wait();
     if let Ok(e) = err_rx.try_recv() {
@@ -121,6 +125,10 @@ fn run(n: u32, intf: &str, hexdump: bool, loopback: bool, exit_after: u64) -> Re
     let _f1 = set.add_filter(&FilterSpec::default().unicast_all()?)?;
     let _f2 = set.add_filter(&FilterSpec::new(flags).multicast_all()?)?;
     monitor(&counts, exit_after);
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        let _ = w.join();
+    }
     Ok(())
 }
 
@@ -162,7 +170,7 @@ fn monitor(counts: &[AtomicU64], exit_after: u64) {
             let t: Vec<String> = prev.iter().map(u64::to_string).collect();
             println!("# totals: {}", t.join(" "));
             let _ = std::io::stdout().flush();
-            std::process::exit(0);
+            return;
         }
     }
 }

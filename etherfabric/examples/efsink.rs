@@ -15,7 +15,7 @@ mod filters;
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use etherfabric::*;
@@ -47,6 +47,13 @@ options:
   -f       block on fd instead of busy wait
   -F <fl>  set max fill level for RX ring
   -n <num> exit after receiving n packets
+  -j       join the multicast IPv4 group of the (last) udp/tcp filter-spec, with a
+           kernel socket, so that switches and routers deliver the group
+  -D <num> set the discard mask (ef_vi_receive_set_discards; decimal, 0x hex or
+           0 octal): a bitwise OR of ef_vi_rx_discard_err_flags: 0x1 L4 checksum,
+           0x2 L3 checksum, 0x4 FCS, 0x8 length, 0x10 to be discarded,
+           0x20 inner L4 checksum, 0x40 inner L3 checksum, 0x80 unknown L2,
+           0x100 neither IPv4 nor IPv6, 0x200 not TCP, UDP or a fragment
   -x       ask for an RX queue of the VI's own for the filters (exclusive)
   -s       ask for an RX queue shared with other applications for the filters
   -q <qid> steer the filters to hardware RX queue <qid>
@@ -75,6 +82,10 @@ struct Config {
     rxq: Option<u32>,
     /// Print filter ids (`-i`).
     filter_ids: bool,
+    /// Join the filters' multicast group with a kernel socket (`-j`).
+    join_mcast: bool,
+    /// The discard mask (`-D`).
+    discards: Option<DiscardFlags>,
 }
 
 #[derive(Default)]
@@ -82,6 +93,9 @@ struct Counters {
     pkts: AtomicU64,
     bytes: AtomicU64,
     events: AtomicU64,
+    /// Set by the monitor once `-n` packets came: the receive loop ends and efsink exits,
+    /// freeing everything (the C sample calls `exit(0)` from its monitor thread).
+    done: AtomicBool,
 }
 
 fn hexdump(frame: &[u8]) {
@@ -94,7 +108,7 @@ fn hexdump(frame: &[u8]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (opts, rest) = common::getopt(&args, "dtVvmbefxsi", "LFnq")
+    let (opts, rest) = common::getopt(&args, "dtVvmbefxsij", "LFnqD")
         .unwrap_or_else(|e| common::usage_exit(Some(&e), USAGE));
     let mut cfg = Config::default();
     for (c, v) in &opts {
@@ -114,6 +128,14 @@ fn main() {
             's' => cfg.filter_flags |= FilterFlags::SHARED_RXQ,
             'q' => cfg.rxq = Some(common::num(v, USAGE)),
             'i' => cfg.filter_ids = true,
+            'j' => cfg.join_mcast = true,
+            'D' => {
+                let v = v.as_deref().unwrap_or("");
+                let bits = filters::c_number(v).unwrap_or_else(|| {
+                    common::usage_exit(Some(&format!("bad discard mask {v:?}")), USAGE)
+                });
+                cfg.discards = Some(DiscardFlags::from_bits_retain(bits));
+            }
             _ => unreachable!(),
         }
     }
@@ -170,6 +192,9 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
     let n_bufs = cfg.max_fill.unwrap_or(512).max(REFILL_BATCH * 2) as u32;
     let mut pool = BufferPool::alloc(&pd, n_bufs, DEFAULT_BUF_SIZE)?;
     let mut vi = builder.build(&pool)?;
+    if let Some(d) = cfg.discards {
+        vi.set_rx_discards(d)?;
+    }
     let cap = vi.rx_capacity();
     let max_fill = match cfg.max_fill {
         Some(f) if f > cap => {
@@ -185,6 +210,7 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         println!("max_fill={max_fill}");
         println!("evq_size={}", vi.evq_capacity());
         println!("rx_prefix_len={}", vi.rx_prefix_len());
+        println!("discards={:#x}", vi.rx_discards().bits());
     }
     vi.refill(&mut pool, max_fill);
     let mut installed = Vec::with_capacity(specs.len());
@@ -199,6 +225,25 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         }
         installed.push(f);
     }
+    // Kept open while efsink runs: the membership lasts as long as the socket.
+    let _membership = if cfg.join_mcast {
+        let group = filters
+            .iter()
+            .filter_map(|f| filters::local_ipv4(f))
+            .next_back()
+            .ok_or_else(|| Error::InvalidArgument {
+                what: "-j needs a udp: or tcp: filter-spec with an IPv4 local host".into(),
+            })?;
+        match filters::join_group(&name, group) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("ERROR: multicast join of {group} on {name} failed: {e}");
+                std::process::exit(1);
+            }
+        }
+    } else {
+        None
+    };
 
     let counters = Arc::new(Counters::default());
     let stats_names: Vec<String> = if cfg.stats {
@@ -207,20 +252,20 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
         Vec::new()
     };
     let stats_slot = Arc::new(std::sync::Mutex::new(Vec::<(String, u64)>::new()));
-    {
+    let monitor_thread = {
         let c = counters.clone();
         let merge = cfg.merge;
         let exit_pkts = cfg.exit_pkts;
         let slot = stats_slot.clone();
-        std::thread::spawn(move || monitor(&c, merge, exit_pkts, &stats_names, &slot));
-    }
+        std::thread::spawn(move || monitor(&c, merge, exit_pkts, &stats_names, &slot))
+    };
     println!("efsink is now ready to receive");
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
     let mut events: [Event; 32] = Default::default();
     let mut last_stats = Instant::now();
-    loop {
+    while !counters.done.load(Ordering::Relaxed) {
         let n = {
             let evs = vi.poll(&mut events);
             let n = evs.len();
@@ -255,6 +300,10 @@ fn run(cfg: &Config, intf: &str, filters: &[String]) -> Result<()> {
             }
         }
     }
+    let _ = monitor_thread.join();
+    // The filters go before the VI, the VI before the pool: the order the fields drop in.
+    drop(installed);
+    Ok(())
 }
 
 fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Event) {
@@ -277,24 +326,34 @@ fn handle(cfg: &Config, vi: &mut Vi, pool: &mut BufferPool, c: &Counters, ev: Ev
             let _ = pool.put(rx.buf);
         }
         Event::RxDiscard(d) => {
-            if cfg.verbose {
-                println!("ERROR: discard type={:?}", d.kind());
+            // As in the C sample, a discarded packet is reported and then counted.
+            eprintln!("ERROR: discard type={:?}", d.kind());
+            c.events.fetch_add(1, Ordering::Relaxed);
+            if d.flags().contains(RxFlags::SOP) {
+                c.pkts.fetch_add(1, Ordering::Relaxed);
+                c.bytes.fetch_add(d.len() as u64, Ordering::Relaxed);
+                if cfg.hexdump {
+                    let b = pool.bytes(&d.buf);
+                    let start = vi.rx_prefix_len().min(b.len());
+                    hexdump(&b[start..(start + d.len()).min(b.len())]);
+                }
             }
             let _ = pool.put(d.buf);
         }
         Event::RxMulti(m) => {
             c.events.fetch_add(1, Ordering::Relaxed);
-            let discard = m.discard();
+            if let Some(kind) = m.discard() {
+                eprintln!("ERROR: discard type={kind:?}");
+            }
+            // Merged packets are counted whether or not they were discarded, as in C.
             vi.receive_unbundle(m, |p| {
-                if discard.is_none() {
-                    c.pkts.fetch_add(1, Ordering::Relaxed);
-                    c.bytes
-                        .fetch_add(p.len.unwrap_or(0) as u64, Ordering::Relaxed);
-                    if cfg.hexdump {
-                        let b = pool.bytes(&p.buf);
-                        let end = (p.offset + p.len.unwrap_or(0)).min(b.len());
-                        hexdump(&b[p.offset.min(end)..end]);
-                    }
+                c.pkts.fetch_add(1, Ordering::Relaxed);
+                c.bytes
+                    .fetch_add(p.len.unwrap_or(0) as u64, Ordering::Relaxed);
+                if cfg.hexdump {
+                    let b = pool.bytes(&p.buf);
+                    let end = (p.offset + p.len.unwrap_or(0)).min(b.len());
+                    hexdump(&b[p.offset.min(end)..end]);
                 }
                 let _ = pool.put(p.buf);
             });
@@ -377,7 +436,8 @@ fn monitor(
         prev_pkts = now_pkts;
         prev_bytes = now_bytes;
         if exit_pkts > 0 && now_pkts >= exit_pkts {
-            std::process::exit(0);
+            c.done.store(true, Ordering::Relaxed);
+            return;
         }
     }
 }

@@ -666,3 +666,46 @@ fn ipv6_and_mac_filters_deliver() {
         pool.put(rx.buf).unwrap();
     });
 }
+
+#[test]
+fn the_discard_mask_reads_back_as_set() {
+    in_lo_ns("the_discard_mask_reads_back_as_set", || {
+        let (mut vi, _pool) = lo_vi(ViFlags::empty(), 8);
+        for mask in [
+            DiscardFlags::L4_CSUM_ERR,
+            DiscardFlags::L3_CSUM_ERR | DiscardFlags::ETH_FCS_ERR,
+            DiscardFlags::empty(),
+        ] {
+            vi.set_rx_discards(mask).expect("set_rx_discards");
+            assert_eq!(vi.rx_discards(), mask);
+        }
+    });
+}
+
+#[test]
+fn prefetching_the_next_rx_buffer_changes_nothing() {
+    in_lo_ns("prefetching_the_next_rx_buffer_changes_nothing", || {
+        let (mut vi, mut pool) = lo_vi(ViFlags::empty(), 16);
+        let port = 37025;
+        let _f = vi
+            .add_filter(&format!("udp:127.0.0.1:{port}").parse().unwrap())
+            .expect("filter");
+        // Nothing posted: nothing to warm.
+        vi.prefetch_next_rx();
+        assert_eq!(vi.rx_fill_level(), 0);
+        assert_eq!(vi.refill(&mut pool, 8), 8);
+        vi.prefetch_next_rx();
+        assert_eq!(vi.rx_fill_level(), 8, "the ring is as it was");
+        UdpSocket::bind((LO, 0))
+            .unwrap()
+            .send_to(&[7; 33], (LO, port))
+            .unwrap();
+        let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Rx(_)));
+        let Some(Event::Rx(rx)) = evs.into_iter().next() else {
+            panic!("no packet after the prefetch");
+        };
+        let (_, payload) = frames::udp_payload(vi.frame(&rx)).expect("UDP frame");
+        assert_eq!(payload, &[7; 33]);
+        pool.put(rx.buf).unwrap();
+    });
+}

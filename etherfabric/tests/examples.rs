@@ -162,7 +162,7 @@ fn eflatency_ping_and_pong_across_a_veth_pair() {
         &["-n", "500", "-w", "50", "pong", &pair.if_b],
     );
     assert!(
-        pong.wait_for("# mode:", T).is_some(),
+        pong.wait_for("# TX mode:", T).is_some(),
         "pong: {:?}",
         pong.seen
     );

@@ -202,4 +202,48 @@ impl Vi {
         })?;
         Ok(())
     }
+
+    /// The receive errors that make the NIC discard packets (`ef_vi_receive_get_discards`):
+    /// the library's default until [`set_rx_discards`](Self::set_rx_discards) changes it.
+    /// Bits this crate does not name are kept.
+    pub fn rx_discards(&self) -> DiscardFlags {
+        // SAFETY: the VI is live; the call only reads its discard mask.
+        let bits = unsafe { ffi::ef_vi_receive_get_discards(self.raw) };
+        DiscardFlags::from_bits_retain(bits as u32)
+    }
+
+    /// Asks the CPU to bring the start of the RX buffer the adapter fills next into its
+    /// cache (the SDK samples' "peek at the buffer ahead of arrival", eflatency `-d p`), so
+    /// that reading the packet when its event comes costs less. It is a prefetch hint: the
+    /// buffer, which belongs to the adapter, is not read. Does nothing when no buffer is
+    /// posted, and on targets other than x86_64.
+    #[inline]
+    pub fn prefetch_next_rx(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: the VI is live; its ring state and id array are integers only this
+            // thread changes (a `Vi` is not `Sync`), through calls this borrow excludes.
+            let (added, removed, mask, ids) = unsafe {
+                let vi = &*self.raw;
+                let st = &*vi.ep_state;
+                (st.rxq.added, st.rxq.removed, vi.vi_rxq.mask, vi.vi_rxq.ids)
+            };
+            if added == removed || ids.is_null() {
+                return;
+            }
+            // SAFETY: the slot is masked into the ring, whose id array has `mask + 1` entries.
+            let id = unsafe { *ids.add((removed & mask) as usize) };
+            if id >= self.pool.count {
+                return;
+            }
+            let p = self.pool.ptr(id).wrapping_add(self.prefix);
+            // SAFETY: a prefetch is a hint: it does not read memory as far as the program can
+            // tell, and never faults; SSE is part of every x86_64 target.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    p.cast_const().cast(),
+                )
+            };
+        }
+    }
 }

@@ -2,6 +2,8 @@
 // the example programs as child processes, and namespaces.
 #![allow(dead_code)]
 
+pub mod yaml;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -65,30 +67,53 @@ pub fn example_command(ns: &Netns, name: &str) -> Command {
 pub struct Program {
     child: Child,
     lines: Receiver<String>,
+    /// Its stderr lines, when [`Program::start_capturing_stderr`] started it.
+    errs: Option<Receiver<String>>,
     pub seen: Vec<String>,
 }
 
+/// The lines of `r`, as they come, through a channel.
+fn line_channel(r: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 impl Program {
-    /// Starts example `name` with `args` inside namespace `ns`.
+    /// Starts example `name` with `args` inside namespace `ns` (its stderr is the test's).
     pub fn start(ns: &Netns, name: &str, args: &[&str]) -> Program {
+        Program::spawn(ns, name, args, false)
+    }
+
+    /// As [`Program::start`], keeping the program's stderr lines for
+    /// [`Program::finish_with_stderr`].
+    pub fn start_capturing_stderr(ns: &Netns, name: &str, args: &[&str]) -> Program {
+        Program::spawn(ns, name, args, true)
+    }
+
+    fn spawn(ns: &Netns, name: &str, args: &[&str], capture_stderr: bool) -> Program {
         let mut child = example_command(ns, name)
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("start example");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = line_channel(child.stdout.take().expect("stdout"));
+        let errs = child.stderr.take().map(line_channel);
         Program {
             child,
-            lines: rx,
+            lines,
+            errs,
             seen: Vec::new(),
         }
     }
@@ -130,6 +155,23 @@ impl Program {
         }
         let seen = std::mem::take(&mut self.seen);
         (status, seen)
+    }
+
+    /// As [`Program::finish`], also returning the stderr lines (empty unless started by
+    /// [`Program::start_capturing_stderr`]).
+    pub fn finish_with_stderr(
+        mut self,
+        timeout: Duration,
+    ) -> (Option<std::process::ExitStatus>, Vec<String>, Vec<String>) {
+        let errs = self.errs.take();
+        let (status, seen) = self.finish(timeout);
+        let mut err_lines = Vec::new();
+        if let Some(r) = errs {
+            while let Ok(l) = r.recv_timeout(Duration::from_millis(200)) {
+                err_lines.push(l);
+            }
+        }
+        (status, seen, err_lines)
     }
 }
 
