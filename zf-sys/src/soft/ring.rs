@@ -21,8 +21,8 @@
 //!   arrives by exactly one path. The filter cuts rather than drops because the kernel counts
 //!   every datagram a socket filter drops as a UDP receive error (`InErrors` in
 //!   `/proc/net/snmp`, in `udp_queue_rcv_one_skb`), and these are no errors; a cut datagram
-//!   is queued as an empty stub, which the reactor reads and discards in batches (see
-//!   `udp.rs`). The socket's receive buffer is enlarged so that the stubs of a full ring fit.
+//!   is queued as an empty stub, which the reactor reads and discards when it has nothing
+//!   else to do (see `udp.rs`). The socket's receive buffer is enlarged so that the stubs of a full ring fit.
 //!
 //! Without `CAP_NET_RAW` there is no ring and every datagram is read from its socket.
 
