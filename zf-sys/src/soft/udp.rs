@@ -665,8 +665,8 @@ fn poll_ring_pass(st: &mut Stack) -> (c_int, bool) {
         // Doorbells may have been among the frames the kernel could not place.
         progress += sweep_ring_ports(st);
     } else if st.ring_drain {
+        // Ports with fewer stubs are left to the next idle pass.
         st.ring_drain = false;
-        st.stubs_waiting = false;
         progress += drain_stubs(st, stub_limit(st));
     } else if pass.frames == 0 && st.stubs_waiting {
         // An idle pass: the application has had what the ring delivered, and nothing new has
@@ -675,14 +675,7 @@ fn poll_ring_pass(st: &mut Stack) -> (c_int, bool) {
         // has gone out), where a batch read once every so many datagrams would delay that
         // datagram by the whole batch.
         st.stubs_waiting = false;
-        for i in 0..st.ports.len() {
-            let pp = st.ports[i];
-            // SAFETY: listed ports are live; reading does not change the list.
-            if unsafe { (*pp).ring_served && (*pp).stubs > 0 } {
-                // SAFETY: a listed port, no reference to it in use.
-                progress += unsafe { read_stubs(st, pp) };
-            }
-        }
+        progress += drain_stubs(st, 1);
     } else {
         return (progress, pass.frames == 0);
     }
@@ -697,8 +690,8 @@ fn stub_limit(st: &Stack) -> u32 {
     if st.armed() { 1 } else { STUB_BATCH }
 }
 
-/// Drains the ring-served ports with at least `limit` stubs waiting; returns the datagrams
-/// queued.
+/// Reads the stubs of the ring-served ports with at least `limit` of them waiting (see
+/// [`read_stubs`]); returns the datagrams queued.
 pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
     let mut progress = 0;
     for i in 0..st.ports.len() {
@@ -706,7 +699,7 @@ pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
         // SAFETY: listed ports are live; draining does not change the list.
         if unsafe { (*pp).ring_served && (*pp).stubs >= limit } {
             // SAFETY: a listed port, no reference to it in use.
-            progress += unsafe { drain_ring_port(st, pp) };
+            progress += unsafe { read_stubs(st, pp) };
         }
     }
     progress
