@@ -6,8 +6,10 @@
 //!
 //! Both ends of each ping-pong use the implementation under test, each end in its own thread
 //! (zf: one stack per end, as TCPDirect requires). The run alternates between the two in
-//! chunks, so that load from elsewhere on the machine falls on both alike. Prints the median and 99th percentile
-//! round-trip time of each and their ratio. Every address is 127.0.0.1.
+//! chunks, so that load from elsewhere on the machine falls on both alike. Prints the median and
+//! 99th percentile round-trip time of each and their ratio. Every address is 127.0.0.1, on the
+//! `lo` of a network namespace of the run's own (with the software backend), so that nothing
+//! else on the machine sends there or taps its frames.
 //!
 //! For profiling one side alone (system calls per round trip, `perf`), set
 //! `UDP_PINGPONG_ONLY=zf` or `UDP_PINGPONG_ONLY=std`: only that side runs, and no ratio is
@@ -49,6 +51,13 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(50_000);
+    if zf_sys::SOFTWARE_BACKEND {
+        // Before any thread starts: they all inherit the namespace.
+        if let Err(why) = testkit::isolate_thread_network() {
+            eprintln!("udp_pingpong: cannot run in a network namespace of its own: {why}");
+            std::process::exit(1);
+        }
+    }
     println!("TCPDirect backend: {}", zf_sys::LINKED_BACKEND);
     if zf_sys::SOFTWARE_BACKEND {
         println!("software backend UDP receive path: {}", receive_path());
