@@ -84,8 +84,9 @@ fn stubs_are_read_once_the_reactor_idles() {
         tx.send_to(&p, (Ipv4Addr::LOCALHOST, port)).unwrap();
         let (got, _) = receive_one(st, ur);
         assert!(got == p, "datagram {k}: content");
-        // Passes that find nothing new in the ring.
-        reactor_passes(st, 2);
+        // Passes that find nothing new in the ring (a few, should a stub still be on its way
+        // when the first looks for it).
+        reactor_passes(st, 16);
         most = most.max(rx_queue(port));
     }
     eprintln!("largest receive queue of the port's socket after idle passes: {most} bytes");

@@ -97,6 +97,9 @@ pub(crate) struct UdpPort {
     /// Datagrams the ring delivered since the socket was last read: as many stubs may wait
     /// in it (see [`drain_ring_port`]).
     stubs: u32,
+    /// Reads in a row that found the socket empty although a stub was announced (see
+    /// [`read_stubs`]).
+    stub_misses: u8,
     mcast: Vec<(u32, Option<u32>)>,
 }
 
@@ -112,6 +115,9 @@ struct Held {
 /// the ring has not gone idle (see [`poll_ring`]; well within the default receive buffer even
 /// if the enlargement in [`get_port`] failed).
 const STUB_BATCH: u32 = 32;
+/// Idle passes in a row that look for an announced stub not yet in its socket before it is
+/// given up for lost (see [`read_stubs`]).
+const STUB_PATIENCE: u8 = 8;
 /// Receive buffer asked for a ring-served socket: room for the stubs of a full ring.
 const STUB_RCVBUF: c_int = 4 << 20;
 
@@ -334,6 +340,7 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         ring_served: false,
         held: VecDeque::new(),
         stubs: 0,
+        stub_misses: 0,
         mcast: Vec::new(),
     }));
     st.ports.push(p);
@@ -788,7 +795,10 @@ pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int 
         }
     }
     // SAFETY: as above.
-    unsafe { (*pp).stubs = 0 };
+    unsafe {
+        (*pp).stubs = 0;
+        (*pp).stub_misses = 0;
+    }
     // SAFETY: as above.
     unsafe { settle_held(st, pp) }
 }
@@ -798,7 +808,9 @@ pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int 
 /// (the usual case with stubs read as they come, see [`poll_ring`], and when a port is looked
 /// at in case a datagram without a ring frame waits, see [`poll_ring_direct`]): one read costs
 /// less than a batch. Only if that read finds more than was announced (a large datagram, or
-/// an uncounted stub) is the rest of the socket read at once. Returns the datagrams queued.
+/// an uncounted stub) is the rest of the socket read at once; if it finds nothing, the stub
+/// is looked for again in the next idle passes, up to [`STUB_PATIENCE`] times. Returns the
+/// datagrams queued.
 ///
 /// # Safety
 ///
@@ -809,9 +821,18 @@ unsafe fn read_stubs(st: &mut Stack, pp: *mut UdpPort) -> c_int {
     if p.stubs <= 1 {
         let held = p.held.len();
         let (n, _) = recv_batch::<1>(st, p, true);
+        if n == 0 && p.stubs == 1 && p.stub_misses < STUB_PATIENCE {
+            // The ring has each frame before the IP layer has queued its stub (see `ring.rs`):
+            // on another CPU it may still be on its way. Look again in the next idle pass.
+            p.stub_misses += 1;
+            st.stubs_waiting = true;
+            return 0;
+        }
         if n == 0 || (p.stubs == 1 && p.held.len() == held) {
-            // The socket held nothing, or the one stub announced.
+            // The socket held nothing (the stub never came: the IP layer dropped the datagram
+            // after the ring had it), or the one stub announced.
             p.stubs = 0;
+            p.stub_misses = 0;
             // SAFETY: as above.
             return unsafe { settle_held(st, pp) };
         }
@@ -992,6 +1013,7 @@ unsafe fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
         }
     }
     p.stubs = 0;
+    p.stub_misses = 0;
 }
 
 /// Stops using the stack's ring: every socket receives all its datagrams again.
