@@ -6,8 +6,15 @@
 //!
 //! Both ends of each ping-pong use the implementation under test, each end in its own thread
 //! (zf: one stack per end, as TCPDirect requires). The run alternates between the two in
-//! chunks, so that load from elsewhere on the machine falls on both alike. Prints the median and 99th percentile
-//! round-trip time of each and their ratio. Every address is 127.0.0.1.
+//! chunks, so that load from elsewhere on the machine falls on both alike. Prints the median and
+//! 99th percentile round-trip time of each and their ratio. Every address is 127.0.0.1, on the
+//! `lo` of a network namespace of the run's own (with the software backend), so that nothing
+//! else on the machine sends there or taps its frames.
+//!
+//! For profiling one side alone (system calls per round trip, `perf`), set
+//! `UDP_PINGPONG_ONLY=zf` or `UDP_PINGPONG_ONLY=std`: only that side runs, and no ratio is
+//! printed. `UDP_PINGPONG_QUANTILES=1` also prints more quantiles of each (where the tail
+//! begins).
 
 use std::ffi::CString;
 use std::hint::black_box;
@@ -44,6 +51,13 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(50_000);
+    if zf_sys::SOFTWARE_BACKEND {
+        // Before any thread starts: they all inherit the namespace.
+        if let Err(why) = testkit::isolate_thread_network() {
+            eprintln!("udp_pingpong: cannot run in a network namespace of its own: {why}");
+            std::process::exit(1);
+        }
+    }
     println!("TCPDirect backend: {}", zf_sys::LINKED_BACKEND);
     if zf_sys::SOFTWARE_BACKEND {
         println!("software backend UDP receive path: {}", receive_path());
@@ -53,18 +67,43 @@ fn main() {
          alternating chunks after {WARMUP} warm-up round trips"
     );
 
+    let only = std::env::var("UDP_PINGPONG_ONLY").ok();
+    let (run_std, run_zf) = match only.as_deref() {
+        None => (true, true),
+        Some("std") => (true, false),
+        Some("zf") => (false, true),
+        Some(other) => {
+            eprintln!("UDP_PINGPONG_ONLY must be \"std\" or \"zf\", not {other:?}");
+            std::process::exit(2);
+        }
+    };
     // Interleave the two in chunks so that both see the same machine load over the run.
     let mut std_hist = new_hist();
     let mut zf_hist = new_hist();
     for _ in 0..CHUNKS {
-        std_hist
-            .add(ping_pong(rounds / CHUNKS, StdEnd::new))
-            .unwrap();
-        zf_hist.add(ping_pong(rounds / CHUNKS, ZfEnd::new)).unwrap();
+        if run_std {
+            std_hist
+                .add(ping_pong(rounds / CHUNKS, StdEnd::new))
+                .unwrap();
+        }
+        if run_zf {
+            zf_hist.add(ping_pong(rounds / CHUNKS, ZfEnd::new)).unwrap();
+        }
     }
 
-    report("std::net UdpSocket (busy-poll)", &std_hist);
-    report("zf-sys zfut/zfur", &zf_hist);
+    if run_std {
+        report("std::net UdpSocket (busy-poll)", &std_hist);
+    }
+    if run_zf {
+        report("zf-sys zfut/zfur", &zf_hist);
+    }
+    if !(run_std && run_zf) {
+        println!(
+            "(one side only, UDP_PINGPONG_ONLY={}: no ratio)",
+            only.unwrap_or_default()
+        );
+        return;
+    }
     let ratio = |q: f64| zf_hist.value_at_quantile(q) as f64 / std_hist.value_at_quantile(q) as f64;
     println!(
         "ratio zf/std: median {:.3}x, p99 {:.3}x",
@@ -95,6 +134,12 @@ fn report(name: &str, h: &Histogram<u64>) {
         h.max() as f64 / 1000.0,
         h.len()
     );
+    if std::env::var_os("UDP_PINGPONG_QUANTILES").is_some() {
+        for q in [0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999] {
+            print!("  q{q}={:.2}", h.value_at_quantile(q) as f64 / 1000.0);
+        }
+        println!();
+    }
 }
 
 fn new_hist() -> Histogram<u64> {

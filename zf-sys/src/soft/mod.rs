@@ -51,11 +51,12 @@
 //!   NIC-backed stack polls its receive queue, and sees what arrives on its interface or on
 //!   `lo`. Datagrams too large for the MTU (possible on `lo`), and datagrams that arrive in IP
 //!   fragments, are read from the socket instead (large ones when the ring rings their
-//!   doorbell, in order; reassembled ones at the next sweep of the sockets, at most 1024
-//!   direct reactor passes later, or at once when a blocking wait is in progress). The
-//!   sockets get empty stubs of what the ring carries (a filter that dropped those instead
-//!   would make the kernel count each as a UDP receive error), read and discarded in
-//!   batches. Without the capability every datagram is read from its socket, from any
+//!   doorbell, in order; reassembled ones with the port's next stub, or at the next look at
+//!   the sockets, in the first idle pass after 16384 direct reactor passes, or at once when a
+//!   blocking wait is in progress). The sockets get empty stubs of what the ring carries (a
+//!   filter that dropped those instead would make the kernel count each as a UDP receive
+//!   error), read and discarded in the reactor's idle passes, when nothing new is in the
+//!   ring (or in batches under a flood). Without the capability every datagram is read from its socket, from any
 //!   interface; its headers are written from the TTL and TOS the kernel reports, when
 //!   `zfur_pkt_get_header` asks for them.
 //!

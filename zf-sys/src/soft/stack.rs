@@ -111,8 +111,6 @@ const POOL_MAX: usize = 1024;
 const EVENTS: usize = 64;
 /// Most sockets a stack polls directly rather than through epoll.
 const DIRECT_POLL_FDS: usize = 2;
-/// Direct reactor passes between reads of ring-served sockets without a doorbell.
-const SWEEP_EVERY: u32 = 1024;
 
 /// Gives the stack a shared-memory UDP receive ring when the process may have one; without
 /// (no `CAP_NET_RAW`, or the kernel refuses) every datagram comes through its socket.
@@ -188,6 +186,9 @@ pub(crate) struct Stack {
     pub sweep_in: u32,
     /// Some ring-served socket has enough stubs waiting to be worth a read (see `udp.rs`).
     pub ring_drain: bool,
+    /// Some ring-served socket may have stubs waiting: the next idle ring pass reads them
+    /// (see `udp::poll_ring`).
+    pub stubs_waiting: bool,
     pub muxers: Vec<*mut Muxer>,
     pub alts: Vec<AltSlot>,
     pub tcp_pool: Vec<Box<[u8]>>,
@@ -358,12 +359,7 @@ pub(crate) fn process(st: &mut Stack) -> c_int {
             st.unwake();
         }
         if st.ring.is_some() {
-            progress += udp::poll_ring(st);
-            st.sweep_in -= 1;
-            if st.sweep_in == 0 {
-                st.sweep_in = SWEEP_EVERY;
-                progress += udp::sweep_ring_ports(st);
-            }
+            progress += udp::poll_ring_direct(st);
         }
         for i in 0..st.ports.len() {
             let pp = st.ports[i];
@@ -562,8 +558,9 @@ pub unsafe extern "C" fn zf_stack_alloc(
         uts: Vec::new(),
         ports: Vec::new(),
         ring: None,
-        sweep_in: SWEEP_EVERY,
+        sweep_in: udp::SWEEP_EVERY,
         ring_drain: false,
+        stubs_waiting: false,
         muxers: Vec::new(),
         alts: (0..a.int("alt_count").clamp(0, 64))
             .map(|_| AltSlot::default())

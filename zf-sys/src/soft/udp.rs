@@ -97,6 +97,9 @@ pub(crate) struct UdpPort {
     /// Datagrams the ring delivered since the socket was last read: as many stubs may wait
     /// in it (see [`drain_ring_port`]).
     stubs: u32,
+    /// Reads in a row that found the socket empty although a stub was announced (see
+    /// [`read_stubs`]).
+    stub_misses: u8,
     mcast: Vec<(u32, Option<u32>)>,
 }
 
@@ -108,9 +111,13 @@ struct Held {
     key: (u32, u16, usize),
 }
 
-/// Ring deliveries to a port after which its socket is read to discard the stubs (well within
-/// the default receive buffer even if the enlargement in [`get_port`] failed).
+/// Ring deliveries to a port after which its socket is read to discard the stubs even though
+/// the ring has not gone idle (see [`poll_ring`]; well within the default receive buffer even
+/// if the enlargement in [`get_port`] failed).
 const STUB_BATCH: u32 = 32;
+/// Idle passes in a row that look for an announced stub not yet in its socket before it is
+/// given up for lost (see [`read_stubs`]).
+const STUB_PATIENCE: u8 = 8;
 /// Receive buffer asked for a ring-served socket: room for the stubs of a full ring.
 const STUB_RCVBUF: c_int = 4 << 20;
 
@@ -333,6 +340,7 @@ fn get_port(st: &mut Stack, la: &SockIn) -> Result<*mut UdpPort, c_int> {
         ring_served: false,
         held: VecDeque::new(),
         stubs: 0,
+        stub_misses: 0,
         mcast: Vec::new(),
     }));
     st.ports.push(p);
@@ -624,16 +632,61 @@ const RING_BUDGET: usize = 64;
 /// Handles the frames waiting in the stack's ring: queues whole datagrams on their zfurs and,
 /// for doorbells, reads the datagram from its port's socket. Returns the datagrams queued.
 pub(crate) fn poll_ring(st: &mut Stack) -> c_int {
+    poll_ring_pass(st).0
+}
+
+/// Reactor passes of a directly polled stack (see `stack::process`) between looks at the
+/// sockets of ring-served ports for datagrams that have no ring frame: datagrams reassembled
+/// from fragments, and large ones whose doorbell overtook them. Ports that get small
+/// datagrams are read with their stubs anyway (see [`read_stubs`]); this bounds the wait on
+/// the others. Each look is a system call per port, and one that coincides with a datagram's
+/// arrival delays it, so looks are rare and taken in idle passes.
+pub(crate) const SWEEP_EVERY: u32 = 1 << 14;
+
+/// [`poll_ring`] for a stack polled directly (its sockets are not in its epoll set, which
+/// would report datagrams waiting in them): also looks at the ring-served sockets every
+/// [`SWEEP_EVERY`] passes.
+pub(crate) fn poll_ring_direct(st: &mut Stack) -> c_int {
+    let (mut progress, idle) = poll_ring_pass(st);
+    st.sweep_in = st.sweep_in.saturating_sub(1);
+    if idle && st.sweep_in == 0 {
+        st.sweep_in = SWEEP_EVERY;
+        for i in 0..st.ports.len() {
+            let pp = st.ports[i];
+            // SAFETY: listed ports are live; reading does not change the list.
+            if unsafe { (*pp).ring_served } {
+                // SAFETY: a listed port, no reference to it in use.
+                progress += unsafe { read_stubs(st, pp) };
+            }
+        }
+    }
+    progress
+}
+
+/// One pass over the ring, and the socket reads it calls for; returns the datagrams queued
+/// and whether the pass was idle (no frame, no socket read).
+fn poll_ring_pass(st: &mut Stack) -> (c_int, bool) {
     let pass = ring_pass(st);
     let mut progress = pass.queued;
     if pass.lost {
         // Doorbells may have been among the frames the kernel could not place.
         progress += sweep_ring_ports(st);
     } else if st.ring_drain {
+        // Ports with fewer stubs are left to the next idle pass.
         st.ring_drain = false;
         progress += drain_stubs(st, stub_limit(st));
+    } else if pass.frames == 0 && st.stubs_waiting {
+        // An idle pass: the application has had what the ring delivered, and nothing new has
+        // come. Reading the stubs now keeps that read out of the way of the next delivery
+        // (in request/response traffic the answer cannot come before the request it answers
+        // has gone out), where a batch read once every so many datagrams would delay that
+        // datagram by the whole batch.
+        st.stubs_waiting = false;
+        progress += drain_stubs(st, 1);
+    } else {
+        return (progress, pass.frames == 0);
     }
-    progress
+    (progress, false)
 }
 
 /// Stubs a ring-served socket may hold before it is read. Once the stack's sockets are in its
@@ -644,8 +697,8 @@ fn stub_limit(st: &Stack) -> u32 {
     if st.armed() { 1 } else { STUB_BATCH }
 }
 
-/// Drains the ring-served ports with at least `limit` stubs waiting; returns the datagrams
-/// queued.
+/// Reads the stubs of the ring-served ports with at least `limit` of them waiting (see
+/// [`read_stubs`]); returns the datagrams queued.
 pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
     let mut progress = 0;
     for i in 0..st.ports.len() {
@@ -653,7 +706,7 @@ pub(crate) fn drain_stubs(st: &mut Stack, limit: u32) -> c_int {
         // SAFETY: listed ports are live; draining does not change the list.
         if unsafe { (*pp).ring_served && (*pp).stubs >= limit } {
             // SAFETY: a listed port, no reference to it in use.
-            progress += unsafe { drain_ring_port(st, pp) };
+            progress += unsafe { read_stubs(st, pp) };
         }
     }
     progress
@@ -668,6 +721,8 @@ struct RingPass {
     lost: bool,
     /// The pass stopped at an empty slot (rather than at its budget).
     empty: bool,
+    /// Frames the pass handled.
+    frames: usize,
 }
 
 /// Up to [`RING_BUDGET`] frames of the ring.
@@ -677,12 +732,14 @@ fn ring_pass(st: &mut Stack) -> RingPass {
             queued: 0,
             lost: false,
             empty: true,
+            frames: 0,
         };
     };
     let mut progress = 0;
     let mut lost = false;
     let mut empty = false;
-    for _ in 0..RING_BUDGET {
+    let mut frames = 0;
+    while frames < RING_BUDGET {
         let Some(f) = r.peek() else {
             empty = true;
             break;
@@ -690,12 +747,14 @@ fn ring_pass(st: &mut Stack) -> RingPass {
         lost |= f.losing;
         progress += on_frame(st, &f);
         r.release();
+        frames += 1;
     }
     st.ring = Some(r);
     RingPass {
         queued: progress,
         lost,
         empty,
+        frames,
     }
 }
 
@@ -728,7 +787,6 @@ const DRAIN_ROUNDS: usize = 64;
 ///
 /// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
 pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int {
-    let mut progress = 0;
     for _ in 0..DRAIN_ROUNDS {
         // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
         let (n, _) = recv_batch::<DRAIN_BATCH>(st, unsafe { &mut *pp }, true);
@@ -737,7 +795,61 @@ pub(crate) unsafe fn drain_ring_port(st: &mut Stack, pp: *mut UdpPort) -> c_int 
         }
     }
     // SAFETY: as above.
-    unsafe { (*pp).stubs = 0 };
+    unsafe {
+        (*pp).stubs = 0;
+        (*pp).stub_misses = 0;
+    }
+    // SAFETY: as above.
+    unsafe { settle_held(st, pp) }
+}
+
+/// Reads the stubs a ring-served port's socket holds, and anything else it holds, as
+/// [`drain_ring_port`] does, but starting with a single read when at most one stub is counted
+/// (the usual case with stubs read as they come, see [`poll_ring`], and when a port is looked
+/// at in case a datagram without a ring frame waits, see [`poll_ring_direct`]): one read costs
+/// less than a batch. Only if that read finds more than was announced (a large datagram, or
+/// an uncounted stub) is the rest of the socket read at once; if it finds nothing, the stub
+/// is looked for again in the next idle passes, up to [`STUB_PATIENCE`] times. Returns the
+/// datagrams queued.
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
+unsafe fn read_stubs(st: &mut Stack, pp: *mut UdpPort) -> c_int {
+    // SAFETY: `pp` is a live port of this stack; no other reference to it is in use.
+    let p = unsafe { &mut *pp };
+    if p.stubs <= 1 {
+        let held = p.held.len();
+        let (n, _) = recv_batch::<1>(st, p, true);
+        if n == 0 && p.stubs == 1 && p.stub_misses < STUB_PATIENCE {
+            // The ring has each frame before the IP layer has queued its stub (see `ring.rs`):
+            // on another CPU it may still be on its way. Look again in the next idle pass.
+            p.stub_misses += 1;
+            st.stubs_waiting = true;
+            return 0;
+        }
+        if n == 0 || (p.stubs == 1 && p.held.len() == held) {
+            // The socket held nothing (the stub never came: the IP layer dropped the datagram
+            // after the ring had it), or the one stub announced.
+            p.stubs = 0;
+            p.stub_misses = 0;
+            // SAFETY: as above.
+            return unsafe { settle_held(st, pp) };
+        }
+    }
+    // SAFETY: as above.
+    unsafe { drain_ring_port(st, pp) }
+}
+
+/// After a read of a ring-served port's socket: processes the ring up to where it was when
+/// the socket was read, so that each held datagram goes out at its doorbell, and sends out
+/// what is still held (see [`drain_ring_port`]). Returns the datagrams queued.
+///
+/// # Safety
+///
+/// `pp` must be a live port of `st` (listed in `st.ports`), with no reference to it in use.
+unsafe fn settle_held(st: &mut Stack, pp: *mut UdpPort) -> c_int {
+    let mut progress = 0;
     for _ in 0..DRAIN_ROUNDS {
         let pass = ring_pass(st);
         progress += pass.queued;
@@ -837,6 +949,7 @@ fn on_frame(st: &mut Stack, f: &Frame<'_>) -> c_int {
     let ts = st.rx_ts.then_some(f.ts);
     // Its stub waits in the socket.
     p.stubs += 1;
+    st.stubs_waiting = true;
     if p.stubs >= stub_limit(st) {
         st.ring_drain = true;
     }
@@ -900,6 +1013,7 @@ unsafe fn settle_stubs(st: &mut Stack, pp: *mut UdpPort) {
         }
     }
     p.stubs = 0;
+    p.stub_misses = 0;
 }
 
 /// Stops using the stack's ring: every socket receives all its datagrams again.
