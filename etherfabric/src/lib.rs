@@ -178,7 +178,10 @@ pub use pd::{Capability, PdFlags, ProtectionDomain};
 pub use pio::Pio;
 pub use pool::{BufferPool, DEFAULT_BUF_SIZE, PacketBuf};
 pub use set::ViSet;
-pub use vi::{CTPIO_THRESHOLD_SNF, DiscardFlags, POLL_BATCH, RxRefPacket, Vi, ViBuilder, ViFlags};
+pub use vi::{
+    CTPIO_THRESHOLD_SNF, DiscardFlags, GroupVi, POLL_BATCH, RxRefPacket, TxAltId, TxAltOverhead,
+    TxAlternatives, TxWarm, Vi, ViBuilder, ViFlags, ViGroup,
+};
 
 /// The README's example, compiled as a doctest.
 #[doc = include_str!("../README.md")]
