@@ -29,26 +29,27 @@ fn timer_micros(what: &str, t: Duration) -> Result<c_uint> {
 }
 
 impl Vi {
-    fn timer_check(&self, call: &'static str) -> Result<()> {
+    /// Checks that the timer may be used, and converts `t` (when given) for the library.
+    fn timer_check(&self, call: &'static str, t: Option<Duration>) -> Result<c_uint> {
         if !self.flags.contains(ViFlags::ENABLE_EV_TIMER) {
             return Err(Error::invalid(
                 "the VI was made without ViFlags::ENABLE_EV_TIMER",
             ));
         }
         self.own_evq_check()?;
+        let v = t.map_or(Ok(0), |t| timer_micros(call, t))?;
         if ffi::SOFTWARE_BACKEND {
             // Its timer calls are accepted and do nothing: say so instead.
             return Err(Error::from_errno(call, libc::EOPNOTSUPP));
         }
-        Ok(())
+        Ok(v)
     }
 
     /// Loads the event queue timer with `t` (rounded up to whole microseconds, at least 1;
     /// the adapter adjusts it slightly) to start when the next event arrives
     /// (`ef_eventq_timer_prime`); a running timer is stopped first, without a timeout.
     pub fn timer_prime(&mut self, t: Duration) -> Result<()> {
-        self.timer_check("ef_eventq_timer_prime")?;
-        let v = timer_micros("ef_eventq_timer_prime", t)?;
+        let v = self.timer_check("ef_eventq_timer_prime", Some(t))?;
         // SAFETY: the VI is live, has its own event queue and a timer (checked), and is used
         // by this thread only; `v` is at least 1 as the library asserts.
         unsafe { ffi::ef_eventq_timer_prime(self.raw, v) };
@@ -58,8 +59,7 @@ impl Vi {
     /// Loads the event queue timer with `t` and starts it now (`ef_eventq_timer_run`); a
     /// running timer is stopped first, without a timeout.
     pub fn timer_run(&mut self, t: Duration) -> Result<()> {
-        self.timer_check("ef_eventq_timer_run")?;
-        let v = timer_micros("ef_eventq_timer_run", t)?;
+        let v = self.timer_check("ef_eventq_timer_run", Some(t))?;
         // SAFETY: as in `timer_prime`.
         unsafe { ffi::ef_eventq_timer_run(self.raw, v) };
         Ok(())
@@ -68,7 +68,7 @@ impl Vi {
     /// Stops the event queue timer without a timeout; it does not start with the next event
     /// either (`ef_eventq_timer_clear`).
     pub fn timer_clear(&mut self) -> Result<()> {
-        self.timer_check("ef_eventq_timer_clear")?;
+        self.timer_check("ef_eventq_timer_clear", None)?;
         // SAFETY: the VI is live, has its own event queue and a timer, and is used by this
         // thread only.
         unsafe { ffi::ef_eventq_timer_clear(self.raw) };
@@ -78,7 +78,7 @@ impl Vi {
     /// Primes the event queue timer to time out as soon as the next event arrives
     /// (`ef_eventq_timer_zero`); a running timer is stopped first, without a timeout.
     pub fn timer_zero(&mut self) -> Result<()> {
-        self.timer_check("ef_eventq_timer_zero")?;
+        self.timer_check("ef_eventq_timer_zero", None)?;
         // SAFETY: as in `timer_clear`.
         unsafe { ffi::ef_eventq_timer_zero(self.raw) };
         Ok(())
