@@ -478,3 +478,74 @@ fn a_group_routes_events_to_the_vi_of_their_queue() {
         drop(group);
     });
 }
+
+#[test]
+fn rx_filter_ids_name_the_filter_that_matched() {
+    in_lo_ns("rx_filter_ids_name_the_filter_that_matched", || {
+        let (pd, mut pool) = lo_pd(64);
+        let (port_a, port_b) = (37111, 37112);
+        let tx = UdpSocket::bind((LO, 0)).unwrap();
+        {
+            let mut plain = Vi::builder(&pd).build(&pool).expect("VI");
+            let _f = plain
+                .add_filter(&format!("udp:127.0.0.1:{port_a}").parse().unwrap())
+                .unwrap();
+            plain.refill(&mut pool, 8);
+            tx.send_to(b"x", (LO, port_a)).unwrap();
+            let evs = collect(1, vi_poll(&mut plain), |e| matches!(e, Event::Rx(_)));
+            let Some(Event::Rx(rx)) = evs.into_iter().next() else {
+                panic!("no packet")
+            };
+            assert!(matches!(
+                plain.rx_filter_id(&rx),
+                Err(Error::InvalidArgument { .. })
+            ));
+            pool.put(rx.buf).unwrap();
+            plain
+                .flush(|b| {
+                    let _ = pool.put(b);
+                })
+                .unwrap_or_else(|r| panic!("{}", r.error));
+        }
+        let cap = pd.capability(Capability::RX_FILTER_ID).unwrap_or(0);
+        let built = Vi::builder(&pd).flags(ViFlags::RX_FILTER_ID).build(&pool);
+        if cap == 0 {
+            assert!(
+                matches!(
+                    built,
+                    Err(Error::Unsupported { .. }) | Err(Error::Os { .. })
+                ),
+                "RX_FILTER_ID without the capability: {built:?}"
+            );
+            testkit::skip(
+                "rx_filter_ids_name_the_filter_that_matched",
+                "no RX filter ids on this adapter (refusal checked)",
+            );
+            return;
+        }
+        let mut vi = built.expect("VI with RX_FILTER_ID");
+        let fa = vi
+            .add_filter(&format!("udp:127.0.0.1:{port_a}").parse().unwrap())
+            .unwrap();
+        let fb = vi
+            .add_filter(&format!("udp:127.0.0.1:{port_b}").parse().unwrap())
+            .unwrap();
+        assert_ne!(fa.cookie().filter_id, fb.cookie().filter_id);
+        vi.refill(&mut pool, 16);
+        tx.send_to(b"a", (LO, port_a)).unwrap();
+        tx.send_to(b"b", (LO, port_b)).unwrap();
+        let evs = collect(2, vi_poll(&mut vi), |e| matches!(e, Event::Rx(_)));
+        assert_eq!(evs.len(), 2);
+        for e in evs {
+            let Event::Rx(rx) = e else { unreachable!() };
+            let (dport, _) = frames::udp_payload(vi.frame(&rx)).expect("UDP frame");
+            let want = if dport == port_a { &fa } else { &fb };
+            assert_eq!(
+                vi.rx_filter_id(&rx).expect("filter id") as i32,
+                want.cookie().filter_id,
+                "packet to port {dport}"
+            );
+            pool.put(rx.buf).unwrap();
+        }
+    });
+}

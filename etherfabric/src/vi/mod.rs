@@ -28,6 +28,7 @@ mod flags;
 mod flush;
 mod group;
 mod rx;
+mod rx_filter_id;
 mod timer;
 mod tx;
 mod warm;
