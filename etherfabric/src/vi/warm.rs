@@ -6,10 +6,16 @@ use super::*;
 /// The id of warming sends: "no request", which hands back no buffer if a completion comes.
 const NO_REQUEST: ffi::ef_request_id = ffi::EF_REQUEST_ID_MASK as ffi::ef_request_id;
 
-/// Bytes of scratch memory that CTPIO writes go to while warming a VI with
-/// [`ViFlags::TX_CTPIO`]: a frame of any buffer size plus the CTPIO header, in 64-byte units.
-fn ctpio_scratch_words(buf_size: usize) -> usize {
-    (buf_size.max(4096) + 128).div_ceil(8)
+/// A 64-byte unit of the scratch memory CTPIO writes go to while warming, aligned as the
+/// adapter's CTPIO aperture is written.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct ScratchBlock([u8; 64]);
+
+/// How many blocks of scratch memory warming a VI with [`ViFlags::TX_CTPIO`] needs: a frame
+/// of any buffer size (at least the 4 KiB of the aperture) plus the CTPIO header.
+fn ctpio_scratch_blocks(buf_size: usize) -> usize {
+    (buf_size.max(4096) + 128).div_ceil(64)
 }
 
 impl Vi {
@@ -45,7 +51,10 @@ impl Vi {
         let arch = u32::from(unsafe { (*self.raw).nic_type.arch });
         let mut scratch = (self.flags.contains(ViFlags::TX_CTPIO)
             && arch != ffi::ef_vi_arch_EF_VI_ARCH_EFCT)
-            .then(|| vec![0u64; ctpio_scratch_words(self.pool.buf_size)].into_boxed_slice());
+            .then(|| {
+                vec![ScratchBlock([0; 64]); ctpio_scratch_blocks(self.pool.buf_size)]
+                    .into_boxed_slice()
+            });
         let ctpio = scratch
             .as_mut()
             .map_or(std::ptr::null_mut(), |s| s.as_mut_ptr().cast());
@@ -78,7 +87,7 @@ pub struct TxWarm<'vi> {
     saved: ffi::ef_vi_tx_warm_state,
     /// Where CTPIO writes go while warming (VIs with `TX_CTPIO` only); freed after warming
     /// stops (fields drop after `drop`).
-    _scratch: Option<Box<[u64]>>,
+    _scratch: Option<Box<[ScratchBlock]>>,
 }
 
 impl TxWarm<'_> {
