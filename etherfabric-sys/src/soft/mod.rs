@@ -27,6 +27,9 @@
 //!   of the frame, the time of the `send()` call;
 //! * the driver handle is an epoll descriptor: `ef_vi_prime()` adds the VI's sockets to it, so
 //!   `poll()` on the handle wakes up when frames arrive, as on hardware.
+//! * the event queue timer of a VI made with `EF_VI_ENABLE_EV_TIMER` is a timerfd among the
+//!   descriptors `ef_vi_prime()` adds: its expiry wakes a primed handle and queues no event,
+//!   as the library queues none (see `evq_timer.rs`);
 //!
 //! Frames copied back by `lo` (`PACKET_OUTGOING`) are ignored except by TX sniff filters.
 //! Opening the packet sockets needs `CAP_NET_RAW`; without it `ef_driver_open()` fails with
@@ -66,6 +69,7 @@
 //! | `socket.rs` | the `AF_PACKET` socket of a VI, interface ioctls, packet memberships |
 //! | `steering.rs` | installing a filter: table entry plus the memberships it needs |
 //! | `stats.rs` | the counters of `ef_vi_stats_query()` and their layout |
+//! | `evq_timer.rs` | the event queue timer (a timerfd) |
 //! | `evq.rs` | event queues, their eventfd, `ef_eventq_put()` |
 //! | `driver.rs` | driver handles, version strings |
 //! | `pd.rs`, `memreg.rs` | protection domains; registered memory |
@@ -108,6 +112,7 @@ mod capabilities;
 mod checksum;
 mod driver;
 mod evq;
+mod evq_timer;
 mod filter_spec;
 mod filter_table;
 mod frame;

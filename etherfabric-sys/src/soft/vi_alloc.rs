@@ -48,10 +48,10 @@ fn ops_table() -> ef_vi_ops {
         receive_get_timestamp: Some(rx::op_receive_get_timestamp),
         eventq_poll: Some(poll::op_eventq_poll),
         eventq_prime: Some(poll::op_eventq_prime),
-        eventq_timer_prime: Some(poll::op_timer),
-        eventq_timer_run: Some(poll::op_timer),
+        eventq_timer_prime: Some(poll::op_timer_prime),
+        eventq_timer_run: Some(poll::op_timer_run),
         eventq_timer_clear: Some(poll::op_timer_clear),
-        eventq_timer_zero: Some(poll::op_timer_clear),
+        eventq_timer_zero: Some(poll::op_timer_zero),
         eventq_has_event: Some(poll::op_has_event),
         eventq_has_many_events: Some(poll::op_has_many_events),
         transmit_ctpio_fallback: Some(pio::op_transmit_ctpio_fallback),
@@ -241,7 +241,7 @@ unsafe fn alloc_vi(
     };
     let evq = match evq_sv {
         Some(e) => e.base.evq.clone(),
-        None => match EventQueue::new() {
+        None => match EventQueue::new(flag(flags, ef_vi_flags_EF_VI_ENABLE_EV_TIMER)) {
             Ok(q) => Arc::new(Mutex::new(q)),
             Err(e) => return e,
         },

@@ -6,8 +6,7 @@
 //! [`Vi::prime`] (interrupt moderation, or a bounded wait for the next event). Starting or
 //! clearing the timer never raises a timeout for the previous run.
 //!
-//! The software backend has no event queue timer: there every call fails with
-//! [`Error::Unsupported`].
+//! The software backend implements the timer with a `timerfd` that wakes a primed VI.
 
 use std::ffi::c_uint;
 
@@ -37,12 +36,7 @@ impl Vi {
             ));
         }
         self.own_evq_check()?;
-        let v = t.map_or(Ok(0), |t| timer_micros(call, t))?;
-        if ffi::SOFTWARE_BACKEND {
-            // Its timer calls are accepted and do nothing: say so instead.
-            return Err(Error::from_errno(call, libc::EOPNOTSUPP));
-        }
-        Ok(v)
+        t.map_or(Ok(0), |t| timer_micros(call, t))
     }
 
     /// Loads the event queue timer with `t` (rounded up to whole microseconds, at least 1;
