@@ -149,8 +149,6 @@
 //!
 //! [`backend()`] says whether the program runs on the vendor library or on the software
 //! backend of `etherfabric-sys` (`AF_PACKET`, any Linux interface, needs `CAP_NET_RAW`).
-//! The software backend has no TX alternatives (a VI with [`ViFlags::TX_ALT`] is refused
-//! with [`Error::Unsupported`], and `EF_VI_CAP_TX_ALTERNATIVES` says 0).
 //!
 //! # Not covered yet
 //!

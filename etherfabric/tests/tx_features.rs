@@ -347,8 +347,28 @@ fn tx_alternatives_follow_the_capability() {
         assert_eq!(ids, HashSet::from([0, 1]), "{evs:?}");
         drop(alts);
         // Freed with the guard: they can be allocated again.
-        let again = vi.tx_alternatives(1, space).expect("alternatives again");
+        let mut again = vi.tx_alternatives(1, space).expect("alternatives again");
         assert_eq!(again.len(), 1);
+        // An id of the first allocation is not one of this one's.
+        assert!(matches!(
+            again.select(a0),
+            Err(Error::InvalidArgument { .. })
+        ));
+        let b0 = again.id(0).unwrap();
+        // The guard derefs mutably to its VI: if safe code swaps another VI in, the guard
+        // refuses to act on it (and leaves the swapped-out VI's alternatives alone).
+        let mut other = Vi::builder(&pd)
+            .flags(ViFlags::TX_ALT)
+            .build(&pool)
+            .expect("second VI with TX_ALT");
+        std::mem::swap(&mut *again, &mut other);
+        assert!(matches!(again.go(b0), Err(Error::InvalidArgument { .. })));
+        assert!(matches!(
+            again.select_normal(),
+            Err(Error::InvalidArgument { .. })
+        ));
+        std::mem::swap(&mut *again, &mut other);
+        again.go(b0).expect("the right VI is back");
     });
 }
 
