@@ -219,7 +219,14 @@ impl AsRawFd for ViGroup {
 
 /// One VI of a [`ViGroup`], lent by [`ViGroup::vi`]: it derefs to the [`Vi`] for reading and
 /// has the VI's sending, posting, unbundling and filter methods, but cannot move the VI out
-/// of its group.
+/// of its group (it gives no `&mut Vi`):
+///
+/// ```compile_fail,E0596
+/// # fn f(g: &mut etherfabric::ViGroup, other: &mut etherfabric::Vi) {
+/// let mut m = g.vi(1).unwrap();
+/// std::mem::swap(&mut *m, other); // a member cannot be swapped out
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct GroupVi<'g> {
     vi: &'g mut Vi,
