@@ -53,7 +53,8 @@ impl Vi {
     }
 
     /// How many bytes of packet data `n_alts` alternatives of this VI could buffer in all
-    /// (`ef_vi_transmit_alt_query_buffering`).
+    /// (`ef_vi_transmit_alt_query_buffering`; the interface index it wants is looked up by
+    /// the protection domain's interface name, in the calling thread's network namespace).
     pub fn tx_alt_query_buffering(&self, n_alts: u32) -> Result<usize> {
         self.alt_flag_check()?;
         let pd = ProtectionDomain {

@@ -10,6 +10,7 @@
 //! cannot move the VI.
 
 use super::*;
+use crate::event::RxEvent;
 
 /// The queue label of an event, for the types that have one.
 #[inline]
@@ -283,6 +284,24 @@ impl GroupVi<'_> {
         fn rx_timestamp(&mut self, buf: &PacketBuf) -> Result<Timestamp>;
         /// [`Vi::start_transmit_warm`].
         fn start_transmit_warm(&mut self) -> Result<TxWarm<'_>>;
+        /// [`Vi::link_pio`].
+        fn link_pio(&mut self, pio: Pio) -> Result<(), Rejected<Pio>>;
+        /// [`Vi::pio_write`].
+        fn pio_write(&mut self, offset: usize, data: &[u8]) -> Result<()>;
+        /// [`Vi::transmit_pio`].
+        fn transmit_pio(&mut self, offset: usize, len: usize) -> Result<()>;
+        /// [`Vi::set_rx_discards`].
+        fn set_rx_discards(&mut self, flags: DiscardFlags) -> Result<()>;
+        /// [`Vi::set_tx_push_threshold`].
+        fn set_tx_push_threshold(&mut self, n: u32) -> ();
+        /// [`Vi::remove_dropped_filters`].
+        fn remove_dropped_filters(&mut self) -> ();
+        /// [`Vi::filter_info_raw`].
+        fn filter_info_raw(&mut self, filter: &Filter) -> Result<ffi::ef_filter_info>;
+        /// [`Vi::stats`].
+        fn stats(&mut self, reset: bool) -> Result<Vec<(String, u64)>>;
+        /// [`Vi::rx_filter_id`].
+        fn rx_filter_id(&mut self, rx: &RxEvent) -> Result<u32>;
     }
 
     /// [`Vi::transmitv`].
