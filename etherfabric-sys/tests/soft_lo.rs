@@ -1244,9 +1244,14 @@ fn capabilities_the_sample_programs_rely_on() {
     );
     assert_eq!(cap(&mut tv, ef_vi_capability_EF_VI_CAP_RX_POLL), (0, 0));
     assert_eq!(cap(&mut tv, ef_vi_capability_EF_VI_CAP_RX_REF), (0, 0));
+    // TX alternatives are there (see soft_tx_alt.rs).
     assert_eq!(
         cap(&mut tv, ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES),
-        (0, 0)
+        (0, 1)
+    );
+    assert_eq!(
+        cap(&mut tv, ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_VFIFOS),
+        (0, 8)
     );
     assert_eq!(cap(&mut tv, ef_vi_capability_EF_VI_CAP_CTPIO), (0, 1));
     // The query by interface index agrees with the PD's.

@@ -19,6 +19,9 @@
 //! | [`Filter`] | `ef_filter_cookie` | the VI's C structure |
 //! | [`ViSet`] / [`SetFilter`] | `ef_vi_set` | the PD |
 //! | [`Pio`] | `ef_pio` | the PD |
+//! | [`ViGroup`] | VIs on one event queue (`evq_opt`) | its VIs; each holds the queue's owner |
+//! | [`TxAlternatives`] | `ef_vi_transmit_alt_alloc` | borrows its VI |
+//! | [`TxWarm`] | `ef_vi_start_transmit_warm` | borrows its VI |
 //!
 //! Long-lived handles share their parents through [`Arc`](std::sync::Arc)s, so an
 //! application may keep all of them in one struct (see `examples/one_struct.rs`); lifetimes
@@ -122,6 +125,14 @@
 //!    and serialise their calls inside; a [`Filter`] dropped on another thread while its VI
 //!    lives is removed by the VI's next poll, so ef_vi calls on one VI never overlap.
 //!
+//! 5. **Modes of a VI are guards that borrow it.** TX alternatives ([`Vi::tx_alternatives`])
+//!    and transmit warming ([`Vi::start_transmit_warm`]) end when their guard is dropped,
+//!    before the VI can be (alternatives are freed, warming stops), and an alternative is
+//!    named by a [`TxAltId`] checked against its allocation, never by a bare number. VIs
+//!    sharing an event queue live in a [`ViGroup`], which polls the queue and decodes each
+//!    event with the pool of the VI it belongs to; the queue's owner is freed last.
+//!    [`Vi::flush`] consumes the VI, since every buffer in its rings comes back at once.
+//!
 //! What stays `unsafe`: registering caller memory ([`MemoryRegion::from_raw`]) and the raw
 //! pointers (`as_raw`) for calls this crate does not wrap.
 //!
@@ -141,8 +152,7 @@
 //!
 //! # Not covered yet
 //!
-//! TX alternatives, TX warming, event-queue timers, shared event queues. Packed-stream
-//! events are decoded ([`Event::RxPackedStream`]) and their buffers walked
+//! Packed-stream events are decoded ([`Event::RxPackedStream`]) and their buffers walked
 //! ([`PackedStreamPackets`]), but the crate does not yet own packed-stream buffers for a VI
 //! (posting them and lending a received one); the software backend has no packed-stream VIs.
 
@@ -178,7 +188,10 @@ pub use pd::{Capability, PdFlags, ProtectionDomain};
 pub use pio::Pio;
 pub use pool::{BufferPool, DEFAULT_BUF_SIZE, PacketBuf};
 pub use set::ViSet;
-pub use vi::{CTPIO_THRESHOLD_SNF, DiscardFlags, POLL_BATCH, RxRefPacket, Vi, ViBuilder, ViFlags};
+pub use vi::{
+    CTPIO_THRESHOLD_SNF, DiscardFlags, GroupVi, POLL_BATCH, RxRefPacket, TxAltId, TxAltOverhead,
+    TxAlternatives, TxWarm, Vi, ViBuilder, ViFlags, ViGroup,
+};
 
 /// The README's example, compiled as a doctest.
 #[doc = include_str!("../README.md")]

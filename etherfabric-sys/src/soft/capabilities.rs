@@ -2,14 +2,15 @@
 //! backend (the same for every interface), and the capability names.
 //!
 //! Features the backend does not have read 0 (or `-EOPNOTSUPP` for their parameters), so an
-//! application that checks capabilities first takes its fallback path: packed stream, TX
-//! alternatives, virtual ports, physical addressing, EFCT receive, pacing. Timestamping reads
+//! application that checks capabilities first takes its fallback path: packed stream,
+//! virtual ports, physical addressing, EFCT receive, pacing. Timestamping reads
 //! as present: the timestamps are the system clock's, taken in software.
 
 use core::ffi::{CStr, c_char, c_int, c_ulong};
 
 use super::pd::pd_of;
 use super::pio::PIO_SIZE;
+use super::tx_alt;
 use crate::bindings::*;
 
 /// Names of the capabilities, indexed by `ef_vi_capability`.
@@ -128,10 +129,15 @@ fn capability(cap: ef_vi_capability) -> Result<c_ulong, c_int> {
         ef_vi_capability_EF_VI_CAP_TX_PUSH_ALWAYS => YES,
         ef_vi_capability_EF_VI_CAP_NIC_PACE => NO,
         ef_vi_capability_EF_VI_CAP_RX_MERGE => YES,
-        ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES => NO,
-        ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_VFIFOS
-        | ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFERS
-        | ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE => Err(-libc::EOPNOTSUPP),
+        // TX alternatives: see `tx_alt.rs`.
+        ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES => YES,
+        ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_VFIFOS => Ok(c_ulong::from(tx_alt::VFIFOS)),
+        ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFERS => {
+            Ok(c_ulong::from(tx_alt::CP_BUFFERS))
+        }
+        ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES_CP_BUFFER_SIZE => {
+            Ok(c_ulong::from(tx_alt::CP_BUFFER_SIZE))
+        }
         ef_vi_capability_EF_VI_CAP_RX_FW_VARIANT | ef_vi_capability_EF_VI_CAP_TX_FW_VARIANT => {
             Err(-libc::EOPNOTSUPP)
         }

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
+use super::evq_timer::EvqTimer;
 use super::{Registry, errno, lock};
 use crate::bindings::*;
 
@@ -20,6 +21,8 @@ pub(crate) struct EventQueue {
     pub(super) wake_fd: OwnedFd,
     pub(super) signalled: bool,
     pub(super) armed: bool,
+    /// The queue's timer, for VIs made with `EF_VI_ENABLE_EV_TIMER`.
+    pub(super) timer: Option<EvqTimer>,
 }
 
 impl core::fmt::Debug for EventQueue {
@@ -29,13 +32,19 @@ impl core::fmt::Debug for EventQueue {
             .field("wake_fd", &self.wake_fd)
             .field("signalled", &self.signalled)
             .field("armed", &self.armed)
+            .field("timer", &self.timer)
             .finish()
     }
 }
 
 impl EventQueue {
-    /// An empty queue with its eventfd.
-    pub(super) fn new() -> Result<EventQueue, c_int> {
+    /// An empty queue with its eventfd, and a timer when `with_timer`.
+    pub(super) fn new(with_timer: bool) -> Result<EventQueue, c_int> {
+        let timer = if with_timer {
+            Some(EvqTimer::new()?)
+        } else {
+            None
+        };
         // SAFETY: plain eventfd creation.
         let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
         if fd < 0 {
@@ -47,12 +56,16 @@ impl EventQueue {
             wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
             signalled: false,
             armed: false,
+            timer,
         })
     }
 
     /// Queues an event, waking the driver handle if the queue is armed.
     pub(super) fn push(&mut self, ev: ef_event) {
         self.events.push_back(ev);
+        if let Some(t) = &mut self.timer {
+            t.event_arrived();
+        }
         if self.armed && !self.signalled {
             self.signal();
         }
@@ -67,6 +80,9 @@ impl EventQueue {
             ev.sw.data = data;
         }
         self.events.push_back(ev);
+        if let Some(t) = &mut self.timer {
+            t.event_arrived();
+        }
         if !self.signalled {
             self.signal();
         }

@@ -27,6 +27,12 @@
 //!   of the frame, the time of the `send()` call;
 //! * the driver handle is an epoll descriptor: `ef_vi_prime()` adds the VI's sockets to it, so
 //!   `poll()` on the handle wakes up when frames arrive, as on hardware.
+//! * TX alternatives (`EF_VI_TX_ALT`) hold packets in the backend, as an adapter holds them,
+//!   until GO sends or DISCARD drops them, with `EF_EVENT_TYPE_TX_ALT` events, within a
+//!   buffering budget like an EF10 adapter's (see `tx_alt.rs`);
+//! * the event queue timer of a VI made with `EF_VI_ENABLE_EV_TIMER` is a timerfd among the
+//!   descriptors `ef_vi_prime()` adds: its expiry wakes a primed handle and queues no event,
+//!   as the library queues none (see `evq_timer.rs`);
 //!
 //! Frames copied back by `lo` (`PACKET_OUTGOING`) are ignored except by TX sniff filters.
 //! Opening the packet sockets needs `CAP_NET_RAW`; without it `ef_driver_open()` fails with
@@ -49,7 +55,7 @@
 //!   the process may raise it) holds them, where an adapter would write them into the ring at
 //!   once; a frame that arrives when no RX buffer is posted is dropped and counted;
 //! * the VI must be allocated from a thread in the network namespace of its interface;
-//! * not supported: packed stream, TX alternatives, virtual ports, physical addressing, EFCT
+//! * not supported: packed stream, virtual ports, physical addressing, EFCT
 //!   (X3) receive, pacing. Each gives `-EOPNOTSUPP` (or the SDK's error for a VI without the
 //!   feature) and `ef_vi_capabilities_get()` reports it as absent.
 //!
@@ -66,12 +72,15 @@
 //! | `socket.rs` | the `AF_PACKET` socket of a VI, interface ioctls, packet memberships |
 //! | `steering.rs` | installing a filter: table entry plus the memberships it needs |
 //! | `stats.rs` | the counters of `ef_vi_stats_query()` and their layout |
+//! | `evq_timer.rs` | the event queue timer (a timerfd) |
 //! | `evq.rs` | event queues, their eventfd, `ef_eventq_put()` |
 //! | `driver.rs` | driver handles, version strings |
 //! | `pd.rs`, `memreg.rs` | protection domains; registered memory |
 //! | `set.rs` | VI sets and their slots |
+//! | `tx_alt.rs` | TX alternatives: their states and buffering |
 //! | `vi.rs` | a VI's state and the way from an `ef_vi` to it; MTU, MAC, statistics |
 //! | `tx.rs`, `rx.rs` | the transmit and receive engines and their calls; the receive prefix |
+//! | `tx_alt_ops.rs` | the `ef_vi_transmit_alt_*` calls |
 //! | `pio.rs` | PIO regions, PIO and CTPIO sends |
 //! | `poll.rs` | polling, blocking, priming |
 //! | `vi_filter.rs` | `ef_vi_filter_*` |
@@ -108,6 +117,7 @@ mod capabilities;
 mod checksum;
 mod driver;
 mod evq;
+mod evq_timer;
 mod filter_spec;
 mod filter_table;
 mod frame;
@@ -121,6 +131,8 @@ mod socket;
 mod stats;
 mod steering;
 mod tx;
+mod tx_alt;
+mod tx_alt_ops;
 mod vi;
 mod vi_alloc;
 mod vi_filter;

@@ -1,6 +1,6 @@
 //! Polling and blocking: `ef_eventq_poll()` and `ef_receive_poll()` (which make progress
 //! first: transmits pushed, frames read), `ef_eventq_has_event(s)`, `ef_eventq_wait()` and
-//! `ef_vi_prime()`.
+//! `ef_vi_prime()`; the `ef_eventq_timer_*` ops (see `evq_timer.rs`).
 //!
 //! An adapter writes events into the ring by itself; here frames are read from the packet
 //! sockets of the VIs that share the event queue only inside these calls, and `poll()` on a
@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::evq::{EventQueue, is_rx_event};
+use super::evq_timer::EvqTimer;
 use super::vi::{SoftVi, ctx};
 use super::{errno, lock};
 use crate::bindings::*;
@@ -177,6 +178,11 @@ unsafe fn arm(vi: *mut ef_vi, dh: c_int) -> c_int {
     };
     let mut q = lock(&q);
     fds.push(q.wake_fd.as_raw_fd());
+    if let Some(t) = &mut q.timer {
+        // A timeout is seen once: priming again takes back one that came meanwhile.
+        t.take_expiry();
+        fds.push(t.raw_fd());
+    }
     for fd in fds {
         let mut ev = libc::epoll_event {
             events: libc::EPOLLIN as u32,
@@ -210,13 +216,61 @@ pub(super) unsafe extern "C" fn op_eventq_prime(vi: *mut ef_vi) {
     unsafe { arm(vi, (*vi).dh) };
 }
 
-/// The `eventq_timer_prime/_run` op, behind `ef_eventq_timer_prime()`: no interrupt moderation
-/// timer here.
-pub(super) extern "C" fn op_timer(_vi: *mut ef_vi, _v: c_uint) {}
+/// Calls `f` with the timer of `vi`'s event queue, if the VI has one (`EF_VI_ENABLE_EV_TIMER`;
+/// the library asserts it, here a VI without is left alone).
+///
+/// # Safety
+///
+/// `vi` must be null or a live VI of this backend owning an event queue.
+unsafe fn with_timer(vi: *mut ef_vi, f: impl FnOnce(&mut EvqTimer)) {
+    // SAFETY: guaranteed by the caller.
+    let Some(q) = (unsafe { evq_of(vi) }) else {
+        return;
+    };
+    if let Some(t) = &mut lock(&q).timer {
+        f(t);
+    }
+}
 
-/// The `eventq_timer_clear/_zero` op, behind `ef_eventq_timer_clear()`: no interrupt moderation
-/// timer here.
-pub(super) extern "C" fn op_timer_clear(_vi: *mut ef_vi) {}
+/// The `eventq_timer_prime` op, behind `ef_eventq_timer_prime()`: `v` µs from the next event.
+///
+/// # Safety
+///
+/// As [`with_timer`].
+pub(super) unsafe extern "C" fn op_timer_prime(vi: *mut ef_vi, v: c_uint) {
+    // SAFETY: forwarded guarantee.
+    unsafe { with_timer(vi, |t| t.prime(Duration::from_micros(u64::from(v)))) };
+}
+
+/// The `eventq_timer_run` op, behind `ef_eventq_timer_run()`: `v` µs from now.
+///
+/// # Safety
+///
+/// As [`with_timer`].
+pub(super) unsafe extern "C" fn op_timer_run(vi: *mut ef_vi, v: c_uint) {
+    // SAFETY: forwarded guarantee.
+    unsafe { with_timer(vi, |t| t.run(Duration::from_micros(u64::from(v)))) };
+}
+
+/// The `eventq_timer_clear` op, behind `ef_eventq_timer_clear()`.
+///
+/// # Safety
+///
+/// As [`with_timer`].
+pub(super) unsafe extern "C" fn op_timer_clear(vi: *mut ef_vi) {
+    // SAFETY: forwarded guarantee.
+    unsafe { with_timer(vi, EvqTimer::clear) };
+}
+
+/// The `eventq_timer_zero` op, behind `ef_eventq_timer_zero()`: a timeout with the next event.
+///
+/// # Safety
+///
+/// As [`with_timer`].
+pub(super) unsafe extern "C" fn op_timer_zero(vi: *mut ef_vi) {
+    // SAFETY: forwarded guarantee.
+    unsafe { with_timer(vi, |t| t.prime(Duration::ZERO)) };
+}
 
 /// The `eventq_has_event` op, behind `ef_eventq_has_event()`.
 ///

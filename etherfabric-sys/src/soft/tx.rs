@@ -11,6 +11,7 @@ use core::ffi::{c_char, c_int, c_uint};
 
 use super::socket::{MAX_FRAME, Sent};
 use super::stats::bump;
+use super::tx_alt::Accept;
 use super::vi::{
     SYNC_FLAGS, SoftVi, TxDesc, TxKind, ctx, flag, now, slice, unbundle_args, with_slice,
 };
@@ -72,6 +73,7 @@ impl SoftVi {
                     more: !last,
                     kind: TxKind::Dma,
                     ctpio: false,
+                    alt: self.alts.as_ref().and_then(|a| a.selected),
                 },
                 if last {
                     dma_id
@@ -250,9 +252,54 @@ impl SoftVi {
             i = i.wrapping_add(1);
         }
         let mut buf = core::mem::take(&mut self.tx_buf);
-        let r = self.send_frame(&mut buf, true);
+        let alt = self.tx_desc[(start & mask) as usize].alt;
+        let r = match alt {
+            Some(a) => self.send_to_alt(a, &mut buf),
+            None => self.send_frame(&mut buf, true),
+        };
         self.tx_buf = buf;
         r
+    }
+
+    /// Hands the packet in `f` to TX alternative `alt` (see `tx_alt.rs`): held, sent, or
+    /// dropped. The descriptors complete as sent either way: the data has left them.
+    fn send_to_alt(&mut self, alt: u32, f: &mut Vec<u8>) -> TxOutcome {
+        let Some(alts) = self.alts.as_mut().filter(|a| alt < a.len()) else {
+            // The alternatives were freed since the descriptor was written: dropped.
+            bump(&self.base.stats.tx_drops);
+            return TxOutcome::Done;
+        };
+        match alts.accept(alt, f) {
+            Accept::Held => TxOutcome::Done,
+            Accept::Overflow => {
+                bump(&self.base.stats.tx_drops);
+                TxOutcome::Done
+            }
+            Accept::Discarded => {
+                self.push_alt_event(alt);
+                TxOutcome::Done
+            }
+            Accept::Send => {
+                let r = self.send_frame(f, true);
+                if r == TxOutcome::Done {
+                    self.push_alt_event(alt);
+                }
+                r
+            }
+        }
+    }
+
+    /// Queues an `EF_EVENT_TYPE_TX_ALT` event: a packet of alternative `alt` was sent or
+    /// dropped.
+    pub(super) fn push_alt_event(&self, alt: u32) {
+        let mut ev = ef_event::default();
+        // SAFETY: plain-integer union member.
+        unsafe {
+            ev.tx_alt.set_type(EF_EVENT_TYPE_TX_ALT);
+            ev.tx_alt.set_q_id(self.q_label);
+            ev.tx_alt.set_alt_id(alt);
+        }
+        self.push_event(ev);
     }
 
     /// Sends one frame, with checksum offload if `offload` and padding to the Ethernet minimum
@@ -421,18 +468,6 @@ pub(super) unsafe extern "C" fn op_stop_transmit_warm(
     }
 }
 
-/// The `transmit_alt_*` op, behind `ef_vi_transmit_alt_select()`: no TX alternatives:
-/// `-EOPNOTSUPP`.
-pub(super) extern "C" fn op_alt_id(_vi: *mut ef_vi, _alt: c_uint) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
-/// The `transmit_alt_select_default` op, behind `ef_vi_transmit_alt_select_default()`: no TX
-/// alternatives: `-EOPNOTSUPP`.
-pub(super) extern "C" fn op_alt_default(_vi: *mut ef_vi) -> c_int {
-    -libc::EOPNOTSUPP
-}
-
 /// Initialises one TX descriptor for a single buffer.
 ///
 /// # Safety
@@ -573,49 +608,6 @@ pub unsafe extern "C" fn __ef_vi_reinit_txq_post_error(vi: *mut ef_vi) -> c_int 
     sv.tx_ev_start = added;
     sv.tx_error = false;
     0
-}
-
-/// TX alternatives are not available (`EF_VI_CAP_TX_ALTERNATIVES` is 0): 0 ids.
-#[unsafe(no_mangle)]
-pub extern "C" fn ef_vi_transmit_alt_num_ids(_vi: *mut ef_vi) -> c_uint {
-    0
-}
-
-/// TX alternatives are not available: `-EINVAL` (no VI has `EF_VI_TX_ALT`).
-#[unsafe(no_mangle)]
-pub extern "C" fn ef_vi_transmit_alt_query_overhead(
-    _vi: *mut ef_vi,
-    _out: *mut ef_vi_transmit_alt_overhead,
-) -> c_int {
-    -libc::EINVAL
-}
-
-/// TX alternatives are not available: `-EINVAL` (no VI has `EF_VI_TX_ALT`).
-#[unsafe(no_mangle)]
-pub extern "C" fn ef_vi_transmit_alt_alloc(
-    _vi: *mut ef_vi,
-    _dh: ef_driver_handle,
-    _n: c_int,
-    _space: usize,
-) -> c_int {
-    -libc::EINVAL
-}
-
-/// TX alternatives are not available: `-EINVAL`.
-#[unsafe(no_mangle)]
-pub extern "C" fn ef_vi_transmit_alt_free(_vi: *mut ef_vi, _dh: ef_driver_handle) -> c_int {
-    -libc::EINVAL
-}
-
-/// TX alternatives are not available: `-EINVAL`.
-#[unsafe(no_mangle)]
-pub extern "C" fn ef_vi_transmit_alt_query_buffering(
-    _vi: *mut ef_vi,
-    _ifindex: c_int,
-    _dh: ef_driver_handle,
-    _n_alts: c_int,
-) -> c_int {
-    -libc::EINVAL
 }
 
 /// Sets the number of descriptors below which descriptors are pushed rather than rung.

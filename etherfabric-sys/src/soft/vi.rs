@@ -17,6 +17,7 @@ use super::pd::PdShared;
 use super::set::SetShared;
 use super::socket::{PacketSocket, if_ioctl};
 use super::stats::Stats;
+use super::tx_alt::TxAlts;
 use super::{CArray, lock};
 use crate::bindings::*;
 
@@ -65,6 +66,8 @@ pub(super) struct TxDesc {
     pub more: bool,
     pub kind: TxKind,
     pub ctpio: bool,
+    /// The TX alternative selected when the descriptor was written (`None`: the wire).
+    pub alt: Option<u32>,
 }
 
 /// The private state of a VI, reached through `ef_vi::xdp_kick_context`.
@@ -104,6 +107,8 @@ pub(super) struct SoftVi {
     pub(super) prefix: usize,
     pub(super) flags: ef_vi_flags,
     pub(super) layout: Box<[ef_vi_layout_entry]>,
+    /// The VI's TX alternatives, while allocated (see `tx_alt.rs`).
+    pub(super) alts: Option<TxAlts>,
 }
 
 /// The private state of `vi`, if it is a live VI of this backend.

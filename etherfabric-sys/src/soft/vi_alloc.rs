@@ -16,7 +16,7 @@ use super::set::{SetShared, SlotHold, set_of};
 use super::socket::{MAX_FRAME, PacketSocket, VLAN_HEADROOM, add_memberships};
 use super::stats::Stats;
 use super::vi::{SYNC_FLAGS, SoftVi, TxDesc, ViBase, ctx, flag};
-use super::{CArray, log_once, new_id, pio, poll, rx, tx};
+use super::{CArray, log_once, new_id, pio, poll, rx, tx, tx_alt_ops};
 use crate::bindings::*;
 
 /// Default RX buffer length, as on EF10 adapters.
@@ -36,22 +36,22 @@ fn ops_table() -> ef_vi_ops {
         transmit_copy_pio_warm: Some(pio::op_transmit_copy_pio_warm),
         transmitv_ctpio: Some(pio::op_transmitv_ctpio),
         transmitv_ctpio_copy: Some(pio::op_transmitv_ctpio_copy),
-        transmit_alt_select: Some(tx::op_alt_id),
-        transmit_alt_select_default: Some(tx::op_alt_default),
-        transmit_alt_stop: Some(tx::op_alt_id),
-        transmit_alt_go: Some(tx::op_alt_id),
+        transmit_alt_select: Some(tx_alt_ops::op_alt_select),
+        transmit_alt_select_default: Some(tx_alt_ops::op_alt_select_default),
+        transmit_alt_stop: Some(tx_alt_ops::op_alt_stop),
+        transmit_alt_go: Some(tx_alt_ops::op_alt_go),
         receive_set_discards: Some(rx::op_receive_set_discards),
         receive_get_discards: Some(rx::op_receive_get_discards),
-        transmit_alt_discard: Some(tx::op_alt_id),
+        transmit_alt_discard: Some(tx_alt_ops::op_alt_discard),
         receive_init: Some(rx::op_receive_init),
         receive_push: Some(rx::op_receive_push),
         receive_get_timestamp: Some(rx::op_receive_get_timestamp),
         eventq_poll: Some(poll::op_eventq_poll),
         eventq_prime: Some(poll::op_eventq_prime),
-        eventq_timer_prime: Some(poll::op_timer),
-        eventq_timer_run: Some(poll::op_timer),
+        eventq_timer_prime: Some(poll::op_timer_prime),
+        eventq_timer_run: Some(poll::op_timer_run),
         eventq_timer_clear: Some(poll::op_timer_clear),
-        eventq_timer_zero: Some(poll::op_timer_clear),
+        eventq_timer_zero: Some(poll::op_timer_zero),
         eventq_has_event: Some(poll::op_has_event),
         eventq_has_many_events: Some(poll::op_has_many_events),
         transmit_ctpio_fallback: Some(pio::op_transmit_ctpio_fallback),
@@ -125,13 +125,19 @@ fn ring_sizes(
     Ok(Sizes { rxq, txq, evq })
 }
 
-/// Refuses the VI flags of features the backend does not have.
+/// Refuses the VI flags of features the backend does not have, and combinations the library
+/// refuses.
 fn check_flags(flags: ef_vi_flags) -> Result<(), c_int> {
-    if flags & (ef_vi_flags_EF_VI_RX_PACKED_STREAM | ef_vi_flags_EF_VI_TX_ALT) != 0 {
+    if flags & ef_vi_flags_EF_VI_RX_PACKED_STREAM != 0 {
         log_once(
             "vi_flags",
-            "EF_VI_RX_PACKED_STREAM and EF_VI_TX_ALT are not supported by the software backend",
+            "EF_VI_RX_PACKED_STREAM is not supported by the software backend",
         );
+        return Err(-libc::EOPNOTSUPP);
+    }
+    let alt_ts = ef_vi_flags_EF_VI_TX_ALT | ef_vi_flags_EF_VI_TX_TIMESTAMPS;
+    if flags & alt_ts == alt_ts {
+        // As the library: TX alternatives and TX timestamps do not go together.
         return Err(-libc::EOPNOTSUPP);
     }
     if flags & (ef_vi_flags_EF_VI_ENABLE_TPH | ef_vi_flags_EF_VI_TPH_TAG_MODE) != 0 {
@@ -241,7 +247,7 @@ unsafe fn alloc_vi(
     };
     let evq = match evq_sv {
         Some(e) => e.base.evq.clone(),
-        None => match EventQueue::new() {
+        None => match EventQueue::new(flag(flags, ef_vi_flags_EF_VI_ENABLE_EV_TIMER)) {
             Ok(q) => Arc::new(Mutex::new(q)),
             Err(e) => return e,
         },
@@ -323,6 +329,7 @@ unsafe fn alloc_vi(
         prefix,
         flags,
         layout: receive_layout(prefix, flags),
+        alts: None,
     });
     let rx_desc_ptr = sv.rx_desc.as_ptr() as *mut c_void;
     let tx_desc_ptr = sv.tx_desc.as_ptr() as *mut c_void;

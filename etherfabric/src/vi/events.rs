@@ -21,9 +21,25 @@ impl Vi {
         self.poll_with(out, true)
     }
 
-    /// Polls the C event queue into a stack array; returns how many events it wrote.
+    /// Polls the C event queue into a stack array; returns how many events it wrote (none
+    /// for a member of a [`ViGroup`], whose events the group polls).
     #[inline(always)]
     fn poll_raw(
+        &mut self,
+        evs: &mut [MaybeUninit<ffi::ef_event>; POLL_BATCH],
+        max: usize,
+        rx_only: bool,
+    ) -> usize {
+        if self.evq_shared {
+            return 0;
+        }
+        self.poll_evq(evs, max, rx_only)
+    }
+
+    /// [`poll_raw`](Self::poll_raw) without the group check: this VI must own its event
+    /// queue.
+    #[inline(always)]
+    pub(super) fn poll_evq(
         &mut self,
         evs: &mut [MaybeUninit<ffi::ef_event>; POLL_BATCH],
         max: usize,
@@ -83,22 +99,30 @@ impl Vi {
         n
     }
 
-    /// True when [`poll`](Self::poll) would return events (`ef_eventq_has_event`).
+    /// True when [`poll`](Self::poll) would return events (`ef_eventq_has_event`); always
+    /// false for a member of a [`ViGroup`] (ask the group).
     #[inline]
     pub fn has_event(&self) -> bool {
-        // SAFETY: the VI is live.
+        if self.evq_shared {
+            return false;
+        }
+        // SAFETY: the VI is live and owns its event queue.
         unsafe { ffi::ef_eventq_has_event(self.raw) != 0 }
     }
 
-    /// The event queue's capacity (`ef_eventq_capacity`): keep outstanding descriptors below it.
+    /// The event queue's capacity (`ef_eventq_capacity`): keep outstanding descriptors below
+    /// it. For a member of a [`ViGroup`], the capacity of the group's queue.
     pub fn evq_capacity(&self) -> usize {
-        // SAFETY: the VI is live.
-        unsafe { ffi::ef_eventq_capacity(self.raw) }.max(0) as usize
+        // The queue is the VI's own, or that of the VI it was allocated on.
+        let evq = self.core._evq_owner.as_ref().map_or(self.raw, |c| c.raw());
+        // SAFETY: that VI is live (this one holds it); the capacity is a field read.
+        unsafe { ffi::ef_eventq_capacity(evq) }.max(0) as usize
     }
 
     /// Arms the VI's interrupt (`ef_vi_prime`), so that the driver handle
     /// ([`AsFd`]) becomes readable when an event arrives; then wait with `poll(2)`/epoll.
     pub fn prime(&mut self) -> Result<()> {
+        self.own_evq_check()?;
         // SAFETY: the VI is live.
         let cur = unsafe { ffi::ef_eventq_current(self.raw) };
         // SAFETY: the VI and its driver handle are live.
@@ -112,6 +136,7 @@ impl Vi {
     /// `None` waits for ever). A timeout is reported as an `ETIMEDOUT`
     /// [`Error::Os`].
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.own_evq_check()?;
         // SAFETY: the VI is live.
         let cur = unsafe { ffi::ef_eventq_current(self.raw) };
         let tv = timeout.map(|t| ffi::timeval {
@@ -135,5 +160,18 @@ impl Vi {
             ffi::ef_eventq_put(id, self.core.dh, u32::from(data))
         })?;
         Ok(())
+    }
+}
+
+impl Vi {
+    /// Refuses event queue calls on a member of a [`ViGroup`] (the group makes them).
+    pub(super) fn own_evq_check(&self) -> Result<()> {
+        if self.evq_shared {
+            Err(Error::invalid(
+                "the VI shares a ViGroup's event queue: poll, prime and wait through the group",
+            ))
+        } else {
+            Ok(())
+        }
     }
 }

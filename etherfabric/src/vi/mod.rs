@@ -20,16 +20,25 @@ use crate::pio::Pio;
 use crate::pool::{BufferPool, PacketBuf, PoolShared};
 use crate::set::{SetInner, ViSet};
 
+mod alts;
 mod control;
 mod efct;
 mod events;
 mod flags;
+mod flush;
+mod group;
 mod rx;
+mod rx_filter_id;
+mod timer;
 mod tx;
+mod warm;
 
+pub use alts::{TxAltId, TxAltOverhead, TxAlternatives};
 pub use efct::RxRefPacket;
 pub use flags::{DiscardFlags, ViFlags};
+pub use group::{GroupVi, ViGroup};
 pub use tx::CTPIO_THRESHOLD_SNF;
+pub use warm::TxWarm;
 
 /// How many events one [`Vi::poll`] call decodes at most.
 pub const POLL_BATCH: usize = 64;
@@ -53,6 +62,8 @@ pub(crate) struct ViCore {
     _pool: Arc<PoolShared>,
     _set: Option<Arc<SetInner>>,
     _pd: Arc<PdInner>,
+    /// For a VI that uses another VI's event queue: that VI, freed only after this one.
+    _evq_owner: Option<Arc<ViCore>>,
 }
 
 /// Filter removals waiting for the VI's thread.
@@ -165,6 +176,23 @@ impl ViBuilder {
     /// transmits the buffers of `pool`, whose memory must be registered with the VI's
     /// protection domain.
     pub fn build(self, pool: &BufferPool) -> Result<Vi> {
+        self.build_on(pool, None)
+    }
+
+    /// Allocates the VI with its own event queue (`evq` `None`), or with the event queue of
+    /// `evq` (whose C VI must be live, used by this thread, and owning its event queue).
+    pub(crate) fn build_on(
+        self,
+        pool: &BufferPool,
+        evq: Option<(*mut ffi::ef_vi, Arc<ViCore>)>,
+    ) -> Result<Vi> {
+        let (evq_raw, evq_core) = match evq {
+            Some((raw, core)) => (raw, Some(core)),
+            None => (std::ptr::null_mut(), None),
+        };
+        // A VI on another's event queue has none of its own (the library requires 0).
+        let evq_cap = if evq_core.is_some() { 0 } else { self.evq };
+        let evq_dh = evq_core.as_ref().map_or(-1, |c| c.dh);
         let shared = pool.shared.clone();
         let Some(region) = shared.region_for(&self.pd) else {
             return Err(Error::invalid(
@@ -180,18 +208,19 @@ impl ViBuilder {
         let q_id = match &self.set {
             None => {
                 let g = self.pd.inner.lock();
-                // SAFETY: `vi` is boxed (it never moves) and zeroed; the PD is live and locked.
+                // SAFETY: `vi` is boxed (it never moves) and zeroed; the PD is live and locked;
+                // `evq_raw` is null or a live VI owning its event queue, used by this thread.
                 let rc = unsafe {
                     ffi::ef_vi_alloc_from_pd(
                         vi.get(),
                         dh,
                         g.pd,
                         g.dh,
-                        self.evq,
+                        evq_cap,
                         self.rxq,
                         self.txq,
-                        std::ptr::null_mut(),
-                        -1,
+                        evq_raw,
+                        evq_dh,
                         flags,
                     )
                 };
@@ -208,11 +237,11 @@ impl ViBuilder {
                         set.inner.raw(),
                         dh,
                         idx,
-                        self.evq,
+                        evq_cap,
                         self.rxq,
                         self.txq,
-                        std::ptr::null_mut(),
-                        -1,
+                        evq_raw,
+                        evq_dh,
                         flags,
                     )
                 };
@@ -231,6 +260,7 @@ impl ViBuilder {
             _pool: shared.clone(),
             _set: self.set.as_ref().map(|(s, _)| s.inner.clone()),
             _pd: self.pd.inner.clone(),
+            _evq_owner: evq_core.clone(),
         });
         let raw = core.raw();
         // SAFETY: the VI was just allocated.
@@ -269,6 +299,8 @@ impl ViBuilder {
             pio_len: 0,
             chain,
             chained: false,
+            alt_set: 0,
+            evq_shared: evq_core.is_some(),
             _not_sync: PhantomData,
         })
     }
@@ -308,6 +340,10 @@ pub struct Vi {
     /// For each buffer sent by `transmitv`, the next buffer of its packet.
     chain: Box<[u32]>,
     chained: bool,
+    /// The allocation of TX alternatives live on this VI (0: none), see `alts.rs`.
+    alt_set: usize,
+    /// True for a member of a [`ViGroup`]: its events are polled through the group.
+    evq_shared: bool,
     _not_sync: PhantomData<Cell<()>>,
 }
 

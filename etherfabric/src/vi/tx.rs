@@ -35,7 +35,7 @@ impl Vi {
     }
 
     #[inline]
-    fn tx_check(&self, buf: &PacketBuf, offset: usize, len: usize) -> Result<()> {
+    pub(super) fn tx_check(&self, buf: &PacketBuf, offset: usize, len: usize) -> Result<()> {
         if self.tx_failed {
             return Err(Error::TxQueueFailed);
         }
@@ -281,7 +281,7 @@ impl Vi {
         Ok(p)
     }
 
-    fn pio_check(&self, offset: usize, len: usize) -> Result<()> {
+    pub(super) fn pio_check(&self, offset: usize, len: usize) -> Result<()> {
         let size = self.pio_len;
         if size == 0 {
             return Err(Error::invalid("no PIO region is linked to this VI"));
@@ -341,7 +341,7 @@ impl Vi {
     }
 
     #[inline]
-    fn hand_back(&mut self, id: u32, f: &mut impl FnMut(PacketBuf)) {
+    pub(super) fn hand_back(&mut self, id: u32, f: &mut impl FnMut(PacketBuf)) {
         if id >= self.pool.count {
             return; // a send without a buffer (PIO)
         }
