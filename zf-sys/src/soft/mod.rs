@@ -35,6 +35,11 @@
 //!   ring's capture time for UDP received through the ring);
 //! * PIO/CTPIO do not exist (`zf_stack_query_feature` says 0); the reactor does not spin
 //!   (`reactor_spin_count` is accepted but unused);
+//! * TCPDirect does not receive fragmented UDP datagrams (`zf_udp.h`: not yet supported); this
+//!   backend gets them reassembled from the kernel and delivers those larger than the MTU,
+//!   while on a ring-served port (below) one that fits the MTU yet arrived in fragments is
+//!   lost, as the ring refuses fragments and the port's socket keeps only a stub of it;
+//!   applications should not rely on either;
 //! * overlapped receive is emulated under the conditions TCPDirect reports it (see below),
 //!   with "packets from the future" that have always arrived whole and good by the time the
 //!   application looks: the kernel hands over complete data only;
