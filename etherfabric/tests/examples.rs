@@ -81,10 +81,7 @@ fn efsink_rejects_a_bad_filter_spec_with_a_message() {
         return;
     }
     let Some(ns) = lo_netns(test) else { return };
-    let out = example_command(&ns, "efsink")
-        .args(["lo", "udp:nohost"])
-        .output()
-        .expect("run efsink");
+    let out = run_to_end(&ns, "efsink", &["lo", "udp:nohost"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -10,18 +10,9 @@ mod common;
 mod frames;
 
 use std::net::Ipv4Addr;
-use std::process::Output;
 use std::time::Duration;
 
 use common::*;
-
-/// Runs example `name` with `args` in `ns` to its end.
-fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> Output {
-    example_command(ns, name)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("run {name}: {e}"))
-}
 
 /// How an efsink run with `args` (before `-n 5 lo <filter>`) ended.
 enum Sink {

@@ -2,6 +2,7 @@
 // the example programs as child processes, and namespaces.
 #![allow(dead_code)]
 
+pub mod lo;
 pub mod yaml;
 
 use std::io::{BufRead, BufReader};
@@ -10,6 +11,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 // Not every test binary that includes this module needs all of these.
+#[allow(unused_imports)]
+pub use lo::{collect, in_lo_ns, lo_pd, poll_for};
 #[allow(unused_imports)]
 pub use testkit::{Netns, NetnsPair, is_root, run_in, sh};
 
@@ -60,6 +63,14 @@ pub fn example_command(ns: &Netns, name: &str) -> Command {
         }
         None => ns.command(testkit::example_path(name)),
     }
+}
+
+/// Runs example `name` with `args` in `ns` to its end.
+pub fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> std::process::Output {
+    example_command(ns, name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"))
 }
 
 /// An example running in a network namespace; killed when dropped. Its stdout lines arrive
