@@ -24,10 +24,7 @@ enum Sink {
 }
 
 fn efsink_run(test: &str, port: u16, args: &[&str]) -> Option<Sink> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
+    let ns = runnable_lo_netns(test)?;
     let lo = Ipv4Addr::LOCALHOST;
     let spec = format!("udp:127.0.0.1:{port}");
     let mut all = args.to_vec();
@@ -94,10 +91,9 @@ fn efsink_shared_rxq_counts_exactly_the_filtered_datagrams() {
 #[test]
 fn efsink_refuses_exclusive_and_shared_together() {
     let test = "efsink_refuses_exclusive_and_shared_together";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(&ns, "efsink", &["-x", "-s", "lo", "udp:127.0.0.1:37021"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -154,10 +150,7 @@ fn efsink_prints_the_filter_id_of_each_filter() {
 #[test]
 fn efsend_vlan_frames_reach_a_vlan_filter() {
     let test = "efsend_vlan_frames_reach_a_vlan_filter";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 40) else {
+    let Some(pair) = runnable_pair(test, 40) else {
         return;
     };
     // efsend -V takes its source address from `<interface>.<vlan>`; an interface of that
@@ -218,10 +211,9 @@ fn efsend_vlan_frames_reach_a_vlan_filter() {
 #[test]
 fn efsend_vlan_without_an_address_fails_with_a_message() {
     let test = "efsend_vlan_without_an_address_fails_with_a_message";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(
         &ns,
         "efsend",
@@ -238,10 +230,9 @@ fn efsend_vlan_without_an_address_fails_with_a_message() {
 #[test]
 fn eflatency_rejects_an_unknown_mode() {
     let test = "eflatency_rejects_an_unknown_mode";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(&ns, "eflatency", &["-m", "ax", "pong", "lo"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -282,10 +273,7 @@ fn assert_no_alternatives_refusal(ns: &Netns, intf: &str, args: &[&str]) {
 #[test]
 fn eflatency_alternatives_mode_runs_across_a_veth_pair() {
     let test = "eflatency_alternatives_mode_runs_across_a_veth_pair";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 49) else {
+    let Some(pair) = runnable_pair(test, 49) else {
         return;
     };
     // Two sizes: the reply queued for an iteration that does not come is discarded at the
@@ -336,10 +324,7 @@ fn eflatency_modes_are_tried_in_the_samples_order() {
     // -m ad: alternatives where the adapter has them, else DMA (C tries CTPIO, alternatives,
     // PIO, DMA, whatever the order of the letters).
     let test = "eflatency_modes_are_tried_in_the_samples_order";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 41) else {
+    let Some(pair) = runnable_pair(test, 41) else {
         return;
     };
     let want = if has_tx_alternatives(&pair.ns_b, &pair.if_b) {
@@ -371,10 +356,7 @@ fn eflatency_modes_are_tried_in_the_samples_order() {
 #[test]
 fn efsink_joins_the_multicast_group_of_its_filter() {
     let test = "efsink_joins_the_multicast_group_of_its_filter";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 42) else {
+    let Some(pair) = runnable_pair(test, 42) else {
         return;
     };
     let group = Ipv4Addr::new(239, 213, 42, 1);
@@ -410,10 +392,9 @@ fn efsink_joins_the_multicast_group_of_its_filter() {
 #[test]
 fn efsink_join_of_a_unicast_address_fails_with_a_message() {
     let test = "efsink_join_of_a_unicast_address_fails_with_a_message";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(&ns, "efsink", &["-j", "lo", "udp:127.0.0.1:37081"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -470,10 +451,7 @@ fn send_bad_ip_checksums(port: u16, n: usize) {
 /// Runs efsink with `args` on `lo` while 4 frames with a bad IP checksum arrive; returns
 /// the packets it counted and its discard reports.
 fn efsink_bad_frames(test: &str, port: u16, args: &[&str]) -> Option<(u64, Vec<String>)> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
+    let ns = runnable_lo_netns(test)?;
     let spec = format!("udp:127.0.0.1:{port}");
     let mut all = args.to_vec();
     all.extend(["-v", "-n", "4", "lo", &spec]);
@@ -603,10 +581,7 @@ const TABLE: &str = "paylen\tmean\tmin\t50%\t95%\t99%\tmax";
 #[test]
 fn eflatency_sweeps_sizes_and_writes_raw_times_and_yaml() {
     let test = "eflatency_sweeps_sizes_and_writes_raw_times_and_yaml";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 43) else {
+    let Some(pair) = runnable_pair(test, 43) else {
         return;
     };
     let dir = TempDir::new(test);
@@ -708,10 +683,7 @@ fn eflatency_sweeps_sizes_and_writes_raw_times_and_yaml() {
 #[test]
 fn eflatency_sends_on_its_tx_interface() {
     let test = "eflatency_sends_on_its_tx_interface";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 44) else {
+    let Some(pair) = runnable_pair(test, 44) else {
         return;
     };
     // A second link: each side receives on one link and sends on the other, so a round
@@ -774,10 +746,7 @@ fn eflatency_sends_on_its_tx_interface() {
 #[test]
 fn eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair() {
     let test = "eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 45) else {
+    let Some(pair) = runnable_pair(test, 45) else {
         return;
     };
     let dir = TempDir::new(test);
@@ -817,10 +786,7 @@ fn eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair() {
 #[test]
 fn eflatency_shared_rxq_is_used_or_refused_by_name() {
     let test = "eflatency_shared_rxq_is_used_or_refused_by_name";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 46) else {
+    let Some(pair) = runnable_pair(test, 46) else {
         return;
     };
     let pong_args = ["-S", "-n", "30", "-w", "3", "pong", &pair.if_b];
@@ -854,10 +820,9 @@ fn eflatency_shared_rxq_is_used_or_refused_by_name() {
 #[test]
 fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
     let test = "eflatency_refuses_what_it_cannot_do_with_the_samples_messages";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let cases: [(&[&str], &str); 5] = [
         (
             &["-N", "-o", "x", "ping", "lo"],
@@ -889,10 +854,7 @@ fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
 #[test]
 fn eflatency_read_data_checks_the_payload_it_receives() {
     let test = "eflatency_read_data_checks_the_payload_it_receives";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 47) else {
+    let Some(pair) = runnable_pair(test, 47) else {
         return;
     };
     // pong reads each packet (-d r) and expects 8-byte payloads; ping sends 16.
@@ -926,10 +888,7 @@ fn eflatency_read_data_checks_the_payload_it_receives() {
 #[test]
 fn eflatency_pio_mode_is_used_or_refused_with_the_samples_message() {
     let test = "eflatency_pio_mode_is_used_or_refused_with_the_samples_message";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 48) else {
+    let Some(pair) = runnable_pair(test, 48) else {
         return;
     };
     let pong_args = [

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use etherfabric::*;
 
-use super::{can_run, lo_netns, run_in};
+use super::{run_in, runnable_lo_netns};
 
 /// Runs `f` on a thread inside a namespace of its own whose `lo` accepts the VI's frames;
 /// `None` (after saying why) where that cannot be done here.
@@ -13,10 +13,7 @@ pub fn in_lo_ns<T: Send + 'static>(
     test: &str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
+    let ns = runnable_lo_netns(test)?;
     Some(run_in(&ns, f).join().expect("test thread"))
 }
 

@@ -35,6 +35,33 @@ pub fn can_run(test: &str) -> bool {
     }
 }
 
+/// [`lo_netns`] for a test that opens ef_vi: `None` (after saying why) when this process
+/// may not ([`can_run`]) or the namespace cannot be made.
+pub fn runnable_lo_netns(test: &str) -> Option<Netns> {
+    if !can_run(test) {
+        return None;
+    }
+    lo_netns(test)
+}
+
+/// [`NetnsPair::create`] for a test that opens ef_vi: `None` (after saying why) when this
+/// process may not ([`can_run`]) or the namespaces cannot be made.
+pub fn runnable_pair(test: &str, tag: u8) -> Option<NetnsPair> {
+    if !can_run(test) {
+        return None;
+    }
+    NetnsPair::create(test, tag)
+}
+
+/// [`Trio::create`] for a test that opens ef_vi: `None` (after saying why) when this
+/// process may not ([`can_run`]) or the namespaces cannot be made.
+pub fn runnable_trio(test: &str, tag: u8) -> Option<Trio> {
+    if !can_run(test) {
+        return None;
+    }
+    Trio::create(test, tag)
+}
+
 /// A namespace of its own whose `lo` accepts frames a VI sends with local addresses.
 pub fn lo_netns(test: &str) -> Option<Netns> {
     let ns = Netns::create(test)?;
