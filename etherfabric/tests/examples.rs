@@ -30,13 +30,8 @@ fn efsink_counts(test: &str, tag: u8, extra_args: &[&str]) {
     })
     .join()
     .expect("sender");
-    let (status, lines) = p.finish(T);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "efsink did not exit by itself after 20 packets: {lines:?}"
-    );
+    let lines = assert_efsink_counted(p, 20, "efsink");
     assert!(lines[0].starts_with("# ef_vi backend:"), "{lines:?}");
-    assert_eq!(efsink_total(&lines), Some(20), "efsink output: {lines:?}");
 }
 
 #[test]

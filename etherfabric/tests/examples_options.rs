@@ -200,12 +200,7 @@ fn efsend_vlan_frames_reach_a_vlan_filter() {
         tlines.iter().any(|l| l == "Sent 10 packets"),
         "efsend -V 7: {tlines:?}"
     );
-    let (status, lines) = sink.finish(T);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "efsink did not exit after 10 tagged packets: {lines:?}"
-    );
-    assert_eq!(efsink_total(&lines), Some(10), "efsink output: {lines:?}");
+    assert_efsink_counted(sink, 10, "efsink of VLAN 7 frames");
 }
 
 #[test]
@@ -381,12 +376,7 @@ fn efsink_joins_the_multicast_group_of_its_filter() {
     run_in(&pair.ns_a, move || send_udp(ip_a, (group, port), 5, 64))
         .join()
         .expect("sender");
-    let (status, lines) = sink.finish(T);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "efsink -j did not exit after 5 datagrams: {lines:?}"
-    );
-    assert_eq!(efsink_total(&lines), Some(5), "efsink -j: {lines:?}");
+    assert_efsink_counted(sink, 5, "efsink -j");
 }
 
 #[test]

@@ -275,3 +275,16 @@ pub fn efsink_total(lines: &[String]) -> Option<u64> {
         .find(|l| !l.starts_with('#') && l.split_whitespace().count() >= 3)
         .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
 }
+
+/// Waits for `sink`, an efsink started with `-n <want>`, to exit by itself, and checks that
+/// it counted exactly `want` datagrams (`what` names the run in failure messages); returns
+/// its output lines.
+pub fn assert_efsink_counted(sink: Program, want: u64, what: &str) -> Vec<String> {
+    let (status, lines) = sink.finish(T);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{what}: efsink did not exit by itself after {want} datagrams: {lines:?}"
+    );
+    assert_eq!(efsink_total(&lines), Some(want), "{what}: {lines:?}");
+    lines
+}
