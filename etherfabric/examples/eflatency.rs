@@ -8,8 +8,11 @@
 //! Both ends send broadcast frames to 172.1.2.3:8080 and filter on that address, so no IP
 //! configuration is needed. With `<tx_interface>` the frames are sent there and received on
 //! `<interface>`. The TX mode is the lowest-latency one `-m` allows and the adapter offers:
-//! CTPIO, then TX alternatives (which this crate does not have: where the adapter offers
-//! them, the attempt fails with a message and the next mode is tried), then PIO, then DMA.
+//! CTPIO, then TX alternatives, then PIO, then DMA. In the alternatives mode (`# TX mode:
+//! Alternatives`) the VI has two TX alternatives: the next reply waits, already sent, in one
+//! of them (stopped), and when the time comes to send it that alternative is told to go and
+//! the following reply is queued in the other. An adapter without alternatives skips the
+//! mode (with `-m a` alone: "No compatible mode found").
 //!
 //! `ping` prints one line per payload size (`-s` takes a size, a Python slice
 //! `start:end[:step]` or a list `a,b,c`): the mean over the run, then min, median, 95th and
@@ -30,10 +33,10 @@ use std::io::Write;
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
-use delivery::{Delivery, Side};
+use delivery::{Delivery, Side, ViHandle};
 use etherfabric::*;
 use sizes::Sizes;
-use vi_setup::{Mode, Opened, open};
+use vi_setup::{ALT_BUF_SPACE, Mode, N_TX_ALT, Opened, open};
 
 const USAGE: &str = "
 usage:
@@ -228,11 +231,11 @@ fn ifindex(name: &str) -> i64 {
     }
 }
 
-struct Endpoint<'c> {
+struct Endpoint<'c, 'v> {
     cfg: &'c Config,
-    rx: Side,
+    rx: Side<'v>,
     /// The VI that sends, when it is not `rx`.
-    tx: Option<Side>,
+    tx: Option<Side<'v>>,
     tx_free: Vec<PacketBuf>,
     /// How many TX buffers there are (free or in flight).
     n_tx: usize,
@@ -251,6 +254,36 @@ struct Endpoint<'c> {
     rx_poll: bool,
     /// Where `-d r` copies payloads to.
     app_buf: Vec<u8>,
+    /// Alternatives released with `go` (the next to fill and release is this one modulo
+    /// [`N_TX_ALT`]).
+    alt_sent: u32,
+    /// `TX_ALT` events seen.
+    alt_done: u32,
+}
+
+/// Gives `$vi` (a local of [`run`], made by [`open`] with the mode `$mode`) to a [`Side`]:
+/// in the alternatives mode with its [`N_TX_ALT`] alternatives of [`ALT_BUF_SPACE`] bytes
+/// each, allocated here. Where that fails the VI is freed and a plain one made instead, and
+/// the next mode chosen, as in the sample. (A macro, not a function: the VI is replaced
+/// after a borrow of it that the other branch keeps, which the borrow checker accepts for
+/// locals only.) Evaluates to `(ViHandle, Mode)`.
+macro_rules! attach_alternatives {
+    ($vi:expr, $mode:expr, $pd:expr, $pool:expr, $cfg:expr) => {{
+        let mode: Mode = $mode;
+        'attached: {
+            if mode != Mode::Alternatives {
+                break 'attached (ViHandle::Plain(&mut $vi), mode);
+            }
+            let e = match $vi.tx_alternatives(N_TX_ALT, N_TX_ALT as usize * ALT_BUF_SPACE) {
+                Ok(alts) => break 'attached (ViHandle::Alts(alts), mode),
+                Err(e) => e,
+            };
+            eprintln!("Failed to allocate VI with TX alternatives. ({e})");
+            $vi = vi_setup::plain_vi($cfg, $pd, $pool)?;
+            let mode = vi_setup::select_mode($cfg, $pd, &mut $vi, false, false);
+            (ViHandle::Plain(&mut $vi), mode)
+        }
+    }};
 }
 
 fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()> {
@@ -258,18 +291,28 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
     let single = tx_intf.is_none();
     let rx_bufs = N_RX_BUFS + if single { N_TX_BUFS } else { 0 };
     let Opened {
-        side: mut rx_side,
-        mut mode,
+        vi: mut rx_vi,
+        pool: rx_pool,
+        mode: rx_mode,
         pd: rx_pd,
     } = open(cfg, &driver, intf, rx_bufs)?;
+    let (rx_handle, mut mode) = attach_alternatives!(rx_vi, rx_mode, &rx_pd, &rx_pool, cfg);
+    let mut rx_side = Side::new(rx_handle, rx_pool);
     // The TX interface's VI selects the TX mode.
-    let tx_side = match tx_intf {
-        None => None,
+    let (mut tx_vi, tx_rest) = match tx_intf {
+        None => (None, None),
         Some(t) => {
             let o = open(cfg, &driver, t, N_TX_BUFS)?;
-            mode = o.mode;
-            Some(o.side)
+            (Some(o.vi), Some((o.pool, o.mode, o.pd)))
         }
+    };
+    let tx_side = match (tx_vi.as_mut(), tx_rest) {
+        (Some(vi), Some((pool, tx_mode, pd))) => {
+            let (h, m) = attach_alternatives!(*vi, tx_mode, &pd, &pool, cfg);
+            mode = m;
+            Some(Side::new(h, pool))
+        }
+        _ => None,
     };
     let filter_flags = if cfg.shared_rxq {
         FilterFlags::SHARED_RXQ
@@ -310,6 +353,8 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
         posts: !rx_ref,
         rx_poll,
         app_buf: vec![0; DEFAULT_BUF_SIZE],
+        alt_sent: 0,
+        alt_done: 0,
     };
     {
         let t = ep.tx.as_mut().unwrap_or(&mut ep.rx);
@@ -379,10 +424,16 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
         if i > 0 {
             ep.set_payload(size as usize)?;
         }
+        if ep.mode == Mode::Alternatives {
+            ep.alt_init()?;
+        }
         if !ping {
             for _ in 0..cfg.warmups + cfg.iters {
                 ep.rx_wait()?;
                 ep.send()?;
+            }
+            if ep.mode == Mode::Alternatives {
+                ep.alt_cleanup()?;
             }
             continue;
         }
@@ -401,6 +452,9 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
             }
         }
         let elapsed = start.elapsed();
+        if ep.mode == Mode::Alternatives {
+            ep.alt_cleanup()?;
+        }
         if let Some(pattern) = &cfg.raw_file {
             let path = report::raw_path(pattern, ep.payload_len);
             report::write_raw(&path, &rtts).map_err(|e| Error::InvalidArgument {
@@ -432,7 +486,7 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
     Ok(())
 }
 
-impl Endpoint<'_> {
+impl Endpoint<'_, '_> {
     /// Writes the frame for `payload_len` bytes into every TX buffer (after the buffers in
     /// flight came back) and, in PIO mode, keeps a copy to send.
     fn set_payload(&mut self, payload_len: usize) -> Result<()> {
@@ -463,10 +517,19 @@ impl Endpoint<'_> {
     }
 
     fn send(&mut self) -> Result<()> {
-        if self.mode == Mode::Pio {
-            let side = self.tx.as_mut().unwrap_or(&mut self.rx);
-            return side.vi.transmit_copy_pio(0, &self.frame);
+        match self.mode {
+            Mode::Pio => {
+                let side = self.tx.as_mut().unwrap_or(&mut self.rx);
+                side.vi.transmit_copy_pio(0, &self.frame)
+            }
+            Mode::Alternatives => self.alt_send(),
+            Mode::Ctpio | Mode::Dma => self.dma_send(),
         }
+    }
+
+    /// Sends the frame from a free TX buffer (by CTPIO in that mode, with the DMA send as
+    /// its fallback), waiting for a completion if all are in flight.
+    fn dma_send(&mut self) -> Result<()> {
         // A TX buffer comes back with its completion; wait for one if all are in flight.
         while self.tx_free.is_empty() {
             self.poll_tx()?;
@@ -484,6 +547,65 @@ impl Endpoint<'_> {
         })
     }
 
+    /// The alternatives mode's set-up for a payload size: checks the frame fits an
+    /// alternative's buffering and queues the first reply.
+    fn alt_init(&mut self) -> Result<()> {
+        let side = self.tx.as_mut().unwrap_or(&mut self.rx);
+        let usage = side.vi.tx_alt_overhead()?.usage(self.frame.len() as u32);
+        if usage as usize > ALT_BUF_SPACE {
+            return Err(Error::InvalidArgument {
+                what: format!(
+                    "a frame of {} bytes takes {usage} bytes of TX alternative buffering, more \
+                     than the {ALT_BUF_SPACE} each alternative has",
+                    self.frame.len()
+                ),
+            });
+        }
+        self.alt_fill()
+    }
+
+    /// Queues the frame in the alternative that is released next: stopped, so it holds it.
+    fn alt_fill(&mut self) -> Result<()> {
+        let side = self.tx.as_mut().unwrap_or(&mut self.rx);
+        let alts = side.vi.alts()?;
+        let id = alts.id(self.alt_sent % N_TX_ALT)?;
+        alts.stop(id)?;
+        if N_TX_ALT > 1 {
+            alts.select(id)?;
+        }
+        self.dma_send()
+    }
+
+    /// Releases the queued reply onto the wire and queues the next one in the other
+    /// alternative.
+    fn alt_send(&mut self) -> Result<()> {
+        // Every alternative released before has gone out (its TX_ALT event was seen when
+        // the peer's answer to it arrived).
+        if self.alt_done.wrapping_sub(self.alt_sent) > i32::MAX as u32 {
+            return Err(Error::InvalidArgument {
+                what: format!(
+                    "{} TX alternatives released but only {} TX_ALT events seen",
+                    self.alt_sent, self.alt_done
+                ),
+            });
+        }
+        let side = self.tx.as_mut().unwrap_or(&mut self.rx);
+        let alts = side.vi.alts()?;
+        alts.go(alts.id(self.alt_sent % N_TX_ALT)?)?;
+        self.alt_sent = self.alt_sent.wrapping_add(1);
+        self.alt_fill()
+    }
+
+    /// The end of a payload size in the alternatives mode: the reply queued for an
+    /// iteration that does not come is dropped (the sample then also frees the
+    /// alternatives; here they are kept for the next size and freed when the VI's side is
+    /// dropped).
+    fn alt_cleanup(&mut self) -> Result<()> {
+        let side = self.tx.as_mut().unwrap_or(&mut self.rx);
+        let alts = side.vi.alts()?;
+        alts.discard(alts.id(self.alt_sent % N_TX_ALT)?)
+    }
+
     /// Polls the sending VI once; a packet it finds (when it is also the receiving VI) is
     /// counted for the next [`rx_wait`](Self::rx_wait).
     fn poll_tx(&mut self) -> Result<()> {
@@ -493,6 +615,7 @@ impl Endpoint<'_> {
             payload_len: self.payload_len,
             app_buf: &mut self.app_buf,
             posts: self.posts,
+            tx_alt_done: &mut self.alt_done,
         };
         let got = match self.tx.as_mut() {
             Some(t) => d.poll_once(t, false)?,
@@ -520,6 +643,7 @@ impl Endpoint<'_> {
             payload_len: self.payload_len,
             app_buf: &mut self.app_buf,
             posts: self.posts,
+            tx_alt_done: &mut self.alt_done,
         };
         loop {
             if d.poll_once(&mut self.rx, self.rx_poll)? {

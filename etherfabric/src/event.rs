@@ -199,6 +199,12 @@ impl RxEvent {
         // SAFETY: as in `len`.
         unsafe { ffi::EF_EVENT_RX_CONT(&self.raw.0) != 0 }
     }
+
+    /// The raw event, as it was polled.
+    #[inline]
+    pub fn as_raw(&self) -> &ffi::ef_event {
+        &self.raw.0
+    }
 }
 
 /// A buffer whose packet the NIC discarded (`EF_EVENT_TYPE_RX_DISCARD`); fields are read

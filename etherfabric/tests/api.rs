@@ -16,37 +16,10 @@ const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 /// A VI on `lo` with a pool, built inside the calling thread's namespace.
 fn lo_vi(flags: ViFlags, bufs: u32) -> (Vi, BufferPool) {
-    let driver = Driver::open().expect("driver");
-    let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).expect("PD on lo");
+    let (pd, pool) = lo_pd(bufs);
     assert_eq!(pd.interface_name().as_deref(), Some("lo"));
-    let pool = BufferPool::alloc(&pd, bufs, DEFAULT_BUF_SIZE).expect("pool");
     let vi = Vi::builder(&pd).flags(flags).build(&pool).expect("VI");
     (vi, pool)
-}
-
-/// Polls until `want` events satisfying `pred` came or 5 s passed; returns them.
-fn poll_for(vi: &mut Vi, want: usize, mut pred: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut evs: [Event; 16] = Default::default();
-    let mut got = Vec::new();
-    while got.len() < want && Instant::now() < deadline {
-        for e in vi.poll(&mut evs) {
-            if pred(e) {
-                got.push(e.take());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    got
-}
-
-fn in_lo_ns<T: Send + 'static>(test: &str, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
-    let r = run_in(&ns, f).join().expect("test thread");
-    Some(r)
 }
 
 #[test]

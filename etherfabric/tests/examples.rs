@@ -9,10 +9,7 @@ use std::time::Duration;
 use common::*;
 
 fn efsink_counts(test: &str, tag: u8, extra_args: &[&str]) {
-    if !can_run(test) {
-        return;
-    }
-    let Some(ns) = lo_netns(test) else {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
     };
     let lo = Ipv4Addr::LOCALHOST;
@@ -33,13 +30,8 @@ fn efsink_counts(test: &str, tag: u8, extra_args: &[&str]) {
     })
     .join()
     .expect("sender");
-    let (status, lines) = p.finish(T);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "efsink did not exit by itself after 20 packets: {lines:?}"
-    );
+    let lines = assert_efsink_counted(p, 20, "efsink");
     assert!(lines[0].starts_with("# ef_vi backend:"), "{lines:?}");
-    assert_eq!(efsink_total(&lines), Some(20), "efsink output: {lines:?}");
 }
 
 #[test]
@@ -77,14 +69,10 @@ fn efsink_blocking_on_the_event_queue_counts_exactly_the_filtered_datagrams() {
 #[test]
 fn efsink_rejects_a_bad_filter_spec_with_a_message() {
     let test = "efsink_rejects_a_bad_filter_spec_with_a_message";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
-    let out = example_command(&ns, "efsink")
-        .args(["lo", "udp:nohost"])
-        .output()
-        .expect("run efsink");
+    };
+    let out = run_to_end(&ns, "efsink", &["lo", "udp:nohost"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -96,10 +84,7 @@ fn efsink_rejects_a_bad_filter_spec_with_a_message() {
 #[test]
 fn efsend_datagrams_reach_a_kernel_socket() {
     let test = "efsend_datagrams_reach_a_kernel_socket";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 5) else {
+    let Some(pair) = runnable_pair(test, 5) else {
         return;
     };
     let group = Ipv4Addr::new(239, 213, 5, 1);
@@ -150,10 +135,7 @@ fn efsend_datagrams_reach_a_kernel_socket() {
 #[test]
 fn eflatency_ping_and_pong_across_a_veth_pair() {
     let test = "eflatency_ping_and_pong_across_a_veth_pair";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 6) else {
+    let Some(pair) = runnable_pair(test, 6) else {
         return;
     };
     let mut pong = Program::start(
@@ -191,10 +173,7 @@ fn eflatency_ping_and_pong_across_a_veth_pair() {
 #[test]
 fn efforward_forwards_between_two_namespaces() {
     let test = "efforward_forwards_between_two_namespaces";
-    if !can_run(test) {
-        return;
-    }
-    let Some(t) = Trio::create(test, 7) else {
+    let Some(t) = runnable_trio(test, 7) else {
         return;
     };
     let mut fwd = Program::start(&t.f, "efforward", &["-c", "f0", "f1"]);
@@ -236,10 +215,7 @@ fn efforward_forwards_between_two_namespaces() {
 #[test]
 fn efrss_spreads_flows_over_its_vis() {
     let test = "efrss_spreads_flows_over_its_vis";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 8) else {
+    let Some(pair) = runnable_pair(test, 8) else {
         return;
     };
     let mut rss = Program::start(&pair.ns_b, "efrss", &["-n", "64", "4", &pair.if_b]);

@@ -10,18 +10,9 @@ mod common;
 mod frames;
 
 use std::net::Ipv4Addr;
-use std::process::Output;
 use std::time::Duration;
 
 use common::*;
-
-/// Runs example `name` with `args` in `ns` to its end.
-fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> Output {
-    example_command(ns, name)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("run {name}: {e}"))
-}
 
 /// How an efsink run with `args` (before `-n 5 lo <filter>`) ended.
 enum Sink {
@@ -33,10 +24,7 @@ enum Sink {
 }
 
 fn efsink_run(test: &str, port: u16, args: &[&str]) -> Option<Sink> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
+    let ns = runnable_lo_netns(test)?;
     let lo = Ipv4Addr::LOCALHOST;
     let spec = format!("udp:127.0.0.1:{port}");
     let mut all = args.to_vec();
@@ -103,10 +91,9 @@ fn efsink_shared_rxq_counts_exactly_the_filtered_datagrams() {
 #[test]
 fn efsink_refuses_exclusive_and_shared_together() {
     let test = "efsink_refuses_exclusive_and_shared_together";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(&ns, "efsink", &["-x", "-s", "lo", "udp:127.0.0.1:37021"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -163,10 +150,7 @@ fn efsink_prints_the_filter_id_of_each_filter() {
 #[test]
 fn efsend_vlan_frames_reach_a_vlan_filter() {
     let test = "efsend_vlan_frames_reach_a_vlan_filter";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 40) else {
+    let Some(pair) = runnable_pair(test, 40) else {
         return;
     };
     // efsend -V takes its source address from `<interface>.<vlan>`; an interface of that
@@ -216,21 +200,15 @@ fn efsend_vlan_frames_reach_a_vlan_filter() {
         tlines.iter().any(|l| l == "Sent 10 packets"),
         "efsend -V 7: {tlines:?}"
     );
-    let (status, lines) = sink.finish(T);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "efsink did not exit after 10 tagged packets: {lines:?}"
-    );
-    assert_eq!(efsink_total(&lines), Some(10), "efsink output: {lines:?}");
+    assert_efsink_counted(sink, 10, "efsink of VLAN 7 frames");
 }
 
 #[test]
 fn efsend_vlan_without_an_address_fails_with_a_message() {
     let test = "efsend_vlan_without_an_address_fails_with_a_message";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(
         &ns,
         "efsend",
@@ -245,72 +223,123 @@ fn efsend_vlan_without_an_address_fails_with_a_message() {
 }
 
 #[test]
-fn eflatency_alternatives_only_fails_without_the_capability() {
-    let test = "eflatency_alternatives_only_fails_without_the_capability";
-    if !can_run(test) {
-        return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
-    let out = run_to_end(&ns, "eflatency", &["-m", "a", "pong", "lo"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    // The C program's message when no allowed mode is available.
-    assert!(err.contains("No compatible mode found"), "stderr: {err}");
-    // Where the adapter has TX alternatives, the attempt fails naming the crate's lack.
-    if err.contains("Failed to allocate VI with TX alternatives") {
-        assert!(
-            err.contains("TX alternatives are not supported by the etherfabric crate"),
-            "stderr: {err}"
-        );
-    }
-}
-
-#[test]
 fn eflatency_rejects_an_unknown_mode() {
     let test = "eflatency_rejects_an_unknown_mode";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(&ns, "eflatency", &["-m", "ax", "pong", "lo"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Unknown mode 'x'"), "stderr: {err}");
 }
 
+/// Whether the adapter behind `intf` (in `ns`) has TX alternatives
+/// (`EF_VI_CAP_TX_ALTERNATIVES`), as eflatency asks its protection domain.
+fn has_tx_alternatives(ns: &Netns, intf: &str) -> bool {
+    let intf = intf.to_owned();
+    run_in(ns, move || {
+        let driver = etherfabric::Driver::open().expect("Driver::open");
+        let pd =
+            etherfabric::ProtectionDomain::by_name(&driver, &intf, etherfabric::PdFlags::empty())
+                .unwrap_or_else(|e| panic!("protection domain on {intf}: {e}"));
+        pd.capability(etherfabric::Capability::TX_ALTERNATIVES)
+            .unwrap_or(0)
+            != 0
+    })
+    .join()
+    .expect("capability query")
+}
+
+/// eflatency `-m <modes>` on `intf` in `ns` where the adapter lacks TX alternatives: it
+/// must refuse as the sample does, before any traffic.
+fn assert_no_alternatives_refusal(ns: &Netns, intf: &str, args: &[&str]) {
+    let out = run_to_end(ns, "eflatency", args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{intf}: stderr: {err}");
+    assert!(err.contains("No compatible mode found"), "stderr: {err}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("# TX mode:"),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
-fn eflatency_alternatives_fall_back_to_dma_across_a_veth_pair() {
-    let test = "eflatency_alternatives_fall_back_to_dma_across_a_veth_pair";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 41) else {
+fn eflatency_alternatives_mode_runs_across_a_veth_pair() {
+    let test = "eflatency_alternatives_mode_runs_across_a_veth_pair";
+    let Some(pair) = runnable_pair(test, 49) else {
         return;
     };
+    // Two sizes: the reply queued for an iteration that does not come is discarded at the
+    // end of the first, and the second queues frames of another length.
     let args = |role: &'static str, intf: &str| -> Vec<String> {
-        ["-n", "50", "-w", "5", "-m", "ad", role, intf]
+        [
+            "-n", "200", "-w", "20", "-s", "8,300", "-m", "a", role, intf,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let pong_args = args("pong", &pair.if_b);
+    let pong_args: Vec<&str> = pong_args.iter().map(String::as_str).collect();
+    let ping_args = args("ping", &pair.if_a);
+    let ping_args: Vec<&str> = ping_args.iter().map(String::as_str).collect();
+    if !has_tx_alternatives(&pair.ns_b, &pair.if_b) {
+        assert_no_alternatives_refusal(&pair.ns_b, &pair.if_b, &pong_args);
+        testkit::skip(
+            test,
+            "no TX alternatives on this adapter (the refusal of -m a was checked)",
+        );
+        return;
+    }
+    let (plines, qlines) = eflatency_ping_pong(&pair.ns_a, &ping_args, &pair.ns_b, &pong_args);
+    for (who, lines) in [("ping", &plines), ("pong", &qlines)] {
+        assert!(
+            lines.iter().any(|l| l == "# TX mode: Alternatives"),
+            "{who}: {lines:?}"
+        );
+    }
+    let rows = result_rows(&plines, TABLE);
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [8, 300],
+        "{plines:?}"
+    );
+    for (len, v) in &rows {
+        // mean, min, 50%, 95%, 99%, max: positive and ordered from min to max.
+        assert_eq!(v.len(), 6, "size {len}: {v:?}");
+        assert!(v.iter().all(|x| *x > 0.0), "size {len}: {v:?}");
+        assert!(v[1..].windows(2).all(|w| w[0] <= w[1]), "size {len}: {v:?}");
+    }
+}
+
+#[test]
+fn eflatency_modes_are_tried_in_the_samples_order() {
+    // -m ad: alternatives where the adapter has them, else DMA (C tries CTPIO, alternatives,
+    // PIO, DMA, whatever the order of the letters).
+    let test = "eflatency_modes_are_tried_in_the_samples_order";
+    let Some(pair) = runnable_pair(test, 41) else {
+        return;
+    };
+    let want = if has_tx_alternatives(&pair.ns_b, &pair.if_b) {
+        "# TX mode: Alternatives"
+    } else {
+        "# TX mode: DMA"
+    };
+    let args = |role: &'static str, intf: &str| -> Vec<String> {
+        ["-n", "50", "-w", "5", "-m", "da", role, intf]
             .iter()
             .map(|s| s.to_string())
             .collect()
     };
     let pong_args = args("pong", &pair.if_b);
     let pong_args: Vec<&str> = pong_args.iter().map(String::as_str).collect();
-    let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
-    let mode = pong.wait_for("# TX mode:", T);
-    assert_eq!(
-        mode.as_deref(),
-        Some("# TX mode: DMA"),
-        "pong: {:?}",
-        pong.seen
-    );
     let ping_args = args("ping", &pair.if_a);
     let ping_args: Vec<&str> = ping_args.iter().map(String::as_str).collect();
-    let ping = Program::start(&pair.ns_a, "eflatency", &ping_args);
-    let (ps, plines) = ping.finish(Duration::from_secs(60));
-    let (qs, qlines) = pong.finish(T);
-    assert!(ps.is_some_and(|s| s.success()), "ping: {plines:?}");
-    assert!(qs.is_some_and(|s| s.success()), "pong: {qlines:?}");
-    assert!(plines.iter().any(|l| l == "# TX mode: DMA"), "{plines:?}");
+    let (plines, qlines) = eflatency_ping_pong(&pair.ns_a, &ping_args, &pair.ns_b, &pong_args);
+    assert!(plines.iter().any(|l| l == want), "ping: {plines:?}");
+    assert!(qlines.iter().any(|l| l == want), "pong: {qlines:?}");
     assert!(
         plines
             .iter()
@@ -322,10 +351,7 @@ fn eflatency_alternatives_fall_back_to_dma_across_a_veth_pair() {
 #[test]
 fn efsink_joins_the_multicast_group_of_its_filter() {
     let test = "efsink_joins_the_multicast_group_of_its_filter";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 42) else {
+    let Some(pair) = runnable_pair(test, 42) else {
         return;
     };
     let group = Ipv4Addr::new(239, 213, 42, 1);
@@ -350,21 +376,15 @@ fn efsink_joins_the_multicast_group_of_its_filter() {
     run_in(&pair.ns_a, move || send_udp(ip_a, (group, port), 5, 64))
         .join()
         .expect("sender");
-    let (status, lines) = sink.finish(T);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "efsink -j did not exit after 5 datagrams: {lines:?}"
-    );
-    assert_eq!(efsink_total(&lines), Some(5), "efsink -j: {lines:?}");
+    assert_efsink_counted(sink, 5, "efsink -j");
 }
 
 #[test]
 fn efsink_join_of_a_unicast_address_fails_with_a_message() {
     let test = "efsink_join_of_a_unicast_address_fails_with_a_message";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let out = run_to_end(&ns, "efsink", &["-j", "lo", "udp:127.0.0.1:37081"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -421,10 +441,7 @@ fn send_bad_ip_checksums(port: u16, n: usize) {
 /// Runs efsink with `args` on `lo` while 4 frames with a bad IP checksum arrive; returns
 /// the packets it counted and its discard reports.
 fn efsink_bad_frames(test: &str, port: u16, args: &[&str]) -> Option<(u64, Vec<String>)> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
+    let ns = runnable_lo_netns(test)?;
     let spec = format!("udp:127.0.0.1:{port}");
     let mut all = args.to_vec();
     all.extend(["-v", "-n", "4", "lo", &spec]);
@@ -554,10 +571,7 @@ const TABLE: &str = "paylen\tmean\tmin\t50%\t95%\t99%\tmax";
 #[test]
 fn eflatency_sweeps_sizes_and_writes_raw_times_and_yaml() {
     let test = "eflatency_sweeps_sizes_and_writes_raw_times_and_yaml";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 43) else {
+    let Some(pair) = runnable_pair(test, 43) else {
         return;
     };
     let dir = TempDir::new(test);
@@ -659,10 +673,7 @@ fn eflatency_sweeps_sizes_and_writes_raw_times_and_yaml() {
 #[test]
 fn eflatency_sends_on_its_tx_interface() {
     let test = "eflatency_sends_on_its_tx_interface";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 44) else {
+    let Some(pair) = runnable_pair(test, 44) else {
         return;
     };
     // A second link: each side receives on one link and sends on the other, so a round
@@ -725,10 +736,7 @@ fn eflatency_sends_on_its_tx_interface() {
 #[test]
 fn eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair() {
     let test = "eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 45) else {
+    let Some(pair) = runnable_pair(test, 45) else {
         return;
     };
     let dir = TempDir::new(test);
@@ -768,10 +776,7 @@ fn eflatency_tx_push_data_read_and_peek_and_no_stats_across_a_veth_pair() {
 #[test]
 fn eflatency_shared_rxq_is_used_or_refused_by_name() {
     let test = "eflatency_shared_rxq_is_used_or_refused_by_name";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 46) else {
+    let Some(pair) = runnable_pair(test, 46) else {
         return;
     };
     let pong_args = ["-S", "-n", "30", "-w", "3", "pong", &pair.if_b];
@@ -805,10 +810,9 @@ fn eflatency_shared_rxq_is_used_or_refused_by_name() {
 #[test]
 fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
     let test = "eflatency_refuses_what_it_cannot_do_with_the_samples_messages";
-    if !can_run(test) {
+    let Some(ns) = runnable_lo_netns(test) else {
         return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
+    };
     let cases: [(&[&str], &str); 5] = [
         (
             &["-N", "-o", "x", "ping", "lo"],
@@ -840,10 +844,7 @@ fn eflatency_refuses_what_it_cannot_do_with_the_samples_messages() {
 #[test]
 fn eflatency_read_data_checks_the_payload_it_receives() {
     let test = "eflatency_read_data_checks_the_payload_it_receives";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 47) else {
+    let Some(pair) = runnable_pair(test, 47) else {
         return;
     };
     // pong reads each packet (-d r) and expects 8-byte payloads; ping sends 16.
@@ -877,10 +878,7 @@ fn eflatency_read_data_checks_the_payload_it_receives() {
 #[test]
 fn eflatency_pio_mode_is_used_or_refused_with_the_samples_message() {
     let test = "eflatency_pio_mode_is_used_or_refused_with_the_samples_message";
-    if !can_run(test) {
-        return;
-    }
-    let Some(pair) = NetnsPair::create(test, 48) else {
+    let Some(pair) = runnable_pair(test, 48) else {
         return;
     };
     let pong_args = [

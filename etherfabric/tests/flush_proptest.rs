@@ -128,11 +128,7 @@ fn run_case(pd: &ProtectionDomain, ops: &[Op]) -> Result<(), TestCaseError> {
 #[test]
 fn flush_hands_back_exactly_what_the_rings_hold() {
     let test = "flush_hands_back_exactly_what_the_rings_hold";
-    if !can_run(test) {
-        return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
-    run_in(&ns, || {
+    in_lo_ns(test, || {
         let driver = Driver::open().unwrap();
         let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).unwrap();
         let mut runner = TestRunner::new(Config {
@@ -145,7 +141,5 @@ fn flush_hands_back_exactly_what_the_rings_hold() {
                 run_case(&pd, &ops)
             })
             .unwrap();
-    })
-    .join()
-    .expect("test thread");
+    });
 }

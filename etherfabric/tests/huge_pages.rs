@@ -11,7 +11,7 @@ mod common;
 mod frames;
 
 use std::net::{Ipv4Addr, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use etherfabric::*;
@@ -101,18 +101,12 @@ fn round_trip(pd: &ProtectionDomain, region: MemoryRegion, port: u16) {
         .unwrap()
         .send_to(b"in!", (LO, port))
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut evs: [Event; 8] = Default::default();
     let mut received = None;
-    while received.is_none() && Instant::now() < deadline {
-        for e in vi.poll(&mut evs) {
-            if let Event::Rx(rx) = e.take() {
-                let (dport, payload) = frames::udp_payload(vi.frame(&rx)).expect("UDP frame");
-                received = Some((dport, payload.to_vec()));
-                pool.put(rx.buf).unwrap();
-            }
-        }
-        std::thread::sleep(Duration::from_millis(1));
+    for e in poll_for(&mut vi, 1, |e| matches!(e, Event::Rx(_))) {
+        let Event::Rx(rx) = e else { unreachable!() };
+        let (dport, payload) = frames::udp_payload(vi.frame(&rx)).expect("UDP frame");
+        received = Some((dport, payload.to_vec()));
+        pool.put(rx.buf).unwrap();
     }
     assert_eq!(
         received,
@@ -123,11 +117,7 @@ fn round_trip(pd: &ProtectionDomain, region: MemoryRegion, port: u16) {
 
 #[test]
 fn memory_regions_use_huge_pages_and_fall_back() {
-    if !can_run(TEST) {
-        return;
-    }
-    let Some(ns) = lo_netns(TEST) else { return };
-    run_in(&ns, || {
+    in_lo_ns(TEST, || {
         let driver = Driver::open().expect("driver");
         let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).expect("PD on lo");
 
@@ -194,7 +184,5 @@ fn memory_regions_use_huge_pages_and_fall_back() {
             "the kernel shows no huge page in use"
         );
         round_trip(&pd, r, 37202);
-    })
-    .join()
-    .expect("test thread");
+    });
 }

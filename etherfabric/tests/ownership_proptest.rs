@@ -270,11 +270,7 @@ impl Model {
 #[test]
 fn random_operation_sequences_keep_buffer_ownership() {
     let test = "random_operation_sequences_keep_buffer_ownership";
-    if !can_run(test) {
-        return;
-    }
-    let Some(ns) = lo_netns(test) else { return };
-    run_in(&ns, move || {
+    in_lo_ns(test, move || {
         let mut runner = TestRunner::new(Config {
             cases: 24,
             failure_persistence: None,
@@ -292,7 +288,5 @@ fn random_operation_sequences_keep_buffer_ownership() {
         let rx = RECEIVED.load(std::sync::atomic::Ordering::Relaxed);
         assert!(rx > 0, "no case received anything");
         println!("{test}: {rx} receives over all cases");
-    })
-    .join()
-    .expect("property test");
+    });
 }

@@ -17,43 +17,6 @@ use etherfabric::*;
 
 const LO: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
-/// Runs `f` on a thread inside a namespace of its own whose `lo` accepts the VI's frames.
-fn in_lo_ns<T: Send + 'static>(test: &str, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    if !can_run(test) {
-        return None;
-    }
-    let ns = lo_netns(test)?;
-    Some(run_in(&ns, f).join().expect("test thread"))
-}
-
-/// A protection domain on `lo` and a pool of `bufs` buffers registered with it.
-fn lo_pd(bufs: u32) -> (ProtectionDomain, BufferPool) {
-    let driver = Driver::open().expect("driver");
-    let pd = ProtectionDomain::by_name(&driver, "lo", PdFlags::empty()).expect("PD on lo");
-    let pool = BufferPool::alloc(&pd, bufs, DEFAULT_BUF_SIZE).expect("pool");
-    (pd, pool)
-}
-
-/// Calls `poll` until `want` events satisfying `pred` came or 5 s passed; returns them.
-fn collect(
-    want: usize,
-    mut poll: impl FnMut(&mut [Event]) -> Vec<Event>,
-    mut pred: impl FnMut(&Event) -> bool,
-) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut evs: [Event; 16] = Default::default();
-    let mut got = Vec::new();
-    while got.len() < want && Instant::now() < deadline {
-        got.extend(poll(&mut evs).into_iter().filter(|e| pred(e)));
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    got
-}
-
-fn vi_poll(vi: &mut Vi) -> impl FnMut(&mut [Event]) -> Vec<Event> + '_ {
-    |evs| vi.poll(evs).iter_mut().map(Event::take).collect()
-}
-
 /// Writes a UDP frame from `LO:sport` to `LO:dport` carrying `payload` into `buf`; returns
 /// its length.
 fn udp_frame(
@@ -149,7 +112,7 @@ fn warming_sends_nothing_and_stops_when_dropped() {
         let idx = b.index();
         vi.transmit(b, len).expect("real send after warming");
         assert_eq!(recv_payload(&rx), b"warm");
-        let evs = collect(1, vi_poll(&mut vi), |e| matches!(e, Event::Tx(_)));
+        let evs = poll_for(&mut vi, 1, |e| matches!(e, Event::Tx(_)));
         let Some(Event::Tx(c)) = evs.into_iter().next() else {
             panic!("no completion for the real send")
         };
@@ -332,11 +295,7 @@ fn tx_alternatives_follow_the_capability() {
         alts.discard(a1).unwrap();
         assert_eq!(recv_payload(&rx), b"alt zero");
         assert_nothing_arrives(&rx, "the discarded alternative");
-        let evs = collect(
-            2,
-            |evs| alts.poll(evs).iter_mut().map(Event::take).collect(),
-            |e| matches!(e, Event::TxAlt { .. }),
-        );
+        let evs = poll_for(&mut alts, 2, |e| matches!(e, Event::TxAlt { .. }));
         let ids: HashSet<u32> = evs
             .iter()
             .filter_map(|e| match e {
@@ -526,7 +485,7 @@ fn rx_filter_ids_name_the_filter_that_matched() {
                 .unwrap();
             plain.refill(&mut pool, 8);
             tx.send_to(b"x", (LO, port_a)).unwrap();
-            let evs = collect(1, vi_poll(&mut plain), |e| matches!(e, Event::Rx(_)));
+            let evs = poll_for(&mut plain, 1, |e| matches!(e, Event::Rx(_)));
             let Some(Event::Rx(rx)) = evs.into_iter().next() else {
                 panic!("no packet")
             };
@@ -568,7 +527,7 @@ fn rx_filter_ids_name_the_filter_that_matched() {
         vi.refill(&mut pool, 16);
         tx.send_to(b"a", (LO, port_a)).unwrap();
         tx.send_to(b"b", (LO, port_b)).unwrap();
-        let evs = collect(2, vi_poll(&mut vi), |e| matches!(e, Event::Rx(_)));
+        let evs = poll_for(&mut vi, 2, |e| matches!(e, Event::Rx(_)));
         assert_eq!(evs.len(), 2);
         for e in evs {
             let Event::Rx(rx) = e else { unreachable!() };

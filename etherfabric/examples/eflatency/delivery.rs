@@ -1,17 +1,69 @@
 // eflatency's event handling: received packets (read with `-d r`), transmit completions
-// and the discards CTPIO under-runs cause, on the receiving or the sending VI.
+// (and the TX_ALT events of alternatives) and the discards CTPIO under-runs cause, on the
+// receiving or the sending VI.
 
 use etherfabric::*;
 
 use crate::{Config, N_RX_BUFS, common};
 
-/// A VI with its protection domain, pool and event batch.
-pub struct Side {
-    pub vi: Vi,
+/// The VI of a [`Side`]: borrowed from where it is owned, with its TX alternatives in the
+/// alternatives mode (the guard borrows the VI and derefs to it).
+pub enum ViHandle<'v> {
+    Plain(&'v mut Vi),
+    Alts(TxAlternatives<'v>),
+}
+
+impl<'v> ViHandle<'v> {
+    /// The alternatives, or an error naming the mode if there are none.
+    pub fn alts(&mut self) -> Result<&mut TxAlternatives<'v>> {
+        match self {
+            ViHandle::Alts(a) => Ok(a),
+            ViHandle::Plain(_) => Err(Error::InvalidArgument {
+                what: "the alternatives TX mode on a VI without TX alternatives".into(),
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for ViHandle<'_> {
+    type Target = Vi;
+    fn deref(&self) -> &Vi {
+        match self {
+            ViHandle::Plain(v) => v,
+            ViHandle::Alts(a) => a,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ViHandle<'_> {
+    fn deref_mut(&mut self) -> &mut Vi {
+        match self {
+            ViHandle::Plain(v) => v,
+            ViHandle::Alts(a) => a,
+        }
+    }
+}
+
+/// A VI with its pool and event batch.
+pub struct Side<'v> {
+    pub vi: ViHandle<'v>,
     pub pool: BufferPool,
     pub events: [Event; 16],
     pub pending: usize,
     pub n_pending: usize,
+}
+
+impl<'v> Side<'v> {
+    /// The side of `vi`, whose buffers are `pool`'s.
+    pub fn new(vi: ViHandle<'v>, pool: BufferPool) -> Side<'v> {
+        Side {
+            vi,
+            pool,
+            events: Default::default(),
+            pending: 0,
+            n_pending: 0,
+        }
+    }
 }
 
 /// What handling a VI's events needs besides the VI.
@@ -21,6 +73,8 @@ pub struct Delivery<'a> {
     pub payload_len: usize,
     pub app_buf: &'a mut Vec<u8>,
     pub posts: bool,
+    /// `EF_EVENT_TYPE_TX_ALT` events seen: alternatives sent (or discarded).
+    pub tx_alt_done: &'a mut u32,
 }
 
 impl Delivery<'_> {
@@ -45,7 +99,7 @@ impl Delivery<'_> {
     }
 
     /// Polls once (or goes on with events of the previous poll); true when a packet came.
-    pub fn poll_once(&mut self, s: &mut Side, rx_only: bool) -> Result<bool> {
+    pub fn poll_once(&mut self, s: &mut Side<'_>, rx_only: bool) -> Result<bool> {
         if s.pending == s.n_pending {
             s.n_pending = if rx_only {
                 s.vi.poll_rx(&mut s.events).len()
@@ -118,6 +172,7 @@ impl Delivery<'_> {
                     let free = &mut *self.tx_free;
                     s.vi.transmit_unbundle(c, |b| free.push(b));
                 }
+                Event::TxAlt { .. } => *self.tx_alt_done = self.tx_alt_done.wrapping_add(1),
                 Event::RxDiscard(d) => {
                     // A poisoned CTPIO frame is followed by a good copy.
                     s.vi.post(d.buf)?;

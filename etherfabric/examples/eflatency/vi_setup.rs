@@ -1,14 +1,22 @@
 // eflatency's VI setup: the lowest-latency TX mode `-m` allows and the adapter offers, tried
-// in the SDK sample's order.
+// in the SDK sample's order (CTPIO, TX alternatives, PIO, DMA).
 
 use etherfabric::*;
 
-use crate::delivery::Side;
 use crate::{Config, common};
+
+/// How many TX alternatives the alternatives mode uses: one holds the next reply while the
+/// other's goes out (the sample's `N_TX_ALT`).
+pub const N_TX_ALT: u32 = 2;
+/// Bytes of alternative buffering per alternative: one packet buffer (the sample's
+/// `BUF_SIZE`); a frame whose buffer usage is larger is refused.
+pub const ALT_BUF_SPACE: usize = 2048;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Mode {
     Ctpio,
+    /// Each reply is queued in a TX alternative ahead of time and released with `go`.
+    Alternatives,
     Pio,
     Dma,
 }
@@ -17,22 +25,27 @@ impl Mode {
     pub fn name(self) -> &'static str {
         match self {
             Mode::Ctpio => "CTPIO",
+            Mode::Alternatives => "Alternatives",
             Mode::Pio => "PIO",
             Mode::Dma => "DMA",
         }
     }
 }
 
-/// What one [`open`] made: the VI's side, the TX mode it can use, and its domain.
+/// What one [`open`] made: the VI, its buffers, the TX mode it can use, and its domain.
+/// [`Mode::Alternatives`] means the VI was made with [`ViFlags::TX_ALT`]; its alternatives
+/// are allocated on it next ([`Vi::tx_alternatives`] borrows the VI, so the caller, which
+/// owns it, does that), and where that fails [`plain_vi`] and [`select_mode`] replace it.
 pub struct Opened {
-    pub side: Side,
+    pub vi: Vi,
+    pub pool: BufferPool,
     pub mode: Mode,
     pub pd: ProtectionDomain,
 }
 
-/// Allocates a VI on `intf` the way the sample does: CTPIO if allowed and offered, TX
-/// alternatives (absent here), then a plain VI, retried with event merging where the
-/// adapter demands it; then PIO or DMA for a VI without CTPIO.
+/// Allocates a VI on `intf` the way the sample does: CTPIO if allowed and offered, then TX
+/// alternatives if allowed and offered, then a plain VI, retried with event merging where
+/// the adapter demands it; then PIO or DMA for a VI without CTPIO or alternatives.
 pub fn open(cfg: &Config, driver: &Driver, intf: &str, n_bufs: usize) -> Result<Opened> {
     let (name, pd_flags) = common::parse_interface(intf)?;
     let pd = ProtectionDomain::by_name(driver, &name, pd_flags)?;
@@ -42,55 +55,83 @@ pub fn open(cfg: &Config, driver: &Driver, intf: &str, n_bufs: usize) -> Result<
         flags |= ViFlags::TX_CTPIO_NO_POISON;
     }
     let mut vi = None;
+    let mut ctpio = false;
     if cfg.modes.contains('c') && pd.capability(Capability::CTPIO).unwrap_or(0) != 0 {
         match Vi::builder(&pd)
             .flags(flags | ViFlags::TX_CTPIO)
             .build(&pool)
         {
-            Ok(v) => vi = Some(v),
+            Ok(v) => {
+                vi = Some(v);
+                ctpio = true;
+            }
             Err(_) => eprintln!("Failed to allocate VI with CTPIO."),
         }
     }
-    // This crate has no TX alternatives API (no `ef_vi_transmit_alt_*`), so where the adapter
-    // offers them the attempt fails as the C program's does when it cannot allocate them, and
-    // the next mode is tried; where the adapter lacks them, they are skipped, as in C.
+    let mut alt = false;
     if vi.is_none()
         && cfg.modes.contains('a')
-        && pd
-            .capability(Capability(ffi::ef_vi_capability_EF_VI_CAP_TX_ALTERNATIVES))
-            .unwrap_or(0)
-            != 0
+        && pd.capability(Capability::TX_ALTERNATIVES).unwrap_or(0) != 0
     {
-        eprintln!(
-            "Failed to allocate VI with TX alternatives: TX alternatives are not supported \
-             by the etherfabric crate."
-        );
+        match Vi::builder(&pd)
+            .flags(plain_flags(cfg) | ViFlags::TX_ALT)
+            .build(&pool)
+        {
+            Ok(v) => {
+                vi = Some(v);
+                alt = true;
+            }
+            Err(_) => eprintln!("Failed to allocate VI with TX alternatives."),
+        }
     }
-    let ctpio = vi.is_some();
     let mut vi = match vi {
         Some(v) => v,
-        None => {
-            let plain = flags - ViFlags::TX_CTPIO_NO_POISON;
-            match Vi::builder(&pd).flags(plain).build(&pool) {
-                Ok(v) => v,
-                Err(Error::Permission { .. }) => {
-                    eprintln!("Failed to allocate VI without event merging");
-                    Vi::builder(&pd)
-                        .flags(plain | ViFlags::RX_EVENT_MERGE)
-                        .build(&pool)?
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        None => plain_vi(cfg, &pd, &pool)?,
     };
+    let mode = select_mode(cfg, &pd, &mut vi, ctpio, alt);
+    Ok(Opened { vi, pool, mode, pd })
+}
+
+/// The flags of a VI without CTPIO.
+fn plain_flags(cfg: &Config) -> ViFlags {
+    cfg.vi_flags - ViFlags::TX_CTPIO_NO_POISON
+}
+
+/// A VI without CTPIO or alternatives, made with event merging if the adapter refuses it
+/// without (as the sample retries on `EPERM`).
+pub fn plain_vi(cfg: &Config, pd: &ProtectionDomain, pool: &BufferPool) -> Result<Vi> {
+    let plain = plain_flags(cfg);
+    match Vi::builder(pd).flags(plain).build(pool) {
+        Ok(v) => Ok(v),
+        Err(Error::Permission { .. }) => {
+            eprintln!("Failed to allocate VI without event merging");
+            Vi::builder(pd)
+                .flags(plain | ViFlags::RX_EVENT_MERGE)
+                .build(pool)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The TX mode of `vi` (made with CTPIO if `ctpio`, with TX_ALT if `alt`), linking a PIO
+/// region to it for PIO; exits with the sample's message when `-m` allows none.
+pub fn select_mode(
+    cfg: &Config,
+    pd: &ProtectionDomain,
+    vi: &mut Vi,
+    ctpio: bool,
+    alt: bool,
+) -> Mode {
     let ctpio_only = pd.capability(Capability::CTPIO_ONLY).unwrap_or(0) != 0;
-    let mode = if ctpio_only && !ctpio {
+    if ctpio_only && !ctpio {
         eprintln!("Failed to allocate VI with CTPIO, but CTPIO is only supported TX mode");
         std::process::exit(1);
     } else if ctpio {
         Mode::Ctpio
+    } else if alt {
+        Mode::Alternatives
     } else if cfg.modes.contains('p')
-        && Pio::alloc(&pd, 4096).is_ok_and(|pio| vi.link_pio(pio).is_ok())
+        && Pio::alloc(pd, 4096).is_ok_and(|pio| vi.link_pio(pio).is_ok())
     {
         Mode::Pio
     } else if cfg.modes.contains('d') {
@@ -98,16 +139,5 @@ pub fn open(cfg: &Config, driver: &Driver, intf: &str, n_bufs: usize) -> Result<
     } else {
         eprintln!("No compatible mode found");
         std::process::exit(1);
-    };
-    Ok(Opened {
-        side: Side {
-            vi,
-            pool,
-            events: Default::default(),
-            pending: 0,
-            n_pending: 0,
-        },
-        mode,
-        pd,
-    })
+    }
 }

@@ -32,22 +32,16 @@ impl Vi {
                  continuation",
             ));
         }
-        // The RX event again, from the fields the RxEvent keeps (the library reads the
-        // packet's prefix; the event says which packet it is).
-        let mut ev = ffi::ef_event::default();
-        // SAFETY: writing bit-fields of the `rx` member of a zeroed plain-data union.
-        unsafe {
-            ev.rx.set_type(ffi::EF_EVENT_TYPE_RX);
-            ev.rx.set_q_id(rx.q_id());
-            ev.rx.set_rq_id(rx.buf.index());
-            ev.rx.set_len((rx.len() + self.prefix) as u32);
-            ev.rx.set_flags(rx.flags().bits());
-        }
         // SAFETY: the VI is live, has RX filter ids and is used by this thread only; the
         // buffer is this pool's, returned by an RX event (so not in the ring) and borrowed
-        // for the call; `ev` is a complete event.
+        // for the call; the event is the one polled for it (an `RxEvent` is only made from a
+        // polled RX event, and names the buffer it carries).
         let rc = unsafe {
-            ffi::ef_vi_receive_get_filter_id(self.raw, &ev, self.pool.ptr(rx.buf.index).cast())
+            ffi::ef_vi_receive_get_filter_id(
+                self.raw,
+                rx.as_raw(),
+                self.pool.ptr(rx.buf.index).cast(),
+            )
         };
         Ok(check("ef_vi_receive_get_filter_id", rc)? as u32)
     }

@@ -2,6 +2,7 @@
 // the example programs as child processes, and namespaces.
 #![allow(dead_code)]
 
+pub mod lo;
 pub mod yaml;
 
 use std::io::{BufRead, BufReader};
@@ -10,6 +11,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 // Not every test binary that includes this module needs all of these.
+#[allow(unused_imports)]
+pub use lo::{collect, in_lo_ns, lo_pd, poll_for};
 #[allow(unused_imports)]
 pub use testkit::{Netns, NetnsPair, is_root, run_in, sh};
 
@@ -30,6 +33,33 @@ pub fn can_run(test: &str) -> bool {
         }
         Err(e) => panic!("{test}: Driver::open: {e}"),
     }
+}
+
+/// [`lo_netns`] for a test that opens ef_vi: `None` (after saying why) when this process
+/// may not ([`can_run`]) or the namespace cannot be made.
+pub fn runnable_lo_netns(test: &str) -> Option<Netns> {
+    if !can_run(test) {
+        return None;
+    }
+    lo_netns(test)
+}
+
+/// [`NetnsPair::create`] for a test that opens ef_vi: `None` (after saying why) when this
+/// process may not ([`can_run`]) or the namespaces cannot be made.
+pub fn runnable_pair(test: &str, tag: u8) -> Option<NetnsPair> {
+    if !can_run(test) {
+        return None;
+    }
+    NetnsPair::create(test, tag)
+}
+
+/// [`Trio::create`] for a test that opens ef_vi: `None` (after saying why) when this
+/// process may not ([`can_run`]) or the namespaces cannot be made.
+pub fn runnable_trio(test: &str, tag: u8) -> Option<Trio> {
+    if !can_run(test) {
+        return None;
+    }
+    Trio::create(test, tag)
 }
 
 /// A namespace of its own whose `lo` accepts frames a VI sends with local addresses.
@@ -60,6 +90,14 @@ pub fn example_command(ns: &Netns, name: &str) -> Command {
         }
         None => ns.command(testkit::example_path(name)),
     }
+}
+
+/// Runs example `name` with `args` in `ns` to its end.
+pub fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> std::process::Output {
+    example_command(ns, name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"))
 }
 
 /// An example running in a network namespace; killed when dropped. Its stdout lines arrive
@@ -236,4 +274,17 @@ pub fn efsink_total(lines: &[String]) -> Option<u64> {
         .rev()
         .find(|l| !l.starts_with('#') && l.split_whitespace().count() >= 3)
         .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+}
+
+/// Waits for `sink`, an efsink started with `-n <want>`, to exit by itself, and checks that
+/// it counted exactly `want` datagrams (`what` names the run in failure messages); returns
+/// its output lines.
+pub fn assert_efsink_counted(sink: Program, want: u64, what: &str) -> Vec<String> {
+    let (status, lines) = sink.finish(T);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{what}: efsink did not exit by itself after {want} datagrams: {lines:?}"
+    );
+    assert_eq!(efsink_total(&lines), Some(want), "{what}: {lines:?}");
+    lines
 }
