@@ -13,7 +13,7 @@ use common::LIMIT;
 use testkit::Netns;
 
 fn spawn(ns: &Netns, prog: &str, args: &[&str]) -> Child {
-    ns.command(testkit::example_path(prog))
+    ns.example(prog)
         .args(args)
         .env("ZF_ATTR", "interface=lo")
         .stdout(Stdio::piped())

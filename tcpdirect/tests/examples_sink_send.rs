@@ -52,7 +52,7 @@ impl Program {
     /// Starts example `name` with `args` in `ns`.
     fn start(ns: &Netns, name: &'static str, args: &[&str]) -> Program {
         let mut child = ns
-            .command(testkit::example_path(name))
+            .example(name)
             .args(args)
             .env("ZF_ATTR", "interface=lo")
             .stdin(Stdio::null())

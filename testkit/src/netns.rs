@@ -73,6 +73,23 @@ impl Netns {
         c
     }
 
+    /// A command that runs example program `name` (see [`crate::example_path`]) inside the
+    /// namespace. When the environment variable `EXAMPLE_WRAPPER` is set (for example to
+    /// `valgrind -q --error-exitcode=1`), its words are put in front of the example, so that
+    /// a tool checks the examples as their tests run them.
+    pub fn example(&self, name: &str) -> Command {
+        let wrapper = std::env::var("EXAMPLE_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        match words.next() {
+            Some(tool) => {
+                let mut c = self.command(tool);
+                c.args(words).arg(crate::example_path(name));
+                c
+            }
+            None => self.command(crate::example_path(name)),
+        }
+    }
+
     /// Runs `ip ARGS...` inside the namespace and returns what it printed; panics with its
     /// error output when it fails.
     pub fn ip(&self, args: &[&str]) -> String {

@@ -6,7 +6,7 @@ pub mod lo;
 pub mod yaml;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -76,25 +76,9 @@ pub fn lo_netns(test: &str) -> Option<Netns> {
     Some(ns)
 }
 
-/// `[wrapper...] <example>` run inside namespace `ns`: the command that runs an example
-/// there. `EF_EXAMPLE_WRAPPER` (for example `valgrind --error-exitcode=1 -q`) is put in
-/// front of the example, so the examples can be checked by a tool as their tests run them.
-pub fn example_command(ns: &Netns, name: &str) -> Command {
-    let wrapper = std::env::var("EF_EXAMPLE_WRAPPER").unwrap_or_default();
-    let mut words = wrapper.split_whitespace();
-    match words.next() {
-        Some(tool) => {
-            let mut c = ns.command(tool);
-            c.args(words).arg(testkit::example_path(name));
-            c
-        }
-        None => ns.command(testkit::example_path(name)),
-    }
-}
-
 /// Runs example `name` with `args` in `ns` to its end.
 pub fn run_to_end(ns: &Netns, name: &str, args: &[&str]) -> std::process::Output {
-    example_command(ns, name)
+    ns.example(name)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("run {name}: {e}"))
@@ -136,7 +120,8 @@ impl Program {
     }
 
     fn spawn(ns: &Netns, name: &str, args: &[&str], capture_stderr: bool) -> Program {
-        let mut child = example_command(ns, name)
+        let mut child = ns
+            .example(name)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(if capture_stderr {
