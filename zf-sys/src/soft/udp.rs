@@ -872,22 +872,40 @@ fn release_held(st: &mut Stack, p: &mut UdpPort, n: usize) -> c_int {
     progress
 }
 
+/// How long a doorbell waits for its datagram to reach the port's socket. The ring gets each
+/// frame before the IP layer queues its datagram (see `ring.rs`), and that may be happening on
+/// another CPU: a few microseconds. Waiting keeps the large datagram ahead of the ring frames
+/// that follow it; only a datagram the IP layer drops after the ring had it (a bad checksum, a
+/// full receive buffer) uses the whole wait.
+const DOORBELL_PATIENCE: std::time::Duration = std::time::Duration::from_micros(200);
+
 /// A doorbell for a large datagram (`key`: source address, source port, payload length):
 /// it goes out now, with any held datagram that arrived before it. If it is not held yet it is
-/// read from the socket (stubs discarded; later datagrams read meanwhile are held).
+/// read from the socket (stubs discarded; later datagrams read meanwhile are held), waiting up
+/// to [`DOORBELL_PATIENCE`] for it to get there.
 fn on_doorbell(st: &mut Stack, p: &mut UdpPort, key: (u32, u16, usize)) -> c_int {
+    let mut since: Option<std::time::Instant> = None;
     for _ in 0..DRAIN_ROUNDS {
-        if let Some(i) = p.held.iter().position(|h| h.key == key) {
-            return release_held(st, p, i + 1);
-        }
-        let before = p.held.len();
-        let (n, _) = recv_batch::<DRAIN_BATCH>(st, p, true);
-        if n == 0 || (n < DRAIN_BATCH && p.held.len() == before) {
-            break;
+        loop {
+            if let Some(i) = p.held.iter().position(|h| h.key == key) {
+                return release_held(st, p, i + 1);
+            }
+            let before = p.held.len();
+            let (n, _) = recv_batch::<DRAIN_BATCH>(st, p, true);
+            if n == DRAIN_BATCH || p.held.len() != before {
+                // More to read, or something new held: look again.
+                break;
+            }
+            // The socket has nothing more for now.
+            let t0 = *since.get_or_insert_with(std::time::Instant::now);
+            if t0.elapsed() >= DOORBELL_PATIENCE {
+                // Gone (dropped by the IP layer), or very late: if it comes, it goes out when
+                // the socket is next drained.
+                return 0;
+            }
+            std::hint::spin_loop();
         }
     }
-    // Not in the socket yet (the doorbell overtook it) or gone: it goes out when the
-    // socket is next drained.
     0
 }
 
