@@ -170,6 +170,18 @@ fn bad_input_gives_errors_and_buffers_back() {
         assert!(matches!(r.error, Error::InvalidArgument { .. }));
         let r = vi.transmit_init_at(r.buf, 2000, 100).unwrap_err();
         assert!(matches!(r.error, Error::InvalidArgument { .. }));
+        // CTPIO on a VI made without TX_CTPIO (the library would write through a null window).
+        let r = vi
+            .transmit_ctpio(r.buf, 60, CTPIO_THRESHOLD_SNF)
+            .unwrap_err();
+        assert!(
+            matches!(r.error, Error::InvalidArgument { .. })
+                && r.error.to_string().contains("TX_CTPIO"),
+            "{}",
+            r.error
+        );
+        assert_eq!(r.buf.index(), idx, "the buffer comes back");
+        assert_eq!(vi.tx_fill_level(), 0, "nothing was queued");
         pool.put(r.buf).unwrap();
         // A buffer of another pool.
         let mut other = BufferPool::alloc(&pd, 4, DEFAULT_BUF_SIZE).unwrap();

@@ -181,6 +181,14 @@ impl Vi {
         len: usize,
         threshold: u32,
     ) -> Result<(), Rejected<PacketBuf>> {
+        if !self.flags.contains(ViFlags::TX_CTPIO) {
+            // Without the flag the adapter's library has no CTPIO window mapped for the VI, and
+            // its CTPIO call would write through a null pointer.
+            return Err(Rejected::new(
+                buf,
+                Error::invalid("ef_vi_transmit_ctpio: the VI was made without ViFlags::TX_CTPIO"),
+            ));
+        }
         if let Err(e) = self.tx_check(&buf, 0, len) {
             return Err(Rejected::new(buf, e));
         }
