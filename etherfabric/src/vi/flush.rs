@@ -29,7 +29,9 @@ impl Vi {
         if self.evq_shared {
             return Err(Box::new(Rejected::new(
                 self,
-                Error::invalid("a VI of a ViGroup is flushed with its group"),
+                Error::invalid(
+                    "ef_vi_flush: a VI sharing an event queue (a ViGroup member) cannot be flushed on its own",
+                ),
             )));
         }
         // SAFETY: the VI and its driver handle are live; this thread alone uses the VI.
