@@ -103,10 +103,14 @@ impl Vi {
     /// false for a member of a [`ViGroup`] (ask the group).
     #[inline]
     pub fn has_event(&self) -> bool {
-        if self.evq_shared {
-            return false;
-        }
-        // SAFETY: the VI is live and owns its event queue.
+        !self.evq_shared && self.evq_has_event()
+    }
+
+    /// [`has_event`](Self::has_event) without the group check: this VI must own its event
+    /// queue.
+    #[inline]
+    pub(super) fn evq_has_event(&self) -> bool {
+        // SAFETY: the VI is live and owns its event queue (the caller's condition).
         unsafe { ffi::ef_eventq_has_event(self.raw) != 0 }
     }
 
@@ -123,6 +127,11 @@ impl Vi {
     /// ([`AsFd`]) becomes readable when an event arrives; then wait with `poll(2)`/epoll.
     pub fn prime(&mut self) -> Result<()> {
         self.own_evq_check()?;
+        self.evq_prime()
+    }
+
+    /// [`prime`](Self::prime) without the group check: this VI must own its event queue.
+    pub(super) fn evq_prime(&mut self) -> Result<()> {
         // SAFETY: the VI is live.
         let cur = unsafe { ffi::ef_eventq_current(self.raw) };
         // SAFETY: the VI and its driver handle are live.
@@ -137,6 +146,11 @@ impl Vi {
     /// [`Error::Os`].
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.own_evq_check()?;
+        self.evq_wait(timeout)
+    }
+
+    /// [`wait`](Self::wait) without the group check: this VI must own its event queue.
+    pub(super) fn evq_wait(&mut self, timeout: Option<Duration>) -> Result<()> {
         // SAFETY: the VI is live.
         let cur = unsafe { ffi::ef_eventq_current(self.raw) };
         let tv = timeout.map(|t| ffi::timeval {

@@ -181,30 +181,19 @@ impl ViGroup {
 
     /// True when [`poll`](Self::poll) would return events (`ef_eventq_has_event`).
     pub fn has_event(&self) -> bool {
-        match self.members.first() {
-            // SAFETY: the owner's VI is live and owns the event queue.
-            Some(Some(v)) => unsafe { ffi::ef_eventq_has_event(v.raw) != 0 },
-            _ => false,
-        }
+        // The owner (label 0) owns the event queue.
+        matches!(self.members.first(), Some(Some(v)) if v.evq_has_event())
     }
 
     /// Arms the shared queue's interrupt ([`Vi::prime`] on the owner).
     pub fn prime(&mut self) -> Result<()> {
-        let owner = self.owner();
-        owner.evq_shared = false;
-        let r = owner.prime();
-        owner.evq_shared = true;
-        r
+        self.owner().evq_prime()
     }
 
     /// Blocks until the shared queue has an event or `timeout` passes ([`Vi::wait`] on the
     /// owner).
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
-        let owner = self.owner();
-        owner.evq_shared = false;
-        let r = owner.wait(timeout);
-        owner.evq_shared = true;
-        r
+        self.owner().evq_wait(timeout)
     }
 }
 
