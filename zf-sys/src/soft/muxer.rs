@@ -43,17 +43,40 @@ impl Muxer {
 /// Whether `w` is the member whose packet its muxer reported with `ZF_EPOLLIN_OVERLAPPED`
 /// and which is not yet completed: the condition for `ZF_OVERLAPPED_WAIT` and
 /// `ZF_OVERLAPPED_COMPLETE` to act.
-pub(crate) fn overlapped_is(w: &Waitable) -> bool {
+fn overlapped_is(w: &Waitable) -> bool {
     let wp: *const Waitable = w;
     // SAFETY: a waitable's muxer is null or live while the waitable is a member.
     !w.muxer.is_null() && std::ptr::eq(unsafe { (*w.muxer).overlapped }, wp)
 }
 
-/// Ends the overlapped receive of `w` (`ZF_OVERLAPPED_COMPLETE`), if it has one.
-pub(crate) fn overlapped_end(w: &mut Waitable) {
-    if overlapped_is(w) {
+/// What an overlapped step of a zero-copy receive (`zft_zc_recv` / `zfur_zc_recv` with
+/// `flags`) is to do, as [`overlapped_step`] decides it.
+pub(crate) enum OverlappedStep {
+    /// `ZF_OVERLAPPED_WAIT`: hand out the first bytes of the packet; nothing is held.
+    Wait,
+    /// `ZF_OVERLAPPED_COMPLETE`: the overlapped receive has ended; receive the packet as
+    /// usual.
+    Complete,
+    /// No overlapped packet (or other flags): `iovcnt` 0, the data stays queued.
+    Nothing,
+}
+
+/// Decides an overlapped step on `w` for `flags`: it acts only on the member whose packet its
+/// muxer reported with `ZF_EPOLLIN_OVERLAPPED` and that still holds it alone (`holds_it`:
+/// the zocket's own check, with room for an iovec in the caller's message). A completion
+/// ends the overlapped receive here.
+pub(crate) fn overlapped_step(w: &mut Waitable, flags: c_int, holds_it: bool) -> OverlappedStep {
+    if !holds_it || !overlapped_is(w) {
+        return OverlappedStep::Nothing;
+    }
+    if flags == crate::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int {
         // SAFETY: non-null (checked by overlapped_is) and live while `w` is a member.
         unsafe { (*w.muxer).overlapped = std::ptr::null_mut() };
+        OverlappedStep::Complete
+    } else if flags == crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int {
+        OverlappedStep::Wait
+    } else {
+        OverlappedStep::Nothing
     }
 }
 

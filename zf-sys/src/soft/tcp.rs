@@ -1294,31 +1294,27 @@ pub unsafe extern "C" fn zft_zc_recv(ts: *mut crate::zft, msg: *mut crate::zft_m
 /// `msg` must be a message with room after it for `iovcnt` iovecs.
 #[cold]
 unsafe fn overlapped_recv(t: &mut Tcp, msg: *mut crate::zft_msg, flags: c_int) -> Option<usize> {
-    let wait = crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int;
-    let complete = crate::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int;
+    use super::muxer::{OverlappedStep, overlapped_step};
     // SAFETY: valid msg per the caller.
-    let cap = unsafe { (*msg).iovcnt };
-    let live = super::muxer::overlapped_is(&t.w) && cap >= 1 && t.overlapped_candidate();
-    if live && flags == complete {
-        super::muxer::overlapped_end(&mut t.w);
-        return Some(1);
-    }
-    if live && flags == wait {
-        // SAFETY: the caller's message has at least one iovec (cap >= 1).
-        let iov = unsafe { msg_iov(msg) };
-        // SAFETY: as above.
-        let want = unsafe { (*iov).iov_len };
-        if let Some(b) = t.rxq.front_mut() {
-            // SAFETY: as above; the buffer is the zocket's, valid until it is consumed.
-            unsafe {
-                *iov = crate::iovec {
-                    iov_base: b.buf.as_mut_ptr().add(b.off).cast::<c_void>(),
-                    iov_len: want.min(b.len),
-                };
-                (*msg).iovcnt = 1;
+    let holds_it = unsafe { (*msg).iovcnt } >= 1 && t.overlapped_candidate();
+    match overlapped_step(&mut t.w, flags, holds_it) {
+        OverlappedStep::Complete => return Some(1),
+        OverlappedStep::Wait => {
+            if let Some(b) = t.rxq.front_mut() {
+                // SAFETY: the caller's message has at least one iovec (checked above); the
+                // buffer is the zocket's, valid until it is consumed.
+                unsafe {
+                    let iov = msg_iov(msg);
+                    *iov = crate::iovec {
+                        iov_base: b.buf.as_mut_ptr().add(b.off).cast::<c_void>(),
+                        iov_len: (*iov).iov_len.min(b.len),
+                    };
+                    (*msg).iovcnt = 1;
+                }
+                return None;
             }
-            return None;
         }
+        OverlappedStep::Nothing => {}
     }
     // SAFETY: valid msg per the caller.
     unsafe { (*msg).iovcnt = 0 };

@@ -1405,26 +1405,27 @@ pub(crate) fn overlapped_candidate(ur: &UdpRx) -> bool {
 /// `msg` must be a message with room after it for `iovcnt` iovecs.
 #[cold]
 unsafe fn overlapped_recv(ur: &mut UdpRx, msg: *mut crate::zfur_msg, flags: c_int) -> bool {
+    use super::muxer::{OverlappedStep, overlapped_step};
     // SAFETY: valid msg per the caller.
-    let cap = unsafe { (*msg).iovcnt };
-    let live = super::muxer::overlapped_is(&ur.w) && cap >= 1 && overlapped_candidate(ur);
-    if live && flags == crate::zf_zc_flags_ZF_OVERLAPPED_COMPLETE as c_int {
-        super::muxer::overlapped_end(&mut ur.w);
-        return true;
-    }
-    if live && flags == crate::zf_zc_flags_ZF_OVERLAPPED_WAIT as c_int {
-        if let Some(d) = ur.q.front_mut() {
-            // SAFETY: the caller's message has at least one iovec; the payload is ours.
-            unsafe {
-                let iov = msg_iov(msg);
-                *iov = crate::iovec {
-                    iov_base: d.buf.as_mut_ptr().add(HDR).cast::<c_void>(),
-                    iov_len: (*iov).iov_len.min(d.len),
-                };
-                (*msg).iovcnt = 1;
+    let holds_it = unsafe { (*msg).iovcnt } >= 1 && overlapped_candidate(ur);
+    match overlapped_step(&mut ur.w, flags, holds_it) {
+        OverlappedStep::Complete => return true,
+        OverlappedStep::Wait => {
+            if let Some(d) = ur.q.front_mut() {
+                // SAFETY: the caller's message has at least one iovec (checked above); the
+                // payload is ours.
+                unsafe {
+                    let iov = msg_iov(msg);
+                    *iov = crate::iovec {
+                        iov_base: d.buf.as_mut_ptr().add(HDR).cast::<c_void>(),
+                        iov_len: (*iov).iov_len.min(d.len),
+                    };
+                    (*msg).iovcnt = 1;
+                }
+                return false;
             }
-            return false;
         }
+        OverlappedStep::Nothing => {}
     }
     // SAFETY: valid msg per the caller.
     unsafe { (*msg).iovcnt = 0 };
