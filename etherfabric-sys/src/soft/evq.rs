@@ -62,10 +62,7 @@ impl EventQueue {
 
     /// Queues an event, waking the driver handle if the queue is armed.
     pub(super) fn push(&mut self, ev: ef_event) {
-        self.events.push_back(ev);
-        if let Some(t) = &mut self.timer {
-            t.event_arrived();
-        }
+        self.append(ev);
         if self.armed && !self.signalled {
             self.signal();
         }
@@ -79,12 +76,17 @@ impl EventQueue {
             ev.sw.set_type(EF_EVENT_TYPE_SW);
             ev.sw.data = data;
         }
+        self.append(ev);
+        if !self.signalled {
+            self.signal();
+        }
+    }
+
+    /// Adds an event to the queue, telling the queue's timer (if any) that one came.
+    fn append(&mut self, ev: ef_event) {
         self.events.push_back(ev);
         if let Some(t) = &mut self.timer {
             t.event_arrived();
-        }
-        if !self.signalled {
-            self.signal();
         }
     }
 
