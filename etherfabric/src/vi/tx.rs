@@ -181,15 +181,10 @@ impl Vi {
         len: usize,
         threshold: u32,
     ) -> Result<(), Rejected<PacketBuf>> {
-        if !self.flags.contains(ViFlags::TX_CTPIO) {
-            // Without the flag the adapter's library has no CTPIO window mapped for the VI, and
-            // its CTPIO call would write through a null pointer.
-            return Err(Rejected::new(
-                buf,
-                Error::invalid("ef_vi_transmit_ctpio: the VI was made without ViFlags::TX_CTPIO"),
-            ));
-        }
-        if let Err(e) = self.tx_check(&buf, 0, len) {
+        if let Err(e) = self
+            .ctpio_check()
+            .and_then(|()| self.tx_check(&buf, 0, len))
+        {
             return Err(Rejected::new(buf, e));
         }
         // SAFETY: `tx_check` found the token to be this pool's.
@@ -287,6 +282,19 @@ impl Vi {
             ffi::ef_vi_packed_stream_get_params(self.raw, &mut p)
         })?;
         Ok(p)
+    }
+
+    /// Refuses CTPIO on a VI made without [`ViFlags::TX_CTPIO`]: the adapter's library then
+    /// has no CTPIO window mapped for it, and its CTPIO call would write through a null
+    /// pointer.
+    pub(super) fn ctpio_check(&self) -> Result<()> {
+        if self.flags.contains(ViFlags::TX_CTPIO) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "ef_vi_transmit_ctpio: the VI was made without ViFlags::TX_CTPIO",
+            ))
+        }
     }
 
     pub(super) fn pio_check(&self, offset: usize, len: usize) -> Result<()> {

@@ -109,9 +109,7 @@ impl TxWarm<'_> {
     /// `len` bytes of `buf`.
     /// Needs [`ViFlags::TX_CTPIO`].
     pub fn transmit_ctpio(&mut self, buf: &PacketBuf, len: usize, threshold: u32) -> Result<()> {
-        if !self.vi.flags.contains(ViFlags::TX_CTPIO) {
-            return Err(Error::invalid("the VI was made without ViFlags::TX_CTPIO"));
-        }
+        self.vi.ctpio_check()?;
         self.vi.tx_check(buf, 0, len)?;
         // SAFETY: `tx_check` found the token to be this pool's.
         let addr = unsafe { self.vi.dma_addr(buf) };
