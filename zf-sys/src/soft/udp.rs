@@ -884,29 +884,30 @@ const DOORBELL_PATIENCE: std::time::Duration = std::time::Duration::from_micros(
 /// read from the socket (stubs discarded; later datagrams read meanwhile are held), waiting up
 /// to [`DOORBELL_PATIENCE`] for it to get there.
 fn on_doorbell(st: &mut Stack, p: &mut UdpPort, key: (u32, u16, usize)) -> c_int {
+    let mut rounds = 0;
     let mut since: Option<std::time::Instant> = None;
-    for _ in 0..DRAIN_ROUNDS {
-        loop {
-            if let Some(i) = p.held.iter().position(|h| h.key == key) {
-                return release_held(st, p, i + 1);
-            }
-            let before = p.held.len();
-            let (n, _) = recv_batch::<DRAIN_BATCH>(st, p, true);
-            if n == DRAIN_BATCH || p.held.len() != before {
-                // More to read, or something new held: look again.
-                break;
-            }
-            // The socket has nothing more for now.
-            let t0 = *since.get_or_insert_with(std::time::Instant::now);
-            if t0.elapsed() >= DOORBELL_PATIENCE {
-                // Gone (dropped by the IP layer), or very late: if it comes, it goes out when
-                // the socket is next drained.
+    loop {
+        if let Some(i) = p.held.iter().position(|h| h.key == key) {
+            return release_held(st, p, i + 1);
+        }
+        let before = p.held.len();
+        let (n, _) = recv_batch::<DRAIN_BATCH>(st, p, true);
+        if n == DRAIN_BATCH || p.held.len() != before {
+            // More to read, or something new held: look again, up to DRAIN_ROUNDS reads.
+            rounds += 1;
+            if rounds == DRAIN_ROUNDS {
                 return 0;
             }
-            std::hint::spin_loop();
+            continue;
         }
+        // The socket has nothing more for now.
+        if since.get_or_insert_with(std::time::Instant::now).elapsed() >= DOORBELL_PATIENCE {
+            // Gone (dropped by the IP layer), or very late: if it comes, it goes out when the
+            // socket is next drained.
+            return 0;
+        }
+        std::hint::spin_loop();
     }
-    0
 }
 
 /// One ring frame: a whole datagram or a doorbell.
