@@ -138,25 +138,12 @@ fn eflatency_ping_and_pong_across_a_veth_pair() {
     let Some(pair) = runnable_pair(test, 6) else {
         return;
     };
-    let mut pong = Program::start(
+    let (plines, _) = eflatency_ping_pong(
+        &pair.ns_a,
+        &["-n", "500", "-w", "50", "ping", &pair.if_a],
         &pair.ns_b,
-        "eflatency",
         &["-n", "500", "-w", "50", "pong", &pair.if_b],
     );
-    assert!(
-        pong.wait_for("# TX mode:", T).is_some(),
-        "pong: {:?}",
-        pong.seen
-    );
-    let ping = Program::start(
-        &pair.ns_a,
-        "eflatency",
-        &["-n", "500", "-w", "50", "ping", &pair.if_a],
-    );
-    let (ps, plines) = ping.finish(Duration::from_secs(60));
-    let (qs, qlines) = pong.finish(T);
-    assert!(ps.is_some_and(|s| s.success()), "ping: {plines:?}");
-    assert!(qs.is_some_and(|s| s.success()), "pong: {qlines:?}");
     let rtt = plines
         .iter()
         .find_map(|l| l.strip_prefix("mean round-trip time: "))

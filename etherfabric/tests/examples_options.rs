@@ -499,34 +499,6 @@ fn efsink_discard_mask_decides_which_bad_frames_are_reported_as_discards() {
     );
 }
 
-/// Runs eflatency `pong` (in `pong_ns`) and `ping` (in `ping_ns`) with their arguments to
-/// the end; both must succeed. Returns ping's and pong's output lines.
-fn eflatency_ping_pong(
-    ping_ns: &Netns,
-    ping_args: &[&str],
-    pong_ns: &Netns,
-    pong_args: &[&str],
-) -> (Vec<String>, Vec<String>) {
-    let mut pong = Program::start(pong_ns, "eflatency", pong_args);
-    assert!(
-        pong.wait_for("# TX mode:", T).is_some(),
-        "pong {pong_args:?}: {:?}",
-        pong.seen
-    );
-    let ping = Program::start(ping_ns, "eflatency", ping_args);
-    let (ps, plines) = ping.finish(Duration::from_secs(60));
-    let (qs, qlines) = pong.finish(T);
-    assert!(
-        ps.is_some_and(|s| s.success()),
-        "ping {ping_args:?}: {plines:?}"
-    );
-    assert!(
-        qs.is_some_and(|s| s.success()),
-        "pong {pong_args:?}: {qlines:?}"
-    );
-    (plines, qlines)
-}
-
 /// A directory of its own for a test's files; removed on drop.
 struct TempDir(std::path::PathBuf);
 
@@ -780,25 +752,16 @@ fn eflatency_shared_rxq_is_used_or_refused_by_name() {
         return;
     };
     let pong_args = ["-S", "-n", "30", "-w", "3", "pong", &pair.if_b];
-    let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
-    if pong.wait_for("# TX mode:", T).is_none() {
+    let Ok(pong) = start_eflatency_pong(&pair.ns_b, &pong_args) else {
         // An adapter without shared RX queues refuses the filter; find out what it said.
-        drop(pong);
         let out = run_to_end(&pair.ns_b, "eflatency", &pong_args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "stderr: {err}");
         assert!(err.contains("ef_vi_filter_add"), "stderr: {err}");
         return;
-    }
-    let ping = Program::start(
-        &pair.ns_a,
-        "eflatency",
-        &["-S", "-n", "30", "-w", "3", "ping", &pair.if_a],
-    );
-    let (ps, plines) = ping.finish(Duration::from_secs(60));
-    let (qs, qlines) = pong.finish(T);
-    assert!(ps.is_some_and(|s| s.success()), "ping -S: {plines:?}");
-    assert!(qs.is_some_and(|s| s.success()), "pong -S: {qlines:?}");
+    };
+    let ping_args = ["-S", "-n", "30", "-w", "3", "ping", &pair.if_a];
+    let (plines, _) = finish_eflatency_ping(&pair.ns_a, &ping_args, pong);
     assert!(
         plines
             .iter()
@@ -884,32 +847,23 @@ fn eflatency_pio_mode_is_used_or_refused_with_the_samples_message() {
     let pong_args = [
         "-m", "p", "-n", "30", "-w", "3", "-s", "0,100", "pong", &pair.if_b,
     ];
-    let mut pong = Program::start(&pair.ns_b, "eflatency", &pong_args);
-    if pong.wait_for("# TX mode:", T).is_none() {
+    let Ok(pong) = start_eflatency_pong(&pair.ns_b, &pong_args) else {
         // Adapters without PIO.
-        drop(pong);
         let out = run_to_end(&pair.ns_b, "eflatency", &pong_args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "stderr: {err}");
         assert!(err.contains("No compatible mode found"), "stderr: {err}");
         return;
-    }
+    };
     assert!(
         pong.seen.iter().any(|l| l == "# TX mode: PIO"),
         "pong: {:?}",
         pong.seen
     );
-    let ping = Program::start(
-        &pair.ns_a,
-        "eflatency",
-        &[
-            "-m", "p", "-n", "30", "-w", "3", "-s", "0,100", "ping", &pair.if_a,
-        ],
-    );
-    let (ps, plines) = ping.finish(Duration::from_secs(60));
-    let (qs, qlines) = pong.finish(T);
-    assert!(ps.is_some_and(|s| s.success()), "ping -m p: {plines:?}");
-    assert!(qs.is_some_and(|s| s.success()), "pong -m p: {qlines:?}");
+    let ping_args = [
+        "-m", "p", "-n", "30", "-w", "3", "-s", "0,100", "ping", &pair.if_a,
+    ];
+    let (plines, _) = finish_eflatency_ping(&pair.ns_a, &ping_args, pong);
     // Each size's frame is copied into the PIO region: both sizes make it round.
     let rows = result_rows(&plines, TABLE);
     assert_eq!(

@@ -243,6 +243,46 @@ impl Trio {
 /// How long an example may take to show what a test waits for.
 pub const T: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// Starts eflatency's pong side in `ns` with `args`. `Err` (with the lines it printed; it is
+/// killed) when it never got as far as printing its TX mode: it refused what the arguments
+/// ask for (see its stderr).
+pub fn start_eflatency_pong(ns: &Netns, args: &[&str]) -> Result<Program, Vec<String>> {
+    let mut pong = Program::start(ns, "eflatency", args);
+    match pong.wait_for("# TX mode:", T) {
+        Some(_) => Ok(pong),
+        None => Err(std::mem::take(&mut pong.seen)),
+    }
+}
+
+/// Runs eflatency's ping side in `ns` with `args` against `pong` (from
+/// [`start_eflatency_pong`]) until both end; asserts both succeeded and returns (ping's
+/// lines, pong's lines).
+pub fn finish_eflatency_ping(
+    ns: &Netns,
+    args: &[&str],
+    pong: Program,
+) -> (Vec<String>, Vec<String>) {
+    let ping = Program::start(ns, "eflatency", args);
+    let (ps, plines) = ping.finish(Duration::from_secs(60));
+    let (qs, qlines) = pong.finish(T);
+    assert!(ps.is_some_and(|s| s.success()), "ping {args:?}: {plines:?}");
+    assert!(qs.is_some_and(|s| s.success()), "pong: {qlines:?}");
+    (plines, qlines)
+}
+
+/// eflatency pong (in `pong_ns`) against ping (in `ping_ns`), each with its arguments, both
+/// run to their end and required to succeed; returns (ping's lines, pong's lines).
+pub fn eflatency_ping_pong(
+    ping_ns: &Netns,
+    ping_args: &[&str],
+    pong_ns: &Netns,
+    pong_args: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let pong = start_eflatency_pong(pong_ns, pong_args)
+        .unwrap_or_else(|seen| panic!("pong {pong_args:?}: {seen:?}"));
+    finish_eflatency_ping(ping_ns, ping_args, pong)
+}
+
 /// Sends `n` datagrams of `len` bytes from a kernel socket to `to`, a little apart.
 pub fn send_udp(from: std::net::Ipv4Addr, to: (std::net::Ipv4Addr, u16), n: usize, len: usize) {
     let s = std::net::UdpSocket::bind((from, 0)).expect("bind sender");
