@@ -147,21 +147,70 @@ fn tx_report(st: &Stack, z: TcpKey, ts_bytes_left: &mut usize) -> bool {
     true
 }
 
+/// The round-trip bookkeeping of the muxer loops, kept as the C sample keeps it: messages
+/// still to send and to receive, bytes of the current message still to arrive, bytes whose
+/// TX timestamps are still to be reported, and when the current message went out.
+struct Rounds {
+    buf: Vec<u8>,
+    sends_left: usize,
+    recvs_left: usize,
+    rx_bytes_left: usize,
+    ts_bytes_left: usize,
+    begin: Instant,
+}
+
+impl Rounds {
+    /// Before the loop: the first message goes out if this end pings.
+    fn start(st: &Stack, z: TcpKey, cfg: &Cfg) -> Rounds {
+        let mut k = Rounds {
+            buf: vec![0u8; cfg.rt.size],
+            sends_left: cfg.rt.iters,
+            recvs_left: cfg.rt.iters,
+            rx_bytes_left: cfg.rt.size,
+            ts_bytes_left: 0,
+            begin: Instant::now(),
+        };
+        if cfg.rt.ping {
+            k.send(st, z, cfg);
+        }
+        k
+    }
+
+    /// Whether the current round still waits for bytes or timestamp reports.
+    fn busy(&self) -> bool {
+        self.rx_bytes_left > 0 || self.ts_bytes_left > 0
+    }
+
+    /// Sends the next message.
+    fn send(&mut self, st: &Stack, z: TcpKey, cfg: &Cfg) {
+        self.begin = Instant::now();
+        send(st, z, &self.buf);
+        self.sends_left -= 1;
+        self.ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
+    }
+
+    /// After each event: once the current message and its reports are all in, the next
+    /// round begins (the next message is awaited, and sent if any are left).
+    fn advance(&mut self, st: &Stack, z: TcpKey, cfg: &Cfg) {
+        if self.rx_bytes_left != 0 || self.ts_bytes_left != 0 {
+            return;
+        }
+        if self.recvs_left > 0 {
+            self.recvs_left -= 1;
+            self.rx_bytes_left = if self.recvs_left > 0 { cfg.rt.size } else { 0 };
+        }
+        if self.sends_left > 0 {
+            self.send(st, z, cfg);
+        }
+    }
+}
+
 /// Muxer loop (`-m`), with TX/RX timestamps (`-t`).
 fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results: &mut Vec<u64>) {
-    let buf = vec![0u8; cfg.rt.size];
-    let (mut sends_left, mut recvs_left) = (cfg.rt.iters, cfg.rt.iters);
-    let mut rx_bytes_left = cfg.rt.size;
-    let mut ts_bytes_left = 0;
+    let mut k = Rounds::start(st, z, cfg);
     let (mut has_rx, mut has_ts) = (false, false);
     let mut ev = [Event::default(); 1];
-    let mut begin = Instant::now();
-    if cfg.rt.ping {
-        send(st, z, &buf);
-        sends_left -= 1;
-        ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
-    }
-    while rx_bytes_left > 0 || ts_bytes_left > 0 {
+    while k.busy() {
         if !(has_rx || has_ts) {
             let got = try_or_exit(st.muxer_wait(mux, &mut ev, None), "zf_muxer_wait");
             let r = got.first().map_or(Readiness::empty(), Event::readiness);
@@ -173,18 +222,18 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
             match t.zc_recv_max(1) {
                 Some(m) => {
                     if cfg.rt.ping {
-                        results.push(begin.elapsed().as_nanos() as u64);
+                        results.push(k.begin.elapsed().as_nanos() as u64);
                     }
-                    if m.len() > rx_bytes_left {
+                    if m.len() > k.rx_bytes_left {
                         fail("received more than a message");
                     }
-                    rx_bytes_left -= m.len();
+                    k.rx_bytes_left -= m.len();
                     has_rx = m.packets_left() != 0;
-                    if recvs_left > 0 && cfg.rt.timestamps {
+                    if k.recvs_left > 0 && cfg.rt.timestamps {
                         print_rx_ts(&m);
                     }
                     let open = try_or_exit(m.done(), "zft_zc_recv_done");
-                    if recvs_left > 0 && !open {
+                    if k.recvs_left > 0 && !open {
                         fail("connection closed by peer");
                     }
                 }
@@ -192,20 +241,9 @@ fn muxer_ping_pongs(st: &mut Stack, z: TcpKey, mux: MuxerKey, cfg: &Cfg, results
             }
         }
         if has_ts {
-            has_ts = tx_report(st, z, &mut ts_bytes_left);
+            has_ts = tx_report(st, z, &mut k.ts_bytes_left);
         }
-        if rx_bytes_left == 0 && ts_bytes_left == 0 {
-            if recvs_left > 0 {
-                recvs_left -= 1;
-                rx_bytes_left = if recvs_left > 0 { cfg.rt.size } else { 0 };
-            }
-            if sends_left > 0 {
-                begin = Instant::now();
-                send(st, z, &buf);
-                sends_left -= 1;
-                ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
-            }
-        }
+        k.advance(st, z, cfg);
     }
 }
 
@@ -220,18 +258,9 @@ fn pftf_ping_pongs(
     delay_ns: u64,
     results: &mut Vec<u64>,
 ) {
-    let buf = vec![0u8; cfg.rt.size];
-    let (mut sends_left, mut recvs_left) = (cfg.rt.iters, cfg.rt.iters);
-    let mut rx_bytes_left = cfg.rt.size;
-    let mut ts_bytes_left = 0;
+    let mut k = Rounds::start(st, z, cfg);
     let mut ev = [Event::default(); 1];
-    let mut begin = Instant::now();
-    if cfg.rt.ping {
-        send(st, z, &buf);
-        sends_left -= 1;
-        ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
-    }
-    while rx_bytes_left > 0 || ts_bytes_left > 0 {
+    while k.busy() {
         let got = try_or_exit(st.muxer_wait(mux, &mut ev, None), "zf_muxer_wait");
         let r = got.first().map_or(Readiness::empty(), Event::readiness);
         if r.contains(Readiness::IN_OVERLAPPED) && r.intersects(Readiness::IN | Readiness::ERR) {
@@ -241,10 +270,10 @@ fn pftf_ping_pongs(
             loop {
                 let mut t = try_or_exit(st.tcp(z), "zft");
                 let Some(m) = t.zc_recv_max(1) else { break };
-                if m.len() > rx_bytes_left {
+                if m.len() > k.rx_bytes_left {
                     fail("received more than a message");
                 }
-                rx_bytes_left -= m.len();
+                k.rx_bytes_left -= m.len();
                 if cfg.rt.timestamps {
                     print_rx_ts(&m);
                 }
@@ -252,7 +281,7 @@ fn pftf_ping_pongs(
                 std::thread::sleep(Duration::from_nanos(1000));
                 let left = m.packets_left();
                 let open = try_or_exit(m.done(), "zft_zc_recv_done");
-                if !(open || (recvs_left <= 1 && rx_bytes_left == 0)) {
+                if !(open || (k.recvs_left <= 1 && k.rx_bytes_left == 0)) {
                     fail("connection closed by peer");
                 }
                 if left == 0 {
@@ -260,7 +289,7 @@ fn pftf_ping_pongs(
                 }
             }
             if cfg.rt.ping {
-                results.push(begin.elapsed().as_nanos() as u64);
+                results.push(k.begin.elapsed().as_nanos() as u64);
             }
         } else if r.contains(Readiness::IN_OVERLAPPED) {
             let mut t = try_or_exit(st.tcp(z), "zft");
@@ -269,8 +298,8 @@ fn pftf_ping_pongs(
                 continue;
             };
             // Timed here, kept only if the packet passes verification.
-            let end = begin.elapsed();
-            if delay_ns > 0 && rx_bytes_left == early.len() {
+            let end = k.begin.elapsed();
+            if delay_ns > 0 && k.rx_bytes_left == early.len() {
                 // Simulate heavy processing of the packet while it completes.
                 std::thread::sleep(Duration::from_nanos(delay_ns));
             }
@@ -281,33 +310,22 @@ fn pftf_ping_pongs(
             if cfg.rt.ping {
                 results.push(end.as_nanos() as u64);
             }
-            if m.len() > rx_bytes_left {
+            if m.len() > k.rx_bytes_left {
                 fail("received more than a message");
             }
-            rx_bytes_left -= m.len();
+            k.rx_bytes_left -= m.len();
             if cfg.rt.timestamps {
                 print_rx_ts(&m);
             }
             let open = try_or_exit(m.done(), "zft_zc_recv_done");
-            if !(open || (recvs_left <= 1 && rx_bytes_left == 0)) {
+            if !(open || (k.recvs_left <= 1 && k.rx_bytes_left == 0)) {
                 fail("connection closed by peer");
             }
         }
         if r.contains(Readiness::ERR) {
-            while tx_report(st, z, &mut ts_bytes_left) {}
+            while tx_report(st, z, &mut k.ts_bytes_left) {}
         }
-        if rx_bytes_left == 0 && ts_bytes_left == 0 {
-            if recvs_left > 0 {
-                recvs_left -= 1;
-                rx_bytes_left = if recvs_left > 0 { cfg.rt.size } else { 0 };
-            }
-            if sends_left > 0 {
-                begin = Instant::now();
-                send(st, z, &buf);
-                sends_left -= 1;
-                ts_bytes_left = if cfg.rt.timestamps { cfg.rt.size } else { 0 };
-            }
-        }
+        k.advance(st, z, cfg);
     }
 }
 
