@@ -324,10 +324,7 @@ fn run(cfg: &Config, ping: bool, intf: &str, tx_intf: Option<&str>) -> Result<()
             .ip4_local(IpProto::Udp, std::net::SocketAddrV4::new(RADDR, PORT))?,
     )?;
     let rx_ref = rx_pd.capability(Capability::RX_REF).unwrap_or(0) != 0;
-    let rx_poll = rx_pd
-        .capability(Capability(ffi::ef_vi_capability_EF_VI_CAP_RX_POLL))
-        .unwrap_or(0)
-        != 0;
+    let rx_poll = rx_pd.capability(Capability::RX_POLL).unwrap_or(0) != 0;
     if cfg.peek_data && rx_poll {
         // There the C sample looks at the next packet with efct_vi_rx_future_peek.
         eprintln!(

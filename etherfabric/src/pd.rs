@@ -59,6 +59,8 @@ impl Capability {
     pub const CTPIO_ONLY: Capability = Capability(ffi::ef_vi_capability_EF_VI_CAP_CTPIO_ONLY);
     /// Borrowed-packet receive (`EF_EVENT_TYPE_RX_REF`, X3/X4).
     pub const RX_REF: Capability = Capability(ffi::ef_vi_capability_EF_VI_CAP_RX_REF);
+    /// Receive can be polled without the event queue (`ef_receive_poll`, X3/X4).
+    pub const RX_POLL: Capability = Capability(ffi::ef_vi_capability_EF_VI_CAP_RX_POLL);
     /// The RX queue sizes the interface supports (a bit mask).
     pub const RXQ_SIZES: Capability = Capability(ffi::ef_vi_capability_EF_VI_CAP_RXQ_SIZES);
 
